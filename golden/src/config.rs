@@ -1,0 +1,397 @@
+//! The one configuration of an HGF projection engine and the layer it runs.
+//!
+//! A config is read from TOML (every field optional: a missing field takes the value of the
+//! chosen `preset`, which defaults to `"default"`), resolved, and validated once. After that
+//! `&HgfConfig` is passed everywhere: golden model, generator, estimator and co-simulation.
+//! Quantities derived from it (accumulator width, buffer depths, cycle counts) live in
+//! [`crate::derived`], and nowhere else.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Largest `d_in` for which the ternary path stays exact (docs/arithmetic.md §T2):
+/// `|acc| <= 128 * d_in` must not exceed 2^24, the largest magnitude below which every integer
+/// converts to FP32 exactly (§T3).
+pub const MAX_D_IN: usize = 1 << 17;
+/// Largest `d_out`. No arithmetic bound applies; this keeps buffers and streams within reason.
+pub const MAX_D_OUT: usize = 1 << 20;
+/// Largest number of output rows the ternary array computes at once.
+pub const MAX_ARRAY_ROWS: usize = 64;
+/// Largest number of inputs per row the ternary array consumes per cycle.
+pub const MAX_ARRAY_INPUTS: usize = 320;
+/// Largest number of FP16 MAC lanes (a power of two, docs/arithmetic.md §L2).
+pub const MAX_FP_LANES: usize = 64;
+
+/// How ternary weights are packed into bytes (docs/arithmetic.md §P).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Packing {
+    /// Five trits per byte as one base-3 number (3^5 = 243 <= 256): 1.6 bits per weight.
+    #[serde(rename = "base3")]
+    Base3,
+    /// Four trits per byte, two bits each (two's complement): 2 bits per weight.
+    #[serde(rename = "2bit")]
+    TwoBit,
+}
+
+impl Packing {
+    pub const ALL: [Packing; 2] = [Packing::Base3, Packing::TwoBit];
+
+    /// Trits held by one packed byte.
+    pub fn trits_per_byte(self) -> usize {
+        match self {
+            Packing::Base3 => 5,
+            Packing::TwoBit => 4,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Packing::Base3 => "base3",
+            Packing::TwoBit => "2bit",
+        }
+    }
+}
+
+impl fmt::Display for Packing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The device the generated core is built for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Target {
+    #[serde(rename = "ice40-up5k")]
+    Ice40Up5k,
+    #[serde(rename = "ice40-hx8k")]
+    Ice40Hx8k,
+    #[serde(rename = "ecp5-25k")]
+    Ecp5_25k,
+    #[serde(rename = "ecp5-85k")]
+    Ecp5_85k,
+}
+
+impl Target {
+    pub const ALL: [Target; 4] = [
+        Target::Ice40Up5k,
+        Target::Ice40Hx8k,
+        Target::Ecp5_25k,
+        Target::Ecp5_85k,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Ice40Up5k => "ice40-up5k",
+            Target::Ice40Hx8k => "ice40-hx8k",
+            Target::Ecp5_25k => "ecp5-25k",
+            Target::Ecp5_85k => "ecp5-85k",
+        }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One HGF projection engine (`y = BitLinear(x) + g * B(A x)`) and the layer it runs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HgfConfig {
+    /// Name of the generated top module and of every artefact (a Verilog identifier).
+    pub name: String,
+    /// Inputs of the projection (columns of T and A).
+    pub d_in: usize,
+    /// Outputs of the projection (rows of T and B).
+    pub d_out: usize,
+    /// Rank of the low-rank correction (rows of A, columns of B).
+    pub rank: usize,
+    /// Output rows the ternary array computes in parallel.
+    pub array_rows: usize,
+    /// Inputs per row the ternary array consumes per cycle.
+    pub array_inputs: usize,
+    /// FP16 x FP16 -> FP32 multiply-accumulate lanes; fixes the FP summation order (§L2).
+    pub fp_lanes: usize,
+    /// Weight packing of the ternary stream.
+    pub packing: Packing,
+    /// Device the core is built for.
+    pub target: Target,
+}
+
+/// Names of the presets that ship with hgf-hw, first the default.
+pub const PRESETS: [&str; 2] = ["default", "up5k"];
+
+impl Default for HgfConfig {
+    fn default() -> Self {
+        Self::preset("default").expect("the default preset exists")
+    }
+}
+
+impl HgfConfig {
+    /// A named preset.
+    ///
+    /// - `default`: one 512x512 projection of a TinyStories-scale HGF model at rank 16, sized
+    ///   for an ECP5-25k board.
+    /// - `up5k`: a 256x256 projection at rank 8 that fits an iCE40 UP5K.
+    pub fn preset(name: &str) -> Result<Self, ConfigError> {
+        match name {
+            "default" => Ok(HgfConfig {
+                name: "hgf_core".into(),
+                d_in: 512,
+                d_out: 512,
+                rank: 16,
+                array_rows: 4,
+                array_inputs: 40,
+                fp_lanes: 8,
+                packing: Packing::Base3,
+                target: Target::Ecp5_25k,
+            }),
+            "up5k" => Ok(HgfConfig {
+                name: "hgf_core".into(),
+                d_in: 256,
+                d_out: 256,
+                rank: 8,
+                array_rows: 2,
+                array_inputs: 20,
+                fp_lanes: 2,
+                packing: Packing::Base3,
+                target: Target::Ice40Up5k,
+            }),
+            other => Err(ConfigError::UnknownPreset {
+                name: other.to_string(),
+                allowed: PRESETS.join(", "),
+            }),
+        }
+    }
+
+    /// The default preset adapted to a layer shape, for when the shape comes from a weights
+    /// file and no config is given: the array and lane counts are lowered to the largest
+    /// values the shape allows, and the result is validated.
+    pub fn for_shape(d_in: usize, d_out: usize, rank: usize) -> Result<Self, ConfigError> {
+        let mut cfg = HgfConfig {
+            d_in,
+            d_out,
+            rank,
+            ..HgfConfig::default()
+        };
+        if (1..=MAX_D_OUT).contains(&d_out) {
+            cfg.array_rows = (1..=cfg.array_rows.min(d_out))
+                .rev()
+                .find(|r| d_out % r == 0)
+                .unwrap_or(1);
+        }
+        let tpb = cfg.packing.trits_per_byte();
+        let row_trits = d_in.div_ceil(tpb).max(1) * tpb;
+        cfg.array_inputs = cfg.array_inputs.min(row_trits);
+        while cfg.fp_lanes > 1 && cfg.fp_lanes > d_in {
+            cfg.fp_lanes /= 2;
+        }
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Parses TOML text; fields that are missing take the values of the `preset` field's
+    /// preset (or `"default"`). The result is validated.
+    pub fn from_toml_str(text: &str) -> Result<Self, ConfigError> {
+        let file: ConfigFile = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+            path: None,
+            message: e.to_string(),
+        })?;
+        file.resolve()
+    }
+
+    /// Reads and validates a TOML config file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_toml_str(&text).map_err(|e| e.with_path(path))
+    }
+
+    /// The config as TOML, every field written out.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("HgfConfig always serialises")
+    }
+
+    /// Checks every field and every relation between fields. Each failure names the field and
+    /// the allowed range.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |field: &'static str, value: usize, allowed: String| {
+            Err(ConfigError::OutOfRange {
+                field,
+                value,
+                allowed,
+            })
+        };
+        if !is_verilog_identifier(&self.name) {
+            return Err(ConfigError::BadName {
+                name: self.name.clone(),
+            });
+        }
+        if !(1..=MAX_D_IN).contains(&self.d_in) {
+            return bad(
+                "d_in",
+                self.d_in,
+                format!(
+                    "1..={MAX_D_IN} (above that 128*d_in exceeds 2^24 and the ternary sum no \
+                     longer converts to FP32 exactly, docs/arithmetic.md §T3)"
+                ),
+            );
+        }
+        if !(1..=MAX_D_OUT).contains(&self.d_out) {
+            return bad("d_out", self.d_out, format!("1..={MAX_D_OUT}"));
+        }
+        let max_rank = self.d_in.min(self.d_out);
+        if !(1..=max_rank).contains(&self.rank) {
+            return bad(
+                "rank",
+                self.rank,
+                format!("1..={max_rank} (at most min(d_in, d_out))"),
+            );
+        }
+        let max_rows = MAX_ARRAY_ROWS.min(self.d_out);
+        if !(1..=max_rows).contains(&self.array_rows) || self.d_out % self.array_rows != 0 {
+            return bad(
+                "array_rows",
+                self.array_rows,
+                format!(
+                    "a divisor of d_out = {} in 1..={max_rows}",
+                    self.d_out
+                ),
+            );
+        }
+        let tpb = self.packing.trits_per_byte();
+        let row_trits = self.d_in.div_ceil(tpb) * tpb;
+        let max_inputs = MAX_ARRAY_INPUTS.min(row_trits);
+        if self.array_inputs == 0
+            || self.array_inputs % tpb != 0
+            || self.array_inputs > max_inputs
+        {
+            return bad(
+                "array_inputs",
+                self.array_inputs,
+                format!(
+                    "a multiple of {tpb} (trits per byte of packing `{}`) in {tpb}..={}",
+                    self.packing,
+                    max_inputs / tpb * tpb
+                ),
+            );
+        }
+        let max_lanes = MAX_FP_LANES.min(self.d_in);
+        if !self.fp_lanes.is_power_of_two() || self.fp_lanes > max_lanes {
+            return bad(
+                "fp_lanes",
+                self.fp_lanes,
+                format!("a power of two in 1..={max_lanes} (at most d_in)"),
+            );
+        }
+        Ok(())
+    }
+}
+
+fn is_verilog_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && name.len() <= 64
+}
+
+/// The TOML file as written: every field optional, plus the preset it starts from.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    preset: Option<String>,
+    name: Option<String>,
+    d_in: Option<usize>,
+    d_out: Option<usize>,
+    rank: Option<usize>,
+    array_rows: Option<usize>,
+    array_inputs: Option<usize>,
+    fp_lanes: Option<usize>,
+    packing: Option<Packing>,
+    target: Option<Target>,
+}
+
+impl ConfigFile {
+    fn resolve(self) -> Result<HgfConfig, ConfigError> {
+        let base = HgfConfig::preset(self.preset.as_deref().unwrap_or("default"))?;
+        let cfg = HgfConfig {
+            name: self.name.unwrap_or(base.name),
+            d_in: self.d_in.unwrap_or(base.d_in),
+            d_out: self.d_out.unwrap_or(base.d_out),
+            rank: self.rank.unwrap_or(base.rank),
+            array_rows: self.array_rows.unwrap_or(base.array_rows),
+            array_inputs: self.array_inputs.unwrap_or(base.array_inputs),
+            fp_lanes: self.fp_lanes.unwrap_or(base.fp_lanes),
+            packing: self.packing.unwrap_or(base.packing),
+            target: self.target.unwrap_or(base.target),
+        };
+        cfg.validate()?;
+        Ok(cfg)
+    }
+}
+
+/// Why a config was rejected.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}{message}", path.as_ref().map(|p| format!("config file {}: ", p.display())).unwrap_or_default())]
+    Syntax {
+        path: Option<PathBuf>,
+        message: String,
+    },
+    #[error("unknown preset `{name}`; allowed: {allowed}")]
+    UnknownPreset { name: String, allowed: String },
+    #[error("config field `{field}` = {value} is out of range; allowed: {allowed}")]
+    OutOfRange {
+        field: &'static str,
+        value: usize,
+        allowed: String,
+    },
+    #[error(
+        "config field `name` = {name:?} is not a Verilog identifier; allowed: a letter or `_`, \
+         then letters, digits or `_`, at most 64 characters"
+    )]
+    BadName { name: String },
+    #[error("{}: {source}", path.display())]
+    InFile {
+        path: PathBuf,
+        #[source]
+        source: Box<ConfigError>,
+    },
+}
+
+impl ConfigError {
+    /// The field this error is about, when it is about one field.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            ConfigError::OutOfRange { field, .. } => Some(field),
+            ConfigError::BadName { .. } => Some("name"),
+            ConfigError::UnknownPreset { .. } => Some("preset"),
+            ConfigError::InFile { source, .. } => source.field(),
+            _ => None,
+        }
+    }
+
+    fn with_path(self, path: &Path) -> Self {
+        match self {
+            ConfigError::Syntax { message, .. } => ConfigError::Syntax {
+                path: Some(path.to_path_buf()),
+                message,
+            },
+            other => ConfigError::InFile {
+                path: path.to_path_buf(),
+                source: Box::new(other),
+            },
+        }
+    }
+}

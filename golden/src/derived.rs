@@ -1,0 +1,168 @@
+//! Every quantity derived from an [`HgfConfig`], computed here and nowhere else.
+//!
+//! Each method cites the section of docs/arithmetic.md that justifies it. The hardware
+//! generator, the co-simulation and the estimator call these; they never recompute them.
+
+use serde::Serialize;
+
+use crate::config::HgfConfig;
+
+/// Bytes of one FP16 value.
+const F16_BYTES: usize = 2;
+/// Bytes of one FP32 value.
+const F32_BYTES: usize = 4;
+
+impl HgfConfig {
+    /// Width in bits of a ternary accumulator (§T2): the smallest two's-complement width that
+    /// holds every sum of `d_in` terms `T * q` with `T` in {-1, 0, 1} and `q` in [-128, 127],
+    /// that is every value in [-127 * d_in, 128 * d_in].
+    pub fn acc_bits(&self) -> u32 {
+        let max = 128u64 * self.d_in as u64;
+        // Need 2^(w-1) - 1 >= max.
+        let mut w = 2;
+        while (1u64 << (w - 1)) - 1 < max {
+            w += 1;
+        }
+        w
+    }
+
+    /// Trits held by one packed weight byte (§P1).
+    pub fn trits_per_byte(&self) -> usize {
+        self.packing.trits_per_byte()
+    }
+
+    /// Packed bytes of one weight row, padded to whole bytes (§P2).
+    pub fn row_bytes(&self) -> usize {
+        self.d_in.div_ceil(self.trits_per_byte())
+    }
+
+    /// Trits of one packed row, padding included (§P2).
+    pub fn row_trits(&self) -> usize {
+        self.row_bytes() * self.trits_per_byte()
+    }
+
+    /// Bytes of the packed ternary weight stream of the whole matrix (§P3).
+    pub fn weight_bytes(&self) -> usize {
+        self.d_out * self.row_bytes()
+    }
+
+    /// Bytes of the low-rank factors A and B (binary16).
+    pub fn factor_bytes(&self) -> usize {
+        self.rank * (self.d_in + self.d_out) * F16_BYTES
+    }
+
+    /// Bytes of the two FP32 scalars beta and g.
+    pub fn scalar_bytes(&self) -> usize {
+        2 * F32_BYTES
+    }
+
+    /// Parameter bytes that one token reads when nothing is cached on chip.
+    pub fn bytes_per_token(&self) -> usize {
+        self.weight_bytes() + self.factor_bytes() + self.scalar_bytes()
+    }
+
+    /// Column blocks of `array_inputs` trits that cover one padded row.
+    pub fn column_blocks(&self) -> usize {
+        self.row_trits().div_ceil(self.array_inputs)
+    }
+
+    /// Cycles of the ternary array per token: every row group visits every column block.
+    pub fn ternary_cycles(&self) -> usize {
+        (self.d_out / self.array_rows) * self.column_blocks()
+    }
+
+    /// Cycles of the FP16 MAC lanes per token: one step of all lanes per `fp_lanes` products
+    /// of one sum (§L2), for the `rank` sums of `A x` and the `d_out` sums of `B u`.
+    pub fn lowrank_cycles(&self) -> usize {
+        self.rank * self.d_in.div_ceil(self.fp_lanes) + self.d_out * self.rank.div_ceil(self.fp_lanes)
+    }
+
+    /// The ideal cycles per token when both flows run side by side: the slower of the two.
+    /// Pipeline fill and drain latencies are added by the hardware manifest.
+    pub fn ideal_cycles(&self) -> usize {
+        self.ternary_cycles().max(self.lowrank_cycles())
+    }
+
+    /// Ternary multiply-accumulates (additions, in fact) per token.
+    pub fn ternary_macs(&self) -> usize {
+        self.d_in * self.d_out
+    }
+
+    /// FP16 multiply-accumulates of the low-rank path per token.
+    pub fn lowrank_macs(&self) -> usize {
+        self.rank * (self.d_in + self.d_out)
+    }
+
+    /// Everything above, as one serialisable record (for manifests and reports).
+    pub fn derived(&self) -> Derived {
+        Derived {
+            acc_bits: self.acc_bits(),
+            trits_per_byte: self.trits_per_byte(),
+            row_bytes: self.row_bytes(),
+            weight_bytes: self.weight_bytes(),
+            factor_bytes: self.factor_bytes(),
+            bytes_per_token: self.bytes_per_token(),
+            x_buffer_depth: self.d_in,
+            u_buffer_depth: self.rank,
+            y_buffer_depth: self.d_out,
+            column_blocks: self.column_blocks(),
+            ternary_cycles: self.ternary_cycles(),
+            lowrank_cycles: self.lowrank_cycles(),
+            ideal_cycles: self.ideal_cycles(),
+            ternary_macs: self.ternary_macs(),
+            lowrank_macs: self.lowrank_macs(),
+        }
+    }
+}
+
+/// The derived quantities of one config (see the methods of [`HgfConfig`] in this module).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Derived {
+    pub acc_bits: u32,
+    pub trits_per_byte: usize,
+    pub row_bytes: usize,
+    pub weight_bytes: usize,
+    pub factor_bytes: usize,
+    pub bytes_per_token: usize,
+    pub x_buffer_depth: usize,
+    pub u_buffer_depth: usize,
+    pub y_buffer_depth: usize,
+    pub column_blocks: usize,
+    pub ternary_cycles: usize,
+    pub lowrank_cycles: usize,
+    pub ideal_cycles: usize,
+    pub ternary_macs: usize,
+    pub lowrank_macs: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn acc_bits_holds_the_extreme_sums() {
+        let mut cfg = HgfConfig::default();
+        for d_in in [1usize, 2, 3, 100, 511, 512, 513, 4096, 1 << 17] {
+            cfg.d_in = d_in;
+            let w = cfg.acc_bits();
+            let max = (1i64 << (w - 1)) - 1;
+            let min = -(1i64 << (w - 1));
+            assert!(128 * d_in as i64 <= max && -127 * (d_in as i64) >= min, "d_in {d_in} w {w}");
+            // One bit fewer would not hold +128 * d_in.
+            assert!(128 * d_in as i64 > (1i64 << (w - 2)) - 1, "d_in {d_in} w {w} not minimal");
+        }
+        cfg.d_in = 512;
+        assert_eq!(cfg.acc_bits(), 18);
+    }
+
+    #[test]
+    fn default_preset_cycle_counts() {
+        let cfg = HgfConfig::default();
+        // 512 inputs pad to 515 trits (103 base-3 bytes); 13 blocks of 40 trits.
+        assert_eq!(cfg.row_bytes(), 103);
+        assert_eq!(cfg.column_blocks(), 13);
+        assert_eq!(cfg.ternary_cycles(), 128 * 13);
+        assert_eq!(cfg.lowrank_cycles(), 16 * 64 + 512 * 2);
+        assert_eq!(cfg.ideal_cycles(), 2048);
+    }
+}

@@ -1,0 +1,24 @@
+//! Bit-exact golden model of Hybrid Gated Flow (HGF) inference.
+//!
+//! One HGF projection computes `y = BitLinear(x) + g * B(A x)` for each token, exactly as
+//! docs/arithmetic.md specifies. Each module implements one part of that contract and cites
+//! its sections; the RTL implements the same contract and is compared with this crate bit for
+//! bit.
+
+pub mod config;
+pub mod derived;
+pub mod fp;
+pub mod gate;
+pub mod io;
+pub mod lowrank;
+pub mod packing;
+pub mod projection;
+pub mod quantize;
+pub mod ternary;
+pub mod testfloat;
+pub mod weights;
+
+pub use config::{ConfigError, HgfConfig, Packing, Target};
+pub use derived::Derived;
+pub use projection::{HgfProjection, TokenTrace};
+pub use weights::{HgfWeights, WeightsError};

@@ -1,0 +1,103 @@
+//! One HGF projection end to end: `y = BitLinear(x) + g * B(A x)` per token (§1).
+
+use half::f16;
+use ndarray::{Array2, ArrayView2};
+
+use crate::config::HgfConfig;
+use crate::gate::gate;
+use crate::lowrank::{project_down, project_up};
+use crate::quantize::activation_quantize;
+use crate::ternary::{dequant_factor, dequantize, ternary_accumulate};
+use crate::weights::{HgfWeights, WeightsError};
+
+/// The golden model of one projection engine: the weights plus the config whose `fp_lanes`
+/// fixes the FP summation order.
+#[derive(Clone, Debug)]
+pub struct HgfProjection {
+    cfg: HgfConfig,
+    weights: HgfWeights,
+}
+
+/// Every intermediate value of one token, stage by stage, so that a mismatch can be traced to
+/// the first stage that differs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TokenTrace {
+    /// Absmax with its floor (§Q1).
+    pub m: f32,
+    /// Quantization scale (§Q2).
+    pub s: f32,
+    /// Quantized activations (§Q3).
+    pub q: Vec<i8>,
+    /// Ternary accumulators (§T1).
+    pub acc: Vec<i32>,
+    /// Dequantization factor (§T3).
+    pub k: f32,
+    /// Dequantized ternary outputs (§T3).
+    pub yt: Vec<f32>,
+    /// Down projection, binary16 (§L4).
+    pub u: Vec<f16>,
+    /// Up projection, FP32 (§L5).
+    pub v: Vec<f32>,
+    /// Outputs (§G1).
+    pub y: Vec<f16>,
+}
+
+impl HgfProjection {
+    /// Checks that the weights are valid and have the config's shape.
+    pub fn new(cfg: &HgfConfig, weights: HgfWeights) -> Result<Self, WeightsError> {
+        weights.validate_for(cfg)?;
+        Ok(HgfProjection {
+            cfg: cfg.clone(),
+            weights,
+        })
+    }
+
+    pub fn config(&self) -> &HgfConfig {
+        &self.cfg
+    }
+
+    pub fn weights(&self) -> &HgfWeights {
+        &self.weights
+    }
+
+    /// Runs one token (`d_in` values) and keeps every intermediate.
+    pub fn run_token(&self, x: &[f16]) -> TokenTrace {
+        assert_eq!(x.len(), self.cfg.d_in, "a token has d_in values");
+        let w = &self.weights;
+        let lanes = self.cfg.fp_lanes;
+        let qt = activation_quantize(x);
+        let acc = ternary_accumulate(w.t.view(), &qt.q);
+        let k = dequant_factor(w.beta, qt.s);
+        let yt: Vec<f32> = acc.iter().map(|&a| dequantize(a, k)).collect();
+        let u = project_down(w.a.view(), x, lanes);
+        let v = project_up(w.b.view(), &u, lanes);
+        let y = yt.iter().zip(&v).map(|(&t, &c)| gate(t, w.gate, c)).collect();
+        TokenTrace {
+            m: qt.m,
+            s: qt.s,
+            q: qt.q,
+            acc,
+            k,
+            yt,
+            u,
+            v,
+            y,
+        }
+    }
+
+    /// Outputs of one token.
+    pub fn forward(&self, x: &[f16]) -> Vec<f16> {
+        self.run_token(x).y
+    }
+
+    /// Outputs of many tokens: `x` is `tokens x d_in`, the result `tokens x d_out`.
+    pub fn run(&self, x: ArrayView2<'_, f16>) -> Array2<f16> {
+        assert_eq!(x.ncols(), self.cfg.d_in, "x has d_in columns");
+        let mut y = Array2::from_elem((x.nrows(), self.cfg.d_out), f16::ZERO);
+        for (xr, mut yr) in x.rows().into_iter().zip(y.rows_mut()) {
+            let out = self.forward(&xr.to_vec());
+            yr.iter_mut().zip(out).for_each(|(d, v)| *d = v);
+        }
+        y
+    }
+}

@@ -1,0 +1,142 @@
+//! The parameters of one HGF projection: ternary T with its scale beta, the low-rank factors
+//! A and B, and the gate g (docs/arithmetic.md §1).
+
+use half::f16;
+use ndarray::Array2;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use thiserror::Error;
+
+use crate::config::HgfConfig;
+
+/// The parameters of one projection.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HgfWeights {
+    /// Ternary weights, `d_out x d_in`, every value in {-1, 0, 1}.
+    pub t: Array2<i8>,
+    /// Per-matrix FP32 scale of T (BitNet's beta = mean |W|). Finite.
+    pub beta: f32,
+    /// Down projection, `rank x d_in`, binary16.
+    pub a: Array2<f16>,
+    /// Up projection, `d_out x rank`, binary16.
+    pub b: Array2<f16>,
+    /// Effective gate value (any sigmoid or clamp already applied). Finite.
+    pub gate: f32,
+}
+
+/// Why a set of weights does not fit a config, or is not a valid HGF layer.
+#[derive(Debug, Error, PartialEq)]
+pub enum WeightsError {
+    #[error("tensor `{tensor}` has shape {got:?}; expected {expected:?}{}", reason_suffix(.reason))]
+    Shape {
+        tensor: &'static str,
+        got: Vec<usize>,
+        expected: Vec<usize>,
+        reason: &'static str,
+    },
+    #[error("tensor `T` holds {value} at [{row}, {col}]; allowed values: -1, 0, 1")]
+    TritOutOfRange { row: usize, col: usize, value: i8 },
+    #[error("scalar `{name}` is {value}; it must be finite")]
+    NotFinite { name: &'static str, value: f32 },
+}
+
+fn reason_suffix(reason: &str) -> String {
+    if reason.is_empty() {
+        String::new()
+    } else {
+        format!(" ({reason})")
+    }
+}
+
+impl HgfWeights {
+    /// The layer shape `(d_in, d_out, rank)` these weights describe.
+    pub fn shape(&self) -> (usize, usize, usize) {
+        (self.t.ncols(), self.t.nrows(), self.a.nrows())
+    }
+
+    /// Checks internal consistency: A and B agree with T on d_in, d_out and rank, every T value
+    /// is a trit, and beta and g are finite.
+    pub fn validate(&self) -> Result<(), WeightsError> {
+        let (d_in, d_out, rank) = self.shape();
+        if self.a.ncols() != d_in {
+            return Err(WeightsError::Shape {
+                tensor: "A",
+                got: self.a.shape().to_vec(),
+                expected: vec![rank, d_in],
+                reason: "A must have as many columns as T",
+            });
+        }
+        if self.b.dim() != (d_out, rank) {
+            return Err(WeightsError::Shape {
+                tensor: "B",
+                got: self.b.shape().to_vec(),
+                expected: vec![d_out, rank],
+                reason: "B must be d_out (rows of T) x rank (rows of A)",
+            });
+        }
+        if let Some(((row, col), &value)) =
+            self.t.indexed_iter().find(|(_, &v)| !(-1..=1).contains(&v))
+        {
+            return Err(WeightsError::TritOutOfRange { row, col, value });
+        }
+        for (name, value) in [("beta", self.beta), ("gate", self.gate)] {
+            if !value.is_finite() {
+                return Err(WeightsError::NotFinite { name, value });
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks the weights and that their shape is the config's.
+    pub fn validate_for(&self, cfg: &HgfConfig) -> Result<(), WeightsError> {
+        self.validate()?;
+        let checks: [(&'static str, Vec<usize>, Vec<usize>); 3] = [
+            ("T", self.t.shape().to_vec(), vec![cfg.d_out, cfg.d_in]),
+            ("A", self.a.shape().to_vec(), vec![cfg.rank, cfg.d_in]),
+            ("B", self.b.shape().to_vec(), vec![cfg.d_out, cfg.rank]),
+        ];
+        for (tensor, got, expected) in checks {
+            if got != expected {
+                return Err(WeightsError::Shape {
+                    tensor,
+                    got,
+                    expected,
+                    reason: "the config's d_out, d_in and rank",
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// A random layer of the config's shape, reproducible from `seed`.
+    ///
+    /// T has about one third of each trit; beta is near BitNet's typical mean |W|; A and B are
+    /// non-zero (unlike a LoRA init) so that the low-rank path is exercised; g is near the
+    /// paper's trained equilibrium of 0.1.
+    pub fn random(cfg: &HgfConfig, seed: u64) -> Self {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let t = Array2::from_shape_fn((cfg.d_out, cfg.d_in), |_| rng.random_range(-1i8..=1));
+        let beta = rng.random_range(0.005f32..0.05);
+        let a_scale = 1.0 / (cfg.d_in as f32).sqrt();
+        let a = Array2::from_shape_fn((cfg.rank, cfg.d_in), |_| {
+            f16::from_f32(rng.random_range(-a_scale..a_scale))
+        });
+        let b_scale = 1.0 / (cfg.rank as f32).sqrt();
+        let b = Array2::from_shape_fn((cfg.d_out, cfg.rank), |_| {
+            f16::from_f32(rng.random_range(-b_scale..b_scale))
+        });
+        let gate = rng.random_range(0.05f32..0.2);
+        HgfWeights { t, beta, a, b, gate }
+    }
+}
+
+/// Random activations, `tokens x d_in`, reproducible from `seed`: roughly unit-normal-sized
+/// values with an occasional outlier, as activations after an RMSNorm look.
+pub fn random_tokens(cfg: &HgfConfig, tokens: usize, seed: u64) -> Array2<f16> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x9E37_79B9_7F4A_7C15);
+    Array2::from_shape_fn((tokens, cfg.d_in), |_| {
+        let outlier = rng.random_bool(0.01);
+        let v: f32 = rng.random_range(-2.0..2.0);
+        f16::from_f32(if outlier { v * 8.0 } else { v })
+    })
+}
