@@ -1,0 +1,85 @@
+//! What the user typed: the clap definitions of every `hgf` subcommand. Turning these into
+//! validated plans happens in `cmd/`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "hgf", version, about = "Hybrid Gated Flow (HGF) inference hardware: golden model, generator, co-simulation and estimates")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the bit-exact golden model on a layer and tokens (files, or generated with --random).
+    Golden(GoldenArgs),
+    /// Check a golden FP primitive against Berkeley TestFloat vectors (testfloat_gen format).
+    Fpcheck(FpcheckArgs),
+    /// Print the resolved config (TOML) and its derived quantities.
+    Config(ConfigArgs),
+}
+
+/// Where the config comes from: a TOML file, a named preset, or the default preset.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ConfigSource {
+    /// Config file (TOML). Fields it leaves out take the values of its `preset` (or "default").
+    #[arg(long, value_name = "FILE", conflicts_with = "preset")]
+    pub config: Option<PathBuf>,
+    /// A named preset: default, up5k.
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct GoldenArgs {
+    #[command(flatten)]
+    pub source: ConfigSource,
+    /// Layer weights (safetensors: T int8, beta f32, A f16, B f16, gate f32).
+    #[arg(long, value_name = "FILE", required_unless_present = "random")]
+    pub weights: Option<PathBuf>,
+    /// Input activations (npy, f16, [tokens, d_in]).
+    #[arg(long, value_name = "FILE", required_unless_present = "random")]
+    pub input: Option<PathBuf>,
+    /// Where to write the outputs (npy, f16, [tokens, d_out]).
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Generate a layer and tokens from --seed instead of reading them; with --weights and
+    /// --input, the generated files are written there.
+    #[arg(long)]
+    pub random: bool,
+    /// Seed for --random.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Number of tokens for --random.
+    #[arg(long, default_value_t = 4)]
+    pub tokens: usize,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FpcheckArgs {
+    /// The primitive to check: f32_mul, f32_add, f32_div, f16_to_f32, f32_to_f16, i32_to_f32,
+    /// f32_to_i8 (from f32_to_i32 vectors), f16_mul, f16_add.
+    #[arg(long, value_name = "OP")]
+    pub op: String,
+    /// Vector file in testfloat_gen's text format (plain or .gz).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    #[command(flatten)]
+    pub source: ConfigSource,
+    /// Print config and derived quantities as JSON instead of TOML.
+    #[arg(long)]
+    pub json: bool,
+}

@@ -1,0 +1,41 @@
+//! `hgf config`: presets, files and the errors of bad configs.
+
+use crate::util::{hgf, hgf_in, stderr, stdout};
+
+#[test]
+fn default_config_prints_toml_and_derived() {
+    let out = hgf(&["config"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("d_in = 512"), "{text}");
+    assert!(text.contains("# acc_bits = 18"), "{text}");
+}
+
+#[test]
+fn preset_json_has_config_and_derived() {
+    let out = hgf(&["config", "--preset", "up5k", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(v["config"]["target"], "ice40-up5k");
+    assert_eq!(v["derived"]["acc_bits"], 17);
+}
+
+#[test]
+fn bad_field_in_file_exits_2_and_names_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("c.toml"), "rank = 9999\n").unwrap();
+    let out = hgf_in(dir.path(), &["config", "--config", "c.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("c.toml") && err.contains("`rank`") && err.contains("1..=512"), "{err}");
+}
+
+#[test]
+fn unknown_packing_is_rejected_with_the_allowed_values() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("c.toml"), "packing = \"3bit\"\n").unwrap();
+    let out = hgf_in(dir.path(), &["config", "--config", "c.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("packing") && err.contains("base3") && err.contains("2bit"), "{err}");
+}

@@ -1,0 +1,5 @@
+//! Integration tests of the `hgf` command. One test binary; each module covers one command.
+
+mod util;
+
+mod cli_config;
