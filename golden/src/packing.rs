@@ -1,1 +1,184 @@
-//! TODO
+//! Ternary weight packing (docs/arithmetic.md §P): trit codes, row layout and stream order.
+//!
+//! The golden model owns `pack_*` and `unpack_*`; the hardware's weight unpacker and the
+//! co-simulation's stream driver use exactly these layouts.
+
+use ndarray::{Array2, ArrayView2};
+use thiserror::Error;
+
+use crate::config::{HgfConfig, Packing};
+
+/// Largest valid base-3 byte: 3^5 - 1.
+pub const BASE3_MAX: u8 = 242;
+
+/// Why a packed stream does not decode.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum PackError {
+    #[error("weight stream has {got} bytes; expected {expected} (d_out x row_bytes)")]
+    Length { expected: usize, got: usize },
+    #[error("weight byte {index} = {value:#04x} is not a valid `{packing}` code ({reason})")]
+    InvalidCode {
+        index: usize,
+        value: u8,
+        packing: Packing,
+        reason: &'static str,
+    },
+    #[error("weight byte {index} holds a non-zero padding trit past column d_in of its row")]
+    NonZeroPadding { index: usize },
+    #[error("T holds {value} at [{row}, {col}]; allowed values: -1, 0, 1")]
+    TritOutOfRange { row: usize, col: usize, value: i8 },
+}
+
+/// The 2-bit code of a trit (§P1): two's complement, `00` = 0, `01` = +1, `11` = -1.
+fn code_2bit(t: i8) -> u8 {
+    (t as u8) & 0b11
+}
+
+/// Packs up to `trits_per_byte` trits into one byte, the first trit least significant (§P1).
+/// Missing trits at the end are padding and encode weight 0 (§P2).
+pub fn pack_byte(trits: &[i8], packing: Packing) -> u8 {
+    debug_assert!(trits.len() <= packing.trits_per_byte());
+    match packing {
+        Packing::TwoBit => trits
+            .iter()
+            .enumerate()
+            .fold(0u8, |b, (k, &t)| b | (code_2bit(t) << (2 * k))),
+        // Missing trits are zero trits (digit 1), not digit 0.
+        Packing::Base3 => (0..5)
+            .rev()
+            .fold(0u8, |b, k| b * 3 + (trits.get(k).copied().unwrap_or(0) + 1) as u8),
+    }
+}
+
+/// Decodes one byte into its `trits_per_byte` trits, first trit first (§P1).
+pub fn unpack_byte(byte: u8, packing: Packing) -> Result<Vec<i8>, &'static str> {
+    match packing {
+        Packing::TwoBit => (0..4)
+            .map(|k| match (byte >> (2 * k)) & 0b11 {
+                0b00 => Ok(0),
+                0b01 => Ok(1),
+                0b11 => Ok(-1),
+                _ => Err("2-bit code 10 is reserved"),
+            })
+            .collect(),
+        Packing::Base3 => {
+            if byte > BASE3_MAX {
+                return Err("base-3 bytes are at most 242 = 3^5 - 1");
+            }
+            let mut rest = byte;
+            Ok((0..5)
+                .map(|_| {
+                    let d = rest % 3;
+                    rest /= 3;
+                    d as i8 - 1
+                })
+                .collect())
+        }
+    }
+}
+
+/// Packs one row of `d_in` trits into `row_bytes` bytes, padded with zero trits (§P2).
+pub fn pack_row(row: &[i8], packing: Packing) -> Vec<u8> {
+    row.chunks(packing.trits_per_byte())
+        .map(|c| pack_byte(c, packing))
+        .collect()
+}
+
+/// Checks that every value of T is a trit.
+fn check_trits(t: ArrayView2<'_, i8>) -> Result<(), PackError> {
+    match t.indexed_iter().find(|(_, &v)| !(-1..=1).contains(&v)) {
+        Some(((row, col), &value)) => Err(PackError::TritOutOfRange { row, col, value }),
+        None => Ok(()),
+    }
+}
+
+/// Byte `index` of the stream holds byte `b` of row `row` (§P3): rows come in groups of
+/// `array_rows`, and inside a group the rows' bytes are interleaved, byte 0 of every row of
+/// the group first.
+fn stream_position(cfg: &HgfConfig, index: usize) -> (usize, usize) {
+    let r = cfg.array_rows;
+    let group_bytes = r * cfg.row_bytes();
+    let group = index / group_bytes;
+    let within = index % group_bytes;
+    (group * r + within % r, within / r)
+}
+
+/// Packs T (`d_out x d_in`) into the weight stream of §P3 for this config's packing and
+/// array shape.
+pub fn pack_matrix(t: ArrayView2<'_, i8>, cfg: &HgfConfig) -> Result<Vec<u8>, PackError> {
+    assert_eq!(t.dim(), (cfg.d_out, cfg.d_in), "T is d_out x d_in");
+    check_trits(t)?;
+    let rows: Vec<Vec<u8>> = t
+        .rows()
+        .into_iter()
+        .map(|row| pack_row(&row.to_vec(), cfg.packing))
+        .collect();
+    Ok((0..cfg.weight_bytes())
+        .map(|i| {
+            let (row, b) = stream_position(cfg, i);
+            rows[row][b]
+        })
+        .collect())
+}
+
+/// Decodes a weight stream of §P3 back into T. Rejects a wrong length, reserved codes and
+/// non-zero padding.
+pub fn unpack_matrix(stream: &[u8], cfg: &HgfConfig) -> Result<Array2<i8>, PackError> {
+    if stream.len() != cfg.weight_bytes() {
+        return Err(PackError::Length {
+            expected: cfg.weight_bytes(),
+            got: stream.len(),
+        });
+    }
+    let tpb = cfg.trits_per_byte();
+    let mut t = Array2::zeros((cfg.d_out, cfg.d_in));
+    for (index, &byte) in stream.iter().enumerate() {
+        let trits = unpack_byte(byte, cfg.packing).map_err(|reason| PackError::InvalidCode {
+            index,
+            value: byte,
+            packing: cfg.packing,
+            reason,
+        })?;
+        let (row, b) = stream_position(cfg, index);
+        for (k, trit) in trits.into_iter().enumerate() {
+            let col = b * tpb + k;
+            if col < cfg.d_in {
+                t[[row, col]] = trit;
+            } else if trit != 0 {
+                return Err(PackError::NonZeroPadding { index });
+            }
+        }
+    }
+    Ok(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_codes_match_the_contract_table() {
+        // §P1 examples: 2-bit [+1, -1, 0, +1] = 01 | 11<<2 | 00<<4 | 01<<6.
+        assert_eq!(pack_byte(&[1, -1, 0, 1], Packing::TwoBit), 0b01_00_11_01);
+        // base-3 [+1, -1, 0, +1, -1]: digits 2, 0, 1, 2, 0 -> 2 + 0*3 + 1*9 + 2*27 + 0*81 = 65.
+        assert_eq!(pack_byte(&[1, -1, 0, 1, -1], Packing::Base3), 65);
+        assert_eq!(pack_byte(&[0; 5], Packing::Base3), 121);
+        assert_eq!(pack_byte(&[1; 5], Packing::Base3), BASE3_MAX);
+        // A short final chunk is padded with zero trits.
+        assert_eq!(pack_byte(&[-1], Packing::Base3), pack_byte(&[-1, 0, 0, 0, 0], Packing::Base3));
+    }
+
+    #[test]
+    fn every_byte_round_trips_or_is_rejected() {
+        for packing in Packing::ALL {
+            let mut valid = 0;
+            for byte in 0..=255u8 {
+                if let Ok(trits) = unpack_byte(byte, packing) {
+                    valid += 1;
+                    assert_eq!(pack_byte(&trits, packing), byte, "{packing} {byte}");
+                }
+            }
+            assert_eq!(valid, 3usize.pow(packing.trits_per_byte() as u32));
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! Config parsing and validation: presets, partial files, and one distinct error per bad field.
+
+use hgf_golden::config::{ConfigError, PRESETS};
+use hgf_golden::{HgfConfig, Packing, Target};
+
+fn field_of(text: &str) -> Option<&'static str> {
+    match HgfConfig::from_toml_str(text) {
+        Ok(cfg) => panic!("accepted an invalid config: {cfg:?}"),
+        Err(e) => e.field(),
+    }
+}
+
+fn message_of(text: &str) -> String {
+    HgfConfig::from_toml_str(text).unwrap_err().to_string()
+}
+
+#[test]
+fn presets_are_valid_and_distinct() {
+    let all: Vec<HgfConfig> = PRESETS.iter().map(|p| HgfConfig::preset(p).unwrap()).collect();
+    for cfg in &all {
+        cfg.validate().unwrap();
+    }
+    assert_eq!(all[0], HgfConfig::default());
+    assert_eq!(all[0].target, Target::Ecp5_25k);
+    assert_eq!((all[0].d_in, all[0].d_out, all[0].rank), (512, 512, 16));
+    assert_eq!(all[1].target, Target::Ice40Up5k);
+    assert_ne!(all[0], all[1]);
+}
+
+#[test]
+fn empty_file_is_the_default_and_fields_override_the_preset() {
+    assert_eq!(HgfConfig::from_toml_str("").unwrap(), HgfConfig::default());
+    let cfg = HgfConfig::from_toml_str("preset = \"up5k\"\nrank = 4\npacking = \"2bit\"\narray_inputs = 16\n").unwrap();
+    let mut expected = HgfConfig::preset("up5k").unwrap();
+    expected.rank = 4;
+    expected.packing = Packing::TwoBit;
+    expected.array_inputs = 16;
+    assert_eq!(cfg, expected);
+}
+
+#[test]
+fn toml_round_trip() {
+    for p in PRESETS {
+        let cfg = HgfConfig::preset(p).unwrap();
+        assert_eq!(HgfConfig::from_toml_str(&cfg.to_toml()).unwrap(), cfg);
+    }
+}
+
+#[test]
+fn each_invalid_field_names_itself() {
+    let cases: &[(&str, &str)] = &[
+        ("d_in = 0", "d_in"),
+        ("d_in = 131073", "d_in"),
+        ("d_out = 0", "d_out"),
+        ("d_out = 2000000", "d_out"),
+        ("rank = 0", "rank"),
+        ("rank = 513", "rank"),
+        ("d_out = 8\nrank = 9\narray_rows = 4", "rank"),
+        ("array_rows = 0", "array_rows"),
+        ("array_rows = 3", "array_rows"), // does not divide 512
+        ("array_rows = 128", "array_rows"),
+        ("array_inputs = 0", "array_inputs"),
+        ("array_inputs = 32", "array_inputs"), // not a multiple of 5 for base3
+        ("array_inputs = 325", "array_inputs"),
+        ("d_in = 8\nrank = 4\nfp_lanes = 4\narray_inputs = 15", "array_inputs"), // > padded row (10)
+        ("fp_lanes = 0", "fp_lanes"),
+        ("fp_lanes = 6", "fp_lanes"),
+        ("fp_lanes = 128", "fp_lanes"),
+        ("d_in = 4\nrank = 2\narray_inputs = 5\nfp_lanes = 8", "fp_lanes"),
+        ("name = \"1core\"", "name"),
+        ("name = \"my-core\"", "name"),
+        ("preset = \"big\"", "preset"),
+    ];
+    for (text, field) in cases {
+        assert_eq!(field_of(text), Some(*field), "config {text:?}");
+    }
+}
+
+#[test]
+fn messages_give_the_allowed_range() {
+    let m = message_of("rank = 600");
+    assert!(m.contains("`rank` = 600") && m.contains("1..=512"), "{m}");
+    let m = message_of("d_in = 200000");
+    assert!(m.contains("1..=131072") && m.contains("2^24"), "{m}");
+    let m = message_of("array_inputs = 32");
+    assert!(m.contains("multiple of 5") && m.contains("base3"), "{m}");
+    let m = message_of("fp_lanes = 3");
+    assert!(m.contains("power of two"), "{m}");
+}
+
+#[test]
+fn unknown_values_and_fields_are_syntax_errors_naming_them() {
+    for (text, needle) in [
+        ("packing = \"3bit\"", "base3"),
+        ("target = \"xc7a35t\"", "ecp5-25k"),
+        ("lanes = 4", "lanes"),
+        ("d_in = -4", "d_in"),
+        ("d_in = \"many\"", "d_in"),
+    ] {
+        let e = HgfConfig::from_toml_str(text).unwrap_err();
+        assert!(matches!(e, ConfigError::Syntax { .. }), "{text}: {e:?}");
+        assert!(e.to_string().contains(needle), "{text}: {e}");
+    }
+}
+
+#[test]
+fn load_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cfg.toml");
+    std::fs::write(&path, "fp_lanes = 5\n").unwrap();
+    let e = HgfConfig::load(&path).unwrap_err();
+    assert!(e.to_string().contains("cfg.toml"), "{e}");
+    assert_eq!(e.field(), Some("fp_lanes"));
+    let e = HgfConfig::load(&dir.path().join("missing.toml")).unwrap_err();
+    assert!(matches!(e, ConfigError::Read { .. }), "{e:?}");
+    assert!(e.to_string().contains("missing.toml"));
+}
+
+#[test]
+fn for_shape_fits_odd_shapes() {
+    for (d_in, d_out, rank) in [(1, 1, 1), (3, 7, 2), (100, 6, 6), (4096, 11008, 16)] {
+        let cfg = HgfConfig::for_shape(d_in, d_out, rank).unwrap();
+        assert_eq!((cfg.d_in, cfg.d_out, cfg.rank), (d_in, d_out, rank));
+    }
+    assert!(HgfConfig::for_shape(8, 8, 9).is_err());
+}

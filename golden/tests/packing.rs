@@ -1,0 +1,99 @@
+//! §P: packing round trips for every shape, packing and row grouping, and the rejection of
+//! malformed streams.
+
+use hgf_golden::packing::{pack_matrix, unpack_matrix, PackError};
+use hgf_golden::{HgfConfig, Packing};
+use ndarray::Array2;
+use proptest::prelude::*;
+
+fn config(d_in: usize, d_out: usize, rows: usize, packing: Packing) -> HgfConfig {
+    let mut cfg = HgfConfig::for_shape(d_in, d_out, 1).expect("valid shape");
+    cfg.packing = packing;
+    cfg.array_rows = rows;
+    cfg.array_inputs = packing.trits_per_byte();
+    cfg.validate().expect("valid config");
+    cfg
+}
+
+fn packing_strategy() -> impl Strategy<Value = Packing> {
+    prop_oneof![Just(Packing::Base3), Just(Packing::TwoBit)]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn unpack_of_pack_is_identity(
+        d_in in 1usize..70,
+        groups in 1usize..5,
+        rows in 1usize..5,
+        packing in packing_strategy(),
+        seed in any::<u64>(),
+    ) {
+        let d_out = groups * rows;
+        let cfg = config(d_in, d_out, rows, packing);
+        let mut state = seed | 1;
+        let t = Array2::from_shape_fn((d_out, d_in), |_| {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17;
+            (state % 3) as i8 - 1
+        });
+        let stream = pack_matrix(t.view(), &cfg).unwrap();
+        prop_assert_eq!(stream.len(), d_out * d_in.div_ceil(packing.trits_per_byte()));
+        prop_assert_eq!(unpack_matrix(&stream, &cfg).unwrap(), t);
+    }
+}
+
+#[test]
+fn stream_interleaves_the_rows_of_a_group() {
+    // 2 groups of 2 rows, d_in = 6 in base3: 2 bytes per row.
+    let cfg = config(6, 4, 2, Packing::Base3);
+    let mut t = Array2::zeros((4, 6));
+    t[[1, 0]] = 1; // row 1, byte 0
+    t[[2, 5]] = -1; // row 2, byte 1 (column 5 is the first trit of byte 1)
+    let s = pack_matrix(t.view(), &cfg).unwrap();
+    let zero = 121u8; // five zero trits
+    let zero_padded = 1 + 3 + 9 + 27 + 81; // one column then four padding trits, all zero: 121
+    assert_eq!(zero, zero_padded);
+    // Group 0: r0b0, r1b0, r0b1, r1b1; group 1: r2b0, r3b0, r2b1, r3b1.
+    assert_eq!(s, vec![zero, zero + 1, zero, zero, zero, zero, zero - 1, zero]);
+}
+
+#[test]
+fn malformed_streams_are_rejected() {
+    let cfg = config(7, 2, 1, Packing::TwoBit);
+    let t = Array2::zeros((2, 7));
+    let good = pack_matrix(t.view(), &cfg).unwrap();
+    assert_eq!(good.len(), 4);
+
+    let short = &good[..3];
+    assert_eq!(
+        unpack_matrix(short, &cfg),
+        Err(PackError::Length { expected: 4, got: 3 })
+    );
+    let mut reserved = good.clone();
+    reserved[0] = 0b10;
+    assert!(matches!(
+        unpack_matrix(&reserved, &cfg),
+        Err(PackError::InvalidCode { index: 0, value: 0b10, .. })
+    ));
+    // Byte 1 of row 0 holds columns 4..7; column 7 is padding.
+    let mut padding = good.clone();
+    padding[1] = 0b01 << 6;
+    assert_eq!(
+        unpack_matrix(&padding, &cfg),
+        Err(PackError::NonZeroPadding { index: 1 })
+    );
+
+    let cfg3 = config(5, 1, 1, Packing::Base3);
+    assert!(matches!(
+        unpack_matrix(&[243], &cfg3),
+        Err(PackError::InvalidCode { value: 243, .. })
+    ));
+
+    let mut bad_t = Array2::zeros((2, 7));
+    bad_t[[1, 3]] = 2;
+    assert_eq!(
+        pack_matrix(bad_t.view(), &cfg),
+        Err(PackError::TritOutOfRange { row: 1, col: 3, value: 2 })
+    );
+}
