@@ -71,10 +71,11 @@ impl HgfConfig {
         (self.d_out / self.array_rows) * self.column_blocks()
     }
 
-    /// Cycles of the FP16 MAC lanes per token: one step of all lanes per `fp_lanes` products
-    /// of one sum (§L2), for the `rank` sums of `A x` and the `d_out` sums of `B u`.
+    /// Cycles of the FP16 MAC lanes per token: for `A x` the lanes share each of the `rank`
+    /// sums (§L2), for `B u` each lane takes whole outputs (§L5).
     pub fn lowrank_cycles(&self) -> usize {
-        self.rank * self.d_in.div_ceil(self.fp_lanes) + self.d_out * self.rank.div_ceil(self.fp_lanes)
+        self.rank * self.d_in.div_ceil(self.fp_lanes)
+            + self.d_out.div_ceil(self.fp_lanes) * self.rank
     }
 
     /// The ideal cycles per token when both flows run side by side: the slower of the two.
@@ -162,7 +163,7 @@ mod tests {
         assert_eq!(cfg.row_bytes(), 103);
         assert_eq!(cfg.column_blocks(), 13);
         assert_eq!(cfg.ternary_cycles(), 128 * 13);
-        assert_eq!(cfg.lowrank_cycles(), 16 * 64 + 512 * 2);
+        assert_eq!(cfg.lowrank_cycles(), 16 * 64 + 64 * 16);
         assert_eq!(cfg.ideal_cycles(), 2048);
     }
 }

@@ -1,10 +1,12 @@
 //! The low-rank FP16 path: `u = binary16(A x)`, `v = B u` (docs/arithmetic.md §L).
 //!
-//! Every dot product here follows one summation order, fixed by the number of FP MAC lanes
-//! `F` (§L2): lane `l` accumulates the products of the indices `i = l, l + F, l + 2F, ...` in
-//! increasing order, starting from -0; then the `F` lane sums are combined by a pairwise tree,
-//! `(P0 + P1), (P2 + P3), ...`, level by level, until one value remains. The order decides the
-//! bits, so the hardware follows it exactly.
+//! The summation order decides the bits, so the hardware follows it exactly:
+//! - `A x` (§L2, §L4): the `F` FP MAC lanes split each sum by input index: lane `l`
+//!   accumulates the products of the indices `i = l, l + F, l + 2F, ...` in increasing order,
+//!   starting from -0; then the `F` lane sums are combined by a pairwise tree,
+//!   `(P0 + P1), (P2 + P3), ...`, level by level, until one value remains.
+//! - `B u` (§L5): the lanes split the outputs instead, so each sum is one accumulator that
+//!   adds its `rank` products in increasing order of `k`, starting from -0.
 
 use half::f16;
 use ndarray::ArrayView2;
@@ -53,13 +55,14 @@ pub fn project_down(a: ArrayView2<'_, f16>, x: &[f16], lanes: usize) -> Vec<f16>
         .collect()
 }
 
-/// `v_j = sum_k B_jk * u_k` in FP32 (§L5): the up projection, left in FP32 for the gate.
-pub fn project_up(b: ArrayView2<'_, f16>, u: &[f16], lanes: usize) -> Vec<f32> {
+/// `v_j = sum_k B_jk * u_k` in FP32 (§L5): the up projection, one sequential sum per output
+/// (whatever the lane count), left in FP32 for the gate.
+pub fn project_up(b: ArrayView2<'_, f16>, u: &[f16]) -> Vec<f32> {
     b.rows()
         .into_iter()
         .map(|row| {
             let row = row.to_vec();
-            dot_f16(&row, u, lanes)
+            dot_f16(&row, u, 1)
         })
         .collect()
 }
@@ -78,6 +81,20 @@ mod tests {
         assert_eq!(sum(1), 1.0);
         assert_eq!(sum(2), 2.0);
         assert_eq!(sum(4), 0.0);
+    }
+
+    #[test]
+    fn up_projection_is_sequential_and_down_projection_uses_the_lanes() {
+        // Products 65504^2, 1, -65504^2, 1: the big ones swallow a 1 only when they meet it
+        // first (the ulp of 4.29e9 in binary32 is 512).
+        let h = f16::from_f32;
+        let big = h(65504.0);
+        let row = [big, h(1.0), -big, h(1.0)];
+        let other = [big, h(1.0), big, h(1.0)];
+        let b = ndarray::Array2::from_shape_vec((1, 4), row.to_vec()).unwrap();
+        assert_eq!(project_up(b.view(), &other), vec![1.0]);
+        assert_eq!(project_down(b.view(), &other, 1), vec![h(1.0)]);
+        assert_eq!(project_down(b.view(), &other, 2), vec![h(2.0)]);
     }
 
     #[test]

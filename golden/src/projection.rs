@@ -11,7 +11,7 @@ use crate::ternary::{dequant_factor, dequantize, ternary_accumulate};
 use crate::weights::{HgfWeights, WeightsError};
 
 /// The golden model of one projection engine: the weights plus the config whose `fp_lanes`
-/// fixes the FP summation order.
+/// fixes the summation order of `A x` (§L2).
 #[derive(Clone, Debug)]
 pub struct HgfProjection {
     cfg: HgfConfig,
@@ -70,7 +70,7 @@ impl HgfProjection {
         let k = dequant_factor(w.beta, qt.s);
         let yt: Vec<f32> = acc.iter().map(|&a| dequantize(a, k)).collect();
         let u = project_down(w.a.view(), x, lanes);
-        let v = project_up(w.b.view(), &u, lanes);
+        let v = project_up(w.b.view(), &u);
         let y = yt.iter().zip(&v).map(|(&t, &c)| gate(t, w.gate, c)).collect();
         TokenTrace {
             m: qt.m,

