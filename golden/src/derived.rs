@@ -31,14 +31,25 @@ impl HgfConfig {
         self.packing.trits_per_byte()
     }
 
-    /// Packed bytes of one weight row, padded to whole bytes (§P2).
-    pub fn row_bytes(&self) -> usize {
-        self.d_in.div_ceil(self.trits_per_byte())
+    /// Column blocks of `array_inputs` columns that cover one row (§P2).
+    pub fn column_blocks(&self) -> usize {
+        self.d_in.div_ceil(self.array_inputs)
     }
 
-    /// Trits of one packed row, padding included (§P2).
+    /// Trits of one packed row: `d_in` padded with zero trits to whole column blocks (§P2).
     pub fn row_trits(&self) -> usize {
-        self.row_bytes() * self.trits_per_byte()
+        self.column_blocks() * self.array_inputs
+    }
+
+    /// Packed bytes of one weight row (§P2). `array_inputs` is a multiple of the trits per
+    /// byte, so a column block is a whole number of bytes.
+    pub fn row_bytes(&self) -> usize {
+        self.row_trits() / self.trits_per_byte()
+    }
+
+    /// Bytes of one column block of one row (§P3).
+    pub fn block_bytes(&self) -> usize {
+        self.array_inputs / self.trits_per_byte()
     }
 
     /// Bytes of the packed ternary weight stream of the whole matrix (§P3).
@@ -59,11 +70,6 @@ impl HgfConfig {
     /// Parameter bytes that one token reads when nothing is cached on chip.
     pub fn bytes_per_token(&self) -> usize {
         self.weight_bytes() + self.factor_bytes() + self.scalar_bytes()
-    }
-
-    /// Column blocks of `array_inputs` trits that cover one padded row.
-    pub fn column_blocks(&self) -> usize {
-        self.row_trits().div_ceil(self.array_inputs)
     }
 
     /// Cycles of the ternary array per token: every row group visits every column block.
@@ -159,8 +165,8 @@ mod tests {
     #[test]
     fn default_preset_cycle_counts() {
         let cfg = HgfConfig::default();
-        // 512 inputs pad to 515 trits (103 base-3 bytes); 13 blocks of 40 trits.
-        assert_eq!(cfg.row_bytes(), 103);
+        // 512 inputs pad to 13 blocks of 40 trits: 520 trits, 104 base-3 bytes.
+        assert_eq!(cfg.row_bytes(), 104);
         assert_eq!(cfg.column_blocks(), 13);
         assert_eq!(cfg.ternary_cycles(), 128 * 13);
         assert_eq!(cfg.lowrank_cycles(), 16 * 64 + 64 * 16);

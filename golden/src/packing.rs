@@ -77,7 +77,7 @@ pub fn unpack_byte(byte: u8, packing: Packing) -> Result<Vec<i8>, &'static str> 
     }
 }
 
-/// Packs one row of `d_in` trits into `row_bytes` bytes, padded with zero trits (§P2).
+/// Packs one row of trits into bytes, the last byte padded with zero trits (§P1, §P2).
 pub fn pack_row(row: &[i8], packing: Packing) -> Vec<u8> {
     row.chunks(packing.trits_per_byte())
         .map(|c| pack_byte(c, packing))
@@ -92,15 +92,14 @@ fn check_trits(t: ArrayView2<'_, i8>) -> Result<(), PackError> {
     }
 }
 
-/// Byte `index` of the stream holds byte `b` of row `row` (§P3): rows come in groups of
-/// `array_rows`, and inside a group the rows' bytes are interleaved, byte 0 of every row of
-/// the group first.
+/// Byte `index` of the stream holds byte `b` of row `row` (§P3): column blocks in increasing
+/// order; within a block, rows in increasing order, each with its `block_bytes` bytes of that
+/// block. A run of `array_rows * block_bytes` bytes is one cycle of the array.
 fn stream_position(cfg: &HgfConfig, index: usize) -> (usize, usize) {
-    let r = cfg.array_rows;
-    let group_bytes = r * cfg.row_bytes();
-    let group = index / group_bytes;
-    let within = index % group_bytes;
-    (group * r + within % r, within / r)
+    let block_bytes = cfg.block_bytes();
+    let slice = cfg.d_out * block_bytes;
+    let (block, within) = (index / slice, index % slice);
+    (within / block_bytes, block * block_bytes + within % block_bytes)
 }
 
 /// Packs T (`d_out x d_in`) into the weight stream of §P3 for this config's packing and
@@ -111,7 +110,11 @@ pub fn pack_matrix(t: ArrayView2<'_, i8>, cfg: &HgfConfig) -> Result<Vec<u8>, Pa
     let rows: Vec<Vec<u8>> = t
         .rows()
         .into_iter()
-        .map(|row| pack_row(&row.to_vec(), cfg.packing))
+        .map(|row| {
+            let mut padded = row.to_vec();
+            padded.resize(cfg.row_trits(), 0);
+            pack_row(&padded, cfg.packing)
+        })
         .collect();
     Ok((0..cfg.weight_bytes())
         .map(|i| {

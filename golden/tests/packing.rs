@@ -39,23 +39,32 @@ proptest! {
         });
         let stream = pack_matrix(t.view(), &cfg).unwrap();
         prop_assert_eq!(stream.len(), d_out * d_in.div_ceil(packing.trits_per_byte()));
+        prop_assert_eq!(stream.len(), cfg.weight_bytes());
         prop_assert_eq!(unpack_matrix(&stream, &cfg).unwrap(), t);
     }
 }
 
 #[test]
-fn stream_interleaves_the_rows_of_a_group() {
-    // 2 groups of 2 rows, d_in = 6 in base3: 2 bytes per row.
-    let cfg = config(6, 4, 2, Packing::Base3);
-    let mut t = Array2::zeros((4, 6));
-    t[[1, 0]] = 1; // row 1, byte 0
-    t[[2, 5]] = -1; // row 2, byte 1 (column 5 is the first trit of byte 1)
+fn stream_is_column_block_major() {
+    // d_in = 12 in base3 with blocks of 10 columns (2 bytes): 2 blocks, rows padded to 20
+    // trits (4 bytes). Stream: block 0 of rows 0..3, then block 1 of rows 0..3.
+    let mut cfg = config(12, 3, 1, Packing::Base3);
+    cfg.array_inputs = 10;
+    cfg.validate().unwrap();
+    assert_eq!((cfg.column_blocks(), cfg.row_bytes(), cfg.weight_bytes()), (2, 4, 12));
+    let mut t = Array2::zeros((3, 12));
+    t[[1, 0]] = 1; // row 1, block 0, byte 0, first trit
+    t[[2, 11]] = -1; // row 2, block 1, byte 0 (columns 10..15), second trit
     let s = pack_matrix(t.view(), &cfg).unwrap();
     let zero = 121u8; // five zero trits
-    let zero_padded = 1 + 3 + 9 + 27 + 81; // one column then four padding trits, all zero: 121
-    assert_eq!(zero, zero_padded);
-    // Group 0: r0b0, r1b0, r0b1, r1b1; group 1: r2b0, r3b0, r2b1, r3b1.
-    assert_eq!(s, vec![zero, zero + 1, zero, zero, zero, zero, zero - 1, zero]);
+    assert_eq!(
+        s,
+        vec![
+            zero, zero, zero + 1, zero, zero, zero, // block 0: rows 0, 1, 2
+            zero, zero, zero, zero, zero - 3, zero, // block 1: rows 0, 1, 2
+        ]
+    );
+    assert_eq!(unpack_matrix(&s, &cfg).unwrap(), t);
 }
 
 #[test]
@@ -76,12 +85,12 @@ fn malformed_streams_are_rejected() {
         unpack_matrix(&reserved, &cfg),
         Err(PackError::InvalidCode { index: 0, value: 0b10, .. })
     ));
-    // Byte 1 of row 0 holds columns 4..7; column 7 is padding.
+    // Stream byte 2 is block 1 of row 0: columns 4..7, and column 7 is padding.
     let mut padding = good.clone();
-    padding[1] = 0b01 << 6;
+    padding[2] = 0b01 << 6;
     assert_eq!(
         unpack_matrix(&padding, &cfg),
-        Err(PackError::NonZeroPadding { index: 1 })
+        Err(PackError::NonZeroPadding { index: 2 })
     );
 
     let cfg3 = config(5, 1, 1, Packing::Base3);
