@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "hgf", version, about = "Hybrid Gated Flow (HGF) inference hardware: golden model, generator, co-simulation and estimates")]
+#[command(
+    name = "hgf",
+    version,
+    about = "Hybrid Gated Flow (HGF) inference hardware: golden model, generator, co-simulation and estimates"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -14,6 +18,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The main job on one config: today the golden model on a generated layer, with a
+    /// summary; it grows into generate, co-simulate and report as the hardware lands.
+    Run(RunArgs),
     /// Run the bit-exact golden model on a layer and tokens (files, or generated with --random).
     Golden(GoldenArgs),
     /// Check a golden FP primitive against Berkeley TestFloat vectors (testfloat_gen format).
@@ -53,6 +60,9 @@ pub struct GoldenArgs {
     /// Seed for --random.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// With --random: overwrite existing files at --weights / --input.
+    #[arg(long, requires = "random")]
+    pub force: bool,
     /// Number of tokens for --random.
     #[arg(long, default_value_t = 4)]
     pub tokens: usize,
@@ -80,6 +90,21 @@ pub struct ConfigArgs {
     #[command(flatten)]
     pub source: ConfigSource,
     /// Print config and derived quantities as JSON instead of TOML.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub source: ConfigSource,
+    /// Seed of the generated layer and tokens.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Number of tokens.
+    #[arg(long, default_value_t = 8)]
+    pub tokens: usize,
+    /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
 }

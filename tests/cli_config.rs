@@ -27,7 +27,10 @@ fn bad_field_in_file_exits_2_and_names_the_field() {
     let out = hgf_in(dir.path(), &["config", "--config", "c.toml"]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(err.contains("c.toml") && err.contains("`rank`") && err.contains("1..=512"), "{err}");
+    assert!(
+        err.contains("c.toml") && err.contains("`rank`") && err.contains("1..=512"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -37,5 +40,8 @@ fn unknown_packing_is_rejected_with_the_allowed_values() {
     let out = hgf_in(dir.path(), &["config", "--config", "c.toml"]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(err.contains("packing") && err.contains("base3") && err.contains("2bit"), "{err}");
+    assert!(
+        err.contains("packing") && err.contains("base3") && err.contains("2bit"),
+        "{err}"
+    );
 }

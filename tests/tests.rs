@@ -3,3 +3,6 @@
 mod util;
 
 mod cli_config;
+mod cli_fpcheck;
+mod cli_golden;
+mod cli_run;

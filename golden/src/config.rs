@@ -259,18 +259,13 @@ impl HgfConfig {
             return bad(
                 "array_rows",
                 self.array_rows,
-                format!(
-                    "a divisor of d_out = {} in 1..={max_rows}",
-                    self.d_out
-                ),
+                format!("a divisor of d_out = {} in 1..={max_rows}", self.d_out),
             );
         }
         let tpb = self.packing.trits_per_byte();
         let row_trits = self.d_in.div_ceil(tpb) * tpb;
         let max_inputs = MAX_ARRAY_INPUTS.min(row_trits);
-        if self.array_inputs == 0
-            || self.array_inputs % tpb != 0
-            || self.array_inputs > max_inputs
+        if self.array_inputs == 0 || self.array_inputs % tpb != 0 || self.array_inputs > max_inputs
         {
             return bad(
                 "array_inputs",

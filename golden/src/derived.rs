@@ -154,9 +154,15 @@ mod tests {
             let w = cfg.acc_bits();
             let max = (1i64 << (w - 1)) - 1;
             let min = -(1i64 << (w - 1));
-            assert!(128 * d_in as i64 <= max && -127 * (d_in as i64) >= min, "d_in {d_in} w {w}");
+            assert!(
+                128 * d_in as i64 <= max && -127 * (d_in as i64) >= min,
+                "d_in {d_in} w {w}"
+            );
             // One bit fewer would not hold +128 * d_in.
-            assert!(128 * d_in as i64 > (1i64 << (w - 2)) - 1, "d_in {d_in} w {w} not minimal");
+            assert!(
+                128 * d_in as i64 > (1i64 << (w - 2)) - 1,
+                "d_in {d_in} w {w} not minimal"
+            );
         }
         cfg.d_in = 512;
         assert_eq!(cfg.acc_bits(), 18);

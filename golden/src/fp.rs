@@ -105,7 +105,10 @@ mod tests {
         assert_eq!(mul_f32(0.0, f32::INFINITY).to_bits(), CANONICAL_NAN_F32);
         assert_eq!(div_f32(0.0, 0.0).to_bits(), CANONICAL_NAN_F32);
         assert_eq!(f32_to_f16(weird).to_bits(), CANONICAL_NAN_F16);
-        assert_eq!(f16_to_f32(f16::from_bits(0xFE01)).to_bits(), CANONICAL_NAN_F32);
+        assert_eq!(
+            f16_to_f32(f16::from_bits(0xFE01)).to_bits(),
+            CANONICAL_NAN_F32
+        );
     }
 
     #[test]

@@ -44,9 +44,9 @@ pub fn pack_byte(trits: &[i8], packing: Packing) -> u8 {
             .enumerate()
             .fold(0u8, |b, (k, &t)| b | (code_2bit(t) << (2 * k))),
         // Missing trits are zero trits (digit 1), not digit 0.
-        Packing::Base3 => (0..5)
-            .rev()
-            .fold(0u8, |b, k| b * 3 + (trits.get(k).copied().unwrap_or(0) + 1) as u8),
+        Packing::Base3 => (0..5).rev().fold(0u8, |b, k| {
+            b * 3 + (trits.get(k).copied().unwrap_or(0) + 1) as u8
+        }),
     }
 }
 
@@ -99,7 +99,10 @@ fn stream_position(cfg: &HgfConfig, index: usize) -> (usize, usize) {
     let block_bytes = cfg.block_bytes();
     let slice = cfg.d_out * block_bytes;
     let (block, within) = (index / slice, index % slice);
-    (within / block_bytes, block * block_bytes + within % block_bytes)
+    (
+        within / block_bytes,
+        block * block_bytes + within % block_bytes,
+    )
 }
 
 /// Packs T (`d_out x d_in`) into the weight stream of §P3 for this config's packing and
@@ -168,7 +171,10 @@ mod tests {
         assert_eq!(pack_byte(&[0; 5], Packing::Base3), 121);
         assert_eq!(pack_byte(&[1; 5], Packing::Base3), BASE3_MAX);
         // A short final chunk is padded with zero trits.
-        assert_eq!(pack_byte(&[-1], Packing::Base3), pack_byte(&[-1, 0, 0, 0, 0], Packing::Base3));
+        assert_eq!(
+            pack_byte(&[-1], Packing::Base3),
+            pack_byte(&[-1, 0, 0, 0, 0], Packing::Base3)
+        );
     }
 
     #[test]

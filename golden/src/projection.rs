@@ -71,7 +71,11 @@ impl HgfProjection {
         let yt: Vec<f32> = acc.iter().map(|&a| dequantize(a, k)).collect();
         let u = project_down(w.a.view(), x, lanes);
         let v = project_up(w.b.view(), &u);
-        let y = yt.iter().zip(&v).map(|(&t, &c)| gate(t, w.gate, c)).collect();
+        let y = yt
+            .iter()
+            .zip(&v)
+            .map(|(&t, &c)| gate(t, w.gate, c))
+            .collect();
         TokenTrace {
             m: qt.m,
             s: qt.s,

@@ -43,6 +43,9 @@ mod tests {
     #[test]
     fn adds_subtracts_and_skips() {
         let t = array![[1i8, -1, 0], [-1, -1, -1]];
-        assert_eq!(ternary_accumulate(t.view(), &[-128, 127, 5]), vec![-255, -4]);
+        assert_eq!(
+            ternary_accumulate(t.view(), &[-128, 127, 5]),
+            vec![-255, -4]
+        );
     }
 }

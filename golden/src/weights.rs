@@ -126,7 +126,13 @@ impl HgfWeights {
             f16::from_f32(rng.random_range(-b_scale..b_scale))
         });
         let gate = rng.random_range(0.05f32..0.2);
-        HgfWeights { t, beta, a, b, gate }
+        HgfWeights {
+            t,
+            beta,
+            a,
+            b,
+            gate,
+        }
     }
 }
 

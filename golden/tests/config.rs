@@ -16,7 +16,10 @@ fn message_of(text: &str) -> String {
 
 #[test]
 fn presets_are_valid_and_distinct() {
-    let all: Vec<HgfConfig> = PRESETS.iter().map(|p| HgfConfig::preset(p).unwrap()).collect();
+    let all: Vec<HgfConfig> = PRESETS
+        .iter()
+        .map(|p| HgfConfig::preset(p).unwrap())
+        .collect();
     for cfg in &all {
         cfg.validate().unwrap();
     }
@@ -30,7 +33,10 @@ fn presets_are_valid_and_distinct() {
 #[test]
 fn empty_file_is_the_default_and_fields_override_the_preset() {
     assert_eq!(HgfConfig::from_toml_str("").unwrap(), HgfConfig::default());
-    let cfg = HgfConfig::from_toml_str("preset = \"up5k\"\nrank = 4\npacking = \"2bit\"\narray_inputs = 16\n").unwrap();
+    let cfg = HgfConfig::from_toml_str(
+        "preset = \"up5k\"\nrank = 4\npacking = \"2bit\"\narray_inputs = 16\n",
+    )
+    .unwrap();
     let mut expected = HgfConfig::preset("up5k").unwrap();
     expected.rank = 4;
     expected.packing = Packing::TwoBit;
@@ -62,11 +68,17 @@ fn each_invalid_field_names_itself() {
         ("array_inputs = 0", "array_inputs"),
         ("array_inputs = 32", "array_inputs"), // not a multiple of 5 for base3
         ("array_inputs = 325", "array_inputs"),
-        ("d_in = 8\nrank = 4\nfp_lanes = 4\narray_inputs = 15", "array_inputs"), // > padded row (10)
+        (
+            "d_in = 8\nrank = 4\nfp_lanes = 4\narray_inputs = 15",
+            "array_inputs",
+        ), // > padded row (10)
         ("fp_lanes = 0", "fp_lanes"),
         ("fp_lanes = 6", "fp_lanes"),
         ("fp_lanes = 128", "fp_lanes"),
-        ("d_in = 4\nrank = 2\narray_inputs = 5\nfp_lanes = 8", "fp_lanes"),
+        (
+            "d_in = 4\nrank = 2\narray_inputs = 5\nfp_lanes = 8",
+            "fp_lanes",
+        ),
         ("name = \"1core\"", "name"),
         ("name = \"my-core\"", "name"),
         ("preset = \"big\"", "preset"),

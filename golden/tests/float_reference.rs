@@ -23,6 +23,8 @@ fn additions(n: usize, lanes: usize) -> usize {
 }
 
 /// Checks one token; returns the largest error/tolerance ratio seen.
+// The indices i, j, k address several matrices at once, as the formulas of §R do.
+#[allow(clippy::needless_range_loop)]
 fn check_token(p: &HgfProjection, x: &[f16]) -> Result<f64, TestCaseError> {
     let cfg = p.config();
     let w = p.weights();
@@ -30,7 +32,10 @@ fn check_token(p: &HgfProjection, x: &[f16]) -> Result<f64, TestCaseError> {
     let xf: Vec<f64> = x.iter().map(|v| v.to_f64()).collect();
 
     // §R1: quantization against f64.
-    let m = xf.iter().fold(0.0f64, |a, v| a.max(v.abs())).max(1e-5f32 as f64);
+    let m = xf
+        .iter()
+        .fold(0.0f64, |a, v| a.max(v.abs()))
+        .max(1e-5f32 as f64);
     prop_assert_eq!(t.m as f64, m);
     for (i, &xi) in xf.iter().enumerate() {
         let r = xi * 127.0 / m;
@@ -39,7 +44,13 @@ fn check_token(p: &HgfProjection, x: &[f16]) -> Result<f64, TestCaseError> {
         if near_tie {
             let lo = r.floor().clamp(-128.0, 127.0) as i8;
             let hi = r.ceil().clamp(-128.0, 127.0) as i8;
-            prop_assert!(t.q[i] == lo || t.q[i] == hi, "q[{}] = {} for r = {}", i, t.q[i], r);
+            prop_assert!(
+                t.q[i] == lo || t.q[i] == hi,
+                "q[{}] = {} for r = {}",
+                i,
+                t.q[i],
+                r
+            );
         } else {
             prop_assert_eq!(t.q[i], exact, "q[{}] for r = {}", i, r);
         }
@@ -50,7 +61,9 @@ fn check_token(p: &HgfProjection, x: &[f16]) -> Result<f64, TestCaseError> {
     let g = w.gate as f64;
     let yt_ref: Vec<f64> = (0..cfg.d_out)
         .map(|j| {
-            let acc: i64 = (0..cfg.d_in).map(|i| w.t[[j, i]] as i64 * t.q[i] as i64).sum();
+            let acc: i64 = (0..cfg.d_in)
+                .map(|i| w.t[[j, i]] as i64 * t.q[i] as i64)
+                .sum();
             prop_assert_eq!(acc, t.acc[j] as i64, "acc[{}]", j);
             Ok(acc as f64 * m / 127.0 * beta)
         })
@@ -59,7 +72,11 @@ fn check_token(p: &HgfProjection, x: &[f16]) -> Result<f64, TestCaseError> {
         .map(|k| (0..cfg.d_in).map(|i| w.a[[k, i]].to_f64() * xf[i]).sum())
         .collect();
     let u_abs: Vec<f64> = (0..cfg.rank)
-        .map(|k| (0..cfg.d_in).map(|i| (w.a[[k, i]].to_f64() * xf[i]).abs()).sum())
+        .map(|k| {
+            (0..cfg.d_in)
+                .map(|i| (w.a[[k, i]].to_f64() * xf[i]).abs())
+                .sum()
+        })
         .collect();
 
     // §R3: error of u.
@@ -90,13 +107,30 @@ fn check_token(p: &HgfProjection, x: &[f16]) -> Result<f64, TestCaseError> {
         prop_assert!(
             err <= tol,
             "y[{}] = {} ({:#06x}), reference {}, error {:e} > tolerance {:e}",
-            j, y, t.y[j].to_bits(), y_ref, err, tol
+            j,
+            y,
+            t.y[j].to_bits(),
+            y_ref,
+            err,
+            tol
         );
         // The tolerance is not vacuous: a few binary16 ulps of the magnitudes involved.
         let scale: f64 = yt_ref[j].abs()
-            + g.abs() * (0..cfg.rank).map(|k| (w.b[[j, k]].to_f64() * u_ref[k]).abs()).sum::<f64>()
-            + g.abs() * (0..cfg.rank).map(|k| w.b[[j, k]].to_f64().abs() * u_abs[k]).sum::<f64>() * H;
-        prop_assert!(tol <= 4.0 * H * scale + 4.0 * F16_HALF_MIN_SUB, "tolerance {:e} vs scale {:e}", tol, scale);
+            + g.abs()
+                * (0..cfg.rank)
+                    .map(|k| (w.b[[j, k]].to_f64() * u_ref[k]).abs())
+                    .sum::<f64>()
+            + g.abs()
+                * (0..cfg.rank)
+                    .map(|k| w.b[[j, k]].to_f64().abs() * u_abs[k])
+                    .sum::<f64>()
+                * H;
+        prop_assert!(
+            tol <= 4.0 * H * scale + 4.0 * F16_HALF_MIN_SUB,
+            "tolerance {:e} vs scale {:e}",
+            tol,
+            scale
+        );
         if tol > 0.0 {
             worst = worst.max(err / tol);
         }
@@ -166,8 +200,14 @@ fn quantizer_ties_round_to_even() {
     };
     let p = HgfProjection::new(&cfg, w).unwrap();
     // m = 127 gives s = 1, so q = RNE(x): 0.5 -> 0, 1.5 -> 2, 2.5 -> 2, -3.5 -> -4.
-    let x: Vec<f16> = [127.0, 1.5, 2.5, -3.5].iter().map(|&v| f16::from_f32(v)).collect();
+    let x: Vec<f16> = [127.0, 1.5, 2.5, -3.5]
+        .iter()
+        .map(|&v| f16::from_f32(v))
+        .collect();
     assert_eq!(p.run_token(&x).q, vec![127, 2, 2, -4]);
-    let x: Vec<f16> = [-127.0, 0.5, -0.5, 126.5].iter().map(|&v| f16::from_f32(v)).collect();
+    let x: Vec<f16> = [-127.0, 0.5, -0.5, 126.5]
+        .iter()
+        .map(|&v| f16::from_f32(v))
+        .collect();
     assert_eq!(p.run_token(&x).q, vec![-127, 0, 0, 126]);
 }

@@ -51,7 +51,10 @@ fn stream_is_column_block_major() {
     let mut cfg = config(12, 3, 1, Packing::Base3);
     cfg.array_inputs = 10;
     cfg.validate().unwrap();
-    assert_eq!((cfg.column_blocks(), cfg.row_bytes(), cfg.weight_bytes()), (2, 4, 12));
+    assert_eq!(
+        (cfg.column_blocks(), cfg.row_bytes(), cfg.weight_bytes()),
+        (2, 4, 12)
+    );
     let mut t = Array2::zeros((3, 12));
     t[[1, 0]] = 1; // row 1, block 0, byte 0, first trit
     t[[2, 11]] = -1; // row 2, block 1, byte 0 (columns 10..15), second trit
@@ -60,8 +63,18 @@ fn stream_is_column_block_major() {
     assert_eq!(
         s,
         vec![
-            zero, zero, zero + 1, zero, zero, zero, // block 0: rows 0, 1, 2
-            zero, zero, zero, zero, zero - 3, zero, // block 1: rows 0, 1, 2
+            zero,
+            zero,
+            zero + 1,
+            zero,
+            zero,
+            zero, // block 0: rows 0, 1, 2
+            zero,
+            zero,
+            zero,
+            zero,
+            zero - 3,
+            zero, // block 1: rows 0, 1, 2
         ]
     );
     assert_eq!(unpack_matrix(&s, &cfg).unwrap(), t);
@@ -77,13 +90,20 @@ fn malformed_streams_are_rejected() {
     let short = &good[..3];
     assert_eq!(
         unpack_matrix(short, &cfg),
-        Err(PackError::Length { expected: 4, got: 3 })
+        Err(PackError::Length {
+            expected: 4,
+            got: 3
+        })
     );
     let mut reserved = good.clone();
     reserved[0] = 0b10;
     assert!(matches!(
         unpack_matrix(&reserved, &cfg),
-        Err(PackError::InvalidCode { index: 0, value: 0b10, .. })
+        Err(PackError::InvalidCode {
+            index: 0,
+            value: 0b10,
+            ..
+        })
     ));
     // Stream byte 2 is block 1 of row 0: columns 4..7, and column 7 is padding.
     let mut padding = good.clone();
@@ -103,6 +123,10 @@ fn malformed_streams_are_rejected() {
     bad_t[[1, 3]] = 2;
     assert_eq!(
         pack_matrix(bad_t.view(), &cfg),
-        Err(PackError::TritOutOfRange { row: 1, col: 3, value: 2 })
+        Err(PackError::TritOutOfRange {
+            row: 1,
+            col: 3,
+            value: 2
+        })
     );
 }

@@ -6,7 +6,10 @@ use hgf_golden::fp::{CANONICAL_NAN_F16, CANONICAL_NAN_F32};
 use hgf_golden::{HgfConfig, HgfProjection, HgfWeights};
 
 fn small_config() -> HgfConfig {
-    HgfConfig::from_toml_str("d_in = 20\nd_out = 8\nrank = 4\narray_rows = 4\narray_inputs = 10\nfp_lanes = 4").unwrap()
+    HgfConfig::from_toml_str(
+        "d_in = 20\nd_out = 8\nrank = 4\narray_rows = 4\narray_inputs = 10\nfp_lanes = 4",
+    )
+    .unwrap()
 }
 
 fn projection(beta: f32) -> HgfProjection {
@@ -76,7 +79,10 @@ fn zero_token_gives_signed_zeros() {
     }
     let p = projection(-0.02);
     let t = p.run_token(&token(|_| 0.0));
-    assert!(t.yt.iter().all(|v| v.to_bits() == 0x8000_0000), "beta < 0: yt = -0");
+    assert!(
+        t.yt.iter().all(|v| v.to_bits() == 0x8000_0000),
+        "beta < 0: yt = -0"
+    );
 }
 
 #[test]
@@ -84,7 +90,9 @@ fn subnormal_tokens_are_not_flushed() {
     let p = projection(0.02);
     // Every |x| is subnormal (< 2^-14): the 1e-5 floor is below 2^-14 = 6.1e-5, so m is the
     // largest of them and the quantizer still spreads them over int8.
-    let x: Vec<f16> = (0..20).map(|i| f16::from_bits(0x0001 + 50 * i as u16)).collect();
+    let x: Vec<f16> = (0..20)
+        .map(|i| f16::from_bits(0x0001 + 50 * i as u16))
+        .collect();
     let t = p.run_token(&x);
     let m = x.iter().map(|v| v.to_f32()).fold(0.0, f32::max);
     assert!(m > 1e-5);
@@ -107,7 +115,11 @@ fn huge_values_overflow_to_infinity_not_nan() {
     w.gate = 1.0;
     let p = HgfProjection::new(&cfg, w).unwrap();
     let t = p.run_token(&token(|_| 1000.0));
-    assert!(t.u.iter().all(|u| *u == f16::INFINITY), "u overflows: {:?}", t.u);
+    assert!(
+        t.u.iter().all(|u| *u == f16::INFINITY),
+        "u overflows: {:?}",
+        t.u
+    );
     assert!(t.v.iter().all(|v| *v == f32::INFINITY));
     assert!(t.y.iter().all(|y| *y == f16::INFINITY));
 }

@@ -1,9 +1,342 @@
-//! `hgf golden`.
+//! `hgf golden`: run the bit-exact golden model on a layer and tokens.
+//!
+//! Two ways in: files (`--weights`, `--input`), whose layer shape then decides the config
+//! unless one is given; or `--random`, which generates both from `--seed` for the chosen config
+//! and can write them out as a starting point. Either way the outputs can be written as .npy
+//! and are summarised with a checksum over every output bit, so that two runs (two builds, two
+//! machines, the RTL's dump converted to .npy) can be compared at a glance.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
-use anyhow::{bail, Result};
+use anyhow::{Context, Result};
+use half::f16;
+use hgf_golden::io::{load_tokens, load_weights, save_tokens, save_weights};
+use hgf_golden::weights::random_tokens;
+use hgf_golden::{HgfConfig, HgfProjection, HgfWeights, TokenTrace};
+use ndarray::{s, Array2, ArrayView2};
+use serde_json::json;
 
-pub fn run(_args: &crate::cli::GoldenArgs) -> Result<ExitCode> {
-    bail!("hgf golden is not implemented yet")
+use crate::cli::GoldenArgs;
+
+/// How many outputs of the first token the summary shows.
+const SAMPLE_OUTPUTS: usize = 8;
+/// Tokens run between two looks at the clock for progress reports.
+const PROGRESS_CHUNK: usize = 16;
+/// Interval between progress reports on stderr.
+const PROGRESS_EVERY: Duration = Duration::from_secs(1);
+
+pub fn run(args: &GoldenArgs) -> Result<ExitCode> {
+    let mut files_read = Vec::new();
+    let mut files_written = Vec::new();
+    let (cfg, weights, x) = if args.random {
+        generate(args, &mut files_written)?
+    } else {
+        read_inputs(args, &mut files_read)?
+    };
+
+    let projection =
+        HgfProjection::new(&cfg, weights).context("the weights do not fit the config")?;
+    let first = x
+        .rows()
+        .into_iter()
+        .next()
+        .map(|row| projection.run_token(&row.to_vec()));
+    let y = run_with_progress(&projection, x.view());
+
+    if let Some(path) = &args.output {
+        save_tokens(path, y.view())
+            .with_context(|| format!("cannot write the outputs to {}", path.display()))?;
+        files_written.push(path.clone());
+    }
+
+    let summary = Summary {
+        cfg: &cfg,
+        seed: args.random.then_some(args.seed),
+        y: &y,
+        first: first.as_ref(),
+        files_read: &files_read,
+        files_written: &files_written,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary.to_json())?);
+    } else {
+        summary.print();
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--random`: layer and tokens from the seed, for the chosen (or default) config; written to
+/// `--weights` / `--input` when those are given.
+fn generate(
+    args: &GoldenArgs,
+    written: &mut Vec<PathBuf>,
+) -> Result<(HgfConfig, HgfWeights, Array2<f16>)> {
+    let cfg = super::load_config(&args.source)?;
+    // ndarray panics on shapes whose size overflows isize; say so as an error instead.
+    let addressable = args
+        .tokens
+        .checked_mul(cfg.d_in + cfg.d_out)
+        .and_then(|n| n.checked_mul(std::mem::size_of::<f16>()))
+        .is_some_and(|bytes| isize::try_from(bytes).is_ok());
+    if !addressable {
+        anyhow::bail!(
+            "--tokens {} is too large: inputs and outputs of {} x (d_in + d_out = {}) binary16 \
+             values cannot be addressed",
+            args.tokens,
+            args.tokens,
+            cfg.d_in + cfg.d_out
+        );
+    }
+    if !args.force {
+        for path in [&args.weights, &args.input].into_iter().flatten() {
+            if path.exists() {
+                anyhow::bail!(
+                    "{} exists; --random would overwrite it with a generated layer (add --force \
+                     to allow that)",
+                    path.display()
+                );
+            }
+        }
+    }
+    let weights = HgfWeights::random(&cfg, args.seed);
+    let x = random_tokens(&cfg, args.tokens, args.seed);
+    if let Some(path) = &args.weights {
+        save_weights(path, &weights)
+            .with_context(|| format!("cannot write the generated weights to {}", path.display()))?;
+        written.push(path.clone());
+    }
+    if let Some(path) = &args.input {
+        save_tokens(path, x.view())
+            .with_context(|| format!("cannot write the generated tokens to {}", path.display()))?;
+        written.push(path.clone());
+    }
+    Ok((cfg, weights, x))
+}
+
+/// Files: the weights decide the layer shape. A config, when given, must agree with it;
+/// otherwise the default preset is adapted to the shape, since `fp_lanes` (the FP summation
+/// order) is part of the result and has to come from somewhere.
+fn read_inputs(
+    args: &GoldenArgs,
+    read: &mut Vec<PathBuf>,
+) -> Result<(HgfConfig, HgfWeights, Array2<f16>)> {
+    // clap requires both unless --random; this keeps a usage error from becoming a panic.
+    let (Some(weights_path), Some(input_path)) = (&args.weights, &args.input) else {
+        anyhow::bail!("--weights and --input are required unless --random is given");
+    };
+    let weights = load_weights(weights_path).context("cannot load the weights")?;
+    read.push(weights_path.clone());
+    let (d_in, d_out, rank) = weights.shape();
+
+    let cfg = if args.source.config.is_some() || args.source.preset.is_some() {
+        let cfg = super::load_config(&args.source)?;
+        weights.validate_for(&cfg).with_context(|| {
+            format!(
+                "weights file {} does not fit {}: the config has d_in = {}, d_out = {}, \
+                 rank = {}; the file has d_in = {d_in}, d_out = {d_out}, rank = {rank}",
+                weights_path.display(),
+                config_origin(args),
+                cfg.d_in,
+                cfg.d_out,
+                cfg.rank,
+            )
+        })?;
+        cfg
+    } else {
+        HgfConfig::for_shape(d_in, d_out, rank).with_context(|| {
+            format!(
+                "weights file {}: no config fits its layer shape d_in = {d_in}, \
+                 d_out = {d_out}, rank = {rank}",
+                weights_path.display()
+            )
+        })?
+    };
+
+    let x = load_tokens(input_path).context("cannot load the input tokens")?;
+    read.push(input_path.clone());
+    if x.ncols() != cfg.d_in {
+        anyhow::bail!(
+            "input file {} has {} values per token (shape [{}, {}]); the weights in {} need \
+             d_in = {}",
+            input_path.display(),
+            x.ncols(),
+            x.nrows(),
+            x.ncols(),
+            weights_path.display(),
+            cfg.d_in
+        );
+    }
+    Ok((cfg, weights, x))
+}
+
+/// Where the config came from, for error messages.
+fn config_origin(args: &GoldenArgs) -> String {
+    match (&args.source.config, &args.source.preset) {
+        (Some(path), _) => format!("config file {}", path.display()),
+        (None, Some(name)) => format!("preset `{name}`"),
+        (None, None) => "the default preset".to_string(),
+    }
+}
+
+/// [`HgfProjection::run`] over chunks of tokens, reporting progress on stderr about once a
+/// second. Tokens are independent, so chunking does not change a single output bit.
+fn run_with_progress(projection: &HgfProjection, x: ArrayView2<'_, f16>) -> Array2<f16> {
+    let tokens = x.nrows();
+    let mut y = Array2::from_elem((tokens, projection.config().d_out), f16::ZERO);
+    let mut last_report = Instant::now();
+    let mut start = 0;
+    while start < tokens {
+        let end = (start + PROGRESS_CHUNK).min(tokens);
+        let out = projection.run(x.slice(s![start..end, ..]));
+        y.slice_mut(s![start..end, ..]).assign(&out);
+        start = end;
+        if start < tokens && last_report.elapsed() >= PROGRESS_EVERY {
+            eprintln!("hgf golden: {start}/{tokens} tokens");
+            last_report = Instant::now();
+        }
+    }
+    y
+}
+
+/// 64-bit FNV-1a over the outputs' binary16 bit patterns, little-endian, row by row.
+///
+/// Bit patterns rather than values, so that NaN payloads and the sign of zero count; FNV-1a
+/// because it is a dozen lines anywhere (Python, C, a testbench) and needs no dependency.
+fn fnv1a64(y: &Array2<f16>) -> u64 {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    y.iter()
+        .flat_map(|v| v.to_le_bytes())
+        .fold(OFFSET, |h, b| (h ^ u64::from(b)).wrapping_mul(PRIME))
+}
+
+/// Everything the summary reports.
+struct Summary<'a> {
+    cfg: &'a HgfConfig,
+    seed: Option<u64>,
+    y: &'a Array2<f16>,
+    first: Option<&'a TokenTrace>,
+    files_read: &'a [PathBuf],
+    files_written: &'a [PathBuf],
+}
+
+impl Summary<'_> {
+    fn nan_count(&self) -> usize {
+        self.y.iter().filter(|v| v.is_nan()).count()
+    }
+
+    fn inf_count(&self) -> usize {
+        self.y.iter().filter(|v| v.is_infinite()).count()
+    }
+
+    fn samples(&self) -> &[f16] {
+        self.first
+            .map(|t| &t.y[..t.y.len().min(SAMPLE_OUTPUTS)])
+            .unwrap_or(&[])
+    }
+
+    fn print(&self) {
+        let cfg = self.cfg;
+        println!(
+            "config:    {} (d_in {}, d_out {}, rank {}), fp_lanes {}",
+            cfg.name, cfg.d_in, cfg.d_out, cfg.rank, cfg.fp_lanes
+        );
+        if let Some(seed) = self.seed {
+            println!("random:    seed {seed}");
+        }
+        println!("tokens:    {}", self.y.nrows());
+        if let Some(t) = self.first {
+            println!("token 0:   m = {}", f32_text(t.m));
+            println!("           s = {}", f32_text(t.s));
+            println!("           k = {}", f32_text(t.k));
+            let samples: Vec<String> = self.samples().iter().map(|&v| f16_text(v)).collect();
+            println!("y[0][..{}]: {}", samples.len(), samples.join(", "));
+        }
+        println!(
+            "outputs:   {} values, {} NaN, {} inf",
+            self.y.len(),
+            self.nan_count(),
+            self.inf_count()
+        );
+        println!(
+            "checksum:  {:#018x} (FNV-1a 64 over the output bits)",
+            fnv1a64(self.y)
+        );
+        for path in self.files_read {
+            println!("read:      {}", path.display());
+        }
+        for path in self.files_written {
+            println!("wrote:     {}", path.display());
+        }
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        let cfg = self.cfg;
+        let first = self.first.map(|t| {
+            json!({
+                "m": f32_json(t.m),
+                "s": f32_json(t.s),
+                "k": f32_json(t.k),
+                "y": self.samples().iter().map(|&v| f16_json(v)).collect::<Vec<_>>(),
+            })
+        });
+        json!({
+            "config": {
+                "name": cfg.name,
+                "d_in": cfg.d_in,
+                "d_out": cfg.d_out,
+                "rank": cfg.rank,
+                "fp_lanes": cfg.fp_lanes,
+            },
+            "seed": self.seed,
+            "tokens": self.y.nrows(),
+            "first_token": first,
+            "outputs": self.y.len(),
+            "nan": self.nan_count(),
+            "inf": self.inf_count(),
+            "checksum": format!("{:#018x}", fnv1a64(self.y)),
+            "checksum_algorithm": "fnv1a64 over the little-endian binary16 outputs, row-major",
+            "files_read": paths_json(self.files_read),
+            "files_written": paths_json(self.files_written),
+        })
+    }
+}
+
+fn f32_text(v: f32) -> String {
+    format!("{:#010x} ({v:e})", v.to_bits())
+}
+
+fn f16_text(v: f16) -> String {
+    format!("{:#06x} ({})", v.to_bits(), v)
+}
+
+/// A value as its bit pattern and its decimal reading; the hex is exact even where JSON has
+/// no number (NaN and infinities become null).
+fn f32_json(v: f32) -> serde_json::Value {
+    json!({ "hex": format!("{:#010x}", v.to_bits()), "value": v })
+}
+
+fn f16_json(v: f16) -> serde_json::Value {
+    json!({ "hex": format!("{:#06x}", v.to_bits()), "value": v.to_f32() })
+}
+
+fn paths_json(paths: &[PathBuf]) -> Vec<String> {
+    paths.iter().map(|p| p.display().to_string()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv1a64_matches_the_reference_vectors() {
+        // FNV-1a 64 of the empty string is the offset basis.
+        let empty = Array2::from_elem((0, 1), f16::ZERO);
+        assert_eq!(fnv1a64(&empty), 0xcbf2_9ce4_8422_2325);
+        // 0x6261 is "ab" little-endian: FNV-1a 64("ab") = 0x089c4407b545986a.
+        let ab = Array2::from_elem((1, 1), f16::from_bits(0x6261));
+        assert_eq!(fnv1a64(&ab), 0x089c_4407_b545_986a);
+    }
 }

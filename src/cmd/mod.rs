@@ -3,6 +3,7 @@
 mod config;
 mod fpcheck;
 mod golden;
+mod run;
 
 use std::process::ExitCode;
 
@@ -18,6 +19,7 @@ pub const EXIT_ERROR: u8 = 2;
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
+        Command::Run(args) => run::run(&args),
         Command::Golden(args) => golden::run(&args),
         Command::Fpcheck(args) => fpcheck::run(&args),
         Command::Config(args) => config::run(&args),
