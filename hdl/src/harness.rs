@@ -3,14 +3,17 @@
 //! `Simulation` for small blocks; whole-core tests use Verilator (crate `hgf-sim`).
 
 use rust_hdl::core::simulate::simulate;
-use rust_hdl::prelude::{Block, Clock, Signal, In};
+use rust_hdl::prelude::{Block, Clock, In, Signal};
 
 /// Iterations allowed for the logic to settle before it counts as a loop.
 const SETTLE_ITERATIONS: usize = 1000;
 
 /// Propagates the current inputs through the combinational logic.
 pub fn settle<B: Block>(uut: &mut B) {
-    assert!(simulate(uut, SETTLE_ITERATIONS), "logic did not settle (combinational loop?)");
+    assert!(
+        simulate(uut, SETTLE_ITERATIONS),
+        "logic did not settle (combinational loop?)"
+    );
 }
 
 /// One clock cycle: settle with the clock low, raise it (registers load), settle again, and

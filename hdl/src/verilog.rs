@@ -79,7 +79,12 @@ fn run_tool(
     } else {
         let excerpt = text
             .lines()
-            .filter(|l| l.contains("ERROR") || l.contains("Error") || l.contains("%Warning") || l.contains("%Error"))
+            .filter(|l| {
+                l.contains("ERROR")
+                    || l.contains("Error")
+                    || l.contains("%Warning")
+                    || l.contains("%Error")
+            })
             .take(20)
             .collect::<Vec<_>>()
             .join("\n");
