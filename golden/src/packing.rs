@@ -8,9 +8,6 @@ use thiserror::Error;
 
 use crate::config::{HgfConfig, Packing};
 
-/// Largest valid base-3 byte: 3^5 - 1.
-pub const BASE3_MAX: u8 = 242;
-
 /// Why a packed stream does not decode.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum PackError {
@@ -34,8 +31,13 @@ fn code_2bit(t: i8) -> u8 {
     (t as u8) & 0b11
 }
 
-/// Packs up to `trits_per_byte` trits into one byte, the first trit least significant (§P1).
-/// Missing trits at the end are padding and encode weight 0 (§P2).
+/// Packs up to `trits_per_byte` trits into one byte (§P1). Missing trits at the end are
+/// padding and encode weight 0 (§P2).
+///
+/// `2bit`: trit `k` in bits `[2k+1:2k]`, first trit least significant. `base3`: the digits
+/// `t_k + 1` form `n = sum_k (t_k + 1) 3^(4-k)` (first trit most significant) and the byte is
+/// `ceil(256 n / 243)`, the base-3 fraction `n / 243` in eight binary places, so that
+/// [`unpack_byte`] needs only a chain of multiplications by 3.
 pub fn pack_byte(trits: &[i8], packing: Packing) -> u8 {
     debug_assert!(trits.len() <= packing.trits_per_byte());
     match packing {
@@ -43,14 +45,22 @@ pub fn pack_byte(trits: &[i8], packing: Packing) -> u8 {
             .iter()
             .enumerate()
             .fold(0u8, |b, (k, &t)| b | (code_2bit(t) << (2 * k))),
-        // Missing trits are zero trits (digit 1), not digit 0.
-        Packing::Base3 => (0..5).rev().fold(0u8, |b, k| {
-            b * 3 + (trits.get(k).copied().unwrap_or(0) + 1) as u8
-        }),
+        Packing::Base3 => {
+            // Missing trits are zero trits (digit 1), not digit 0.
+            let n = (0..5).fold(0u32, |n, k| {
+                n * 3 + (trits.get(k).copied().unwrap_or(0) + 1) as u32
+            });
+            (n * 256).div_ceil(243) as u8
+        }
     }
 }
 
 /// Decodes one byte into its `trits_per_byte` trits, first trit first (§P1).
+///
+/// `base3` decodes every byte the way the hardware does: five times, `t = 3 * byte`, the digit
+/// is `t >> 8` and `byte = t & 0xFF`. Thirteen byte values are never written by
+/// [`pack_byte`]; they decode to some trits all the same, and the golden unpacker rejects them
+/// so that a corrupted stream is noticed. `2bit` rejects the reserved code `10`.
 pub fn unpack_byte(byte: u8, packing: Packing) -> Result<Vec<i8>, &'static str> {
     match packing {
         Packing::TwoBit => (0..4)
@@ -62,19 +72,25 @@ pub fn unpack_byte(byte: u8, packing: Packing) -> Result<Vec<i8>, &'static str> 
             })
             .collect(),
         Packing::Base3 => {
-            if byte > BASE3_MAX {
-                return Err("base-3 bytes are at most 242 = 3^5 - 1");
+            let trits = base3_digits(byte);
+            if pack_byte(&trits, Packing::Base3) != byte {
+                return Err("no five trits pack to this base-3 byte");
             }
-            let mut rest = byte;
-            Ok((0..5)
-                .map(|_| {
-                    let d = rest % 3;
-                    rest /= 3;
-                    d as i8 - 1
-                })
-                .collect())
+            Ok(trits)
         }
     }
+}
+
+/// The five trits the multiply-by-3 chain extracts from any byte (§P1), first trit first.
+pub fn base3_digits(byte: u8) -> Vec<i8> {
+    let mut rest = u32::from(byte);
+    (0..5)
+        .map(|_| {
+            let t = rest * 3;
+            rest = t & 0xFF;
+            (t >> 8) as i8 - 1
+        })
+        .collect()
 }
 
 /// Packs one row of trits into bytes, the last byte padded with zero trits (§P1, §P2).
@@ -166,15 +182,32 @@ mod tests {
     fn byte_codes_match_the_contract_table() {
         // §P1 examples: 2-bit [+1, -1, 0, +1] = 01 | 11<<2 | 00<<4 | 01<<6.
         assert_eq!(pack_byte(&[1, -1, 0, 1], Packing::TwoBit), 0b01_00_11_01);
-        // base-3 [+1, -1, 0, +1, -1]: digits 2, 0, 1, 2, 0 -> 2 + 0*3 + 1*9 + 2*27 + 0*81 = 65.
-        assert_eq!(pack_byte(&[1, -1, 0, 1, -1], Packing::Base3), 65);
-        assert_eq!(pack_byte(&[0; 5], Packing::Base3), 121);
-        assert_eq!(pack_byte(&[1; 5], Packing::Base3), BASE3_MAX);
+        // base-3 [+1, -1, 0, +1, -1]: digits 2, 0, 1, 2, 0 -> n = 162 + 0 + 9 + 6 + 0 = 177,
+        // byte = ceil(177 * 256 / 243) = ceil(186.47) = 187.
+        assert_eq!(pack_byte(&[1, -1, 0, 1, -1], Packing::Base3), 187);
+        // Five zero trits: n = 121, byte = ceil(127.47) = 128.
+        assert_eq!(pack_byte(&[0; 5], Packing::Base3), 128);
+        assert_eq!(pack_byte(&[-1; 5], Packing::Base3), 0);
+        assert_eq!(pack_byte(&[1; 5], Packing::Base3), 255);
         // A short final chunk is padded with zero trits.
         assert_eq!(
             pack_byte(&[-1], Packing::Base3),
             pack_byte(&[-1, 0, 0, 0, 0], Packing::Base3)
         );
+    }
+
+    #[test]
+    fn base3_multiply_chain_inverts_the_packing_for_all_243_codes() {
+        let mut seen = std::collections::BTreeSet::new();
+        for n in 0..243u32 {
+            let trits: Vec<i8> = (0..5)
+                .map(|k| ((n / 3u32.pow(4 - k)) % 3) as i8 - 1)
+                .collect();
+            let byte = pack_byte(&trits, Packing::Base3);
+            assert_eq!(base3_digits(byte), trits, "n = {n}");
+            seen.insert(byte);
+        }
+        assert_eq!(seen.len(), 243);
     }
 
     #[test]
@@ -188,6 +221,12 @@ mod tests {
                 }
             }
             assert_eq!(valid, 3usize.pow(packing.trits_per_byte() as u32));
+            if packing == Packing::Base3 {
+                // Every byte decodes to trits in hardware, valid or not.
+                for byte in 0..=255u8 {
+                    assert!(base3_digits(byte).iter().all(|t| (-1..=1).contains(t)));
+                }
+            }
         }
     }
 }
