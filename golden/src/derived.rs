@@ -77,11 +77,11 @@ impl HgfConfig {
         (self.d_out / self.array_rows) * self.column_blocks()
     }
 
-    /// Cycles of the FP16 MAC lanes per token: for `A x` the lanes share each of the `rank`
-    /// sums (§L2), for `B u` each lane takes whole outputs (§L5).
+    /// Cycles of the FP16 MAC lanes per token: one factor beat per cycle, that is the
+    /// `rank` sums of `A x` shared by the lanes (§L2), then whole outputs of `B u` per lane
+    /// (§L5), padded to `V_INTERLEAVE` outputs per lane.
     pub fn lowrank_cycles(&self) -> usize {
-        self.rank * self.d_in.div_ceil(self.fp_lanes)
-            + self.d_out.div_ceil(self.fp_lanes) * self.rank
+        self.factor_beats()
     }
 
     /// The ideal cycles per token when both flows run side by side: the slower of the two.

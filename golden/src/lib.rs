@@ -14,6 +14,7 @@ pub mod lowrank;
 pub mod packing;
 pub mod projection;
 pub mod quantize;
+pub mod streams;
 pub mod ternary;
 pub mod testfloat;
 pub mod weights;
