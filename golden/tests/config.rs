@@ -81,6 +81,8 @@ fn each_invalid_field_names_itself() {
         ),
         ("name = \"1core\"", "name"),
         ("name = \"my-core\"", "name"),
+        ("name = \"small\"", "name"),
+        ("name = \"module\"", "name"),
         ("preset = \"big\"", "preset"),
     ];
     for (text, field) in cases {

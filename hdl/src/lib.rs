@@ -4,5 +4,27 @@
 //! resources, golden counterpart) and its own tests. Blocks are composed into the projection
 //! core and emitted as Verilog by [`verilog`].
 
+pub mod accumulator_bank;
+pub mod emit;
+pub mod f16_to_f32;
+pub mod f32_to_f16;
+pub mod f32_to_i8;
+pub mod fp16_mac;
+pub mod fp16_mul;
+pub mod fp32_add;
+pub mod fp32_div;
+pub mod fp32_mul;
+pub mod gate_unit;
 pub mod harness;
+pub mod i32_to_f32;
+pub mod lowrank_unit;
+pub mod lzc;
+pub mod manifest;
+pub mod output_queue;
+pub mod projection_core;
+pub mod quantizer;
+pub mod shift_sticky;
+pub mod ternary_array;
+pub mod tiled_ram;
 pub mod verilog;
+pub mod weight_unpacker;

@@ -1,0 +1,68 @@
+//! From a config to the files `hgf generate` writes: the core's Verilog, its manifest and the
+//! target's constraints.
+
+use std::path::{Path, PathBuf};
+
+use hgf_golden::HgfConfig;
+use rust_hdl::prelude::Block;
+
+use crate::fp16_mul::Fp16MulExact;
+use crate::fp32_add::Fp32Add;
+use crate::fp32_div::Fp32Div;
+use crate::fp32_mul::Fp32Mul;
+use crate::manifest::{constraint_files, verilog_ports, write_files, Latencies, Manifest};
+use crate::projection_core::HgfCore;
+use crate::verilog::{emit_named, VerilogError};
+
+/// Everything generated for one config.
+#[derive(Clone, Debug)]
+pub struct Generated {
+    /// Verilog of the core; the top module is named `cfg.name`.
+    pub verilog: String,
+    pub manifest: Manifest,
+    /// Constraint files: (file name, contents).
+    pub constraints: Vec<(String, String)>,
+}
+
+/// Builds the core of `cfg` and emits it.
+pub fn generate(cfg: &HgfConfig) -> Result<Generated, VerilogError> {
+    let mut core = HgfCore::new(cfg);
+    core.connect_all();
+    let verilog = emit_named(&core, &cfg.name)?;
+    let constraints = constraint_files(cfg);
+    let mut files = vec![PathBuf::from(format!("{}.v", cfg.name))];
+    files.push(PathBuf::from(format!("{}.manifest.json", cfg.name)));
+    files.extend(constraints.iter().map(|(n, _)| PathBuf::from(n)));
+    let manifest = Manifest {
+        generator: format!("hgf-hw {}", env!("CARGO_PKG_VERSION")),
+        top: cfg.name.clone(),
+        config: cfg.clone(),
+        derived: cfg.derived(),
+        latencies: Latencies {
+            fp32_add: Fp32Add::LATENCY,
+            fp32_mul: Fp32Mul::LATENCY,
+            fp16_mul: Fp16MulExact::LATENCY,
+            fp32_div_cycles: Fp32Div::CYCLES,
+        },
+        ports: verilog_ports(&verilog, &cfg.name),
+        files,
+    };
+    Ok(Generated {
+        verilog,
+        manifest,
+        constraints,
+    })
+}
+
+impl Generated {
+    /// Writes the Verilog, the manifest and the constraints into `dir`.
+    pub fn write(&self, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+        let name = &self.manifest.top;
+        let mut files = vec![
+            (format!("{name}.v"), self.verilog.clone()),
+            (format!("{name}.manifest.json"), self.manifest.to_json()),
+        ];
+        files.extend(self.constraints.iter().cloned());
+        write_files(dir, &files)
+    }
+}

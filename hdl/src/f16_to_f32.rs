@@ -1,0 +1,183 @@
+//! binary16 -> binary32 conversion.
+
+use rust_hdl::prelude::*;
+
+use crate::lzc::Lzc;
+
+/// binary16 to binary32 conversion (`F16ToF32`).
+///
+/// **Function.** `y = x` converted exactly (docs/arithmetic.md §F2): every binary16 value,
+/// subnormals included, is a binary32 value, so nothing rounds. Normals re-bias the exponent
+/// (+112) and widen the fraction; a subnormal `m * 2^-24` is normalised (its leading one
+/// becomes the hidden bit, the exponent is `112 - leading_zeros(m)`); ±0 and ±infinity keep
+/// their sign; any NaN gives the canonical NaN `0x7FC00000` (§F1: the payload is not kept).
+///
+/// | port | dir | bits | meaning |
+/// |---|---|---|---|
+/// | `x` | in | 16 | IEEE binary16 |
+/// | `y` | out | 32 | IEEE binary32, the same value |
+///
+/// **Latency** 0 (combinational). **Throughput** one conversion per cycle.
+/// **Resources** a 10-bit leading-zero counter ([`Lzc`]) and a 10-bit left shifter, a few
+/// dozen LUT4; no FF, BRAM or DSP.
+/// **Golden** `hgf_golden::fp::f16_to_f32`. **Limits** none: all 65,536 inputs are exact.
+#[derive(LogicBlock)]
+pub struct F16ToF32 {
+    /// binary16 input.
+    pub x: Signal<In, Bits<16>>,
+    /// binary32 output.
+    pub y: Signal<Out, Bits<32>>,
+    // Leading zeros of a subnormal's 10-bit significand.
+    lzc: Lzc<10, 4>,
+    /// Biased binary32 exponent of a normal input.
+    exp_normal: Signal<Local, Bits<8>>,
+    /// Biased binary32 exponent of a subnormal input.
+    exp_sub: Signal<Local, Bits<8>>,
+    /// Fraction of a subnormal input once its leading one is shifted out.
+    frac_sub: Signal<Local, Bits<10>>,
+    /// Biased binary32 exponent of the result.
+    exp: Signal<Local, Bits<8>>,
+    /// Top 10 bits of the binary32 fraction (the low 13 are zero).
+    frac: Signal<Local, Bits<10>>,
+    /// `y` without its sign.
+    mag: Signal<Local, Bits<31>>,
+}
+
+impl F16ToF32 {
+    /// A converter.
+    pub fn new() -> Self {
+        Self {
+            x: Default::default(),
+            y: Default::default(),
+            lzc: Lzc::new(),
+            exp_normal: Default::default(),
+            exp_sub: Default::default(),
+            frac_sub: Default::default(),
+            exp: Default::default(),
+            frac: Default::default(),
+            mag: Default::default(),
+        }
+    }
+}
+
+impl Default for F16ToF32 {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Logic for F16ToF32 {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.exp_normal.next = bit_cast::<8, 5>(self.x.val().get_bits::<5>(10)) + 112;
+        // Subnormal m * 2^-24 with its leading one at bit 9 - lz: 1.f * 2^(-15 - lz).
+        self.lzc.x.next = self.x.val().get_bits::<10>(0);
+        self.exp_sub.next = 112 - bit_cast::<8, 4>(self.lzc.count.val());
+        self.frac_sub.next = self.x.val().get_bits::<10>(0) << (self.lzc.count.val() + 1);
+        self.exp.next = self.exp_normal.val();
+        self.frac.next = self.x.val().get_bits::<10>(0);
+        if self.x.val().get_bits::<5>(10) == 0 {
+            self.exp.next = 0.into();
+            if self.x.val().get_bits::<10>(0).any() {
+                self.exp.next = self.exp_sub.val();
+                self.frac.next = self.frac_sub.val();
+            }
+        }
+        if self.x.val().get_bits::<5>(10) == 31 {
+            self.exp.next = 255.into();
+        }
+        self.mag.next =
+            (bit_cast::<31, 8>(self.exp.val()) << 23) | (bit_cast::<31, 10>(self.frac.val()) << 13);
+        self.y.next = bit_cast::<32, 31>(self.mag.val());
+        if self.x.val().get_bit(15) {
+            self.y.next = bit_cast::<32, 31>(self.mag.val()) | 0x8000_0000_u64;
+        }
+        if (self.x.val().get_bits::<5>(10) == 31) & self.x.val().get_bits::<10>(0).any() {
+            self.y.next = 0x7FC0_0000.into();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::harness::settle;
+    use crate::verilog;
+    use half::f16;
+    use hgf_golden::fp::f16_to_f32;
+    use hgf_golden::testfloat::{self, FpOp};
+
+    fn convert(uut: &mut F16ToF32, x: u16) -> u32 {
+        uut.x.next = (x as u64).into();
+        settle(uut);
+        uut.y.val().to_u32()
+    }
+
+    fn golden(x: u16) -> u32 {
+        f16_to_f32(f16::from_bits(x)).to_bits()
+    }
+
+    fn new_uut() -> F16ToF32 {
+        let mut uut = F16ToF32::new();
+        uut.connect_all();
+        uut
+    }
+
+    #[test]
+    fn synthesizes() {
+        let uut = new_uut();
+        let v = verilog::emit_named(&uut, "f16_to_f32").unwrap();
+        verilog::check_all_tools("f16_to_f32", &v).unwrap();
+    }
+
+    #[test]
+    fn directed_edge_cases() {
+        let mut uut = new_uut();
+        let cases: [(u16, u32); 12] = [
+            (0x0000, 0x0000_0000), // +0
+            (0x8000, 0x8000_0000), // -0
+            (0x7C00, 0x7F80_0000), // +inf
+            (0xFC00, 0xFF80_0000), // -inf
+            (0x7E00, 0x7FC0_0000), // quiet NaN
+            (0x7C01, 0x7FC0_0000), // signalling NaN: canonical, payload dropped
+            (0xFFFF, 0x7FC0_0000), // negative NaN, full payload: canonical
+            (0x0001, 0x3380_0000), // smallest subnormal, 2^-24
+            (0x03FF, 0x387F_C000), // largest subnormal
+            (0x0400, 0x3880_0000), // smallest normal, 2^-14
+            (0x7BFF, 0x477F_E000), // largest finite, 65504
+            (0xBC00, 0xBF80_0000), // -1
+        ];
+        for (x, want) in cases {
+            assert_eq!(convert(&mut uut, x), want, "x = {x:04x}");
+            assert_eq!(golden(x), want, "golden, x = {x:04x}");
+        }
+    }
+
+    #[test]
+    fn every_input_matches_golden() {
+        let mut uut = new_uut();
+        let mut bad = Vec::new();
+        for x in 0..=u16::MAX {
+            let (rtl, gold) = (convert(&mut uut, x), golden(x));
+            if rtl != gold && bad.len() < 20 {
+                bad.push(format!("x={x:04x} rtl={rtl:08x} gold={gold:08x}"));
+            }
+        }
+        assert!(bad.is_empty(), "f16_to_f32 mismatches:\n{}", bad.join("\n"));
+    }
+
+    #[test]
+    fn testfloat_vectors() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../golden/tests/vectors/f16_to_f32_rne_level1.txt.gz"
+        );
+        let vectors = testfloat::read_vectors(path, FpOp::F16ToF32).unwrap();
+        let uut = std::cell::RefCell::new(new_uut());
+        let report = testfloat::check(FpOp::F16ToF32, &vectors, |ops| {
+            convert(&mut uut.borrow_mut(), ops[0] as u16)
+        });
+        assert!(report.cases > 0);
+        assert_eq!(report.mismatches, 0, "{report}");
+    }
+}

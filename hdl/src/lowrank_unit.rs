@@ -1,0 +1,1118 @@
+//! The low-rank flow of one token: `u = binary16(A x)` on F FP16 MAC lanes, the lane tree,
+//! then `v = B u` (docs/arithmetic.md §L).
+
+use hgf_golden::streams::V_INTERLEAVE;
+use hgf_golden::HgfConfig;
+use rust_hdl::prelude::*;
+
+use crate::f32_to_f16::F32ToF16;
+use crate::fp16_mac::{Fp16MacLane, SLOT_BITS};
+use crate::tiled_ram::TiledRam;
+
+/// Enabled cycles the sequencer waits after the last beat of the tree (so that every `u_k` is
+/// written before phase V reads it) and after the last beat of phase V (so that every `v_j`
+/// is written before `done`): a beat's result is written [`Fp16MacLane::LATENCY`] + 1
+/// enabled edges after it leaves the sequencer's beat register.
+pub const DRAIN_CYCLES: usize = Fp16MacLane::LATENCY + 1;
+
+/// Widest count or index of the unit's ports (`v_ready_count`, `v_read_row`).
+pub const COUNT_BITS: usize = 20;
+
+/// Cycles of one pass over the `rank` sums: `max(rank, LOOP_LATENCY)`. A pass shorter than
+/// the lanes' accumulate loop is padded with idle cycles, so that a slot is never revisited
+/// sooner than [`Fp16MacLane::LOOP_LATENCY`] cycles after its last write was issued.
+pub fn pass_cycles(cfg: &HgfConfig) -> usize {
+    cfg.rank.max(Fp16MacLane::LOOP_LATENCY)
+}
+
+/// Enabled cycles of [`LowRankUnit`] per token, from the edge that takes `start` to the edge
+/// after which `done` is high, when no stream ever holds it up:
+/// `(ceil(d_in/F) + log2 F) · max(rank, 6) + ceil(d_out/(8F)) · rank · 8 + 2 · 8`.
+pub fn cycles_per_token(cfg: &HgfConfig) -> usize {
+    (cfg.u_steps() + cfg.fp_lanes.trailing_zeros() as usize) * pass_cycles(cfg)
+        + cfg.v_blocks() * cfg.rank * V_INTERLEAVE
+        + 2 * DRAIN_CYCLES
+}
+
+/// The sequencer's phases, as the values of its 3-bit state register. (Not a rust-hdl
+/// `LogicState` enum: its register module would declare the enum's values as parameters it
+/// never uses, which Verilator's lint rejects.)
+pub mod phase {
+    /// Waiting for `start`.
+    pub const IDLE: u64 = 0;
+    /// Phase U: the lanes accumulate `A x` (§L2 step 1).
+    pub const DOWN: u64 = 1;
+    /// The lane tree (§L2 step 2), then `u = binary16(sum)` (§L4).
+    pub const TREE: u64 = 2;
+    /// Idle cycles until every result in the lanes is written.
+    pub const DRAIN: u64 = 3;
+    /// Phase V: `v = B u` (§L5).
+    pub const UP: u64 = 4;
+    /// Every `v_j` of the token is written.
+    pub const DONE: u64 = 5;
+}
+
+/// The low-rank flow of one token on F FP16 MAC lanes (`LowRankUnit`).
+///
+/// **Function.** For one token `x` (binary16, `d_in` values on the `x` stream) and the factor
+/// stream (A, then B, in the order of `hgf_golden::streams::factor_beats`, docs/interfaces.md),
+/// computes `u = binary16(A x)` (docs/arithmetic.md §L2 to §L4) and `v = B u` (§L5) bit for
+/// bit, and keeps `v` (binary32, `d_out` values) in a buffer that the gate reads.
+///
+/// 1. *x buffer.* Each accepted `x` beat `x_i` (the unit counts `i`) goes to bank `i mod F`
+///    at address `i div F`.
+/// 2. *Phase U.* For each step `t < ceil(d_in/F)` and each `k < rank`, one factor beat:
+///    lane `l` adds `A[k][tF+l] · x[tF+l]` into its partial sum `P_l[k]` (slot `k` of its
+///    register file), starting from -0 at `t = 0` (§L3). Lanes past `d_in` in the last step
+///    add `-0 · +0 = -0`, which changes no sum. Step `t` waits until the `x` values up to
+///    `min((t+1)F, d_in)` have arrived. A step takes `max(rank, 6)` cycles: when `rank` is
+///    below the lanes' accumulate loop ([`Fp16MacLane::LOOP_LATENCY`] = 6), idle cycles pad
+///    it.
+/// 3. *Tree.* `log2 F` rounds of `max(rank, 6)` cycles; in round `r` lane `j < F/2^(r+1)`
+///    adds the partial sums of lanes `2j` (left) and `2j+1` (right) for every `k` and keeps
+///    the result in its slot `k`. This is the tree of §L2 with the results compacted to the
+///    low lanes: after round `r`, lane `j` holds the node that the in-place formulation keeps
+///    in lane `j·2^(r+1)`, `fl32(left + right)` of the same two operands in the same order, so
+///    the bits are the same. Compacting makes every lane's tree operands fixed wires (lane
+///    `j` reads lanes `2j` and `2j+1`) instead of a per-round multiplexer. The last round's
+///    results (or, for F = 1, the last step's) are rounded to binary16 (`u_k`, §L4, §F2) and
+///    written to the u buffer (`rank` entries).
+/// 4. *Drain* ([`DRAIN_CYCLES`] = 8 cycles), so that all of `u` is written.
+/// 5. *Phase V.* For each block `b < ceil(d_out/(8F))`, each `k < rank`, each `m < 8`, one
+///    factor beat: lane `l` adds `B[(8b+m)F+l][k] · u_k` into its slot `m` (from -0 at
+///    `k = 0`). The 8 interleaved sums per lane exceed the accumulate loop, so phase V never
+///    pads. When `k = rank - 1` completes, `v_j` for `j = (8b+m)F + l` is final and goes to
+///    bank `l` of the v buffer at address `8b+m` (`j >= d_out` is skipped), and
+///    `v_ready_count` becomes `min((8b+m+1)F, d_out)`.
+/// 6. *Drain* (8 cycles), then `done`.
+///
+/// Stalls: the lanes and the sequencer advance together under one clock enable, which is low
+/// when the next thing to do is a factor beat and either `f_valid` is low or (phase U) its
+/// `x` values have not arrived. A stall loses and repeats nothing; the `x` buffer keeps
+/// accepting beats meanwhile.
+///
+/// | port | dir | bits | meaning |
+/// |---|---|---|---|
+/// | `clock` | in | 1 | rising edge; every port is synchronous to it |
+/// | `reset` | in | 1 | synchronous, active high: back to idle from any state, every beat in the lanes dropped, `f_ready`, `done`, `v_ready_count` low at the next edge; no beat transfers on an edge with `reset` high |
+/// | `start` | in | 1 | a new token begins on this edge (taken when idle or done, ignored while a token is in progress) |
+/// | `x_valid`, `x_data` | in | 1, 16 | one binary16 activation per edge with `x_valid` high, `x_0` first; taken on the `start` edge and after it until `d_in` have arrived (no ready: the unit never refuses one then) |
+/// | `f_valid` | in | 1 | a factor beat is offered |
+/// | `f_data$0 … f_data$(F−1)` | in | 16 each | the beat's F binary16 values, lane `l` on `f_data$l` |
+/// | `v_read_row` | in | 20 | row `j < d_out` of `v` to read, sampled on every edge |
+/// | `f_ready` | out | 1 | the unit takes the offered factor beat on this edge (depends on the state and on `reset`, never on `f_valid`) |
+/// | `v_ready_count` | out | 20 | every `v_j` with `j` below it is final and written; grows during a token, 0 after `start` and `reset` |
+/// | `v_read_data` | out | 32 | binary32 `v_j` of the `v_read_row` sampled on the previous edge (1 cycle) |
+/// | `done` | out | 1 | every `v_j` of the token is written (`v_ready_count = d_out`); high until `start` or `reset` |
+///
+/// **Latency** [`cycles_per_token`] enabled cycles (cycles in which the flow advances) after
+/// the `start` edge until `done`: `(ceil(d_in/F) + log2 F) · max(rank, 6) + ceil(d_out/(8F))
+/// · rank · 8 + 16`; for the default config (512, 512, rank 16, F = 8) `(64 + 3) · 16 + 8 ·
+/// 16 · 8 + 16 = 2,112`. Every cycle in which the factor stream or a missing `x` holds the
+/// flow up adds one (with `x` arriving one per cycle from `start`, step 0 waits `F - 1`
+/// cycles, and later steps wait if `max(rank, 6) < F`). `v_read_data` follows `v_read_row`
+/// after one edge.
+/// **Throughput** one factor beat per cycle in phases U (when `rank >= 6`) and V; the factor
+/// stream (`hgf_golden::HgfConfig::factor_beats`, 2,048 beats for the default config) is the
+/// bottleneck, plus the tree and two drains.
+/// **Resources** F [`Fp16MacLane`]s (F 16x16 multipliers, F binary32 adders, F register files
+/// of `max(rank, 8)` words), one [`F32ToF16`], RAM: F x banks of `ceil(d_in/F)` x 16 bits, F v
+/// banks of `ceil(d_out/F)` x 32 bits, a u buffer of `rank` x 16 bits, each a [`TiledRam`]
+/// (256-word tiles); F x 16 bits of beat register. Synthesis estimate, yosys 0.23, for the
+/// default config (F = 8): `synth_ecp5` 10,332 LUT4 (+ 1,280 L6MUX21, 2,936 PFUMX, 669
+/// CCU2C), 3,165 FF, 8 MULT18X18D, 25 DP16KD; `synth_ice40 -dsp` 7,738 SB_LUT4, 2,988 FF, 8
+/// SB_MAC16, 41 SB_RAM40_4K. For `up5k` (F = 2): `synth_ecp5` 3,216 LUT4, 1,020 FF, 2
+/// MULT18X18D, 7 DP16KD; `synth_ice40 -dsp` 2,510 SB_LUT4, 975 FF, 2 SB_MAC16, 11
+/// SB_RAM40_4K. The lanes are most of it (iCE40: 853 SB_LUT4 and 359 FF each).
+/// **Golden** `hgf_golden::lowrank::project_down` (u) and `project_up` (v), with the factor
+/// stream of `hgf_golden::streams::factor_beats`.
+/// **Limits** F a power of two in 1..=64; `d_in <= 2^17`; `d_out < 2^20` (`v_ready_count` is
+/// 20 bits); the host must raise `start` no later than with the first `x` beat of the token
+/// (beats offered on `x` while idle or done are dropped). `v` of a token stays readable until
+/// the next token's phase V writes it, at least `(ceil(d_in/F) + log2 F) · max(rank, 6) + 8`
+/// cycles after the next `start`, but `v_ready_count` drops to 0 at that `start`.
+#[derive(LogicBlock)]
+pub struct LowRankUnit {
+    /// Rising edge; all ports are synchronous to it.
+    pub clock: Signal<In, Clock>,
+    /// Synchronous reset.
+    pub reset: Signal<In, Bit>,
+    /// A new token begins (taken when idle or done).
+    pub start: Signal<In, Bit>,
+    /// An activation is offered.
+    pub x_valid: Signal<In, Bit>,
+    /// binary16 activation `x_i`.
+    pub x_data: Signal<In, Bits<16>>,
+    /// A factor beat is offered.
+    pub f_valid: Signal<In, Bit>,
+    /// The factor beat: one binary16 value per lane.
+    pub f_data: Vec<Signal<In, Bits<16>>>,
+    /// Row of `v` to read.
+    pub v_read_row: Signal<In, Bits<COUNT_BITS>>,
+    /// The offered factor beat is taken on this edge.
+    pub f_ready: Signal<Out, Bit>,
+    /// Every `v_j` with `j` below this count is final.
+    pub v_ready_count: Signal<Out, Bits<COUNT_BITS>>,
+    /// `v` at the row sampled on the previous edge.
+    pub v_read_data: Signal<Out, Bits<32>>,
+    /// All of `v` is written.
+    pub done: Signal<Out, Bit>,
+    // ---- Sub-blocks.
+    lanes: Vec<Fp16MacLane>,
+    x_bank: Vec<TiledRam<16>>,
+    v_bank: Vec<TiledRam<32>>,
+    u_buf: TiledRam<16>,
+    to_f16: F32ToF16,
+    // ---- Sizes of the config.
+    c_rank: Constant<Bits<COUNT_BITS>>,
+    c_rank_m1: Constant<Bits<COUNT_BITS>>,
+    /// `max(rank, LOOP_LATENCY) - 1`.
+    c_pass_m1: Constant<Bits<COUNT_BITS>>,
+    c_steps_m1: Constant<Bits<COUNT_BITS>>,
+    /// `log2 F - 1` (0 when F = 1: the tree is skipped).
+    c_rounds_m1: Constant<Bits<COUNT_BITS>>,
+    c_blocks_m1: Constant<Bits<COUNT_BITS>>,
+    c_d_in: Constant<Bits<COUNT_BITS>>,
+    c_d_out: Constant<Bits<21>>,
+    c_lanes: Constant<Bits<COUNT_BITS>>,
+    c_lanes21: Constant<Bits<21>>,
+    c_lanes_m1: Constant<Bits<8>>,
+    c_half: Constant<Bits<8>>,
+    c_has_tree: Constant<Bit>,
+    c_lane_shift: Constant<Bits<8>>,
+    /// `min(F, d_in)`: the `x` values step 0 needs.
+    c_x_need0: Constant<Bits<COUNT_BITS>>,
+    c_drain_m1: Constant<Bits<4>>,
+    // ---- Phase values (module [`phase`]).
+    p_idle: Constant<Bits<3>>,
+    p_down: Constant<Bits<3>>,
+    p_tree: Constant<Bits<3>>,
+    p_drain: Constant<Bits<3>>,
+    p_up: Constant<Bits<3>>,
+    p_done: Constant<Bits<3>>,
+    /// Lane `l`'s number.
+    lane_index: Vec<Constant<Bits<8>>>,
+    /// Lane `l` has no input in the last step (`l >= d_in - (steps - 1) F`).
+    pad_last: Vec<Constant<Bit>>,
+    /// `max(d_out - l, 0)`: lane `l` writes group `g` only if `g F < d_out - l`.
+    v_limit: Vec<Constant<Bits<21>>>,
+    // ---- Combinational signals.
+    start_ok: Signal<Local, Bit>,
+    busy: Signal<Local, Bit>,
+    x_base: Signal<Local, Bits<COUNT_BITS>>,
+    x_wsel: Signal<Local, Bits<8>>,
+    x_waddr: Signal<Local, Bits<COUNT_BITS>>,
+    x_take: Signal<Local, Bit>,
+    needs_beat: Signal<Local, Bit>,
+    /// The clock enable of the lanes and the sequencer.
+    adv: Signal<Local, Bit>,
+    /// Read address (x banks: step; u buffer: k) of the beat the sequencer offers now.
+    in_raddr: Signal<Local, Bits<COUNT_BITS>>,
+    /// The address the x banks and the u buffer read on this edge.
+    raddr: Signal<Local, Bits<COUNT_BITS>>,
+    x_need_next: Signal<Local, Bits<COUNT_BITS>>,
+    /// Lane results now belong to phase V.
+    v_out: Signal<Local, Bit>,
+    u_we: Signal<Local, Bit>,
+    group_we: Signal<Local, Bit>,
+    v_next_base: Signal<Local, Bits<21>>,
+    v_row_addr: Signal<Local, Bits<COUNT_BITS>>,
+    // ---- Sequencer state.
+    /// The phase (values in [`phase`]).
+    state: DFF<Bits<3>>,
+    /// Step `t` (phase U), round `r` (tree) or block `b` (phase V).
+    outer: DFF<Bits<COUNT_BITS>>,
+    /// Sum `k` within the pass (phases U, tree) or the block (phase V).
+    k: DFF<Bits<COUNT_BITS>>,
+    /// Interleaved output `m` (phase V).
+    m: DFF<Bits<3>>,
+    drain: DFF<Bits<4>>,
+    /// The running drain ends the token (else it leads to phase V).
+    to_done: DFF<Bit>,
+    /// Lanes that write in this tree round: F / 2^(r+1).
+    tree_lanes: DFF<Bits<8>>,
+    /// `x` beats taken.
+    x_count: DFF<Bits<COUNT_BITS>>,
+    /// `x` beats the current step needs.
+    x_need: DFF<Bits<COUNT_BITS>>,
+    /// Bank and address of the next `x` beat.
+    x_sel: DFF<Bits<8>>,
+    x_addr: DFF<Bits<COUNT_BITS>>,
+    /// Next u buffer entry.
+    u_wr: DFF<Bits<COUNT_BITS>>,
+    /// Next v group `g` (the v bank address) and `g F`.
+    v_group: DFF<Bits<COUNT_BITS>>,
+    v_base: DFF<Bits<21>>,
+    v_ready: DFF<Bits<COUNT_BITS>>,
+    /// Bank of the row sampled on the last edge.
+    v_sel: DFF<Bits<8>>,
+    // ---- The beat register: the beat the lanes take on the next enabled edge.
+    s1_valid: DFF<Bit>,
+    s1_first: DFF<Bit>,
+    s1_tree: DFF<Bit>,
+    s1_last: DFF<Bit>,
+    s1_last_step: DFF<Bit>,
+    s1_up: DFF<Bit>,
+    s1_slot: DFF<Bits<SLOT_BITS>>,
+    s1_raddr: DFF<Bits<COUNT_BITS>>,
+    s1_tree_lanes: DFF<Bits<8>>,
+    s1_f: Vec<DFF<Bits<16>>>,
+}
+
+impl LowRankUnit {
+    /// The unit for `cfg`'s `d_in`, `d_out`, `rank` and `fp_lanes`.
+    ///
+    /// # Panics
+    /// If `fp_lanes` is not a power of two in 1..=64, `d_in` is 0 or above 2^17, `d_out` is 0
+    /// or not below 2^20, or `rank` is 0 or above 2^17.
+    pub fn new(cfg: &HgfConfig) -> Self {
+        let lanes = cfg.fp_lanes;
+        assert!(
+            lanes.is_power_of_two() && lanes <= 64,
+            "fp_lanes {lanes} is not a power of two in 1..=64"
+        );
+        assert!((1..=1 << 17).contains(&cfg.d_in), "d_in {}", cfg.d_in);
+        assert!(
+            (1..1 << COUNT_BITS).contains(&cfg.d_out),
+            "d_out {} (below 2^20)",
+            cfg.d_out
+        );
+        assert!((1..=1 << 17).contains(&cfg.rank), "rank {}", cfg.rank);
+        const { assert!(V_INTERLEAVE == 8 && V_INTERLEAVE >= Fp16MacLane::LOOP_LATENCY) };
+        let steps = cfg.u_steps();
+        let rounds = lanes.trailing_zeros() as u64;
+        let last_step_inputs = cfg.d_in - (steps - 1) * lanes;
+        let c = |v: usize| Constant::new((v as u64).into());
+        Self {
+            clock: Default::default(),
+            reset: Default::default(),
+            start: Default::default(),
+            x_valid: Default::default(),
+            x_data: Default::default(),
+            f_valid: Default::default(),
+            f_data: (0..lanes).map(|_| Default::default()).collect(),
+            v_read_row: Default::default(),
+            f_ready: Default::default(),
+            v_ready_count: Default::default(),
+            v_read_data: Default::default(),
+            done: Default::default(),
+            lanes: (0..lanes)
+                .map(|_| Fp16MacLane::new(cfg.rank.max(V_INTERLEAVE)))
+                .collect(),
+            x_bank: (0..lanes).map(|_| TiledRam::new(steps)).collect(),
+            v_bank: (0..lanes)
+                .map(|_| TiledRam::new(cfg.d_out.div_ceil(lanes)))
+                .collect(),
+            u_buf: TiledRam::new(cfg.rank),
+            to_f16: F32ToF16::new(),
+            c_rank: c(cfg.rank),
+            c_rank_m1: c(cfg.rank - 1),
+            c_pass_m1: c(pass_cycles(cfg) - 1),
+            c_steps_m1: c(steps - 1),
+            c_rounds_m1: Constant::new(rounds.saturating_sub(1).into()),
+            c_blocks_m1: c(cfg.v_blocks() - 1),
+            c_d_in: c(cfg.d_in),
+            c_d_out: Constant::new((cfg.d_out as u64).into()),
+            c_lanes: c(lanes),
+            c_lanes21: Constant::new((lanes as u64).into()),
+            c_lanes_m1: Constant::new(((lanes - 1) as u64).into()),
+            c_half: Constant::new(((lanes / 2) as u64).into()),
+            c_has_tree: Constant::new(lanes > 1),
+            c_lane_shift: Constant::new(rounds.into()),
+            c_x_need0: c(lanes.min(cfg.d_in)),
+            c_drain_m1: Constant::new(((DRAIN_CYCLES - 1) as u64).into()),
+            p_idle: Constant::new(phase::IDLE.into()),
+            p_down: Constant::new(phase::DOWN.into()),
+            p_tree: Constant::new(phase::TREE.into()),
+            p_drain: Constant::new(phase::DRAIN.into()),
+            p_up: Constant::new(phase::UP.into()),
+            p_done: Constant::new(phase::DONE.into()),
+            lane_index: (0..lanes)
+                .map(|l| Constant::new((l as u64).into()))
+                .collect(),
+            pad_last: (0..lanes)
+                .map(|l| Constant::new(l >= last_step_inputs))
+                .collect(),
+            v_limit: (0..lanes)
+                .map(|l| Constant::new((cfg.d_out.saturating_sub(l) as u64).into()))
+                .collect(),
+            start_ok: Default::default(),
+            busy: Default::default(),
+            x_base: Default::default(),
+            x_wsel: Default::default(),
+            x_waddr: Default::default(),
+            x_take: Default::default(),
+            needs_beat: Default::default(),
+            adv: Default::default(),
+            in_raddr: Default::default(),
+            raddr: Default::default(),
+            x_need_next: Default::default(),
+            v_out: Default::default(),
+            u_we: Default::default(),
+            group_we: Default::default(),
+            v_next_base: Default::default(),
+            v_row_addr: Default::default(),
+            state: Default::default(),
+            outer: Default::default(),
+            k: Default::default(),
+            m: Default::default(),
+            drain: Default::default(),
+            to_done: Default::default(),
+            tree_lanes: Default::default(),
+            x_count: Default::default(),
+            x_need: Default::default(),
+            x_sel: Default::default(),
+            x_addr: Default::default(),
+            u_wr: Default::default(),
+            v_group: Default::default(),
+            v_base: Default::default(),
+            v_ready: Default::default(),
+            v_sel: Default::default(),
+            s1_valid: Default::default(),
+            s1_first: Default::default(),
+            s1_tree: Default::default(),
+            s1_last: Default::default(),
+            s1_last_step: Default::default(),
+            s1_up: Default::default(),
+            s1_slot: Default::default(),
+            s1_raddr: Default::default(),
+            s1_tree_lanes: Default::default(),
+            s1_f: (0..lanes).map(|_| Default::default()).collect(),
+        }
+    }
+
+    /// Number of lanes (F).
+    pub fn lanes(&self) -> usize {
+        self.lanes.len()
+    }
+}
+
+impl Logic for LowRankUnit {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(
+            self,
+            clock,
+            state,
+            outer,
+            k,
+            m,
+            drain,
+            to_done,
+            tree_lanes,
+            x_count,
+            x_need,
+            x_sel,
+            x_addr,
+            u_wr,
+            v_group,
+            v_base,
+            v_ready,
+            v_sel,
+            s1_valid,
+            s1_first,
+            s1_tree,
+            s1_last,
+            s1_last_step,
+            s1_up,
+            s1_slot,
+            s1_raddr,
+            s1_tree_lanes
+        );
+        for l in 0..self.s1_f.len() {
+            self.s1_f[l].clock.next = self.clock.val();
+            self.s1_f[l].d.next = self.s1_f[l].q.val();
+        }
+
+        // ---- Token control.
+        self.busy.next = !((self.state.q.val() == self.p_idle.val())
+            | (self.state.q.val() == self.p_done.val()));
+        self.start_ok.next = self.start.val() & !self.busy.val();
+
+        // ---- x stream: x_i to bank i mod F, address i div F. On the start edge the count
+        // begins again at 0.
+        self.x_base.next = self.x_count.q.val();
+        self.x_wsel.next = self.x_sel.q.val();
+        self.x_waddr.next = self.x_addr.q.val();
+        if self.start_ok.val() {
+            self.x_base.next = 0.into();
+            self.x_wsel.next = 0.into();
+            self.x_waddr.next = 0.into();
+        }
+        self.x_take.next = self.x_valid.val()
+            & (self.start_ok.val()
+                | (self.busy.val() & (self.x_count.q.val() < self.c_d_in.val())));
+        self.x_count.d.next = self.x_base.val();
+        self.x_sel.d.next = self.x_wsel.val();
+        self.x_addr.d.next = self.x_waddr.val();
+        if self.x_take.val() {
+            self.x_count.d.next = self.x_base.val() + 1;
+            if self.x_wsel.val() == self.c_lanes_m1.val() {
+                self.x_sel.d.next = 0.into();
+                self.x_addr.d.next = self.x_waddr.val() + 1;
+            } else {
+                self.x_sel.d.next = self.x_wsel.val() + 1;
+            }
+        }
+
+        // ---- Flow control. The sequencer offers a factor beat in phase U (except in the
+        // idle cycles that pad a pass) and in phase V; everything else advances freely.
+        self.needs_beat.next = false;
+        self.f_ready.next = false;
+        if self.state.q.val() == self.p_down.val() {
+            self.needs_beat.next = self.k.q.val() < self.c_rank.val();
+            self.f_ready.next = (self.k.q.val() < self.c_rank.val())
+                & (self.x_count.q.val() >= self.x_need.q.val());
+        }
+        if self.state.q.val() == self.p_up.val() {
+            self.needs_beat.next = true;
+            self.f_ready.next = true;
+        }
+        if self.reset.val() {
+            self.f_ready.next = false;
+        }
+        self.adv.next = !self.needs_beat.val() | (self.f_valid.val() & self.f_ready.val());
+
+        // The x banks and the u buffer read every edge: the offered beat's address when the
+        // flow advances (its data is then ready with the beat register), else the address of
+        // the beat in the beat register, whose data thus holds.
+        self.in_raddr.next = self.outer.q.val();
+        if self.state.q.val() == self.p_up.val() {
+            self.in_raddr.next = self.k.q.val();
+        }
+        self.raddr.next = self.s1_raddr.q.val();
+        if self.adv.val() {
+            self.raddr.next = self.in_raddr.val();
+        }
+
+        // ---- Sequencer.
+        self.x_need_next.next = self.x_need.q.val() + self.c_lanes.val();
+        if self.x_need_next.val() > self.c_d_in.val() {
+            self.x_need_next.next = self.c_d_in.val();
+        }
+        if self.adv.val() {
+            self.s1_valid.d.next = false;
+            self.s1_first.d.next = false;
+            self.s1_tree.d.next = false;
+            self.s1_last.d.next = false;
+            self.s1_last_step.d.next = false;
+            self.s1_up.d.next = false;
+            self.s1_slot.d.next = self.k.q.val();
+            self.s1_raddr.d.next = self.in_raddr.val();
+            self.s1_tree_lanes.d.next = self.tree_lanes.q.val();
+            for l in 0..self.s1_f.len() {
+                self.s1_f[l].d.next = self.f_data[l].val();
+            }
+            if self.state.q.val() == self.p_down.val() {
+                self.s1_valid.d.next = self.k.q.val() < self.c_rank.val();
+                self.s1_first.d.next = self.outer.q.val() == 0;
+                self.s1_last_step.d.next = self.outer.q.val() == self.c_steps_m1.val();
+                self.s1_last.d.next =
+                    (self.outer.q.val() == self.c_steps_m1.val()) & !self.c_has_tree.val();
+                self.k.d.next = self.k.q.val() + 1;
+                if self.k.q.val() == self.c_pass_m1.val() {
+                    self.k.d.next = 0.into();
+                    self.outer.d.next = self.outer.q.val() + 1;
+                    self.x_need.d.next = self.x_need_next.val();
+                    if self.outer.q.val() == self.c_steps_m1.val() {
+                        self.outer.d.next = 0.into();
+                        self.to_done.d.next = false;
+                        self.state.d.next = self.p_drain.val();
+                        if self.c_has_tree.val() {
+                            self.state.d.next = self.p_tree.val();
+                        }
+                    }
+                }
+            }
+            if self.state.q.val() == self.p_tree.val() {
+                self.s1_valid.d.next = self.k.q.val() < self.c_rank.val();
+                self.s1_tree.d.next = true;
+                self.s1_last.d.next = self.outer.q.val() == self.c_rounds_m1.val();
+                self.k.d.next = self.k.q.val() + 1;
+                if self.k.q.val() == self.c_pass_m1.val() {
+                    self.k.d.next = 0.into();
+                    self.outer.d.next = self.outer.q.val() + 1;
+                    self.tree_lanes.d.next = self.tree_lanes.q.val() >> 1;
+                    if self.outer.q.val() == self.c_rounds_m1.val() {
+                        self.outer.d.next = 0.into();
+                        self.to_done.d.next = false;
+                        self.state.d.next = self.p_drain.val();
+                    }
+                }
+            }
+            if self.state.q.val() == self.p_drain.val() {
+                self.drain.d.next = self.drain.q.val() + 1;
+                if self.drain.q.val() == self.c_drain_m1.val() {
+                    self.drain.d.next = 0.into();
+                    self.state.d.next = self.p_up.val();
+                    if self.to_done.q.val() {
+                        self.state.d.next = self.p_done.val();
+                    }
+                }
+            }
+            if self.state.q.val() == self.p_up.val() {
+                self.s1_valid.d.next = true;
+                self.s1_first.d.next = self.k.q.val() == 0;
+                self.s1_last.d.next = self.k.q.val() == self.c_rank_m1.val();
+                self.s1_up.d.next = true;
+                self.s1_slot.d.next = bit_cast::<SLOT_BITS, 3>(self.m.q.val());
+                self.m.d.next = self.m.q.val() + 1;
+                if self.m.q.val() == 7 {
+                    self.k.d.next = self.k.q.val() + 1;
+                    if self.k.q.val() == self.c_rank_m1.val() {
+                        self.k.d.next = 0.into();
+                        self.outer.d.next = self.outer.q.val() + 1;
+                        if self.outer.q.val() == self.c_blocks_m1.val() {
+                            self.outer.d.next = 0.into();
+                            self.to_done.d.next = true;
+                            self.state.d.next = self.p_drain.val();
+                        }
+                    }
+                }
+            }
+        }
+
+        // ---- Lanes: the beat register's beat; x from the lane's bank (phase U) or u_k
+        // (phase V); lanes past d_in in the last step add -0 * +0.
+        for l in 0..self.lanes.len() {
+            self.lanes[l].clock.next = self.clock.val();
+            self.lanes[l].reset.next = self.reset.val();
+            self.lanes[l].enable.next = self.adv.val();
+            self.lanes[l].issue.next = self.s1_valid.q.val()
+                & (!self.s1_tree.q.val() | (self.lane_index[l].val() < self.s1_tree_lanes.q.val()));
+            self.lanes[l].first.next = self.s1_first.q.val();
+            self.lanes[l].tree.next = self.s1_tree.q.val();
+            self.lanes[l].last.next = self.s1_last.q.val();
+            self.lanes[l].slot.next = self.s1_slot.q.val();
+            self.lanes[l].a.next = self.s1_f[l].q.val();
+            self.lanes[l].b.next = self.x_bank[l].read_data.val();
+            if self.s1_up.q.val() {
+                self.lanes[l].b.next = self.u_buf.read_data.val();
+            }
+            if self.s1_last_step.q.val() & self.pad_last[l].val() {
+                self.lanes[l].a.next = 0x8000.into();
+                self.lanes[l].b.next = 0.into();
+            }
+            // Lanes that take no part in the tree get their own partial sum (never used).
+            self.lanes[l].tree_left.next = self.lanes[l].part.val();
+            self.lanes[l].tree_right.next = self.lanes[l].part.val();
+            self.x_bank[l].clock.next = self.clock.val();
+            self.x_bank[l].write_enable.next =
+                self.x_take.val() & (self.x_wsel.val() == self.lane_index[l].val());
+            self.x_bank[l].write_address.next = self.x_waddr.val();
+            self.x_bank[l].write_data.next = self.x_data.val();
+            self.x_bank[l].read_address.next = self.raddr.val();
+        }
+        // The tree: lane j adds lanes 2j (left) and 2j + 1 (right).
+        for j in 0..(self.lanes.len() / 2) {
+            self.lanes[j].tree_left.next = self.lanes[2 * j].part.val();
+            self.lanes[j].tree_right.next = self.lanes[2 * j + 1].part.val();
+        }
+
+        // ---- u buffer: lane 0's final sums of the tree (or of phase U for F = 1), in the
+        // order k = 0, 1, ..., rounded to binary16.
+        self.v_out.next = (self.state.q.val() == self.p_up.val())
+            | ((self.state.q.val() == self.p_drain.val()) & self.to_done.q.val());
+        self.to_f16.x.next = self.lanes[0].sum.val();
+        self.u_we.next = (self.adv.val() & !self.v_out.val())
+            & ((self.lanes[0].sum_valid.val() & self.lanes[0].sum_last.val()) & !self.reset.val());
+        self.u_buf.clock.next = self.clock.val();
+        self.u_buf.write_enable.next = self.u_we.val();
+        self.u_buf.write_address.next = self.u_wr.q.val();
+        self.u_buf.write_data.next = self.to_f16.y.val();
+        self.u_buf.read_address.next = self.raddr.val();
+        if self.u_we.val() {
+            self.u_wr.d.next = self.u_wr.q.val() + 1;
+        }
+
+        // ---- v buffer: the final sums of phase V, group g = 8b + m at a time (lane l's in
+        // bank l at address g), skipping rows j >= d_out.
+        self.group_we.next = (self.adv.val() & self.v_out.val())
+            & ((self.lanes[0].sum_valid.val() & self.lanes[0].sum_last.val()) & !self.reset.val());
+        self.v_row_addr.next = self.v_read_row.val() >> self.c_lane_shift.val();
+        for l in 0..self.v_bank.len() {
+            self.v_bank[l].clock.next = self.clock.val();
+            self.v_bank[l].write_enable.next = ((self.adv.val() & self.v_out.val())
+                & (self.lanes[l].sum_valid.val() & self.lanes[l].sum_last.val()))
+                & ((self.v_base.q.val() < self.v_limit[l].val()) & !self.reset.val());
+            self.v_bank[l].write_address.next = self.v_group.q.val();
+            self.v_bank[l].write_data.next = self.lanes[l].sum.val();
+            self.v_bank[l].read_address.next = self.v_row_addr.val();
+        }
+        self.v_next_base.next = self.v_base.q.val() + self.c_lanes21.val();
+        if self.group_we.val() {
+            self.v_group.d.next = self.v_group.q.val() + 1;
+            self.v_base.d.next = self.v_next_base.val();
+            self.v_ready.d.next = self.v_next_base.val().get_bits::<COUNT_BITS>(0);
+            if self.v_next_base.val() > self.c_d_out.val() {
+                self.v_ready.d.next = self.c_d_out.val().get_bits::<COUNT_BITS>(0);
+            }
+        }
+        self.v_sel.d.next = self.v_read_row.val().get_bits::<8>(0) & self.c_lanes_m1.val();
+        self.v_read_data.next = 0.into();
+        for l in 0..self.v_bank.len() {
+            if self.v_sel.q.val() == self.lane_index[l].val() {
+                self.v_read_data.next = self.v_bank[l].read_data.val();
+            }
+        }
+        self.v_ready_count.next = self.v_ready.q.val();
+        self.done.next = self.state.q.val() == self.p_done.val();
+
+        // ---- A new token, and reset (which wins).
+        if self.start_ok.val() {
+            self.state.d.next = self.p_down.val();
+            self.outer.d.next = 0.into();
+            self.k.d.next = 0.into();
+            self.m.d.next = 0.into();
+            self.drain.d.next = 0.into();
+            self.x_need.d.next = self.c_x_need0.val();
+            self.tree_lanes.d.next = self.c_half.val();
+            self.u_wr.d.next = 0.into();
+            self.v_group.d.next = 0.into();
+            self.v_base.d.next = 0.into();
+            self.v_ready.d.next = 0.into();
+        }
+        if self.reset.val() {
+            self.state.d.next = self.p_idle.val();
+            self.outer.d.next = 0.into();
+            self.k.d.next = 0.into();
+            self.m.d.next = 0.into();
+            self.drain.d.next = 0.into();
+            self.to_done.d.next = false;
+            self.x_count.d.next = 0.into();
+            self.x_sel.d.next = 0.into();
+            self.x_addr.d.next = 0.into();
+            self.u_wr.d.next = 0.into();
+            self.v_group.d.next = 0.into();
+            self.v_base.d.next = 0.into();
+            self.v_ready.d.next = 0.into();
+            self.s1_valid.d.next = false;
+            self.s1_last_step.d.next = false;
+            self.s1_up.d.next = false;
+            self.s1_tree.d.next = false;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::harness::{settle, tick};
+    use crate::verilog::{check_all_tools, emit_named};
+    use half::f16;
+    use hgf_golden::lowrank::{project_down, project_up};
+    use hgf_golden::streams::factor_beats;
+    use hgf_golden::HgfWeights;
+    use rand::{RngExt, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    const SEED: u64 = 0x5eed_10a4;
+
+    fn new_uut(cfg: &HgfConfig) -> LowRankUnit {
+        let mut uut = LowRankUnit::new(cfg);
+        uut.connect_all();
+        uut
+    }
+
+    /// A config of the given shape with `lanes` FP lanes (set after `for_shape`, so F may
+    /// exceed `d_in`).
+    fn config(d_in: usize, d_out: usize, rank: usize, lanes: usize) -> HgfConfig {
+        let mut cfg = HgfConfig::for_shape(d_in, d_out, rank).unwrap();
+        cfg.fp_lanes = lanes;
+        cfg
+    }
+
+    /// A binary16 value that stresses the arithmetic: signed zeros, subnormals, the largest
+    /// finite values, tiny normals and, if `non_finite`, infinities and NaNs.
+    fn special(rng: &mut ChaCha8Rng, non_finite: bool) -> f16 {
+        let sign = if rng.random() { 0x8000 } else { 0 };
+        let kinds = if non_finite { 7 } else { 5 };
+        let mag: u16 = match rng.random_range(0..kinds) {
+            0 => 0,
+            1 => rng.random_range(1..0x400),
+            2 => 0x7BFF - rng.random_range(0..4),
+            3 => 0x0400 + rng.random_range(0..0x400),
+            4 => 0x5800 + rng.random_range(0..0x800), // 128 .. 256
+            5 => 0x7C00,
+            _ => 0x7C00 | rng.random_range(1..0x400),
+        };
+        f16::from_bits(sign | mag)
+    }
+
+    /// How special a token is.
+    #[derive(Clone, Copy, Debug)]
+    enum Flavour {
+        /// Random weights and activations with some zeros, subnormals and large values.
+        Plain,
+        /// Plus infinities and NaNs in A and B (poisoning a few u_k and v_j) and rarely in x.
+        NonFinite,
+        /// Every activation a signed zero: u and v are signed zeros (§L3, §S).
+        Zeros,
+        /// Large values everywhere: sums overflow to infinity.
+        Huge,
+        /// Every product -0 (x = +0, A < 0): every u_k must be -0, which any +0 term (an
+        /// input past d_in, a lane that started from +0) would turn into +0.
+        NegZeros,
+    }
+
+    /// Random weights and a token for `cfg`.
+    fn token(cfg: &HgfConfig, flavour: Flavour, rng: &mut ChaCha8Rng) -> (HgfWeights, Vec<f16>) {
+        let mut w = HgfWeights::random(cfg, rng.random());
+        let mut x: Vec<f16> = (0..cfg.d_in)
+            .map(|_| f16::from_f32(rng.random_range(-2.0f32..2.0)))
+            .collect();
+        let (p_w, p_x, non_finite) = match flavour {
+            Flavour::Plain => (0.1, 0.1, false),
+            Flavour::NonFinite => (0.03, 0.01, true),
+            Flavour::Zeros => (0.1, 0.0, false),
+            Flavour::Huge | Flavour::NegZeros => (0.0, 0.0, false),
+        };
+        for v in w.a.iter_mut().chain(w.b.iter_mut()) {
+            if rng.random_bool(p_w) {
+                *v = special(rng, non_finite);
+            }
+        }
+        for v in x.iter_mut() {
+            if rng.random_bool(p_x) {
+                *v = special(rng, non_finite);
+            }
+        }
+        match flavour {
+            Flavour::Zeros => {
+                for v in x.iter_mut() {
+                    *v = f16::from_bits(if rng.random() { 0x8000 } else { 0 });
+                }
+            }
+            Flavour::Huge => {
+                let big = |rng: &mut ChaCha8Rng| {
+                    let sign = if rng.random_bool(0.2) { 0x8000 } else { 0 };
+                    f16::from_bits(sign | (0x7800 + rng.random_range(0..0x3FF)))
+                };
+                for v in w.a.iter_mut().chain(w.b.iter_mut()).chain(x.iter_mut()) {
+                    *v = big(rng);
+                }
+            }
+            Flavour::NegZeros => {
+                x.fill(f16::ZERO);
+                for v in w.a.iter_mut() {
+                    *v = f16::from_bits(0x8000 | (v.to_bits() & 0x7FFF).max(1));
+                }
+            }
+            _ => {}
+        }
+        (w, x)
+    }
+
+    /// Probabilities that a source withholds its next beat in a cycle.
+    #[derive(Clone, Copy, Debug)]
+    struct Gaps {
+        x: f64,
+        f: f64,
+    }
+
+    /// What one token did.
+    #[derive(Debug, Default)]
+    struct Outcome {
+        /// u buffer writes in order: (address, binary16 bits).
+        u_writes: Vec<(u64, u16)>,
+        /// Enabled cycles (the flow advanced) from the start edge (excluded) to `done`.
+        enabled_cycles: usize,
+        /// Rows of v read while the token ran, as soon as `v_ready_count` allowed.
+        early_reads: usize,
+    }
+
+    /// Drives one token: `start`, the `x` beats and the factor beats with random gaps, and a
+    /// gate-like reader that reads each row of v as soon as `v_ready_count` passes it and
+    /// checks it against the golden `v` there and then. Returns at `done`, or at the start
+    /// of the first cycle where `stop` says so (for the reset test).
+    fn run_token(
+        uut: &mut LowRankUnit,
+        cfg: &HgfConfig,
+        w: &HgfWeights,
+        x: &[f16],
+        gaps: Gaps,
+        rng: &mut ChaCha8Rng,
+        mut stop: Option<&mut dyn FnMut(&LowRankUnit) -> bool>,
+    ) -> Outcome {
+        let beats = factor_beats(cfg, w);
+        let u_gold = project_down(w.a.view(), x, cfg.fp_lanes);
+        let v_gold = project_up(w.b.view(), &u_gold);
+        let mut out = Outcome::default();
+        let (mut xi, mut fi, mut next_read) = (0, 0, 0);
+        let mut last_ready = 0;
+        let limit = 200 * (cycles_per_token(cfg) + cfg.d_in) + 1000;
+        for cycle in 0.. {
+            if let Some(stop) = stop.as_mut() {
+                if cycle > 0 && stop(uut) {
+                    return out;
+                }
+            }
+            assert!(cycle < limit, "{cfg:?}: no done after {cycle} cycles");
+            uut.start.next = cycle == 0;
+            let offer_x = xi < cfg.d_in && (cycle == 0 || !rng.random_bool(gaps.x));
+            uut.x_valid.next = offer_x;
+            uut.x_data.next = if offer_x {
+                u64::from(x[xi].to_bits()).into()
+            } else {
+                u64::from(rng.random::<u16>()).into()
+            };
+            let offer_f = fi < beats.len() && !rng.random_bool(gaps.f);
+            uut.f_valid.next = offer_f;
+            for (l, port) in uut.f_data.iter_mut().enumerate() {
+                port.next = if offer_f {
+                    u64::from(beats[fi][l].to_bits()).into()
+                } else {
+                    u64::from(rng.random::<u16>()).into()
+                };
+            }
+            // On the start edge the count is still the previous token's.
+            let ready = if cycle == 0 {
+                0
+            } else {
+                uut.v_ready_count.val().index()
+            };
+            assert!(ready >= last_ready, "v_ready_count went down");
+            assert!(ready <= cfg.d_out);
+            last_ready = ready;
+            let read = (next_read < ready).then_some(next_read);
+            uut.v_read_row.next = (read.unwrap_or(rng.random_range(0..cfg.d_out)) as u64).into();
+            settle(uut);
+            let took_f = offer_f && uut.f_ready.val();
+            if uut.u_buf.write_enable.val() {
+                out.u_writes.push((
+                    uut.u_buf.write_address.val().to_u64(),
+                    uut.u_buf.write_data.val().to_u64() as u16,
+                ));
+            }
+            if cycle > 0 && uut.adv.val() {
+                out.enabled_cycles += 1;
+            }
+            tick(uut, |u| &mut u.clock);
+            xi += usize::from(offer_x);
+            fi += usize::from(took_f);
+            if let Some(j) = read {
+                let got = uut.v_read_data.val().to_u64() as u32;
+                assert_eq!(
+                    got,
+                    v_gold[j].to_bits(),
+                    "{cfg:?}: v[{j}] read at cycle {cycle} (ready {ready}): rtl {got:08x} \
+                     gold {:08x}",
+                    v_gold[j].to_bits()
+                );
+                next_read += 1;
+                out.early_reads += 1;
+            }
+            if uut.done.val() {
+                break;
+            }
+        }
+        assert_eq!(fi, beats.len(), "{cfg:?}: factor beats left at done");
+        assert_eq!(xi, cfg.d_in);
+        assert_eq!(uut.v_ready_count.val().index(), cfg.d_out);
+        assert!(!uut.f_ready.val(), "f_ready after done");
+        // u: every entry written once, in order, bit for bit.
+        let want: Vec<(u64, u16)> = u_gold
+            .iter()
+            .enumerate()
+            .map(|(k, u)| (k as u64, u.to_bits()))
+            .collect();
+        assert_eq!(out.u_writes, want, "{cfg:?}: u (address, bits)");
+        // v: every row read back after done.
+        for (j, want) in v_gold.iter().enumerate() {
+            uut.v_read_row.next = (j as u64).into();
+            tick(uut, |u| &mut u.clock);
+            let got = uut.v_read_data.val().to_u64() as u32;
+            assert_eq!(
+                got,
+                want.to_bits(),
+                "{cfg:?}: v[{j}] after done: rtl {got:08x} gold {:08x}",
+                want.to_bits()
+            );
+        }
+        assert!(uut.done.val(), "done dropped while idle");
+        out
+    }
+
+    /// Several tokens per config, back to back on one unit, with random stream gaps.
+    fn random_tokens(shapes: &[(usize, usize, usize, usize)], seed: u64) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let flavours = [
+            Flavour::Plain,
+            Flavour::NonFinite,
+            Flavour::Zeros,
+            Flavour::Huge,
+            Flavour::NegZeros,
+        ];
+        for &(d_in, d_out, rank, lanes) in shapes {
+            let cfg = config(d_in, d_out, rank, lanes);
+            let mut uut = new_uut(&cfg);
+            for (i, &flavour) in flavours.iter().enumerate() {
+                let (w, x) = token(&cfg, flavour, &mut rng);
+                let gaps = match i {
+                    0 => Gaps { x: 0.0, f: 0.0 },
+                    1 => Gaps { x: 0.5, f: 0.3 },
+                    2 => Gaps { x: 0.9, f: 0.5 },
+                    3 => Gaps { x: 0.2, f: 0.9 },
+                    _ => Gaps { x: 0.7, f: 0.7 },
+                };
+                let out = run_token(&mut uut, &cfg, &w, &x, gaps, &mut rng, None);
+                assert_eq!(
+                    out.enabled_cycles,
+                    cycles_per_token(&cfg),
+                    "{cfg:?}: enabled cycles per token"
+                );
+                assert!(out.early_reads > 0, "{cfg:?}: the reader never ran");
+            }
+        }
+    }
+
+    /// Twelve random shapes (d_in, d_out 1..=40, rank 1..=8, F in 1, 2, 4, 8), two tokens
+    /// each with random flavours and gaps.
+    #[test]
+    fn random_shapes_match_golden() {
+        let mut rng = ChaCha8Rng::seed_from_u64(SEED + 4);
+        let flavours = [
+            Flavour::Plain,
+            Flavour::NonFinite,
+            Flavour::Zeros,
+            Flavour::Huge,
+            Flavour::NegZeros,
+        ];
+        for _ in 0..12 {
+            let d_in = rng.random_range(1..=40);
+            let d_out = rng.random_range(1..=40);
+            let rank = rng.random_range(1..=8.min(d_in).min(d_out));
+            let lanes = 1 << rng.random_range(0..4);
+            let cfg = config(d_in, d_out, rank, lanes);
+            let mut uut = new_uut(&cfg);
+            for _ in 0..2 {
+                let flavour = flavours[rng.random_range(0..flavours.len())];
+                let (w, x) = token(&cfg, flavour, &mut rng);
+                let gaps = Gaps {
+                    x: rng.random_range(0.0..0.9),
+                    f: rng.random_range(0.0..0.9),
+                };
+                let out = run_token(&mut uut, &cfg, &w, &x, gaps, &mut rng, None);
+                assert_eq!(out.enabled_cycles, cycles_per_token(&cfg), "{cfg:?}");
+            }
+        }
+    }
+
+    /// Reset in every phase of a token and while done, with every input high on the reset
+    /// edge: from the next edge the unit is idle (`f_ready`, `done` low, `v_ready_count` 0)
+    /// and writes nothing more (the lanes' pipelines are empty), and the next token is exact.
+    #[test]
+    fn reset_in_any_phase_then_a_clean_token() {
+        let mut rng = ChaCha8Rng::seed_from_u64(SEED + 3);
+        for &(d_in, d_out, rank, lanes) in &[(37, 29, 5, 4), (16, 20, 8, 8), (7, 5, 2, 1)] {
+            let cfg = config(d_in, d_out, rank, lanes);
+            let mut uut = new_uut(&cfg);
+            for target in [
+                phase::DOWN,
+                phase::TREE,
+                phase::DRAIN,
+                phase::UP,
+                phase::DONE,
+            ] {
+                if target == phase::TREE && lanes == 1 {
+                    continue;
+                }
+                let (w, x) = token(&cfg, Flavour::Plain, &mut rng);
+                let extra = rng.random_range(0..4);
+                let mut seen = 0;
+                let mut stop = |u: &LowRankUnit| {
+                    seen += usize::from(u.state.q.val().to_u64() == target);
+                    seen > extra
+                };
+                let gaps = Gaps { x: 0.3, f: 0.3 };
+                run_token(&mut uut, &cfg, &w, &x, gaps, &mut rng, Some(&mut stop));
+                assert_eq!(uut.state.q.val().to_u64(), target, "{cfg:?}");
+                uut.reset.next = true;
+                uut.start.next = true;
+                uut.x_valid.next = true;
+                uut.f_valid.next = true;
+                tick(&mut uut, |u| &mut u.clock);
+                uut.reset.next = false;
+                uut.start.next = false;
+                uut.x_valid.next = false;
+                uut.f_valid.next = false;
+                for cycle in 0..2 * DRAIN_CYCLES {
+                    settle(&mut uut);
+                    let what = format!("{cfg:?}: reset in phase {target}, cycle {cycle}");
+                    assert_eq!(uut.state.q.val().to_u64(), phase::IDLE, "{what}");
+                    assert!(!uut.f_ready.val(), "{what}: f_ready");
+                    assert!(!uut.done.val(), "{what}: done");
+                    assert_eq!(uut.v_ready_count.val().to_u64(), 0, "{what}");
+                    assert!(!uut.u_buf.write_enable.val(), "{what}: u written");
+                    for bank in &uut.v_bank {
+                        assert!(!bank.write_enable.val(), "{what}: v written");
+                    }
+                    for lane in &uut.lanes {
+                        assert!(!lane.sum_valid.val(), "{what}: lane not flushed");
+                    }
+                    tick(&mut uut, |u| &mut u.clock);
+                }
+                let (w, x) = token(&cfg, Flavour::NonFinite, &mut rng);
+                let gaps = Gaps { x: 0.5, f: 0.5 };
+                let out = run_token(&mut uut, &cfg, &w, &x, gaps, &mut rng, None);
+                assert_eq!(out.enabled_cycles, cycles_per_token(&cfg), "{cfg:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn synthesizes() {
+        for preset in hgf_golden::config::PRESETS {
+            let cfg = HgfConfig::preset(preset).unwrap();
+            let uut = new_uut(&cfg);
+            let name = format!("lowrank_unit_{preset}");
+            let v = emit_named(&uut, &name).unwrap();
+            assert!(v.contains(&format!("module {name}(")));
+            check_all_tools(&name, &v).unwrap();
+        }
+    }
+
+    #[test]
+    fn cycles_per_token_of_the_presets() {
+        // (64 + 3) * 16 + 8 * 16 * 8 + 16 and (128 + 1) * 8 + 16 * 8 * 8 + 16.
+        assert_eq!(
+            cycles_per_token(&HgfConfig::preset("default").unwrap()),
+            2112
+        );
+        assert_eq!(cycles_per_token(&HgfConfig::preset("up5k").unwrap()), 2072);
+    }
+
+    /// One lane: plain sequential sums, no tree (d_in, d_out, rank, F).
+    #[test]
+    fn one_lane_tokens_match_golden() {
+        random_tokens(
+            &[(1, 1, 1, 1), (7, 5, 2, 1), (20, 20, 4, 1), (11, 17, 8, 1)],
+            SEED,
+        );
+    }
+
+    /// Two and four lanes, d_in and d_out not multiples of F or 8F, rank below and above
+    /// the accumulate loop.
+    #[test]
+    fn two_and_four_lane_tokens_match_golden() {
+        random_tokens(
+            &[
+                (13, 40, 3, 2),
+                (40, 9, 8, 2),
+                (37, 29, 5, 4),
+                (16, 33, 7, 4),
+                (31, 1, 1, 4),
+            ],
+            SEED + 1,
+        );
+    }
+
+    /// Eight lanes, F > d_in and F > d_out included.
+    #[test]
+    fn eight_lane_tokens_match_golden() {
+        random_tokens(
+            &[(40, 40, 8, 8), (9, 40, 6, 8), (3, 17, 1, 8), (2, 5, 2, 8)],
+            SEED + 2,
+        );
+    }
+}

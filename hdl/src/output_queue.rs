@@ -1,0 +1,171 @@
+//! A small first-in first-out queue of binary16 outputs with a synchronous reset.
+
+use rust_hdl::prelude::*;
+
+/// Queue between the gate pipeline and the `y` stream (`OutputQueue`).
+///
+/// **Function.** Holds up to [`OutputQueue::DEPTH`] 16-bit words in arrival order. The core
+/// issues a gate operation only when the queue has room for it and for every operation still
+/// in flight (credits), so a stalled `y` stream never loses an output. rust-hdl's
+/// `SynchronousFIFO` has no reset, and the core's reset must empty every buffer, hence this
+/// block.
+///
+/// | port | dir | bits | meaning |
+/// |---|---|---|---|
+/// | `clock` | in | 1 | rising edge; every port is synchronous to it |
+/// | `reset` | in | 1 | synchronous: the queue is empty after the edge |
+/// | `push` | in | 1 | store `data_in` at this edge (ignored when `count` = DEPTH) |
+/// | `data_in` | in | 16 | word to store |
+/// | `pop` | in | 1 | drop the head at this edge (ignored when empty) |
+/// | `valid` | out | 1 | the queue holds at least one word |
+/// | `head` | out | 16 | the oldest word (meaningful while `valid`) |
+/// | `count` | out | 5 | words held, 0 ..= DEPTH |
+///
+/// **Latency** a word pushed at edge n is at `head` after edge n (if the queue was empty).
+/// **Throughput** one push and one pop per cycle. **Resources** 16 x 16 FF, a 16:1 read mux,
+/// no BRAM. **Golden** none (storage only). **Limits** DEPTH = 16.
+#[derive(LogicBlock)]
+pub struct OutputQueue {
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    pub push: Signal<In, Bit>,
+    pub data_in: Signal<In, Bits<16>>,
+    pub pop: Signal<In, Bit>,
+    pub valid: Signal<Out, Bit>,
+    pub head: Signal<Out, Bits<16>>,
+    pub count: Signal<Out, Bits<5>>,
+    words: Vec<DFF<Bits<16>>>,
+    read_ptr: DFF<Bits<4>>,
+    write_ptr: DFF<Bits<4>>,
+    held: DFF<Bits<5>>,
+    do_push: Signal<Local, Bit>,
+    do_pop: Signal<Local, Bit>,
+}
+
+impl OutputQueue {
+    /// Words the queue holds.
+    pub const DEPTH: usize = 16;
+
+    pub fn new() -> Self {
+        Self {
+            clock: Default::default(),
+            reset: Default::default(),
+            push: Default::default(),
+            data_in: Default::default(),
+            pop: Default::default(),
+            valid: Default::default(),
+            head: Default::default(),
+            count: Default::default(),
+            words: (0..Self::DEPTH).map(|_| Default::default()).collect(),
+            read_ptr: Default::default(),
+            write_ptr: Default::default(),
+            held: Default::default(),
+            do_push: Default::default(),
+            do_pop: Default::default(),
+        }
+    }
+}
+
+impl Default for OutputQueue {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Logic for OutputQueue {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, read_ptr, write_ptr, held);
+        for i in 0..self.words.len() {
+            self.words[i].clock.next = self.clock.val();
+            self.words[i].d.next = self.words[i].q.val();
+        }
+        self.do_push.next = self.push.val() & (self.held.q.val() != 16);
+        self.do_pop.next = self.pop.val() & (self.held.q.val() != 0);
+        for i in 0..self.words.len() {
+            if self.do_push.val() & (self.write_ptr.q.val().index() == i) {
+                self.words[i].d.next = self.data_in.val();
+            }
+        }
+        self.head.next = 0.into();
+        for i in 0..self.words.len() {
+            if self.read_ptr.q.val().index() == i {
+                self.head.next = self.words[i].q.val();
+            }
+        }
+        if self.do_push.val() {
+            self.write_ptr.d.next = self.write_ptr.q.val() + 1;
+        }
+        if self.do_pop.val() {
+            self.read_ptr.d.next = self.read_ptr.q.val() + 1;
+        }
+        if self.do_push.val() & !self.do_pop.val() {
+            self.held.d.next = self.held.q.val() + 1;
+        }
+        if self.do_pop.val() & !self.do_push.val() {
+            self.held.d.next = self.held.q.val() - 1;
+        }
+        if self.reset.val() {
+            self.read_ptr.d.next = 0.into();
+            self.write_ptr.d.next = 0.into();
+            self.held.d.next = 0.into();
+        }
+        self.valid.next = self.held.q.val() != 0;
+        self.count.next = self.held.q.val();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::harness::{settle, tick};
+    use crate::verilog::{check_all_tools, emit_named};
+    use rand::{RngExt, SeedableRng};
+    use std::collections::VecDeque;
+
+    #[test]
+    fn synthesizes() {
+        let mut uut = OutputQueue::new();
+        uut.connect_all();
+        let v = emit_named(&uut, "output_queue").unwrap();
+        check_all_tools("output_queue", &v).unwrap();
+    }
+
+    #[test]
+    fn matches_a_queue_model_with_random_push_pop_and_reset() {
+        let mut uut = OutputQueue::new();
+        uut.connect_all();
+        let mut model: VecDeque<u16> = VecDeque::new();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let mut popped = 0;
+        for cycle in 0..5000 {
+            let push = rng.random_bool(0.55);
+            let pop = rng.random_bool(0.5);
+            let reset = rng.random_bool(0.005);
+            let word: u16 = rng.random();
+            uut.push.next = push;
+            uut.pop.next = pop;
+            uut.reset.next = reset;
+            uut.data_in.next = (word as u64).into();
+            settle(&mut uut);
+            assert_eq!(uut.valid.val(), !model.is_empty(), "cycle {cycle}");
+            assert_eq!(uut.count.val().index(), model.len(), "cycle {cycle}");
+            if let Some(&h) = model.front() {
+                assert_eq!(uut.head.val().index() as u16, h, "cycle {cycle}");
+            }
+            tick(&mut uut, |u| &mut u.clock);
+            let had = model.len();
+            if pop && had > 0 {
+                model.pop_front();
+                popped += 1;
+            }
+            if push && had < OutputQueue::DEPTH {
+                model.push_back(word);
+            }
+            if reset {
+                model.clear();
+            }
+        }
+        assert!(popped > 1000);
+    }
+}

@@ -1,0 +1,457 @@
+//! The HGF projection core: the two flows side by side, the gate, and the five streams.
+
+use hgf_golden::HgfConfig;
+use rust_hdl::prelude::*;
+
+use crate::accumulator_bank::AccumulatorBank;
+use crate::gate_unit::GateUnit;
+use crate::lowrank_unit::LowRankUnit;
+use crate::output_queue::OutputQueue;
+use crate::quantizer::QuantizerUnit;
+use crate::ternary_array::TernaryArray;
+use crate::weight_unpacker::WeightUnpacker;
+
+/// Edges from `v_read_row` to `v_read_data` of the [`LowRankUnit`] (its doc).
+const V_READ_LATENCY: usize = 1;
+/// Edges after the last beat reaches the [`AccumulatorBank`] before every row is written and
+/// can be read (the bank writes a beat at the next edge; one more for margin).
+const ACC_SETTLE: usize = 2;
+
+/// One HGF projection engine, `y = BitLinear(x) + g · B(A x)` per token (`HgfCore`).
+///
+/// **Function.** Computes docs/arithmetic.md for one token at a time, streaming every
+/// parameter per token (docs/interfaces.md): scalars beta and g on `s`, the token on `x`, the
+/// ternary weights on `t` (§P3), the low-rank factors on `f`, the outputs on `y`. Inside
+/// (docs/architecture.md): the ternary flow ([`QuantizerUnit`], [`WeightUnpacker`],
+/// [`TernaryArray`], [`AccumulatorBank`]) and the low-rank flow ([`LowRankUnit`]) run side by
+/// side; the [`GateUnit`] combines `acc_j`, `k`, `g` and `v_j` as soon as both flows have
+/// finished row `j`, and an [`OutputQueue`] decouples it from the `y` stream.
+///
+/// | port | dir | bits | meaning |
+/// |---|---|---|---|
+/// | `clock` | in | 1 | rising edge; every port is synchronous to it |
+/// | `reset` | in | 1 | synchronous: the token in progress is abandoned, every unit and buffer returns to idle |
+/// | `s_valid`, `s_ready`, `s_data` | in, out, in | 1, 1, 32 | beta then g, binary32 |
+/// | `x_valid`, `x_ready`, `x_data` | in, out, in | 1, 1, 16 | the token, `d_in` binary16 beats, taken after both scalars |
+/// | `t_valid`, `t_ready`, `t_data$i` | in, out, in | 1, 1, 8 each | weight beats of `array_rows · block_bytes` bytes (§P3) |
+/// | `f_valid`, `f_ready`, `f_data$l` | in, out, in | 1, 1, 16 each | factor beats of `fp_lanes` binary16 values |
+/// | `y_valid`, `y_ready`, `y_data` | out, in, out | 1, 1, 16 | the outputs, `d_out` binary16 beats |
+/// | `status` | out | 4 | progress: bit 0 quantizer idle, bit 1 low-rank flow done, bit 2 accumulators final, bit 3 a gate read returning |
+/// | `block` | out | 20 | the column block the ternary flow works on |
+///
+/// **Latency and throughput.** Per token, the larger of the two flows plus the pipeline tails;
+/// the figure for a config is in the manifest (`expected_cycles_per_token`) and is measured
+/// by the co-simulation. One token at a time: the next token's beats are taken once the
+/// current token's last output has left. **Resources** the units' (see their docs).
+/// **Golden** `hgf_golden::HgfProjection::run_token`. **Limits** those of the config.
+#[derive(LogicBlock)]
+pub struct HgfCore {
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    // Scalars.
+    pub s_valid: Signal<In, Bit>,
+    pub s_ready: Signal<Out, Bit>,
+    pub s_data: Signal<In, Bits<32>>,
+    // Activations.
+    pub x_valid: Signal<In, Bit>,
+    pub x_ready: Signal<Out, Bit>,
+    pub x_data: Signal<In, Bits<16>>,
+    // Ternary weights.
+    pub t_valid: Signal<In, Bit>,
+    pub t_ready: Signal<Out, Bit>,
+    pub t_data: Vec<Signal<In, Bits<8>>>,
+    // Low-rank factors.
+    pub f_valid: Signal<In, Bit>,
+    pub f_ready: Signal<Out, Bit>,
+    pub f_data: Vec<Signal<In, Bits<16>>>,
+    // Outputs.
+    pub y_valid: Signal<Out, Bit>,
+    pub y_ready: Signal<In, Bit>,
+    pub y_data: Signal<Out, Bits<16>>,
+    // Progress, for debugging and the co-simulation's stage reports.
+    pub status: Signal<Out, Bits<4>>,
+    pub block: Signal<Out, Bits<20>>,
+    // Units.
+    quantizer: QuantizerUnit,
+    unpacker: WeightUnpacker,
+    array: TernaryArray,
+    accs: AccumulatorBank,
+    lowrank: LowRankUnit,
+    gate: GateUnit,
+    queue: OutputQueue,
+    // Config-derived limits (minus one where compared with a counter's last value).
+    last_x: Constant<Bits<20>>,
+    d_out: Constant<Bits<20>>,
+    last_y: Constant<Bits<20>>,
+    last_group: Constant<Bits<20>>,
+    blocks: Constant<Bits<20>>,
+    beats: Constant<Bits<20>>,
+    queue_depth: Constant<Bits<6>>,
+    settle_cycles: Constant<Bits<4>>,
+    flush_cycles: Constant<Bits<6>>,
+    // Token state.
+    start_pending: DFF<Bit>,
+    s_count: DFF<Bits<2>>,
+    beta: DFF<Bits<32>>,
+    g: DFF<Bits<32>>,
+    x_count: DFF<Bits<20>>,
+    t_block: DFF<Bits<20>>,
+    t_group: DFF<Bits<20>>,
+    landed: DFF<Bits<20>>,
+    acc_settle: DFF<Bits<4>>,
+    acc_final: DFF<Bit>,
+    gate_row: DFF<Bits<20>>,
+    in_flight: DFF<Bits<6>>,
+    y_count: DFF<Bits<20>>,
+    // After a reset: cycles during which the gate pipeline still drains abandoned work.
+    flush: DFF<Bits<6>>,
+    // Array pipeline tags: bit 0 valid, bit 1 first block, bits 21:2 row group.
+    tags: Vec<DFF<Bits<22>>>,
+    // Read-latency alignment of the gate's operands.
+    acc_delay: Vec<DFF<Bits<32>>>,
+    v_delay: Vec<DFF<Bits<32>>>,
+    issue_delay: Vec<DFF<Bit>>,
+    // Combinational.
+    s_fire: Signal<Local, Bit>,
+    x_fire: Signal<Local, Bit>,
+    t_fire: Signal<Local, Bit>,
+    y_fire: Signal<Local, Bit>,
+    tag_out: Signal<Local, Bits<22>>,
+    issue: Signal<Local, Bit>,
+    retire: Signal<Local, Bit>,
+    token_end: Signal<Local, Bit>,
+    // Indices of the last element of each delay chain (rust-hdl evaluates an index only from
+    // loop variables, so a one-pass loop names them).
+    _last_tag: usize,
+    _end_tag: usize,
+    _last_issue: usize,
+    _end_issue: usize,
+    _last_acc: usize,
+    _end_acc: usize,
+    _last_v: usize,
+    _end_v: usize,
+}
+
+impl HgfCore {
+    pub fn new(cfg: &HgfConfig) -> Self {
+        let array = TernaryArray::new(cfg);
+        assert!(array.latency() >= 1, "the array has at least one register");
+        let read_latency = Self::read_latency();
+        let acc_delay = read_latency - AccumulatorBank::READ_LATENCY + 1;
+        let v_delay = read_latency - V_READ_LATENCY + 1;
+        let groups = cfg.d_out / cfg.array_rows;
+        let tags_len = array.latency();
+        let c = |v: usize| Constant::new((v as u64).into());
+        Self {
+            clock: Default::default(),
+            reset: Default::default(),
+            s_valid: Default::default(),
+            s_ready: Default::default(),
+            s_data: Default::default(),
+            x_valid: Default::default(),
+            x_ready: Default::default(),
+            x_data: Default::default(),
+            t_valid: Default::default(),
+            t_ready: Default::default(),
+            t_data: (0..cfg.weight_beat_bytes())
+                .map(|_| Default::default())
+                .collect(),
+            f_valid: Default::default(),
+            f_ready: Default::default(),
+            f_data: (0..cfg.fp_lanes).map(|_| Default::default()).collect(),
+            y_valid: Default::default(),
+            y_ready: Default::default(),
+            y_data: Default::default(),
+            status: Default::default(),
+            block: Default::default(),
+            quantizer: QuantizerUnit::new(cfg),
+            unpacker: WeightUnpacker::new(cfg),
+            tags: (0..tags_len).map(|_| Default::default()).collect(),
+            array,
+            accs: AccumulatorBank::new(cfg),
+            lowrank: LowRankUnit::new(cfg),
+            gate: GateUnit::new(),
+            queue: OutputQueue::new(),
+            last_x: c(cfg.d_in - 1),
+            d_out: c(cfg.d_out),
+            last_y: c(cfg.d_out - 1),
+            last_group: c(groups - 1),
+            blocks: c(cfg.column_blocks()),
+            beats: c(cfg.weight_beats()),
+            queue_depth: Constant::new((OutputQueue::DEPTH as u64).into()),
+            settle_cycles: Constant::new((ACC_SETTLE as u64).into()),
+            flush_cycles: Constant::new(((read_latency + 1 + GateUnit::LATENCY) as u64).into()),
+            flush: Default::default(),
+            start_pending: Default::default(),
+            s_count: Default::default(),
+            beta: Default::default(),
+            g: Default::default(),
+            x_count: Default::default(),
+            t_block: Default::default(),
+            t_group: Default::default(),
+            landed: Default::default(),
+            acc_settle: Default::default(),
+            acc_final: Default::default(),
+            gate_row: Default::default(),
+            in_flight: Default::default(),
+            y_count: Default::default(),
+            acc_delay: (0..acc_delay).map(|_| Default::default()).collect(),
+            v_delay: (0..v_delay).map(|_| Default::default()).collect(),
+            issue_delay: (0..read_latency + 1).map(|_| Default::default()).collect(),
+            s_fire: Default::default(),
+            x_fire: Default::default(),
+            t_fire: Default::default(),
+            y_fire: Default::default(),
+            tag_out: Default::default(),
+            issue: Default::default(),
+            retire: Default::default(),
+            token_end: Default::default(),
+            _last_tag: tags_len - 1,
+            _end_tag: tags_len,
+            _last_issue: read_latency,
+            _end_issue: read_latency + 1,
+            _last_acc: acc_delay - 1,
+            _end_acc: acc_delay,
+            _last_v: v_delay - 1,
+            _end_v: v_delay,
+        }
+    }
+
+    /// Cycles of the gate's operand reads: the slower of the two read ports.
+    pub fn read_latency() -> usize {
+        AccumulatorBank::READ_LATENCY.max(V_READ_LATENCY)
+    }
+}
+
+impl Logic for HgfCore {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(
+            self,
+            clock,
+            start_pending,
+            s_count,
+            beta,
+            g,
+            x_count,
+            t_block,
+            t_group,
+            landed,
+            acc_settle,
+            acc_final,
+            gate_row,
+            in_flight,
+            y_count,
+            flush
+        );
+        clock!(self, clock, quantizer, array, accs, lowrank, gate, queue);
+        for i in 0..self.tags.len() {
+            self.tags[i].clock.next = self.clock.val();
+            self.tags[i].d.next = self.tags[i].q.val();
+        }
+        for i in 0..self.acc_delay.len() {
+            self.acc_delay[i].clock.next = self.clock.val();
+        }
+        for i in 0..self.v_delay.len() {
+            self.v_delay[i].clock.next = self.clock.val();
+        }
+        for i in 0..self.issue_delay.len() {
+            self.issue_delay[i].clock.next = self.clock.val();
+        }
+
+        // Stream handshakes. Nothing is taken in the cycle that starts a token.
+        self.s_ready.next =
+            (self.s_count.q.val() != 2) & !self.start_pending.q.val() & !self.reset.val();
+        self.x_ready.next = (self.s_count.q.val() == 2)
+            & (self.x_count.q.val() != self.last_x.val() + 1)
+            & !self.start_pending.q.val()
+            & !self.reset.val();
+        self.t_ready.next = self.quantizer.block_valid.val()
+            & (self.t_block.q.val() != self.blocks.val())
+            & !self.start_pending.q.val()
+            & !self.reset.val();
+        self.f_ready.next =
+            self.lowrank.f_ready.val() & !self.start_pending.q.val() & !self.reset.val();
+        self.s_fire.next = self.s_valid.val() & self.s_ready.val();
+        self.x_fire.next = self.x_valid.val() & self.x_ready.val();
+        self.t_fire.next = self.t_valid.val() & self.t_ready.val();
+
+        // Scalars: beta first, then g.
+        if self.s_fire.val() {
+            self.s_count.d.next = self.s_count.q.val() + 1;
+            if self.s_count.q.val() == 0 {
+                self.beta.d.next = self.s_data.val();
+            } else {
+                self.g.d.next = self.s_data.val();
+            }
+        }
+
+        // The token goes to both flows.
+        self.quantizer.reset.next = self.reset.val();
+        self.quantizer.start.next = self.start_pending.q.val();
+        self.quantizer.x_valid.next = self.x_fire.val();
+        self.quantizer.x_last.next = self.x_count.q.val() == self.last_x.val();
+        self.quantizer.x_data.next = self.x_data.val();
+        self.quantizer.beta.next = self.beta.q.val();
+        self.lowrank.reset.next = self.reset.val();
+        self.lowrank.start.next = self.start_pending.q.val();
+        self.lowrank.x_valid.next = self.x_fire.val();
+        self.lowrank.x_data.next = self.x_data.val();
+        self.lowrank.f_valid.next =
+            self.f_valid.val() & !self.start_pending.q.val() & !self.reset.val();
+        for l in 0..self.f_data.len() {
+            self.lowrank.f_data[l].next = self.f_data[l].val();
+        }
+        if self.x_fire.val() {
+            self.x_count.d.next = self.x_count.q.val() + 1;
+        }
+
+        // Ternary flow: one weight beat per cycle through the unpacker and the array; a tag
+        // travels beside it and tells the accumulator bank what the sums are.
+        for i in 0..self.t_data.len() {
+            self.unpacker.bytes[i].next = self.t_data[i].val();
+        }
+        for i in 0..self.array.nonzero.len() {
+            self.array.nonzero[i].next = self.unpacker.nonzero[i].val();
+            self.array.negative[i].next = self.unpacker.negative[i].val();
+        }
+        for i in 0..self.array.q.len() {
+            self.array.q[i].next = self.quantizer.block[i].val();
+        }
+        self.array.enable.next = true;
+        self.tags[0].d.next = 0.into();
+        self.quantizer.block_done.next = false;
+        if self.t_fire.val() {
+            if self.t_block.q.val() == 0 {
+                self.tags[0].d.next = (bit_cast::<22, 20>(self.t_group.q.val()) << 2) | 3;
+            } else {
+                self.tags[0].d.next = (bit_cast::<22, 20>(self.t_group.q.val()) << 2) | 1;
+            }
+            if self.t_group.q.val() == self.last_group.val() {
+                self.t_group.d.next = 0.into();
+                self.t_block.d.next = self.t_block.q.val() + 1;
+                self.quantizer.block_done.next = true;
+            } else {
+                self.t_group.d.next = self.t_group.q.val() + 1;
+            }
+        }
+        for i in 1..self.tags.len() {
+            self.tags[i].d.next = self.tags[i - 1].q.val();
+        }
+        for i in self._last_tag..self._end_tag {
+            self.tag_out.next = self.tags[i].q.val();
+        }
+        self.accs.reset.next = self.reset.val();
+        self.accs.enable.next = true;
+        self.accs.valid.next = self.tag_out.val().get_bit(0);
+        self.accs.first.next = self.tag_out.val().get_bit(1);
+        self.accs.group.next = self.tag_out.val().get_bits::<20>(2);
+        for r in 0..self.accs.sums.len() {
+            self.accs.sums[r].next = self.array.sums[r].val();
+        }
+        if self.tag_out.val().get_bit(0) {
+            self.landed.d.next = self.landed.q.val() + 1;
+        }
+        if (self.landed.q.val() == self.beats.val()) & !self.acc_final.q.val() {
+            self.acc_settle.d.next = self.acc_settle.q.val() + 1;
+            if self.acc_settle.q.val() == self.settle_cycles.val() {
+                self.acc_final.d.next = true;
+            }
+        }
+
+        // Gate: row j once both flows have finished it, within the queue's credit.
+        self.issue.next = self.acc_final.q.val()
+            & self.quantizer.k_valid.val()
+            & (self.gate_row.q.val() != self.d_out.val())
+            & (self.gate_row.q.val() < self.lowrank.v_ready_count.val())
+            & ((bit_cast::<6, 5>(self.queue.count.val()) + self.in_flight.q.val())
+                < self.queue_depth.val())
+            & (self.flush.q.val() == 0)
+            & !self.start_pending.q.val();
+        self.accs.read_enable.next = self.issue.val();
+        self.accs.read_row.next = self.gate_row.q.val();
+        self.lowrank.v_read_row.next = self.gate_row.q.val();
+        if self.issue.val() {
+            self.gate_row.d.next = self.gate_row.q.val() + 1;
+        }
+        self.issue_delay[0].d.next = self.issue.val();
+        for i in 1..self.issue_delay.len() {
+            self.issue_delay[i].d.next = self.issue_delay[i - 1].q.val();
+        }
+        self.acc_delay[0].d.next = self.accs.read_data.val();
+        for i in 1..self.acc_delay.len() {
+            self.acc_delay[i].d.next = self.acc_delay[i - 1].q.val();
+        }
+        self.v_delay[0].d.next = self.lowrank.v_read_data.val();
+        for i in 1..self.v_delay.len() {
+            self.v_delay[i].d.next = self.v_delay[i - 1].q.val();
+        }
+        self.gate.enable.next = true;
+        for i in self._last_issue..self._end_issue {
+            self.gate.valid_in.next = self.issue_delay[i].q.val();
+        }
+        for i in self._last_acc..self._end_acc {
+            self.gate.acc.next = self.acc_delay[i].q.val();
+        }
+        for i in self._last_v..self._end_v {
+            self.gate.v.next = self.v_delay[i].q.val();
+        }
+        self.gate.k.next = self.quantizer.k.val();
+        self.gate.g.next = self.g.q.val();
+        self.retire.next = self.gate.valid_out.val() & (self.flush.q.val() == 0);
+        if self.issue.val() & !self.retire.val() {
+            self.in_flight.d.next = self.in_flight.q.val() + 1;
+        }
+        if self.retire.val() & !self.issue.val() {
+            self.in_flight.d.next = self.in_flight.q.val() - 1;
+        }
+
+        // Outputs.
+        self.queue.reset.next = self.reset.val();
+        self.queue.push.next = self.gate.valid_out.val() & (self.flush.q.val() == 0);
+        if self.flush.q.val() != 0 {
+            self.flush.d.next = self.flush.q.val() - 1;
+        }
+        self.queue.data_in.next = self.gate.y.val();
+        self.y_valid.next = self.queue.valid.val() & !self.reset.val();
+        self.y_data.next = self.queue.head.val();
+        self.y_fire.next = self.queue.valid.val() & self.y_ready.val();
+        self.queue.pop.next = self.y_fire.val();
+        if self.y_fire.val() {
+            self.y_count.d.next = self.y_count.q.val() + 1;
+        }
+
+        // Progress.
+        self.status.next = bit_cast::<4, 1>(self.quantizer.idle.val().into())
+            | (bit_cast::<4, 1>(self.lowrank.done.val().into()) << 1)
+            | (bit_cast::<4, 1>(self.acc_final.q.val().into()) << 2)
+            | (bit_cast::<4, 1>(self.accs.read_valid.val().into()) << 3);
+        self.block.next = self.quantizer.block_index.val();
+
+        // The last output ends the token; the next cycle starts a new one.
+        self.token_end.next = self.y_fire.val() & (self.y_count.q.val() == self.last_y.val());
+        self.start_pending.d.next = self.token_end.val();
+        if self.start_pending.q.val() {
+            self.s_count.d.next = 0.into();
+            self.x_count.d.next = 0.into();
+            self.t_block.d.next = 0.into();
+            self.t_group.d.next = 0.into();
+            self.landed.d.next = 0.into();
+            self.acc_settle.d.next = 0.into();
+            self.acc_final.d.next = false;
+            self.gate_row.d.next = 0.into();
+            self.y_count.d.next = 0.into();
+        }
+        if self.reset.val() {
+            self.start_pending.d.next = true;
+            self.in_flight.d.next = 0.into();
+            self.flush.d.next = self.flush_cycles.val();
+            for i in 0..self.tags.len() {
+                self.tags[i].d.next = 0.into();
+            }
+            for i in 0..self.issue_delay.len() {
+                self.issue_delay[i].d.next = false;
+            }
+        }
+    }
+}

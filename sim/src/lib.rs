@@ -1,0 +1,50 @@
+//! Verilator co-simulation bridge of hgf-hw: Verilog text in, a cycle-accurate model driven
+//! from Rust out.
+//!
+//! Why this shape (docs: shared/reference/toolchain-notes.md §2):
+//! - The `verilator`/`verilated` crates do not build against Debian's Verilator 5.006 and
+//!   `marlin` needs a newer one, so the bridge is our own: run `verilator --cc`, compile its
+//!   C++ with `g++` into a shared library, `dlopen` it with `libloading`.
+//! - It runs at *run time*, not in a `build.rs`: a test verilates exactly the designs and
+//!   configurations it uses, straight from the output of `hgf_hdl::verilog::emit_named`, and
+//!   a cache (keyed by Verilog, top, options and tool versions) makes every later run a
+//!   `dlopen`. See [`VerilatedLib::build`] and the `cache` module for the atomic creation.
+//! - No Rust code is generated per design. A small generated C++ shim exposes a port table
+//!   and `set`/`get` by port index on arrays of 32-bit words, so one [`Model`] type drives
+//!   every design, whatever its port widths (the core has 256-bit weight beats).
+//!
+//! ```no_run
+//! # fn main() -> Result<(), hgf_sim::SimError> {
+//! use hgf_sim::{BuildOptions, Model, VerilatedLib};
+//! # let verilog = String::new();
+//! let lib = VerilatedLib::build(&verilog, "acc8", &BuildOptions::default())?;
+//! let mut m = Model::new(&lib)?;
+//! let (clock, din, sum) = (m.port("clock")?, m.port("din")?, m.port("sum")?);
+//! m.trace_open("acc8.vcd")?;
+//! m.set(din, 3)?;
+//! m.tick(clock)?;
+//! assert_eq!(m.get(sum), 3);
+//! # Ok(()) }
+//! ```
+//!
+//! Requirements: Linux, `verilator` (5.006 tested) and `g++` on `PATH`
+//! (`scripts/setup.sh` installs them). A Verilog `$fatal` or a Verilator internal error
+//! aborts the process, as it does in a C++ testbench.
+
+mod cache;
+pub mod core_driver;
+mod error;
+mod ffi;
+mod hash;
+mod mk;
+mod model;
+mod ports;
+mod shim;
+mod toolchain;
+mod verilate;
+
+pub use cache::{default_cache_root, CacheOutcome, CACHE_ENV};
+pub use error::SimError;
+pub use model::{Model, PortId, HALF_PERIOD};
+pub use ports::{decode_name, Direction, Port};
+pub use verilate::{BuildOptions, VerilatedLib};

@@ -1,0 +1,121 @@
+//! The generated core in Verilator against the golden model, bit for bit.
+
+use half::f16;
+use hgf_golden::weights::random_tokens;
+use hgf_golden::{HgfConfig, HgfProjection, HgfWeights};
+use hgf_hdl::emit::generate;
+use hgf_sim::core_driver::CoreSim;
+use hgf_sim::BuildOptions;
+use ndarray::Array2;
+
+fn cosim(cfg: &HgfConfig, tokens: &Array2<f16>, stall: f64, seed: u64) {
+    let g = generate(cfg).expect("the core emits");
+    let sim = CoreSim::build(cfg, &g.verilog, &BuildOptions::default()).expect("verilates");
+    let w = HgfWeights::random(cfg, seed);
+    let golden = HgfProjection::new(cfg, w.clone()).unwrap();
+    let run = sim
+        .run(
+            &w,
+            tokens.view(),
+            stall,
+            seed,
+            200_000 + 50_000 * tokens.nrows() as u64,
+        )
+        .unwrap_or_else(|e| panic!("{}: {e}", cfg.to_toml()));
+    assert_eq!(run.outputs.len(), tokens.nrows());
+    let mut compared = 0;
+    for (t, (row, got)) in tokens.rows().into_iter().zip(&run.outputs).enumerate() {
+        let trace = golden.run_token(&row.to_vec());
+        for (j, (&y, gold)) in got.iter().zip(&trace.y).enumerate() {
+            assert_eq!(
+                y,
+                gold.to_bits(),
+                "token {t} output {j}: rtl {y:#06x} golden {:#06x} (yt {:#010x}, v {:#010x}, acc {})",
+                gold.to_bits(),
+                trace.yt[j].to_bits(),
+                trace.v[j].to_bits(),
+                trace.acc[j]
+            );
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, tokens.nrows() * cfg.d_out);
+}
+
+fn small() -> HgfConfig {
+    HgfConfig::from_toml_str(
+        "name = \"core_small\"\nd_in = 12\nd_out = 8\nrank = 2\narray_rows = 2\narray_inputs = 5\nfp_lanes = 2",
+    )
+    .unwrap()
+}
+
+#[test]
+fn small_core_matches_golden_without_stalls() {
+    let cfg = small();
+    cosim(&cfg, &random_tokens(&cfg, 3, 5), 0.0, 1);
+}
+
+/// Tokens with the edges of the contract: zeros, NaN, infinity, subnormals, huge values.
+fn edge_tokens(cfg: &HgfConfig, seed: u64) -> Array2<f16> {
+    let mut x = random_tokens(cfg, 6, seed);
+    x.row_mut(0).fill(f16::ZERO);
+    x[[1, cfg.d_in / 2]] = f16::NAN;
+    x[[2, 0]] = f16::NEG_INFINITY;
+    x.row_mut(3)
+        .iter_mut()
+        .enumerate()
+        .for_each(|(i, v)| *v = f16::from_bits(1 + i as u16));
+    x.row_mut(4)
+        .iter_mut()
+        .enumerate()
+        .for_each(|(i, v)| *v = f16::from_f32(if i % 2 == 0 { 60000.0 } else { -3.0 }));
+    x
+}
+
+#[test]
+fn cores_match_golden_on_edge_tokens_with_stalls() {
+    let configs = [
+        "name = \"core_a\"\nd_in = 12\nd_out = 8\nrank = 2\narray_rows = 2\narray_inputs = 5\nfp_lanes = 2",
+        "name = \"core_b\"\nd_in = 23\nd_out = 6\nrank = 5\narray_rows = 3\narray_inputs = 8\nfp_lanes = 4\npacking = \"2bit\"",
+        "name = \"core_c\"\nd_in = 9\nd_out = 17\nrank = 9\narray_rows = 1\narray_inputs = 10\nfp_lanes = 8",
+    ];
+    for (i, text) in configs.iter().enumerate() {
+        let cfg = HgfConfig::from_toml_str(text).unwrap();
+        cosim(&cfg, &edge_tokens(&cfg, i as u64), 0.5, 10 + i as u64);
+    }
+}
+
+/// The default preset: bit-exact, and the cycles per token it takes, against the ideal of
+/// docs/config.md (the slower flow's beats per token).
+#[test]
+fn default_preset_matches_golden_and_reports_its_cycles() {
+    let cfg = HgfConfig::default();
+    let g = generate(&cfg).expect("the core emits");
+    let sim = CoreSim::build(&cfg, &g.verilog, &BuildOptions::default()).expect("verilates");
+    let w = HgfWeights::random(&cfg, 3);
+    let x = random_tokens(&cfg, 3, 3);
+    let run = sim.run(&w, x.view(), 0.0, 3, 100_000).unwrap();
+    let golden = HgfProjection::new(&cfg, w).unwrap();
+    for (row, got) in x.rows().into_iter().zip(&run.outputs) {
+        let want: Vec<u16> = golden
+            .forward(&row.to_vec())
+            .iter()
+            .map(|v| v.to_bits())
+            .collect();
+        assert_eq!(got, &want);
+    }
+    let per_token: Vec<u64> = run
+        .token_end_cycles
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .collect();
+    let ideal = cfg.ideal_cycles() as u64;
+    eprintln!(
+        "default preset: cycles per token {per_token:?}, ideal {ideal}, first token ends at {}",
+        run.token_end_cycles[0]
+    );
+    assert!(
+        per_token.iter().all(|&c| c >= ideal),
+        "faster than the ideal? {per_token:?}"
+    );
+}
