@@ -18,9 +18,11 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// The main job on one config: today the golden model on a generated layer, with a
-    /// summary; it grows into generate, co-simulate and report as the hardware lands.
+    /// The main job on one config: generate the core, co-simulate it in Verilator against the
+    /// golden model on a generated layer, and report.
     Run(RunArgs),
+    /// Emit the core's Verilog, its manifest (JSON) and the target's constraints.
+    Generate(GenerateArgs),
     /// Run the bit-exact golden model on a layer and tokens (files, or generated with --random).
     Golden(GoldenArgs),
     /// Check a golden FP primitive against Berkeley TestFloat vectors (testfloat_gen format).
@@ -102,9 +104,24 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Number of tokens.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 4)]
     pub tokens: usize,
+    /// Output directory for the Verilog, manifest and report (default: out/<name>).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
     /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    #[command(flatten)]
+    pub source: ConfigSource,
+    /// Output directory (default: out/<name>).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print the manifest as JSON.
     #[arg(long)]
     pub json: bool,
 }

@@ -1,30 +1,39 @@
-//! `hgf run`, the README's main job, and the overwrite guard of `hgf golden --random`.
+//! `hgf run`, the README's main job (generate, co-simulate, report), and the overwrite guard
+//! of `hgf golden --random`.
 
-use crate::util::{hgf, hgf_in, stderr, stdout};
+use crate::util::{hgf_in, stderr, stdout};
 
 #[test]
-fn run_on_the_default_config_prints_a_golden_summary() {
-    let out = hgf(&["run", "--tokens", "2", "--json"]);
+fn run_generates_cosimulates_and_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("c.toml"),
+        "name = \"run_core\"\nd_in = 10\nd_out = 6\nrank = 2\narray_rows = 2\narray_inputs = 5\nfp_lanes = 2\n",
+    )
+    .unwrap();
+    let args = [
+        "run", "--config", "c.toml", "--tokens", "2", "--out", "o", "--json",
+    ];
+    let out = hgf_in(dir.path(), &args);
     assert!(out.status.success(), "{}", stderr(&out));
-    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON summary");
-    assert_eq!(v["config"]["d_in"], 512);
-    assert_eq!(v["tokens"], 2);
-    assert_eq!(v["outputs"], 1024);
-    assert_eq!(v["nan"], 0);
-    // The same seed gives the same bits; another seed does not.
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON report");
+    assert_eq!(v["mismatches"], 0);
+    assert_eq!(v["outputs_compared"], 12);
+    assert_eq!(v["cycles_per_token"].as_array().unwrap().len(), 2);
+    assert!(
+        v["steady_cycles_per_token"].as_u64().unwrap()
+            >= v["ideal_cycles_per_token"].as_u64().unwrap()
+    );
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("o/report.json")).unwrap())
+            .unwrap();
+    assert_eq!(written, v);
+    assert!(dir.path().join("o/run_core.v").exists());
+    // A second run reuses the Verilator model and gives the same figures.
     let again: serde_json::Value =
-        serde_json::from_str(&stdout(&hgf(&["run", "--tokens", "2", "--json"]))).unwrap();
-    assert_eq!(v["checksum"], again["checksum"]);
-    let other = hgf(&["run", "--tokens", "2", "--json", "--seed", "2"]);
-    let other: serde_json::Value = serde_json::from_str(&stdout(&other)).unwrap();
-    assert_ne!(v["checksum"], other["checksum"]);
-}
-
-#[test]
-fn run_takes_a_preset() {
-    let out = hgf(&["run", "--preset", "up5k", "--tokens", "1"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("d_in 256"), "{}", stdout(&out));
+        serde_json::from_str(&stdout(&hgf_in(dir.path(), &args))).unwrap();
+    assert_eq!(again["verilator_model"], "reused from cache");
+    assert_eq!(again["cycles_per_token"], v["cycles_per_token"]);
 }
 
 #[test]

@@ -4,5 +4,6 @@ mod util;
 
 mod cli_config;
 mod cli_fpcheck;
+mod cli_generate;
 mod cli_golden;
 mod cli_run;

@@ -16,8 +16,8 @@ use thiserror::Error;
 /// `|acc| <= 128 * d_in` must not exceed 2^24, the largest magnitude below which every integer
 /// converts to FP32 exactly (§T3).
 pub const MAX_D_IN: usize = 1 << 17;
-/// Largest `d_out`. No arithmetic bound applies; this keeps buffers and streams within reason.
-pub const MAX_D_OUT: usize = 1 << 20;
+/// Largest `d_out`. No arithmetic bound applies; the hardware counts outputs in 20 bits.
+pub const MAX_D_OUT: usize = 1 << 19;
 /// Largest number of output rows the ternary array computes at once.
 pub const MAX_ARRAY_ROWS: usize = 64;
 /// Largest number of inputs per row the ternary array consumes per cycle.

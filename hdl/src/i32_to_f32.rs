@@ -88,7 +88,8 @@ impl Logic for I32ToF32 {
             self.mag_copy.next = 0 - self.x.val();
         }
         self.lzc.x.next = self.mag_copy.val();
-        self.norm.next = self.mag.val() << self.lzc.count.val();
+        // A shift of 32 (x = 0) never matters, so the shifter takes 5 select bits only.
+        self.norm.next = self.mag.val() << self.lzc.count.val().get_bits::<5>(0);
         self.exp_m1.next = 157 - bit_cast::<8, 6>(self.lzc.count.val());
         self.round_up.next = self.norm.val().get_bit(7)
             & (self.norm.val().get_bits::<7>(0).any() | self.norm.val().get_bit(8));

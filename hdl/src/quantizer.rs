@@ -962,7 +962,9 @@ mod tests {
             let cfg = config(d_in, c);
             let mut tb = Tb::new(&cfg, SEED ^ (d_in * 1000 + c) as u64);
             tb.reset();
-            for (t, kind) in KINDS.iter().enumerate() {
+            // Two rounds of every kind, each with another mix of gaps and delays.
+            for t in 0..2 * KINDS.len() {
+                let kind = KINDS[t % KINDS.len()];
                 let x = token(&mut rng, kind, d_in);
                 let drive = Drive {
                     gap: [0.0, 0.3, 0.7][t % 3],

@@ -2,6 +2,7 @@
 
 mod config;
 mod fpcheck;
+mod generate;
 mod golden;
 mod run;
 
@@ -20,6 +21,7 @@ pub const EXIT_ERROR: u8 = 2;
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run::run(&args),
+        Command::Generate(args) => generate::run(&args),
         Command::Golden(args) => golden::run(&args),
         Command::Fpcheck(args) => fpcheck::run(&args),
         Command::Config(args) => config::run(&args),

@@ -1,0 +1,51 @@
+//! `hgf generate`: the core's Verilog, manifest and constraints for one config.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use hgf_hdl::emit::generate;
+
+use crate::cli::GenerateArgs;
+
+pub fn run(args: &GenerateArgs) -> Result<ExitCode> {
+    let cfg = super::load_config(&args.source)?;
+    let generated = generate(&cfg).context("cannot emit the core")?;
+    let dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("out").join(&cfg.name));
+    let files = generated
+        .write(&dir)
+        .with_context(|| format!("cannot write into {}", dir.display()))?;
+    if args.json {
+        println!("{}", generated.manifest.to_json());
+    } else {
+        let d = &generated.manifest.derived;
+        println!(
+            "core:      {} for {} (d_in {}, d_out {}, rank {}, array {}x{}, {} FP lanes, {})",
+            cfg.name,
+            cfg.target,
+            cfg.d_in,
+            cfg.d_out,
+            cfg.rank,
+            cfg.array_rows,
+            cfg.array_inputs,
+            cfg.fp_lanes,
+            cfg.packing
+        );
+        println!(
+            "derived:   acc_bits {}, {} bytes per token, ideal {} cycles per token",
+            d.acc_bits, d.bytes_per_token, d.ideal_cycles
+        );
+        println!(
+            "ports:     {} ({} Verilog lines)",
+            generated.manifest.ports.len(),
+            generated.verilog.lines().count()
+        );
+        for f in files {
+            println!("wrote:     {}", f.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,44 @@
+//! `hgf generate`: the Verilog, the manifest and the constraints of a config.
+
+use crate::util::{hgf_in, stderr, stdout};
+
+#[test]
+fn generate_writes_verilog_manifest_and_constraints() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = hgf_in(
+        dir.path(),
+        &["generate", "--preset", "up5k", "--out", "gen", "--json"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let manifest: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("manifest JSON");
+    assert_eq!(manifest["top"], "hgf_core");
+    assert_eq!(manifest["config"]["target"], "ice40-up5k");
+    assert_eq!(manifest["derived"]["acc_bits"], 17);
+    let ports = manifest["ports"].as_array().unwrap();
+    assert!(ports
+        .iter()
+        .any(|p| p["name"] == "t_data$7" && p["bits"] == 8));
+    let gen = dir.path().join("gen");
+    let verilog = std::fs::read_to_string(gen.join("hgf_core.v")).unwrap();
+    assert!(verilog.contains("module hgf_core("));
+    assert!(!verilog.contains("module top("));
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(gen.join("hgf_core.manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(written, manifest);
+    assert!(std::fs::read_to_string(gen.join("hgf_core.pcf"))
+        .unwrap()
+        .contains("clock 35"));
+    assert!(std::fs::read_to_string(gen.join("hgf_core.sdc"))
+        .unwrap()
+        .contains("create_clock"));
+}
+
+#[test]
+fn generate_rejects_a_bad_config_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("c.toml"), "name = \"module\"\n").unwrap();
+    let out = hgf_in(dir.path(), &["generate", "--config", "c.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("`name`"), "{}", stderr(&out));
+}
