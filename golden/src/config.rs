@@ -22,6 +22,8 @@ pub const MAX_D_OUT: usize = 1 << 19;
 pub const MAX_ARRAY_ROWS: usize = 64;
 /// Largest number of inputs per row the ternary array consumes per cycle.
 pub const MAX_ARRAY_INPUTS: usize = 320;
+/// Beats of one stream per token must stay below this: the hardware counts them in 20 bits.
+pub const MAX_BEATS: usize = 1 << 20;
 /// Largest number of FP16 MAC lanes (a power of two, docs/arithmetic.md §L2).
 pub const MAX_FP_LANES: usize = 64;
 
@@ -277,12 +279,35 @@ impl HgfConfig {
                 ),
             );
         }
+        if self.weight_beats() >= MAX_BEATS {
+            return bad(
+                "array_rows",
+                self.array_rows,
+                format!(
+                    "a divisor of d_out = {} large enough that one token's weight stream has \
+                     fewer than 2^20 beats (the hardware counts them in 20 bits; now {})",
+                    self.d_out,
+                    self.weight_beats()
+                ),
+            );
+        }
         let max_lanes = MAX_FP_LANES.min(self.d_in);
         if !self.fp_lanes.is_power_of_two() || self.fp_lanes > max_lanes {
             return bad(
                 "fp_lanes",
                 self.fp_lanes,
                 format!("a power of two in 1..={max_lanes} (at most d_in)"),
+            );
+        }
+        if self.factor_beats() >= MAX_BEATS {
+            return bad(
+                "fp_lanes",
+                self.fp_lanes,
+                format!(
+                    "a power of two large enough that one token's factor stream has fewer \
+                     than 2^20 beats (the hardware counts them in 20 bits; now {})",
+                    self.factor_beats()
+                ),
             );
         }
         Ok(())

@@ -399,7 +399,7 @@ impl Logic for Fp32Div {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::harness::{settle, tick};
+    use crate::harness::{assert_all_match, settle, tick};
     use crate::verilog::{check_all_tools, emit_named};
     use hgf_golden::fp;
     use hgf_golden::testfloat::{self, FpOp};
@@ -474,26 +474,13 @@ mod tests {
 
     /// Asserts that every quotient equals the golden one; lists the first 20 mismatches.
     fn assert_golden(what: &str, pairs: &[(u32, u32)], quotients: &[u32]) {
-        assert!(!pairs.is_empty(), "{what}: no cases");
-        assert_eq!(pairs.len(), quotients.len());
-        let mut count = 0;
-        let mut first = Vec::new();
-        for (i, (&(a, b), &q)) in pairs.iter().zip(quotients).enumerate() {
-            if q != golden(a, b) {
-                count += 1;
-                if first.len() < 20 {
-                    first.push(format!(
-                        "#{i}: a={a:08x} b={b:08x} rtl={q:08x} gold={:08x}",
-                        golden(a, b)
-                    ));
-                }
-            }
-        }
-        assert!(
-            count == 0,
-            "fp32_div {what}: {count}/{} mismatches (seed {SEED:#x}), first:\n{}",
-            pairs.len(),
-            first.join("\n")
+        assert_all_match(
+            &format!("fp32_div {what}"),
+            Some(SEED),
+            pairs,
+            quotients,
+            |&(a, b)| golden(a, b),
+            |(a, b), q, g| format!("a={a:08x} b={b:08x} rtl={q:08x} gold={g:08x}"),
         );
     }
 

@@ -440,7 +440,7 @@ impl Logic for Fp32Mul {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::harness::tick;
+    use crate::harness::{assert_all_match, stream_pipelined, Pipelined};
     use crate::verilog::{check_all_tools, emit_named};
     use hgf_golden::fp;
     use hgf_golden::testfloat::{self, FpOp};
@@ -460,67 +460,34 @@ mod tests {
         uut
     }
 
-    /// Feeds `pairs` through the pipeline, one per enabled cycle, and returns the products
-    /// in order: the product of pair `i` is read after the enabled edge `LATENCY - 1` edges
-    /// after the one that sampled it. `enable()` picks each cycle's enable; on disabled cycles
-    /// the operands are junk (they must not be sampled) and `product` must hold.
-    fn stream(
-        uut: &mut Fp32Mul,
-        pairs: &[(u32, u32)],
-        mut enable: impl FnMut() -> bool,
-        mut junk: impl FnMut() -> u32,
-    ) -> Vec<u32> {
-        let mut products = Vec::with_capacity(pairs.len());
-        let (mut fed, mut edges) = (0, 0);
-        let mut last = uut.product.val().to_u32();
-        while products.len() < pairs.len() {
-            let en = enable();
-            let (a, b) = if en && fed < pairs.len() {
-                pairs[fed]
-            } else {
-                (junk(), junk())
-            };
-            uut.enable.next = en;
-            uut.a.next = a.to_bits();
-            uut.b.next = b.to_bits();
-            tick(uut, |u| &mut u.clock);
-            let out = uut.product.val().to_u32();
-            if en {
-                fed += 1;
-                edges += 1;
-                if edges >= Fp32Mul::LATENCY {
-                    products.push(out);
-                }
-            } else {
-                assert_eq!(out, last, "product changed while enable was low");
-            }
-            last = out;
+    impl Pipelined for Fp32Mul {
+        type Input = (u32, u32);
+        type Output = u32;
+        fn latency() -> usize {
+            Self::LATENCY
         }
-        products
+        fn clock(&mut self) -> &mut Signal<In, Clock> {
+            &mut self.clock
+        }
+        fn apply(&mut self, enable: bool, (a, b): (u32, u32)) {
+            self.enable.next = enable;
+            self.a.next = a.to_bits();
+            self.b.next = b.to_bits();
+        }
+        fn output(&self) -> u32 {
+            self.product.val().to_u32()
+        }
     }
 
     /// Asserts that every product equals the golden one; lists the first 20 mismatches.
     fn assert_golden(what: &str, pairs: &[(u32, u32)], products: &[u32]) {
-        assert!(!pairs.is_empty(), "{what}: no cases");
-        assert_eq!(pairs.len(), products.len());
-        let mut count = 0;
-        let mut first = Vec::new();
-        for (i, (&(a, b), &p)) in pairs.iter().zip(products).enumerate() {
-            if p != golden(a, b) {
-                count += 1;
-                if first.len() < 20 {
-                    first.push(format!(
-                        "#{i}: a={a:08x} b={b:08x} rtl={p:08x} gold={:08x}",
-                        golden(a, b)
-                    ));
-                }
-            }
-        }
-        assert!(
-            count == 0,
-            "fp32_mul {what}: {count}/{} mismatches (seed {SEED:#x}), first:\n{}",
-            pairs.len(),
-            first.join("\n")
+        assert_all_match(
+            &format!("fp32_mul {what}"),
+            Some(SEED),
+            pairs,
+            products,
+            |&(a, b)| golden(a, b),
+            |(a, b), p, g| format!("a={a:08x} b={b:08x} rtl={p:08x} gold={g:08x}"),
         );
     }
 
@@ -720,11 +687,11 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(SEED);
         let mut junk_rng = ChaCha8Rng::seed_from_u64(SEED + 1);
         let mut uut = new_uut();
-        let products = stream(
+        let products = stream_pipelined(
             &mut uut,
             &pairs,
             || rng.random_range(0..4u32) != 0,
-            || junk_rng.random(),
+            || (junk_rng.random(), junk_rng.random()),
         );
         assert_golden("edge pairs", &pairs, &products);
     }
@@ -776,11 +743,11 @@ mod tests {
         let mut en_rng = ChaCha8Rng::seed_from_u64(SEED + 3);
         let mut junk_rng = ChaCha8Rng::seed_from_u64(SEED + 4);
         let mut uut = new_uut();
-        let products = stream(
+        let products = stream_pipelined(
             &mut uut,
             &pairs,
             || en_rng.random_range(0..4u32) != 0,
-            || junk_rng.random(),
+            || (junk_rng.random(), junk_rng.random()),
         );
         assert_golden("random stream", &pairs, &products);
     }
@@ -798,7 +765,7 @@ mod tests {
             .map(|v| (v.operands[0], v.operands[1]))
             .collect();
         let mut uut = new_uut();
-        let products = stream(&mut uut, &pairs, || true, || 0);
+        let products = stream_pipelined(&mut uut, &pairs, || true, || (0, 0));
         let rtl: HashMap<(u32, u32), u32> = pairs.iter().copied().zip(products).collect();
         let report = testfloat::check(FpOp::F32Mul, &vectors, |ops| rtl[&(ops[0], ops[1])]);
         assert!(report.cases > 0, "{report}");

@@ -170,7 +170,7 @@ impl Logic for GateUnit {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::harness::tick;
+    use crate::harness::{assert_all_match, tick};
     use crate::verilog::{check_all_tools, emit_named};
     use hgf_golden::gate::gate;
     use hgf_golden::ternary::dequantize;
@@ -265,28 +265,20 @@ mod tests {
         out
     }
 
+    /// Asserts that every output equals the golden one; lists the first 20 mismatches.
     fn assert_golden(what: &str, cases: &[Case], outs: &[u16]) {
-        assert!(!cases.is_empty(), "{what}: no cases");
-        assert_eq!(cases.len(), outs.len());
-        let mut count = 0;
-        let mut first = Vec::new();
-        for (i, (&c, &y)) in cases.iter().zip(outs).enumerate() {
-            let gold = golden(c);
-            if y != gold {
-                count += 1;
-                if first.len() < 20 {
-                    first.push(format!(
-                        "#{i}: acc={} k={:08x} g={:08x} v={:08x} rtl={y:04x} gold={gold:04x}",
-                        c.acc, c.k, c.g, c.v
-                    ));
-                }
-            }
-        }
-        assert!(
-            count == 0,
-            "gate_unit {what}: {count}/{} mismatches (seed {SEED:#x}), first:\n{}",
-            cases.len(),
-            first.join("\n")
+        assert_all_match(
+            &format!("gate_unit {what}"),
+            Some(SEED),
+            cases,
+            outs,
+            |&c| golden(c),
+            |c, y, gold| {
+                format!(
+                    "acc={} k={:08x} g={:08x} v={:08x} rtl={y:04x} gold={gold:04x}",
+                    c.acc, c.k, c.g, c.v
+                )
+            },
         );
     }
 

@@ -415,7 +415,7 @@ impl Logic for HgfCore {
         self.queue.data_in.next = self.gate.y.val();
         self.y_valid.next = self.queue.valid.val() & !self.reset.val();
         self.y_data.next = self.queue.head.val();
-        self.y_fire.next = self.queue.valid.val() & self.y_ready.val();
+        self.y_fire.next = self.queue.valid.val() & self.y_ready.val() & !self.reset.val();
         self.queue.pop.next = self.y_fire.val();
         if self.y_fire.val() {
             self.y_count.d.next = self.y_count.q.val() + 1;

@@ -103,27 +103,35 @@ mod tests {
         verilog::check_all_tools("shift_sticky27", &v).unwrap();
     }
 
-    #[test]
-    fn shifts_and_collects_sticky() {
-        let mut uut = ShiftRightSticky::<27, 5>::new();
+    /// Every single-one word, every all-ones word and some patterns of `N` bits (masked),
+    /// against `u64` shifts, at every distance `0 ..= 2^S - 1`.
+    fn check_width<const N: usize, const S: usize>() {
+        let mut uut = ShiftRightSticky::<N, S>::new();
         uut.connect_all();
-        let words = [
-            0u32, 1, 0x7FF_FFFF, 0x400_0000, 0x555_5555, 0x123_4567, 0x400_0001, 0x8,
-        ];
+        let mask = (1u64 << N) - 1;
+        let mut words = vec![0u64, mask, 0x5555_5555 & mask, 0x1234_5678 & mask];
+        words.extend((0..N).flat_map(|p| [1u64 << p, mask >> p, (1 << p) | 1]));
         for &x in &words {
-            for amount in 0..32u32 {
-                uut.x.next = (x as u64).into();
-                uut.amount.next = (amount as u64).into();
+            for amount in 0..(1u64 << S) {
+                uut.x.next = x.into();
+                uut.amount.next = amount.into();
                 settle(&mut uut);
-                let want = (x as u64) >> amount;
-                let lost = (x as u64) & ((1u64 << amount) - 1);
-                assert_eq!(
-                    uut.shifted.val().to_u64(),
-                    want,
-                    "x = {x:#x}, amount {amount}"
-                );
-                assert_eq!(uut.sticky.val(), lost != 0, "x = {x:#x}, amount {amount}");
+                let want = if amount >= 64 { 0 } else { x >> amount };
+                let lost = x & ((1u64 << amount.min(63)) - 1);
+                let at = format!("N = {N}, x = {x:#x}, amount {amount}");
+                assert_eq!(uut.shifted.val().to_u64(), want, "{at}");
+                assert_eq!(uut.sticky.val(), lost != 0, "{at}");
             }
         }
+    }
+
+    #[test]
+    fn shifts_and_collects_sticky() {
+        check_width::<8, 5>();
+        check_width::<12, 5>();
+        check_width::<26, 5>();
+        check_width::<27, 5>();
+        check_width::<27, 3>();
+        check_width::<32, 6>();
     }
 }
