@@ -25,7 +25,8 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Run the bit-exact golden model on a layer and tokens (files, or generated with --random).
     Golden(GoldenArgs),
-    /// Check a golden FP primitive against Berkeley TestFloat vectors (testfloat_gen format).
+    /// Check a golden FP primitive (or, with --rtl, its RTL unit in Verilator) against Berkeley
+    /// TestFloat vectors (testfloat_gen format).
     Fpcheck(FpcheckArgs),
     /// Print the resolved config (TOML) and its derived quantities.
     Config(ConfigArgs),
@@ -82,6 +83,10 @@ pub struct FpcheckArgs {
     /// Vector file in testfloat_gen's text format (plain or .gz).
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
+    /// Check the op's RTL unit, co-simulated in Verilator, instead of the golden model (every
+    /// op but f16_add; the first run verilates the unit, later runs reuse it).
+    #[arg(long)]
+    pub rtl: bool,
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,

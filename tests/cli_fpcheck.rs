@@ -190,3 +190,82 @@ fn the_wrong_file_for_an_op_is_a_mismatch_not_a_pass() {
     );
     assert!(text.trim_end().ends_with("more"), "{text}");
 }
+
+#[test]
+fn rtl_shipped_vectors_pass_and_a_corrupted_expectation_exits_1() {
+    let out = hgf(&[
+        "fpcheck",
+        "--rtl",
+        "--op",
+        "f32_add",
+        "golden/tests/vectors/f32_add_rne_level1.txt.gz",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "f32_add, RTL (Verilator): 46464 cases, 0 mismatches \
+         (flags not compared; any NaN matches an expected NaN)\n"
+    );
+
+    // Line 17 of the f32_add vectors with the last bit of its (finite) sum flipped.
+    let vectors = read_vectors(vector_file("f32_add_rne_level1.txt.gz"), FpOp::F32Add).unwrap();
+    let mut text = String::new();
+    for v in &vectors {
+        let expected = if v.line == 17 {
+            assert!(!f32::from_bits(v.expected).is_nan());
+            v.expected ^ 1
+        } else {
+            v.expected
+        };
+        writeln!(
+            text,
+            "{:08X} {:08X} {expected:08X} {:02X}",
+            v.operands[0], v.operands[1], v.flags
+        )
+        .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("add.txt"), text).unwrap();
+    let out = hgf_in(
+        dir.path(),
+        &["fpcheck", "--rtl", "--op", "f32_add", "add.txt"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("f32_add, RTL (Verilator): 46464 cases, 1 mismatches"),
+        "{text}"
+    );
+    assert!(text.contains("\n  line 17: "), "{text}");
+
+    let out = hgf_in(
+        dir.path(),
+        &["fpcheck", "--rtl", "--op", "f32_add", "add.txt", "--json"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(v["implementation"], "rtl-verilator");
+    assert_eq!(
+        (v["cases"].as_u64(), v["mismatches"].as_u64()),
+        (Some(46464), Some(1))
+    );
+    assert_eq!(v["first_mismatches"][0]["line"], 17);
+}
+
+#[test]
+fn rtl_f16_add_exits_2_naming_the_ops_with_a_unit() {
+    let out = hgf(&[
+        "fpcheck",
+        "--rtl",
+        "--op",
+        "f16_add",
+        "golden/tests/vectors/f16_add_rne_level1.txt.gz",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("`f16_add` has no RTL unit"), "{err}");
+    for op in hgf_sim::fp_units::RTL_OPS {
+        assert!(err.contains(op.name()), "{err}");
+    }
+    assert!(stdout(&out).is_empty());
+}

@@ -165,6 +165,22 @@ pub enum SimError {
     },
     #[error("co-simulation driver: {0}")]
     Driver(String),
+    /// An op has no RTL unit to co-simulate (see [`crate::fp_units::RTL_OPS`]).
+    #[error("`{op}` has no RTL unit to co-simulate; ops with one: {available}")]
+    NoRtlUnit {
+        /// The op asked for.
+        op: String,
+        /// The ops that have a unit, comma-separated.
+        available: String,
+    },
+    /// rust-hdl's design checks rejected a block, so it could not be emitted as Verilog.
+    #[error("cannot emit `{top}` as Verilog: {message}")]
+    Emit {
+        /// The top module name it was to get.
+        top: String,
+        /// The emitter's error (part of the message, not a source, so a chain prints it once).
+        message: String,
+    },
 }
 
 impl std::fmt::Debug for SimError {

@@ -27,6 +27,9 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Drivers built on it: [`core_driver`] streams a layer through the generated core, and
+//! [`fp_units`] runs Berkeley TestFloat vectors through the FP units (`hgf fpcheck --rtl`).
+//!
 //! Requirements: Linux, `verilator` (5.006 tested) and `g++` on `PATH`
 //! (`scripts/setup.sh` installs them). A Verilog `$fatal` or a Verilator internal error
 //! aborts the process, as it does in a C++ testbench.
@@ -35,6 +38,7 @@ mod cache;
 pub mod core_driver;
 mod error;
 mod ffi;
+pub mod fp_units;
 mod hash;
 mod mk;
 mod model;
