@@ -12,18 +12,29 @@ const F16_BYTES: usize = 2;
 /// Bytes of one FP32 value.
 const F32_BYTES: usize = 4;
 
+/// The smallest two's-complement width that holds every sum of `terms` terms `T * q` with
+/// `T` in {-1, 0, 1} and `q` in [-128, 127], that is every value in
+/// [-127 * terms, 128 * terms] (§T2): the smallest `w` with `2^(w-1) - 1 >= 128 * terms`.
+/// The accumulators (`terms = d_in`) and the array's block sums (`terms = array_inputs`) both
+/// use it.
+pub fn ternary_sum_bits(terms: usize) -> u32 {
+    let max = 128u64 * terms as u64;
+    let mut w = 2;
+    while (1u64 << (w - 1)) - 1 < max {
+        w += 1;
+    }
+    w
+}
+
 impl HgfConfig {
-    /// Width in bits of a ternary accumulator (§T2): the smallest two's-complement width that
-    /// holds every sum of `d_in` terms `T * q` with `T` in {-1, 0, 1} and `q` in [-128, 127],
-    /// that is every value in [-127 * d_in, 128 * d_in].
+    /// Width in bits of a ternary accumulator (§T2): [`ternary_sum_bits`] of `d_in` terms.
     pub fn acc_bits(&self) -> u32 {
-        let max = 128u64 * self.d_in as u64;
-        // Need 2^(w-1) - 1 >= max.
-        let mut w = 2;
-        while (1u64 << (w - 1)) - 1 < max {
-            w += 1;
-        }
-        w
+        ternary_sum_bits(self.d_in)
+    }
+
+    /// Row groups of `array_rows` consecutive outputs: the array's visits per column block.
+    pub fn row_groups(&self) -> usize {
+        self.d_out / self.array_rows
     }
 
     /// Trits held by one packed weight byte (§P1).
@@ -74,7 +85,7 @@ impl HgfConfig {
 
     /// Cycles of the ternary array per token: every row group visits every column block.
     pub fn ternary_cycles(&self) -> usize {
-        (self.d_out / self.array_rows) * self.column_blocks()
+        self.row_groups() * self.column_blocks()
     }
 
     /// Cycles of the FP16 MAC lanes per token: one factor beat per cycle, that is the

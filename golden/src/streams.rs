@@ -26,7 +26,7 @@ impl HgfConfig {
 
     /// Beats of the weight stream per token: one column block of `array_rows` rows each.
     pub fn weight_beats(&self) -> usize {
-        self.column_blocks() * (self.d_out / self.array_rows)
+        self.column_blocks() * self.row_groups()
     }
 
     /// Bytes per weight beat.

@@ -497,7 +497,7 @@ mod tests {
         }
         let golden = ternary_accumulate(w.t.view(), &q);
         let (rows, c) = (cfg.array_rows, cfg.array_inputs);
-        let groups = cfg.d_out / rows;
+        let groups = cfg.row_groups();
         let mut d = Driver::new(cfg);
         for block in 0..cfg.column_blocks() {
             for g in 0..groups {

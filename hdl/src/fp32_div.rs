@@ -400,6 +400,7 @@ impl Logic for Fp32Div {
 mod tests {
     use super::*;
     use crate::harness::{assert_all_match, settle, tick};
+    use crate::test_operands::{frac, interesting};
     use crate::verilog::{check_all_tools, emit_named};
     use hgf_golden::fp;
     use hgf_golden::testfloat::{self, FpOp};
@@ -565,31 +566,6 @@ mod tests {
             (0x0000_0000, 0x7F80_0000), // 0/inf = +0
             (0x7FC0_0000, 0x0000_0000), // NaN/0: NaN
         ]
-    }
-
-    /// A binary32 pattern biased towards special and extreme exponents, subnormals and
-    /// significands with long runs of ones or zeros.
-    fn interesting(rng: &mut ChaCha8Rng) -> u32 {
-        let exp: u32 = match rng.random_range(0..10u32) {
-            0 | 1 => 0,
-            2 => 255,
-            3 => rng.random_range(1..4),
-            4 => rng.random_range(250..255),
-            5 | 6 => rng.random_range(100..155),
-            _ => rng.random_range(0..256),
-        };
-        (u32::from(rng.random::<bool>()) << 31) | (exp << 23) | frac(rng)
-    }
-
-    fn frac(rng: &mut ChaCha8Rng) -> u32 {
-        match rng.random_range(0..6u32) {
-            0 => 0,
-            1 => 0x7F_FFFF,
-            2 => 1 << rng.random_range(0..23u32),
-            3 => 0x7F_FFFF >> rng.random_range(0..23u32),
-            4 => rng.random_range(0..0x80_0000) & !((1 << rng.random_range(0..23u32)) - 1),
-            _ => rng.random_range(0..0x80_0000),
-        }
     }
 
     /// A pair whose quotient's biased exponent is about `target`: near 0 exercises gradual

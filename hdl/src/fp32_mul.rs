@@ -441,6 +441,7 @@ impl Logic for Fp32Mul {
 mod tests {
     use super::*;
     use crate::harness::{assert_all_match, stream_pipelined, Pipelined};
+    use crate::test_operands::{frac, interesting};
     use crate::verilog::{check_all_tools, emit_named};
     use hgf_golden::fp;
     use hgf_golden::testfloat::{self, FpOp};
@@ -612,31 +613,6 @@ mod tests {
             let lsb = rng.random_range(-160..=-150);
             let ea = rng.random_range(-120..-20);
             (exact(ma, ea) | sign(rng), exact(mb, lsb - ea) | sign(rng))
-        }
-    }
-
-    /// A binary32 pattern biased towards special and extreme exponents, subnormals and
-    /// significands with long runs of ones or zeros.
-    fn interesting(rng: &mut ChaCha8Rng) -> u32 {
-        let exp: u32 = match rng.random_range(0..10u32) {
-            0 | 1 => 0,
-            2 => 255,
-            3 => rng.random_range(1..4),
-            4 => rng.random_range(250..255),
-            5 | 6 => rng.random_range(100..155),
-            _ => rng.random_range(0..256),
-        };
-        (u32::from(rng.random::<bool>()) << 31) | (exp << 23) | frac(rng)
-    }
-
-    fn frac(rng: &mut ChaCha8Rng) -> u32 {
-        match rng.random_range(0..6u32) {
-            0 => 0,
-            1 => 0x7F_FFFF,
-            2 => 1 << rng.random_range(0..23u32),
-            3 => 0x7F_FFFF >> rng.random_range(0..23u32),
-            4 => rng.random_range(0..0x80_0000) & !((1 << rng.random_range(0..23u32)) - 1),
-            _ => rng.random_range(0..0x80_0000),
         }
     }
 

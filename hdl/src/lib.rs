@@ -25,6 +25,8 @@ pub mod projection_core;
 pub mod quantizer;
 pub mod shift_sticky;
 pub mod ternary_array;
+#[cfg(test)]
+mod test_operands;
 pub mod tiled_ram;
 pub mod verilog;
 pub mod weight_unpacker;

@@ -265,6 +265,9 @@ impl LowRankUnit {
     /// # Panics
     /// If `fp_lanes` is not a power of two in 1..=64, `d_in` is 0 or above 2^17, `d_out` is 0
     /// or not below 2^20, or `rank` is 0 or above 2^17.
+    /// Edges from `v_read_row` to `v_read_data` (one `TiledRam` read).
+    pub const V_READ_LATENCY: usize = 1;
+
     pub fn new(cfg: &HgfConfig) -> Self {
         let lanes = cfg.fp_lanes;
         assert!(

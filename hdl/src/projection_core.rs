@@ -11,8 +11,6 @@ use crate::quantizer::QuantizerUnit;
 use crate::ternary_array::TernaryArray;
 use crate::weight_unpacker::WeightUnpacker;
 
-/// Edges from `v_read_row` to `v_read_data` of the [`LowRankUnit`] (its doc).
-const V_READ_LATENCY: usize = 1;
 /// Edges after the last beat reaches the [`AccumulatorBank`] before every row is written and
 /// can be read (the bank writes a beat at the next edge; one more for margin).
 const ACC_SETTLE: usize = 2;
@@ -138,8 +136,8 @@ impl HgfCore {
         assert!(array.latency() >= 1, "the array has at least one register");
         let read_latency = Self::read_latency();
         let acc_delay = read_latency - AccumulatorBank::READ_LATENCY + 1;
-        let v_delay = read_latency - V_READ_LATENCY + 1;
-        let groups = cfg.d_out / cfg.array_rows;
+        let v_delay = read_latency - LowRankUnit::V_READ_LATENCY + 1;
+        let groups = cfg.row_groups();
         let tags_len = array.latency();
         let c = |v: usize| Constant::new((v as u64).into());
         Self {
@@ -219,7 +217,7 @@ impl HgfCore {
 
     /// Cycles of the gate's operand reads: the slower of the two read ports.
     pub fn read_latency() -> usize {
-        AccumulatorBank::READ_LATENCY.max(V_READ_LATENCY)
+        AccumulatorBank::READ_LATENCY.max(LowRankUnit::V_READ_LATENCY)
     }
 }
 

@@ -2,6 +2,7 @@
 //! column blocks of one token.
 
 use hgf_golden::config::{HgfConfig, MAX_ARRAY_INPUTS, MAX_D_IN};
+use hgf_golden::quantize::ABSMAX_FLOOR;
 use rust_hdl::prelude::*;
 
 use crate::f16_to_f32::F16ToF32;
@@ -159,6 +160,10 @@ pub struct QuantizerUnit {
     state: DFF<Bits<3>>,
     /// Running maximum of |x| as binary16 bit patterns.
     amax: DFF<Bits<15>>,
+    /// The floor of §Q1 as binary32 (`hgf_golden::quantize::ABSMAX_FLOOR`), and the smallest
+    /// binary16 magnitude pattern at or above it: magnitudes below are floored.
+    floor_f32: Constant<Bits<32>>,
+    floor_pattern: Constant<Bits<15>>,
     /// Beats accepted.
     count: DFF<Bits<20>>,
     /// s = 127 / m.
@@ -234,7 +239,7 @@ impl QuantizerUnit {
             (1..=MAX_ARRAY_INPUTS).contains(&c),
             "QuantizerUnit: array_inputs {c} outside 1..={MAX_ARRAY_INPUTS}"
         );
-        let blocks = d_in.div_ceil(c);
+        let blocks = cfg.column_blocks();
         let k20 = |v: usize| Constant::new((v as u64).into());
         Self {
             clock: Default::default(),
@@ -277,6 +282,8 @@ impl QuantizerUnit {
             plast_in: Default::default(),
             state: Default::default(),
             amax: Default::default(),
+            floor_f32: Constant::new(u64::from(ABSMAX_FLOOR.to_bits()).into()),
+            floor_pattern: Constant::new(u64::from(floor_pattern()).into()),
             count: Default::default(),
             s_reg: Default::default(),
             k_valid_reg: Default::default(),
@@ -376,9 +383,8 @@ impl Logic for QuantizerUnit {
             self.to_f32.x.next = bit_cast::<16, 15>(self.amax.q.val());
         }
         self.m_f32.next = self.to_f32.y.val();
-        if self.amax.q.val() < 0xA8 {
-            // binary32 1e-5 (§Q1).
-            self.m_f32.next = 0x3727_C5AC.into();
+        if self.amax.q.val() < self.floor_pattern.val() {
+            self.m_f32.next = self.floor_f32.val();
         }
         self.div.reset.next = self.clear.val();
         self.div_ready.d.next = self.div.ready.val();
@@ -510,6 +516,15 @@ impl Logic for QuantizerUnit {
             self.count.d.next = 0.into();
         }
     }
+}
+
+/// The smallest non-negative binary16 pattern whose value is at least the absmax floor
+/// (0x00A8 = 168 · 2^-24 for the floor 1e-5): binary16 magnitudes order like their patterns,
+/// so one compare floors the absmax before it is converted.
+fn floor_pattern() -> u16 {
+    (0..0x7C00u16)
+        .find(|&p| half::f16::from_bits(p).to_f32() >= ABSMAX_FLOOR)
+        .expect("the floor is a finite binary16 magnitude")
 }
 
 #[cfg(test)]
@@ -937,6 +952,7 @@ mod tests {
             let m = f16_to_f32(f16::from_bits(bits));
             let floored = floor_absmax(m).to_bits() != m.to_bits();
             assert_eq!(floored, bits < 0xA8, "bits {bits:04x}");
+            assert_eq!(super::floor_pattern(), 0xA8);
         }
         assert_eq!(floor_absmax(0.0).to_bits(), 0x3727_C5AC);
     }

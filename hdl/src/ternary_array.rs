@@ -194,12 +194,7 @@ impl TernaryArray {
     /// The width `w` at which block sums are exact: the smallest two's-complement width with
     /// `2^(w−1) − 1 >= 128·C` (every block sum lies in `[−127·C, 128·C]`).
     pub fn sum_bits(inputs: usize) -> usize {
-        let max = 128 * inputs as u64;
-        let mut w = 2;
-        while (1u64 << (w - 1)) - 1 < max {
-            w += 1;
-        }
-        w
+        hgf_golden::derived::ternary_sum_bits(inputs) as usize
     }
 
     /// Rows `R`.
