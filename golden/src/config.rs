@@ -147,7 +147,7 @@ impl HgfConfig {
                 d_out: 512,
                 rank: 16,
                 array_rows: 4,
-                array_inputs: 40,
+                array_inputs: 65,
                 fp_lanes: 8,
                 packing: Packing::Base3,
                 target: Target::Ecp5_25k,
