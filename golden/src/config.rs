@@ -118,6 +118,9 @@ pub struct HgfConfig {
     pub array_inputs: usize,
     /// FP16 x FP16 -> FP32 multiply-accumulate lanes; fixes the FP summation order (§L2).
     pub fp_lanes: usize,
+    /// binary32 multipliers of the gate: 2 gives one output per cycle, 1 (one multiplier for
+    /// both `fl32(acc) * k` and `g * v`) one output every other cycle, for DSP-poor devices.
+    pub gate_multipliers: usize,
     /// Weight packing of the ternary stream.
     pub packing: Packing,
     /// Device the core is built for.
@@ -149,6 +152,7 @@ impl HgfConfig {
                 array_rows: 4,
                 array_inputs: 65,
                 fp_lanes: 8,
+                gate_multipliers: 2,
                 packing: Packing::Base3,
                 target: Target::Ecp5_25k,
             }),
@@ -160,6 +164,7 @@ impl HgfConfig {
                 array_rows: 2,
                 array_inputs: 20,
                 fp_lanes: 2,
+                gate_multipliers: 1,
                 packing: Packing::Base3,
                 target: Target::Ice40Up5k,
             }),
@@ -297,6 +302,13 @@ impl HgfConfig {
                 "fp_lanes",
                 self.fp_lanes,
                 format!("a power of two in 1..={max_lanes} (at most d_in)"),
+            );
+        }
+        if !(1..=2).contains(&self.gate_multipliers) {
+            return bad(
+                "gate_multipliers",
+                self.gate_multipliers,
+                "1 or 2".to_string(),
             );
         }
         if self.factor_beats() >= MAX_BEATS {
@@ -560,6 +572,7 @@ struct ConfigFile {
     array_rows: Option<usize>,
     array_inputs: Option<usize>,
     fp_lanes: Option<usize>,
+    gate_multipliers: Option<usize>,
     packing: Option<Packing>,
     target: Option<Target>,
 }
@@ -575,6 +588,7 @@ impl ConfigFile {
             array_rows: self.array_rows.unwrap_or(base.array_rows),
             array_inputs: self.array_inputs.unwrap_or(base.array_inputs),
             fp_lanes: self.fp_lanes.unwrap_or(base.fp_lanes),
+            gate_multipliers: self.gate_multipliers.unwrap_or(base.gate_multipliers),
             packing: self.packing.unwrap_or(base.packing),
             target: self.target.unwrap_or(base.target),
         };

@@ -101,6 +101,16 @@ impl HgfConfig {
         self.ternary_cycles().max(self.lowrank_cycles())
     }
 
+    /// Cycles between two outputs entering the gate: 1 with two gate multipliers, 2 when one
+    /// multiplier computes both `fl32(acc) * k` and `g * v` of an output.
+    pub fn gate_issue_interval(&self) -> usize {
+        if self.gate_multipliers >= 2 {
+            1
+        } else {
+            2
+        }
+    }
+
     /// Ternary multiply-accumulates (additions, in fact) per token.
     pub fn ternary_macs(&self) -> usize {
         self.d_in * self.d_out

@@ -73,6 +73,8 @@ fn each_invalid_field_names_itself() {
             "array_inputs",
         ), // > padded row (10)
         ("fp_lanes = 0", "fp_lanes"),
+        ("gate_multipliers = 0", "gate_multipliers"),
+        ("gate_multipliers = 3", "gate_multipliers"),
         ("fp_lanes = 6", "fp_lanes"),
         ("fp_lanes = 128", "fp_lanes"),
         (

@@ -83,6 +83,9 @@ pub struct Fp32Mul {
     // Stage 2 (partial products) combinational signals.
     a_hi: Signal<Local, Bits<16>>,
     a_lo: Signal<Local, Bits<16>>,
+    /// `a` is always a binary16 value: the low half of its significand is zero (see
+    /// `with_binary16_a`), so the two products with it are constant zero.
+    a_is_binary16: Constant<Bit>,
     b_hi: Signal<Local, Bits<16>>,
     b_lo: Signal<Local, Bits<16>>,
     // Stage 3 (sum, normalise by one bit, exponent) combinational signals.
@@ -139,6 +142,18 @@ impl Fp32Mul {
     /// Enabled clock edges from operands to product.
     pub const LATENCY: usize = 4;
 
+    /// A multiplier whose operand `a` is always a binary16 value (converted to binary32).
+    /// Its normalised significand then has at most 11 significant bits, the low 12 are zero,
+    /// and the two partial products of the low half are constant zero, which synthesis drops
+    /// (two 16x16 multipliers instead of four); the bits are those of [`Fp32Mul::new`].
+    /// Any other `a` gives wrong products.
+    pub fn with_binary16_a() -> Self {
+        Self {
+            a_is_binary16: Constant::new(true),
+            ..Self::new()
+        }
+    }
+
     /// A multiplier with every register at zero.
     pub fn new() -> Self {
         Self {
@@ -176,6 +191,7 @@ impl Fp32Mul {
             kind: Default::default(),
             a_hi: Default::default(),
             a_lo: Default::default(),
+            a_is_binary16: Constant::new(false),
             b_hi: Default::default(),
             b_lo: Default::default(),
             mid: Default::default(),
@@ -345,8 +361,12 @@ impl Logic for Fp32Mul {
         if self.enable.val() {
             self.s2_hh.d.next = bit_cast::<24, 32>(self.a_hi.val() * self.b_hi.val());
             self.s2_hl.d.next = bit_cast::<24, 32>(self.a_hi.val() * self.b_lo.val());
-            self.s2_lh.d.next = bit_cast::<24, 32>(self.a_lo.val() * self.b_hi.val());
-            self.s2_ll.d.next = bit_cast::<24, 32>(self.a_lo.val() * self.b_lo.val());
+            self.s2_lh.d.next = 0.into();
+            self.s2_ll.d.next = 0.into();
+            if !self.a_is_binary16.val() {
+                self.s2_lh.d.next = bit_cast::<24, 32>(self.a_lo.val() * self.b_hi.val());
+                self.s2_ll.d.next = bit_cast::<24, 32>(self.a_lo.val() * self.b_lo.val());
+            }
             self.s2_exp.d.next = self.s1_exp.q.val();
             self.s2_sign.d.next = self.s1_sign.q.val();
             self.s2_kind.d.next = self.s1_kind.q.val();
@@ -726,6 +746,53 @@ mod tests {
             || (junk_rng.random(), junk_rng.random()),
         );
         assert_golden("random stream", &pairs, &products);
+    }
+
+    /// The binary16-operand variant: every binary16 class as `a` (zero, subnormal, normal,
+    /// infinity, NaN; converted exactly to binary32) against edge and random `b`, bit for
+    /// bit with the golden product, and only two 16x16 multipliers left in the Verilog that
+    /// matter (the other two multiply by the constant-zero low half).
+    #[test]
+    fn binary16_a_variant_matches_golden() {
+        let mut rng = ChaCha8Rng::seed_from_u64(SEED + 7);
+        let halves: Vec<u16> = [
+            0x0000, 0x8000, 0x0001, 0x03FF, 0x0400, 0x3C00, 0x7BFF, 0x7C00,
+        ]
+        .into_iter()
+        .chain([0xFC00, 0x7E00, 0x7C01])
+        .chain((0..400).map(|_| rng.random()))
+        .collect();
+        let mut bs = edge_values();
+        bs.extend((0..40).map(|_| interesting(&mut rng)));
+        let pairs: Vec<(u32, u32)> = halves
+            .iter()
+            .flat_map(|&h| {
+                let a = half::f16::from_bits(h).to_f32().to_bits();
+                let a = if half::f16::from_bits(h).is_nan() {
+                    0x7FC0_0000
+                } else {
+                    a
+                };
+                bs.iter().map(move |&b| (a, b))
+            })
+            .collect();
+        let mut en_rng = ChaCha8Rng::seed_from_u64(SEED + 8);
+        let mut junk_rng = ChaCha8Rng::seed_from_u64(SEED + 9);
+        let mut uut = Fp32Mul::with_binary16_a();
+        uut.connect_all();
+        let products = stream_pipelined(
+            &mut uut,
+            &pairs,
+            || en_rng.random_range(0..4u32) != 0,
+            || (junk_rng.random(), junk_rng.random()),
+        );
+        assert_golden("binary16 a", &pairs, &products);
+        let v = emit_named(&uut, "fp32_mul_f16a").unwrap();
+        let flag = v
+            .lines()
+            .find(|l| l.contains("localparam") && l.contains("a_is_binary16"))
+            .expect("the flag is a localparam");
+        assert!(flag.trim_end().ends_with("'h1;"), "{flag}");
     }
 
     /// Berkeley TestFloat `f32_mul` (level 1, RNE), one pair per cycle.

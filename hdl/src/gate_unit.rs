@@ -32,18 +32,23 @@ use crate::i32_to_f32::I32ToF32;
 ///
 /// Pipeline (registers on enabled edges; `n` is the edge that samples the inputs):
 /// - edge `n`: `fl32(acc)` ([`I32ToF32`], combinational) and `k` are registered; `g`, `v`
-///   enter multiplier `mul_gv` directly;
-/// - edges `n+1 … n+4`: [`Fp32Mul`] `mul_t` computes `yt = fl32(acc) * k`; `mul_gv`'s product
-///   is ready after edge `n+3` and waits one register (`gv_delay`, edge `n+4`), which
-///   balances the two multiplier paths (32 flip-flops rather than 64 to delay `g`, `v`);
+///   enter a multiplier directly (`muls[1]`, or `muls[0]` when it is the only one);
+/// - edges `n+1 … n+4`: [`Fp32Mul`] `muls[0]` computes `yt = fl32(acc) * k`; the `g * v`
+///   product is ready after edge `n+3` and waits one register (`gv_delay`, edge `n+4`),
+///   which balances the two multiplier paths (32 flip-flops rather than 64 to delay `g`,
+///   `v`). With one multiplier, `muls[0]` takes `g, v` on edge `n` and `fl32(acc), k` on
+///   edge `n+1`, so the timing is the same and the unit needs a free edge after each input;
 /// - edges `n+5 … n+8`: [`Fp32Add`] computes `yt + g*v`;
 /// - edge `n+9`: [`F32ToF16`] (combinational) rounds the sum, registered into `y`.
 ///
 /// **Latency** [`GateUnit::LATENCY`] = 10 enabled edges: inputs sampled by enabled edge `n`
 /// give `y` (with `valid_out` high) after enabled edge `n + 9`. A shift register carries
-/// `valid_in` alongside the data. **Throughput** one output per enabled cycle, never stalls
-/// by itself; bubbles (`valid_in` low) pass through as `valid_out` low.
-/// **Resources** two [`Fp32Mul`] (eight 16x16 multipliers: `SB_MAC16` / `MULT18X18D`), one
+/// `valid_in` alongside the data. **Throughput** one output per enabled cycle with two
+/// multipliers, one per two enabled cycles with one (`valid_in` must then be low on the
+/// enabled edge after a high one: `HgfConfig::gate_issue_interval`); never stalls by itself;
+/// bubbles (`valid_in` low) pass through as `valid_out` low.
+/// **Resources** one or two [`Fp32Mul`] (four 16x16 multipliers each: `SB_MAC16` /
+/// `MULT18X18D`; `HgfConfig::gate_multipliers`), one
 /// [`Fp32Add`], [`I32ToF32`] and [`F32ToF16`] (combinational), 122 flip-flops of its own
 /// (`fl32(acc)`, `k`, the delayed `g*v`, `y`, 10 valid bits); 0 BRAM. LUT/FF counts by target
 /// in the block's synthesis report (yosys `synth_ice40 -dsp`, `synth_ecp5`).
@@ -74,12 +79,14 @@ pub struct GateUnit {
     pub y: Signal<Out, Bits<16>>,
     // Sub-blocks.
     to_f32: I32ToF32,
-    mul_t: Fp32Mul,
-    mul_gv: Fp32Mul,
+    /// `muls[0]` computes `fl32(acc) * k`, and `g * v` too when it is the only one.
+    muls: Vec<Fp32Mul>,
     add: Fp32Add,
     to_f16: F32ToF16,
     // Local signals.
     valid_bit: Signal<Local, Bits<10>>,
+    /// High when `muls[0]` is the only multiplier.
+    shared: Constant<Bit>,
     // Registers.
     /// fl32(acc), edge n.
     s0_acc: DFF<Bits<32>>,
@@ -91,6 +98,10 @@ pub struct GateUnit {
     y_reg: DFF<Bits<16>>,
     /// valid_in of the last 10 enabled edges (bit 0 the newest).
     valid_pipe: DFF<Bits<10>>,
+    // The multiplier whose product is `g * v` (a one-pass loop names it: rust-hdl evaluates
+    // an index only from loop variables).
+    _gv_mul: usize,
+    _gv_end: usize,
 }
 
 impl GateUnit {
@@ -98,8 +109,12 @@ impl GateUnit {
     /// 4 (`Fp32Add`) + 1 (binary16 register).
     pub const LATENCY: usize = 1 + Fp32Mul::LATENCY + Fp32Add::LATENCY + 1;
 
-    /// A gate unit with an empty pipeline.
-    pub fn new() -> Self {
+    /// A gate unit with an empty pipeline and `multipliers` (1 or 2) binary32 multipliers.
+    pub fn new(multipliers: usize) -> Self {
+        assert!(
+            (1..=2).contains(&multipliers),
+            "the gate has 1 or 2 multipliers"
+        );
         Self {
             clock: Default::default(),
             enable: Default::default(),
@@ -111,23 +126,19 @@ impl GateUnit {
             valid_out: Default::default(),
             y: Default::default(),
             to_f32: I32ToF32::new(),
-            mul_t: Fp32Mul::new(),
-            mul_gv: Fp32Mul::new(),
+            muls: (0..multipliers).map(|_| Fp32Mul::new()).collect(),
             add: Fp32Add::new(),
             to_f16: F32ToF16::new(),
             valid_bit: Default::default(),
+            shared: Constant::new(multipliers == 1),
             s0_acc: Default::default(),
             s0_k: Default::default(),
             gv_delay: Default::default(),
             y_reg: Default::default(),
             valid_pipe: Default::default(),
+            _gv_mul: multipliers - 1,
+            _gv_end: multipliers,
         }
-    }
-}
-
-impl Default for GateUnit {
-    fn default() -> Self {
-        Self::new()
     }
 }
 
@@ -135,22 +146,29 @@ impl Logic for GateUnit {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(self, clock, s0_acc, s0_k, gv_delay, y_reg, valid_pipe);
-        self.mul_t.clock.next = self.clock.val();
-        self.mul_gv.clock.next = self.clock.val();
+        for i in 0..self.muls.len() {
+            self.muls[i].clock.next = self.clock.val();
+            self.muls[i].enable.next = self.enable.val();
+        }
         self.add.clock.next = self.clock.val();
-        self.mul_t.enable.next = self.enable.val();
-        self.mul_gv.enable.next = self.enable.val();
         self.add.enable.next = self.enable.val();
 
-        // Edge n: fl32(acc) and k registered; g * v starts.
+        // Edge n: fl32(acc) and k registered; g * v starts (on muls[0] when it is the only
+        // multiplier: it is free because edge n-1 sampled no input).
         self.to_f32.x.next = self.acc.val();
-        self.mul_gv.a.next = self.g.val();
-        self.mul_gv.b.next = self.v.val();
+        for i in 1..self.muls.len() {
+            self.muls[i].a.next = self.g.val();
+            self.muls[i].b.next = self.v.val();
+        }
         // Edges n+1 .. n+4: yt = fl32(acc) * k; g * v delayed by one register.
-        self.mul_t.a.next = self.s0_acc.q.val();
-        self.mul_t.b.next = self.s0_k.q.val();
+        self.muls[0].a.next = self.s0_acc.q.val();
+        self.muls[0].b.next = self.s0_k.q.val();
+        if self.shared.val() & self.valid_in.val() {
+            self.muls[0].a.next = self.g.val();
+            self.muls[0].b.next = self.v.val();
+        }
         // Edges n+5 .. n+8: yt + g * v.
-        self.add.a.next = self.mul_t.product.val();
+        self.add.a.next = self.muls[0].product.val();
         self.add.b.next = self.gv_delay.q.val();
         // Edge n+9: binary16 rounding.
         self.to_f16.x.next = self.add.sum.val();
@@ -158,7 +176,9 @@ impl Logic for GateUnit {
         if self.enable.val() {
             self.s0_acc.d.next = self.to_f32.y.val();
             self.s0_k.d.next = self.k.val();
-            self.gv_delay.d.next = self.mul_gv.product.val();
+            for i in self._gv_mul..self._gv_end {
+                self.gv_delay.d.next = self.muls[i].product.val();
+            }
             self.y_reg.d.next = self.to_f16.y.val();
             self.valid_pipe.d.next = (self.valid_pipe.q.val() << 1) | self.valid_bit.val();
         }
@@ -193,17 +213,19 @@ mod tests {
         gate(yt, f32::from_bits(c.g), f32::from_bits(c.v)).to_bits()
     }
 
-    fn new_uut() -> GateUnit {
-        let mut uut = GateUnit::new();
+    fn new_uut(multipliers: usize) -> GateUnit {
+        let mut uut = GateUnit::new(multipliers);
         uut.connect_all();
         uut
     }
 
-    /// Feeds `cases` one per enabled cycle (with `valid_in` low on bubble cycles), and
-    /// returns the outputs in order: an output is taken on each enabled edge where
-    /// `valid_out` is high. On disabled cycles the inputs are junk and the outputs must hold.
+    /// Feeds `cases` one per enabled cycle (with `valid_in` low on bubble cycles, and on the
+    /// enabled cycle after a fed one when the unit has one multiplier), and returns the
+    /// outputs in order: an output is taken on each enabled edge where `valid_out` is high.
+    /// On disabled cycles the inputs are junk and the outputs must hold.
     fn stream(
         uut: &mut GateUnit,
+        multipliers: usize,
         cases: &[Case],
         mut enable: impl FnMut() -> bool,
         mut bubble: impl FnMut() -> bool,
@@ -212,6 +234,7 @@ mod tests {
         let mut out = Vec::with_capacity(cases.len());
         let mut fed = 0;
         let mut cycles = 0usize;
+        let mut fed_last = false;
         while out.len() < cases.len() {
             cycles += 1;
             assert!(
@@ -221,7 +244,10 @@ mod tests {
                 cases.len()
             );
             let en = enable();
-            let feed = en && fed < cases.len() && !bubble();
+            let feed = en && fed < cases.len() && !bubble() && !(multipliers == 1 && fed_last);
+            if en {
+                fed_last = feed;
+            }
             let c = if feed {
                 cases[fed]
             } else {
@@ -397,12 +423,14 @@ mod tests {
 
     #[test]
     fn synthesizes() {
-        let uut = new_uut();
-        let v = emit_named(&uut, "gate_unit").unwrap();
-        assert!(v.contains("module gate_unit("));
-        check_all_tools("gate_unit", &v).unwrap();
-        // Two Fp32Mul, four 16x16 multipliers each.
-        assert_eq!(signal_products(&v), 8);
+        for multipliers in [1, 2] {
+            let uut = new_uut(multipliers);
+            let v = emit_named(&uut, "gate_unit").unwrap();
+            assert!(v.contains("module gate_unit("));
+            check_all_tools("gate_unit", &v).unwrap();
+            // Four 16x16 multipliers per Fp32Mul.
+            assert_eq!(signal_products(&v), 4 * multipliers);
+        }
     }
 
     #[test]
@@ -430,18 +458,25 @@ mod tests {
                 }
             }
         }
-        let mut rng = ChaCha8Rng::seed_from_u64(SEED);
-        let mut brng = ChaCha8Rng::seed_from_u64(SEED + 1);
-        let mut jrng = ChaCha8Rng::seed_from_u64(SEED + 2);
-        let mut uut = new_uut();
-        let outs = stream(
-            &mut uut,
-            &cases,
-            || rng.random_range(0..4u32) != 0,
-            || brng.random_range(0..8u32) == 0,
-            || jrng.random(),
-        );
-        assert_golden("edge cases", &cases, &outs);
+        for multipliers in [1, 2] {
+            let mut rng = ChaCha8Rng::seed_from_u64(SEED);
+            let mut brng = ChaCha8Rng::seed_from_u64(SEED + 1);
+            let mut jrng = ChaCha8Rng::seed_from_u64(SEED + 2);
+            let mut uut = new_uut(multipliers);
+            let outs = stream(
+                &mut uut,
+                multipliers,
+                &cases,
+                || rng.random_range(0..4u32) != 0,
+                || brng.random_range(0..8u32) == 0,
+                || jrng.random(),
+            );
+            assert_golden(
+                &format!("edge cases, {multipliers} multipliers"),
+                &cases,
+                &outs,
+            );
+        }
     }
 
     /// A binary32 with exponent field near `e` (biased), random sign and fraction.
@@ -538,24 +573,33 @@ mod tests {
             normal > 5000 && sub > 500 && inf > 500 && nan > 500 && zero > 200 && ties > 500,
             "normal {normal} subnormal {sub} inf {inf} nan {nan} zero {zero} ties {ties}"
         );
-        let mut erng = ChaCha8Rng::seed_from_u64(SEED + 4);
-        let mut brng = ChaCha8Rng::seed_from_u64(SEED + 5);
-        let mut jrng = ChaCha8Rng::seed_from_u64(SEED + 6);
-        let mut uut = new_uut();
-        let outs = stream(
-            &mut uut,
-            &cases,
-            || erng.random_range(0..4u32) != 0,
-            || brng.random_range(0..8u32) == 0,
-            || jrng.random(),
-        );
-        assert_golden("random stream", &cases, &outs);
+        // Every case on two multipliers; the first third on one (the shared multiplier's
+        // datapath is the same, only the operand sequencing differs).
+        for (multipliers, cases) in [(2, &cases[..]), (1, &cases[..8_000])] {
+            let mut erng = ChaCha8Rng::seed_from_u64(SEED + 4);
+            let mut brng = ChaCha8Rng::seed_from_u64(SEED + 5);
+            let mut jrng = ChaCha8Rng::seed_from_u64(SEED + 6);
+            let mut uut = new_uut(multipliers);
+            let outs = stream(
+                &mut uut,
+                multipliers,
+                cases,
+                || erng.random_range(0..4u32) != 0,
+                || brng.random_range(0..8u32) == 0,
+                || jrng.random(),
+            );
+            assert_golden(
+                &format!("random stream, {multipliers} multipliers"),
+                cases,
+                &outs,
+            );
+        }
     }
 
     /// The latency is exactly `LATENCY` enabled edges, whatever the disabled cycles between.
     #[test]
     fn latency_is_counted_in_enabled_edges() {
-        let mut uut = new_uut();
+        let mut uut = new_uut(1);
         let c = Case {
             acc: 3,
             k: f(0.5),

@@ -85,6 +85,8 @@ pub struct HgfCore {
     blocks: Constant<Bits<20>>,
     beats: Constant<Bits<20>>,
     queue_depth: Constant<Bits<6>>,
+    /// High when the gate takes an output every other cycle (one gate multiplier).
+    gate_gap: Constant<Bit>,
     settle_cycles: Constant<Bits<4>>,
     flush_cycles: Constant<Bits<6>>,
     // Token state.
@@ -168,7 +170,7 @@ impl HgfCore {
             array,
             accs: AccumulatorBank::new(cfg),
             lowrank: LowRankUnit::new(cfg),
-            gate: GateUnit::new(),
+            gate: GateUnit::new(cfg.gate_multipliers),
             queue: OutputQueue::new(),
             last_x: c(cfg.d_in - 1),
             d_out: c(cfg.d_out),
@@ -177,6 +179,7 @@ impl HgfCore {
             blocks: c(cfg.column_blocks()),
             beats: c(cfg.weight_beats()),
             queue_depth: Constant::new((OutputQueue::DEPTH as u64).into()),
+            gate_gap: Constant::new(cfg.gate_issue_interval() == 2),
             settle_cycles: Constant::new((ACC_SETTLE as u64).into()),
             flush_cycles: Constant::new(((read_latency + 1 + GateUnit::LATENCY) as u64).into()),
             flush: Default::default(),
@@ -365,6 +368,7 @@ impl Logic for HgfCore {
             & ((bit_cast::<6, 5>(self.queue.count.val()) + self.in_flight.q.val())
                 < self.queue_depth.val())
             & (self.flush.q.val() == 0)
+            & !(self.gate_gap.val() & self.issue_delay[0].q.val())
             & !self.start_pending.q.val();
         self.accs.read_enable.next = self.issue.val();
         self.accs.read_row.next = self.gate_row.q.val();

@@ -69,7 +69,9 @@ use crate::tiled_ram::TiledRam;
 /// core: 128 ≥ 48 for the default config), else after the rest of the C + 8. A token takes
 /// `d_in` beats (at most one per cycle) + 46 + C + (column_blocks - 1) · max(C + 8, array
 /// time per block) cycles up to its last block.
-/// **Resources** one [`Fp32Mul`] (four 16x16 multipliers), one [`Fp32Div`] (no multiplier),
+/// **Resources** one [`Fp32Mul`] (two 16x16 multipliers: its operand `x` is a binary16
+/// value, [`Fp32Mul::with_binary16_a`]), one
+/// [`Fp32Div`] (no multiplier),
 /// a [`TiledRam<16>`] of `d_in` words (`ceil(d_in / 256)` iCE40 `SB_RAM40_4K` / ECP5 `DP16KD`),
 /// 2 · C · 8 flip-flops for the double buffer, about 220 more for the control and the
 /// element pipeline; LUT/FF counts by target in the block's synthesis report (yosys
@@ -259,7 +261,7 @@ impl QuantizerUnit {
             ram: TiledRam::new(d_in),
             div: Fp32Div::new(),
             to_f32: F16ToF32::new(),
-            mul: Fp32Mul::new(),
+            mul: Fp32Mul::with_binary16_a(),
             to_i8: F32ToI8::new(),
             d_in: k20(d_in),
             block_step: k20(c),

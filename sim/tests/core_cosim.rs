@@ -78,6 +78,7 @@ fn cores_match_golden_on_edge_tokens_with_stalls() {
         "name = \"core_a\"\nd_in = 12\nd_out = 8\nrank = 2\narray_rows = 2\narray_inputs = 5\nfp_lanes = 2",
         "name = \"core_b\"\nd_in = 23\nd_out = 6\nrank = 5\narray_rows = 3\narray_inputs = 8\nfp_lanes = 4\npacking = \"2bit\"",
         "name = \"core_c\"\nd_in = 9\nd_out = 17\nrank = 9\narray_rows = 1\narray_inputs = 10\nfp_lanes = 8",
+        "name = \"core_d\"\nd_in = 14\nd_out = 9\nrank = 3\narray_rows = 3\narray_inputs = 10\nfp_lanes = 1\ngate_multipliers = 1",
     ];
     for (i, text) in configs.iter().enumerate() {
         let cfg = HgfConfig::from_toml_str(text).unwrap();
