@@ -30,6 +30,9 @@ pub enum Command {
     Fpcheck(FpcheckArgs),
     /// Print the resolved config (TOML) and its derived quantities.
     Config(ConfigArgs),
+    /// Estimate a model on a board before building anything: weight bytes and cycles per
+    /// token, tokens/s bounded by memory bandwidth and by the core's clock, and which binds.
+    Estimate(EstimateArgs),
 }
 
 /// Where the config comes from: a TOML file, a named preset, or the default preset.
@@ -129,4 +132,34 @@ pub struct GenerateArgs {
     /// Print the manifest as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EstimateArgs {
+    /// The core config: its array, FP lanes and target run every projection of the model (its
+    /// shape is replaced by each projection's; both packings are estimated).
+    #[command(flatten)]
+    pub source: ConfigSource,
+    /// A built-in model: hgf-25m, bitnet-2b4t, hgf-1.2b, hgf-3b (default: all of them).
+    #[arg(long, value_name = "NAME", conflicts_with = "model_file")]
+    pub model: Option<String>,
+    /// A model file (TOML, format in docs/estimate.md).
+    #[arg(long, value_name = "FILE")]
+    pub model_file: Option<PathBuf>,
+    /// A built-in board: icebreaker, ulx3s, orangecrab, arty-a7, kv260 (default: all of them).
+    #[arg(long, value_name = "NAME")]
+    pub board: Option<String>,
+    /// Sustained memory bandwidth in MB/s (10^6 bytes/s), replacing the board's. Without
+    /// --board it describes a custom board, which also needs --clock.
+    #[arg(long, value_name = "MB/s")]
+    pub bandwidth: Option<f64>,
+    /// Clock of the core in MHz, replacing the board's.
+    #[arg(long, value_name = "MHz")]
+    pub clock: Option<f64>,
+    /// Print the estimate as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Write a roofline plot (SVG) of the estimate, in the config's packing.
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
 }

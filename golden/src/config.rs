@@ -176,14 +176,31 @@ impl HgfConfig {
     }
 
     /// The default preset adapted to a layer shape, for when the shape comes from a weights
-    /// file and no config is given: the array and lane counts are lowered to the largest
-    /// values the shape allows, and the result is validated.
+    /// file and no config is given (see [`HgfConfig::adapted_to`]).
     pub fn for_shape(d_in: usize, d_out: usize, rank: usize) -> Result<Self, ConfigError> {
+        let base = HgfConfig::default();
+        base.adapted_to(d_in, d_out, rank, base.packing)
+    }
+
+    /// This config's engine (array, FP lanes, target, name) adapted to a projection of another
+    /// shape and packing: `array_rows` is lowered to the largest divisor of `d_out` not above
+    /// it, `array_inputs` to a multiple of the packing's trits per byte that is no wider than
+    /// the padded row, and `fp_lanes` is halved until it is at most `d_in`. The result is
+    /// validated. The estimator runs every projection of a model through this, so one core
+    /// config is costed on many shapes.
+    pub fn adapted_to(
+        &self,
+        d_in: usize,
+        d_out: usize,
+        rank: usize,
+        packing: Packing,
+    ) -> Result<Self, ConfigError> {
         let mut cfg = HgfConfig {
             d_in,
             d_out,
             rank,
-            ..HgfConfig::default()
+            packing,
+            ..self.clone()
         };
         if (1..=MAX_D_OUT).contains(&d_out) {
             cfg.array_rows = (1..=cfg.array_rows.min(d_out))
@@ -191,9 +208,9 @@ impl HgfConfig {
                 .find(|r| d_out % r == 0)
                 .unwrap_or(1);
         }
-        let tpb = cfg.packing.trits_per_byte();
+        let tpb = packing.trits_per_byte();
         let row_trits = d_in.div_ceil(tpb).max(1) * tpb;
-        cfg.array_inputs = cfg.array_inputs.min(row_trits);
+        cfg.array_inputs = ((cfg.array_inputs / tpb).max(1) * tpb).min(row_trits);
         while cfg.fp_lanes > 1 && cfg.fp_lanes > d_in {
             cfg.fp_lanes /= 2;
         }
@@ -623,11 +640,12 @@ pub enum ConfigError {
          then letters, digits or `_`, at most 64 characters, not a (System)Verilog keyword"
     )]
     BadName { name: String },
-    #[error("{}: {source}", path.display())]
+    /// An error in a config file. The message includes the inner error, so it is not also
+    /// reported as the source (that would print it twice).
+    #[error("{}: {error}", path.display())]
     InFile {
         path: PathBuf,
-        #[source]
-        source: Box<ConfigError>,
+        error: Box<ConfigError>,
     },
 }
 
@@ -638,7 +656,7 @@ impl ConfigError {
             ConfigError::OutOfRange { field, .. } => Some(field),
             ConfigError::BadName { .. } => Some("name"),
             ConfigError::UnknownPreset { .. } => Some("preset"),
-            ConfigError::InFile { source, .. } => source.field(),
+            ConfigError::InFile { error, .. } => error.field(),
             _ => None,
         }
     }
@@ -651,7 +669,7 @@ impl ConfigError {
             },
             other => ConfigError::InFile {
                 path: path.to_path_buf(),
-                source: Box::new(other),
+                error: Box::new(other),
             },
         }
     }

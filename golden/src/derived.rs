@@ -73,14 +73,36 @@ impl HgfConfig {
         self.rank * (self.d_in + self.d_out) * F16_BYTES
     }
 
-    /// Bytes of the two FP32 scalars beta and g.
-    pub fn scalar_bytes(&self) -> usize {
-        2 * F32_BYTES
+    /// Bytes of the ternary path's scale beta (binary32).
+    pub fn beta_bytes(&self) -> usize {
+        F32_BYTES
     }
 
-    /// Parameter bytes that one token reads when nothing is cached on chip.
+    /// Bytes of the gate g (binary32).
+    pub fn gate_bytes(&self) -> usize {
+        F32_BYTES
+    }
+
+    /// Bytes of the two FP32 scalars beta and g.
+    pub fn scalar_bytes(&self) -> usize {
+        self.beta_bytes() + self.gate_bytes()
+    }
+
+    /// Parameter bytes of the ternary backbone that one token reads: the packed weight stream
+    /// and beta. This is all a projection without the low-rank correction reads.
+    pub fn ternary_bytes_per_token(&self) -> usize {
+        self.weight_bytes() + self.beta_bytes()
+    }
+
+    /// Parameter bytes of the low-rank correction that one token reads: A, B and g.
+    pub fn lowrank_bytes_per_token(&self) -> usize {
+        self.factor_bytes() + self.gate_bytes()
+    }
+
+    /// Parameter bytes that one token reads when nothing is cached on chip: the ternary
+    /// backbone plus the low-rank correction.
     pub fn bytes_per_token(&self) -> usize {
-        self.weight_bytes() + self.factor_bytes() + self.scalar_bytes()
+        self.ternary_bytes_per_token() + self.lowrank_bytes_per_token()
     }
 
     /// Cycles of the ternary array per token: every row group visits every column block.
@@ -185,6 +207,15 @@ mod tests {
         }
         cfg.d_in = 512;
         assert_eq!(cfg.acc_bits(), 18);
+    }
+
+    #[test]
+    fn bytes_per_token_is_backbone_plus_correction() {
+        let cfg = HgfConfig::default();
+        // 512 rows of 104 base-3 bytes and beta; A and B: 16 * (512 + 512) binary16 and g.
+        assert_eq!(cfg.ternary_bytes_per_token(), 512 * 104 + 4);
+        assert_eq!(cfg.lowrank_bytes_per_token(), 16 * 1024 * 2 + 4);
+        assert_eq!(cfg.bytes_per_token(), 86_024);
     }
 
     #[test]

@@ -144,3 +144,36 @@ fn for_shape_fits_odd_shapes() {
     }
     assert!(HgfConfig::for_shape(8, 8, 9).is_err());
 }
+
+#[test]
+fn adapted_to_keeps_the_engine_and_fits_shape_and_packing() {
+    // A base-3 engine with 25-trit blocks: 25 is not a multiple of 4, so in `2bit` the blocks
+    // narrow to 24 trits; rows, lanes, target and name carry over where the shape allows.
+    let base = HgfConfig::from_toml_str(
+        "name = \"eng\"\narray_rows = 4\narray_inputs = 25\nfp_lanes = 8\npacking = \"base3\"\n",
+    )
+    .unwrap();
+    let two = base.adapted_to(2560, 640, 16, Packing::TwoBit).unwrap();
+    assert_eq!((two.d_in, two.d_out, two.rank), (2560, 640, 16));
+    assert_eq!(two.packing, Packing::TwoBit);
+    assert_eq!(two.array_inputs, 24);
+    assert_eq!((two.array_rows, two.fp_lanes), (4, 8));
+    assert_eq!((two.name.as_str(), two.target), ("eng", base.target));
+    let same = base.adapted_to(2560, 640, 16, Packing::Base3).unwrap();
+    assert_eq!(same.array_inputs, 25);
+    // d_out = 6 has no divisor 4: the rows drop to 3. d_in = 2 caps lanes and block width.
+    let small = base.adapted_to(2, 6, 1, Packing::TwoBit).unwrap();
+    assert_eq!(
+        (small.array_rows, small.array_inputs, small.fp_lanes),
+        (3, 4, 2)
+    );
+    // A shape the hardware cannot take is still refused, naming the field.
+    let e = base.adapted_to(1 << 18, 8, 1, Packing::Base3).unwrap_err();
+    assert_eq!(e.field(), Some("d_in"));
+    // for_shape is the default preset adapted in its own packing.
+    let d = HgfConfig::default();
+    assert_eq!(
+        HgfConfig::for_shape(300, 48, 16).unwrap(),
+        d.adapted_to(300, 48, 16, d.packing).unwrap()
+    );
+}

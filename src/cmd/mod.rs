@@ -1,6 +1,7 @@
 //! The `hgf` subcommands: each turns parsed arguments into a validated plan and runs it.
 
 mod config;
+mod estimate;
 mod fpcheck;
 mod generate;
 mod golden;
@@ -25,6 +26,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Golden(args) => golden::run(&args),
         Command::Fpcheck(args) => fpcheck::run(&args),
         Command::Config(args) => config::run(&args),
+        Command::Estimate(args) => estimate::run(&args),
     }
 }
 

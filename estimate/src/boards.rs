@@ -1,0 +1,221 @@
+//! FPGA boards as the estimator sees them: the memory the weights stream from (capacity, peak
+//! and sustained bandwidth) and the clock the core runs at. Every figure and its source is in
+//! docs/estimate.md; `--bandwidth` and `--clock` override them.
+//!
+//! Bandwidths are in MB/s of 10^6 bytes, clocks in MHz.
+
+use serde::Serialize;
+
+use crate::error::EstimateError;
+
+/// Share of the peak a DRAM interface sustains on long sequential reads, as measured on the
+/// Arty A7: 1,423 MB/s of the 1,600 MB/s its DDR3 moves at 800 MT/s over 16 bits. Used as
+/// the sustained assumption of the other DRAM boards, which have not been measured.
+pub const DRAM_EFFICIENCY: f64 = 1423.0 / 1600.0;
+
+/// Largest bandwidth accepted from `--bandwidth` (1 TB/s: far above any board here).
+pub const MAX_BANDWIDTH_MB_S: f64 = 1.0e6;
+/// Largest clock accepted from `--clock`.
+pub const MAX_CLOCK_MHZ: f64 = 2000.0;
+
+/// Names of the built-in boards.
+pub const PRESETS: [&str; 5] = ["icebreaker", "ulx3s", "orangecrab", "arty-a7", "kv260"];
+
+const MIB: u64 = 1 << 20;
+
+/// A board: where the weights live and how fast the core can read them.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Board {
+    /// Short name (`--board NAME`).
+    pub name: String,
+    /// The board and its FPGA.
+    pub description: String,
+    /// The memory the weights stream from.
+    pub memory: String,
+    /// Bytes of that memory (a model's weights must fit); unknown for a custom board.
+    pub capacity_bytes: Option<u64>,
+    /// Peak data rate of that memory interface, MB/s.
+    pub peak_mb_s: f64,
+    /// The bandwidth the estimate uses, MB/s: measured, assumed, or given with `--bandwidth`.
+    pub sustained_mb_s: f64,
+    /// Where the sustained figure comes from.
+    pub sustained_basis: String,
+    /// Clock of the core, MHz.
+    pub clock_mhz: f64,
+    /// Where the clock comes from.
+    pub clock_basis: String,
+}
+
+/// The clock basis of every preset: no place-and-route of the core has been run yet.
+const LITEX_CLOCK: &str = "assumed: the default system clock of the board's LiteX target; the \
+                           core's own Fmax is not measured yet";
+
+impl Board {
+    /// A built-in board.
+    pub fn preset(name: &str) -> Result<Board, EstimateError> {
+        let board = match name {
+            "icebreaker" => Board {
+                name: name.into(),
+                description: "1BitSquared iCEBreaker (Lattice iCE40 UP5K)".into(),
+                memory: "Winbond W25Q128JV QSPI NOR flash, 16 MiB, 4 data lines".into(),
+                capacity_bytes: Some(16 * MIB),
+                // 133 MHz quad-output reads (datasheet maximum), 4 bits per clock.
+                peak_mb_s: 133.0 * 4.0 / 8.0,
+                sustained_mb_s: 24.0 * 4.0 / 8.0,
+                sustained_basis: "assumed: QSPI clocked at the 24 MHz system clock, 4 bits per \
+                                  clock, one continuous read per token (command and dummy \
+                                  cycles amortised)"
+                    .into(),
+                clock_mhz: 24.0,
+                clock_basis: LITEX_CLOCK.into(),
+            },
+            "ulx3s" => Board {
+                name: name.into(),
+                description: "Radiona ULX3S (Lattice ECP5)".into(),
+                memory: "SDR SDRAM MT48LC16M16A2-6A (or IS42S16160G-7), 32 MiB, 16 bits".into(),
+                capacity_bytes: Some(32 * MIB),
+                // -6A: tCK 6 ns (166.7 MHz), 16 bits per clock.
+                peak_mb_s: 1000.0 / 6.0 * 2.0,
+                sustained_mb_s: 100.0 * 2.0 * DRAM_EFFICIENCY,
+                sustained_basis: "assumed: SDRAM clocked at 100 MHz (LiteX half-rate PHY at a \
+                                  50 MHz system clock), 16 bits per clock, times the DRAM \
+                                  efficiency measured on the Arty A7 (0.889)"
+                    .into(),
+                clock_mhz: 50.0,
+                clock_basis: LITEX_CLOCK.into(),
+            },
+            "orangecrab" => Board {
+                name: name.into(),
+                description: "Good Stuff Department OrangeCrab r0.2 (Lattice ECP5-25F)".into(),
+                memory: "DDR3L MT41K64M16, 128 MiB, 16 bits".into(),
+                capacity_bytes: Some(128 * MIB),
+                // ECP5 DDR3 interfaces reach 800 Mb/s per pin: 800 MT/s over 16 bits.
+                peak_mb_s: 800.0 * 2.0,
+                sustained_mb_s: 192.0 * 2.0 * DRAM_EFFICIENCY,
+                sustained_basis: "assumed: the LiteX reference configuration (48 MHz system \
+                                  clock, 1:2 ECP5 DDR PHY: 96 MHz DDR3 clock, 192 MT/s over 16 \
+                                  bits = 384 MB/s) times the DRAM efficiency measured on the \
+                                  Arty A7 (0.889)"
+                    .into(),
+                clock_mhz: 48.0,
+                clock_basis: LITEX_CLOCK.into(),
+            },
+            "arty-a7" => Board {
+                name: name.into(),
+                description: "Digilent Arty A7 (Xilinx Artix-7 35T/100T)".into(),
+                memory: "DDR3L MT41K128M16JT-125, 256 MiB, 16 bits".into(),
+                capacity_bytes: Some(256 * MIB),
+                // 400 MHz DDR3 clock (LiteX 1:4 PHY at 100 MHz): 800 MT/s over 16 bits.
+                peak_mb_s: 800.0 * 2.0,
+                sustained_mb_s: 1423.0,
+                sustained_basis: "measured: 1,423 MB/s sustained on the Arty A7's DDR3 (figure \
+                                  from the project's estimator issue; not re-measured here)"
+                    .into(),
+                clock_mhz: 100.0,
+                clock_basis: LITEX_CLOCK.into(),
+            },
+            "kv260" => Board {
+                name: name.into(),
+                description: "AMD Kria KV260 (Zynq UltraScale+ XCK26)".into(),
+                memory: "DDR4-2400, 4 GiB, 64 bits, on the processing system's controller".into(),
+                capacity_bytes: Some(4096 * MIB),
+                // 2400 MT/s over 64 bits.
+                peak_mb_s: 2400.0 * 8.0,
+                sustained_mb_s: 4.0 * 16.0 * 100.0 * DRAM_EFFICIENCY,
+                sustained_basis: "assumed: the core reads through the four 128-bit S_AXI_HP \
+                                  ports at the 100 MHz fabric clock (6,400 MB/s, below the \
+                                  DDR4 peak), times the DRAM efficiency measured on the Arty \
+                                  A7 (0.889)"
+                    .into(),
+                clock_mhz: 100.0,
+                clock_basis: LITEX_CLOCK.into(),
+            },
+            other => {
+                return Err(EstimateError::UnknownBoard {
+                    name: other.to_string(),
+                    allowed: PRESETS.join(", "),
+                })
+            }
+        };
+        Ok(board)
+    }
+
+    /// Every built-in board, in the order of [`PRESETS`].
+    pub fn presets() -> Vec<Board> {
+        PRESETS
+            .iter()
+            .map(|name| Board::preset(name).expect("every preset name is a preset"))
+            .collect()
+    }
+
+    /// A board known only by its bandwidth and clock (`--bandwidth` and `--clock` without
+    /// `--board`). Its capacity is unknown.
+    pub fn custom(bandwidth_mb_s: f64, clock_mhz: f64) -> Result<Board, EstimateError> {
+        let bandwidth_mb_s = check_bandwidth(bandwidth_mb_s)?;
+        let clock_mhz = check_clock(clock_mhz)?;
+        Ok(Board {
+            name: "custom".into(),
+            description: "custom board (--bandwidth, --clock)".into(),
+            memory: "unspecified".into(),
+            capacity_bytes: None,
+            peak_mb_s: bandwidth_mb_s,
+            sustained_mb_s: bandwidth_mb_s,
+            sustained_basis: "given: --bandwidth".into(),
+            clock_mhz,
+            clock_basis: "given: --clock".into(),
+        })
+    }
+
+    /// This board with its sustained bandwidth and/or clock replaced.
+    pub fn with_overrides(
+        mut self,
+        bandwidth_mb_s: Option<f64>,
+        clock_mhz: Option<f64>,
+    ) -> Result<Board, EstimateError> {
+        if let Some(bw) = bandwidth_mb_s {
+            self.sustained_mb_s = check_bandwidth(bw)?;
+            self.sustained_basis = "given: --bandwidth".into();
+        }
+        if let Some(clock) = clock_mhz {
+            self.clock_mhz = check_clock(clock)?;
+            self.clock_basis = "given: --clock".into();
+        }
+        Ok(self)
+    }
+
+    /// Sustained bandwidth in bytes per second.
+    pub fn bytes_per_second(&self) -> f64 {
+        self.sustained_mb_s * 1e6
+    }
+
+    /// Clock in cycles per second.
+    pub fn cycles_per_second(&self) -> f64 {
+        self.clock_mhz * 1e6
+    }
+}
+
+fn check_bandwidth(value: f64) -> Result<f64, EstimateError> {
+    if value.is_finite() && value > 0.0 && value <= MAX_BANDWIDTH_MB_S {
+        Ok(value)
+    } else {
+        Err(EstimateError::BadOverride {
+            option: "--bandwidth",
+            value,
+            allowed: format!(
+                "MB/s (10^6 bytes per second) above 0 and at most {MAX_BANDWIDTH_MB_S}"
+            ),
+        })
+    }
+}
+
+fn check_clock(value: f64) -> Result<f64, EstimateError> {
+    if value.is_finite() && value > 0.0 && value <= MAX_CLOCK_MHZ {
+        Ok(value)
+    } else {
+        Err(EstimateError::BadOverride {
+            option: "--clock",
+            value,
+            allowed: format!("MHz above 0 and at most {MAX_CLOCK_MHZ}"),
+        })
+    }
+}

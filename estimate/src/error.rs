@@ -1,0 +1,76 @@
+//! Why an estimate could not be made. Every message names the bad field, option or file and
+//! says what is allowed.
+
+use std::path::PathBuf;
+
+use hgf_golden::{ConfigError, Packing};
+use thiserror::Error;
+
+/// Why a model, board, override, estimate or plot was rejected.
+#[derive(Debug, Error)]
+pub enum EstimateError {
+    #[error("cannot read model file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}{message}", path.as_ref().map(|p| format!("model file {}: ", p.display())).unwrap_or_default())]
+    Syntax {
+        path: Option<PathBuf>,
+        message: String,
+    },
+    #[error("model field `{field}` is missing; {required}")]
+    Missing { field: String, required: String },
+    #[error("model field `{field}` = {value} is out of range; allowed: {allowed}")]
+    OutOfRange {
+        field: String,
+        value: String,
+        allowed: String,
+    },
+    /// An error in a model file. The message includes the inner error, so it is not also
+    /// reported as the source (that would print it twice).
+    #[error("{}: {error}", path.display())]
+    InFile {
+        path: PathBuf,
+        error: Box<EstimateError>,
+    },
+    #[error("unknown model `{name}`; allowed: {allowed}")]
+    UnknownModel { name: String, allowed: String },
+    #[error("unknown board `{name}`; allowed: {allowed}")]
+    UnknownBoard { name: String, allowed: String },
+    #[error("`{option}` = {value} is out of range; allowed: {allowed}")]
+    BadOverride {
+        option: &'static str,
+        value: f64,
+        allowed: String,
+    },
+    #[error(
+        "projection `{projection}` ({d_in} -> {d_out}) of model `{model}` does not fit the core \
+         config in `{packing}` packing: {error}"
+    )]
+    Core {
+        model: String,
+        projection: &'static str,
+        d_in: usize,
+        d_out: usize,
+        packing: Packing,
+        error: ConfigError,
+    },
+    #[error("cannot write plot {path}: {message}")]
+    Plot { path: PathBuf, message: String },
+}
+
+impl EstimateError {
+    /// The model field, option or config field this error is about, when it is about one.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            EstimateError::Missing { field, .. } | EstimateError::OutOfRange { field, .. } => {
+                Some(field)
+            }
+            EstimateError::BadOverride { option, .. } => Some(option),
+            EstimateError::Core { error, .. } => error.field(),
+            EstimateError::InFile { error, .. } => error.field(),
+            _ => None,
+        }
+    }
+}

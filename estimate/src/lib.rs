@@ -1,0 +1,34 @@
+//! Estimates of HGF inference on FPGA boards before anything is built: the parameter bytes a
+//! token reads, the cycles the core spends on it, and the tokens per second that the board's
+//! memory bandwidth and the core's clock allow (docs/estimate.md).
+//!
+//! The pieces, one per module:
+//! - [`models`]: transformer models (presets and TOML files), layer by layer;
+//! - [`boards`]: boards, their memory and clock;
+//! - [`cores`]: the core config each projection runs on ([`hgf_golden::HgfConfig::adapted_to`]);
+//! - [`bandwidth`]: bytes per token, from golden/src/derived.rs;
+//! - [`compute`]: cycles per token, from golden/src/derived.rs through one function;
+//! - [`throughput`]: the memory and compute bounds and which one binds;
+//! - [`report`]: the whole estimate, as JSON-serialisable data and as text;
+//! - [`plot`]: the roofline as SVG.
+//!
+//! Area (LUT, FF, DSP, block RAM per block of the core) is not estimated yet. It depends on
+//! the core config alone, not on the model: it belongs in its own module taking the
+//! [`Estimate::core`](report::Estimate::core) config, and in a field of
+//! [`report::Estimate`] beside `boards` and `models`.
+
+pub mod bandwidth;
+pub mod boards;
+pub mod compute;
+pub mod cores;
+pub mod error;
+pub mod models;
+pub mod plot;
+pub mod report;
+pub mod throughput;
+
+pub use boards::Board;
+pub use error::EstimateError;
+pub use models::{Model, ProjectionKind, ProjectionSpec};
+pub use report::{estimate, Estimate};
+pub use throughput::{Bound, Throughput};

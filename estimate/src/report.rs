@@ -1,0 +1,389 @@
+//! The estimate of some models on some boards with one core config, and its human-readable
+//! form. The same structure is what `hgf estimate --json` prints.
+
+use std::fmt::Write as _;
+
+use hgf_golden::{HgfConfig, Packing};
+use serde::Serialize;
+
+use crate::bandwidth::{model_bytes, ByteCounts, ModelBytes};
+use crate::boards::Board;
+use crate::compute::{model_cycles, ModelCycles};
+use crate::cores::projection_cores;
+use crate::error::EstimateError;
+use crate::models::Model;
+use crate::throughput::{throughput, Bound, Throughput};
+
+/// One model in one packing: bytes, cycles, and the throughput on every board.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PackingEstimate {
+    pub packing: Packing,
+    pub bytes: ModelBytes,
+    pub cycles: ModelCycles,
+    pub boards: Vec<Throughput>,
+}
+
+/// One model in every packing.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ModelEstimate {
+    pub model: Model,
+    pub ternary_weights: u64,
+    pub lowrank_parameters: u64,
+    pub packings: Vec<PackingEstimate>,
+}
+
+impl ModelEstimate {
+    /// The estimate in `packing`.
+    pub fn packing(&self, packing: Packing) -> &PackingEstimate {
+        self.packings
+            .iter()
+            .find(|p| p.packing == packing)
+            .expect("every packing is estimated")
+    }
+}
+
+/// Models on boards with one core config.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Estimate {
+    /// The core config. Its array, FP lanes and target are used for every projection; its
+    /// shape is replaced by each projection's, and both packings are estimated (its own
+    /// packing is the one plotted).
+    pub core: HgfConfig,
+    pub boards: Vec<Board>,
+    pub models: Vec<ModelEstimate>,
+}
+
+/// Estimates every model on every board with the `core` config, in both packings.
+pub fn estimate(
+    core: &HgfConfig,
+    models: &[Model],
+    boards: &[Board],
+) -> Result<Estimate, EstimateError> {
+    let models = models
+        .iter()
+        .map(|model| {
+            let packings = Packing::ALL
+                .iter()
+                .map(|&packing| {
+                    let cores = projection_cores(model, core, packing)?;
+                    let bytes = model_bytes(&cores, model.layers, packing);
+                    let cycles = model_cycles(&cores, model.layers);
+                    let boards = boards
+                        .iter()
+                        .map(|b| throughput(bytes.per_token.total, cycles.per_token, packing, b))
+                        .collect();
+                    Ok(PackingEstimate {
+                        packing,
+                        bytes,
+                        cycles,
+                        boards,
+                    })
+                })
+                .collect::<Result<Vec<_>, EstimateError>>()?;
+            Ok(ModelEstimate {
+                model: model.clone(),
+                ternary_weights: model.ternary_weights(),
+                lowrank_parameters: model.lowrank_parameters(),
+                packings,
+            })
+        })
+        .collect::<Result<Vec<_>, EstimateError>>()?;
+    Ok(Estimate {
+        core: core.clone(),
+        boards: boards.to_vec(),
+        models,
+    })
+}
+
+/// `n` with thousands separators.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A rate with about three significant digits.
+pub fn rate(x: f64) -> String {
+    if x >= 100.0 {
+        format!("{x:.0}")
+    } else if x >= 10.0 {
+        format!("{x:.1}")
+    } else if x >= 1.0 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.3}")
+    }
+}
+
+/// A rate as [`rate`] gives it, without trailing zeros (`24`, not `24.0`).
+pub fn short(x: f64) -> String {
+    let s = rate(x);
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+fn percent(x: f64) -> String {
+    format!("{:.1}%", 100.0 * x)
+}
+
+fn millions(n: u64) -> String {
+    format!("{:.2}M", n as f64 / 1e6)
+}
+
+/// A plain-text table: the first column left-aligned, the others right-aligned.
+fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut s = String::from("  ");
+        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
+            let pad = w - cell.chars().count();
+            if i == 0 {
+                s.push_str(cell);
+                s.push_str(&" ".repeat(pad));
+            } else {
+                s.push_str("  ");
+                s.push_str(&" ".repeat(pad));
+                s.push_str(cell);
+            }
+        }
+        s.trim_end().to_string() + "\n"
+    };
+    let mut out = line(header.to_vec());
+    for row in rows {
+        out += &line(row.iter().map(String::as_str).collect());
+    }
+    out
+}
+
+/// A Markdown table (`| a | b |`), so the summary can go into the docs as printed.
+fn markdown_table(header: &[String], rows: &[Vec<String>]) -> String {
+    let mut out = format!("| {} |\n", header.join(" | "));
+    out += &format!("|{}\n", "---|".repeat(header.len()));
+    for row in rows {
+        out += &format!("| {} |\n", row.join(" | "));
+    }
+    out
+}
+
+impl Estimate {
+    /// The estimate as text: per model its source, bytes and cycles per layer and per token,
+    /// and its throughput on every board; then, for several models, a summary table.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let c = &self.core;
+        let _ = writeln!(
+            out,
+            "core: array_rows {}, array_inputs {}, fp_lanes {}, target {} (each projection \
+             runs on this core adapted to its shape; cycles are ideal_cycles, \
+             golden/src/derived.rs)",
+            c.array_rows, c.array_inputs, c.fp_lanes, c.target
+        );
+        for m in &self.models {
+            out.push('\n');
+            out += &model_text(m);
+        }
+        if self.models.len() > 1 {
+            for &packing in &Packing::ALL {
+                out.push('\n');
+                out += &self.summary(packing);
+            }
+        }
+        out
+    }
+
+    /// Tokens/s of every model (rows) on every board (columns) in `packing`, as a Markdown
+    /// table with its legend.
+    pub fn summary(&self, packing: Packing) -> String {
+        let mut header = vec![format!("model ({packing})")];
+        header.extend(self.boards.iter().map(|b| {
+            format!(
+                "{} ({} MB/s, {} MHz)",
+                b.name,
+                short(b.sustained_mb_s),
+                short(b.clock_mhz)
+            )
+        }));
+        let rows: Vec<Vec<String>> = self
+            .models
+            .iter()
+            .map(|m| {
+                let mut row = vec![m.model.name.clone()];
+                row.extend(m.packing(packing).boards.iter().map(|t| {
+                    let bound = match t.bound {
+                        Bound::Memory => "M",
+                        Bound::Compute => "C",
+                    };
+                    let fits = if t.fits_in_memory == Some(false) {
+                        " *"
+                    } else {
+                        ""
+                    };
+                    format!("{} {bound}{fits}", rate(t.tokens_per_s))
+                }));
+                row
+            })
+            .collect();
+        let mut out = format!("tokens/s, {packing} packing:\n\n");
+        out += &markdown_table(&header, &rows);
+        out +=
+            "\nM: memory-bound, C: compute-bound, *: the weights do not fit the board's memory.\n";
+        out
+    }
+}
+
+/// A row of the per-layer table: label, shape (d_in, d_out, rank), the bytes in base3 and
+/// 2bit (factor and scalar bytes do not depend on the packing), and the cycles in both.
+fn layer_row(
+    label: String,
+    shape: [String; 3],
+    [base3, two_bit]: [&ByteCounts; 2],
+    cycles: [u64; 2],
+) -> Vec<String> {
+    let mut row = vec![label];
+    row.extend(shape);
+    row.extend([
+        thousands(base3.weight),
+        thousands(two_bit.weight),
+        thousands(base3.factor),
+        thousands(base3.beta + base3.gate),
+    ]);
+    row.extend(cycles.map(thousands));
+    row
+}
+
+fn model_text(m: &ModelEstimate) -> String {
+    let model = &m.model;
+    let mut out = format!("model {}: {}\n", model.name, model.description);
+    let _ = writeln!(out, "  source: {}", model.source);
+    if !model.assumed.is_empty() {
+        let _ = writeln!(out, "  assumed: {}", model.assumed.join("; "));
+    }
+    let _ = writeln!(
+        out,
+        "  {} layers; {} ternary weights, {} low-rank parameters; hybrid: {}",
+        model.layers,
+        millions(m.ternary_weights),
+        millions(m.lowrank_parameters),
+        model.hybrid_summary()
+    );
+
+    let [base3, two_bit] = Packing::ALL.map(|p| m.packing(p));
+    out += "\n  bytes and cycles per token, one layer:\n";
+    let header = [
+        "proj",
+        "d_in",
+        "d_out",
+        "rank",
+        "base3 weights",
+        "2bit weights",
+        "A,B (f16)",
+        "beta,g (f32)",
+        "cycles base3",
+        "cycles 2bit",
+    ];
+    let projections = base3
+        .bytes
+        .projections
+        .iter()
+        .zip(&two_bit.bytes.projections)
+        .zip(
+            base3
+                .cycles
+                .projections
+                .iter()
+                .zip(&two_bit.cycles.projections),
+        );
+    let mut rows: Vec<Vec<String>> = projections
+        .map(|((b3, b2), (c3, c2))| {
+            let shape = [
+                b3.d_in.to_string(),
+                b3.d_out.to_string(),
+                b3.rank.map_or("-".into(), |r| r.to_string()),
+            ];
+            layer_row(
+                b3.projection.name().into(),
+                shape,
+                [&b3.bytes, &b2.bytes],
+                [c3.cycles, c2.cycles],
+            )
+        })
+        .collect();
+    rows.push(layer_row(
+        "layer".into(),
+        Default::default(),
+        [&base3.bytes.per_layer, &two_bit.bytes.per_layer],
+        [base3.cycles.per_layer, two_bit.cycles.per_layer],
+    ));
+    rows.push(layer_row(
+        format!("all {}", model.layers),
+        Default::default(),
+        [&base3.bytes.per_token, &two_bit.bytes.per_token],
+        [base3.cycles.per_token, two_bit.cycles.per_token],
+    ));
+    out += &table(&header, &rows);
+    for p in [base3, two_bit] {
+        let b = &p.bytes.per_token;
+        let _ = writeln!(
+            out,
+            "  {}: {} bytes per token ({:.2} MB); the low-rank path adds {} to the ternary \
+             backbone ({} of all bytes)",
+            p.packing,
+            thousands(b.total),
+            b.total as f64 / 1e6,
+            percent(p.bytes.lowrank_overhead),
+            percent(p.bytes.lowrank_share),
+        );
+    }
+
+    out += "\n  throughput (sustained bandwidth; projections run one after another):\n";
+    let header = [
+        "board",
+        "packing",
+        "MB/s",
+        "MHz",
+        "MB/token",
+        "memory tok/s",
+        "compute tok/s",
+        "tokens/s",
+        "bound",
+        "fits",
+    ];
+    let mut rows = Vec::new();
+    for (i, _) in base3.boards.iter().enumerate() {
+        for p in [base3, two_bit] {
+            let t = &p.boards[i];
+            rows.push(vec![
+                t.board.clone(),
+                t.packing.to_string(),
+                short(t.bandwidth_mb_s),
+                short(t.clock_mhz),
+                format!("{:.2}", t.bytes_per_token as f64 / 1e6),
+                rate(t.memory_bound_tokens_per_s),
+                rate(t.compute_bound_tokens_per_s),
+                rate(t.tokens_per_s),
+                t.bound.to_string(),
+                match t.fits_in_memory {
+                    Some(true) => "yes".into(),
+                    Some(false) => "NO".into(),
+                    None => "?".into(),
+                },
+            ]);
+        }
+    }
+    out += &table(&header, &rows);
+    out
+}

@@ -1,0 +1,92 @@
+//! Tokens/s: the memory and compute bounds, which one binds, and whether the weights fit.
+
+use hgf_estimate::{estimate, Board, Bound, Model};
+use hgf_golden::{HgfConfig, Packing};
+
+#[test]
+fn the_binding_bound_switches_with_bandwidth() {
+    // BitNet 2B4T on the default core: 416,932,680 bytes and 13,029,120 cycles per token
+    // in base3 (tests/bandwidth.rs). At 100 MHz the compute bound is 7.675 tokens/s; it
+    // meets the memory bound at 7.675 * 416.93268 MB = 3,200 MB/s.
+    let model = Model::preset("bitnet-2b4t").unwrap();
+    let arty = Board::preset("arty-a7").unwrap();
+    let fast = arty.clone().with_overrides(Some(10_000.0), None).unwrap();
+    let est = estimate(&HgfConfig::default(), &[model], &[arty, fast]).unwrap();
+    let runs = &est.models[0].packing(Packing::Base3).boards;
+
+    let slow = &runs[0];
+    assert_eq!(slow.bound, Bound::Memory);
+    assert!((slow.memory_bound_tokens_per_s - 1423e6 / 416_932_680.0).abs() < 1e-9);
+    assert!((slow.compute_bound_tokens_per_s - 100e6 / 13_029_120.0).abs() < 1e-9);
+    assert_eq!(slow.tokens_per_s, slow.memory_bound_tokens_per_s);
+    assert!((slow.balance_mb_s - 100.0 * 416_932_680.0 / 13_029_120.0).abs() < 1e-6);
+    // 417 MB of weights do not fit the Arty's 256 MiB.
+    assert_eq!(slow.fits_in_memory, Some(false));
+
+    let quick = &runs[1];
+    assert_eq!(quick.bound, Bound::Compute);
+    assert_eq!(quick.tokens_per_s, quick.compute_bound_tokens_per_s);
+    assert!(quick.memory_bound_tokens_per_s > quick.compute_bound_tokens_per_s);
+}
+
+#[test]
+fn a_faster_clock_moves_the_bound_back_to_memory() {
+    let model = Model::preset("hgf-25m").unwrap();
+    let kv260 = Board::preset("kv260").unwrap();
+    let faster = kv260.clone().with_overrides(None, Some(400.0)).unwrap();
+    let est = estimate(&HgfConfig::default(), &[model], &[kv260, faster]).unwrap();
+    let runs = &est.models[0].packing(Packing::Base3).boards;
+    assert_eq!(runs[0].bound, Bound::Compute);
+    assert_eq!(runs[1].bound, Bound::Memory);
+    assert_eq!(runs[0].fits_in_memory, Some(true));
+    assert!(
+        (runs[1].compute_bound_tokens_per_s / runs[0].compute_bound_tokens_per_s - 4.0).abs()
+            < 1e-12
+    );
+}
+
+#[test]
+fn a_custom_board_does_not_say_whether_the_model_fits() {
+    let est = estimate(
+        &HgfConfig::default(),
+        &[Model::preset("hgf-3b").unwrap()],
+        &[Board::custom(1000.0, 100.0).unwrap()],
+    )
+    .unwrap();
+    assert_eq!(
+        est.models[0].packing(Packing::TwoBit).boards[0].fits_in_memory,
+        None
+    );
+}
+
+#[test]
+fn text_and_json_carry_the_same_figures() {
+    let est = estimate(&HgfConfig::default(), &Model::presets(), &Board::presets()).unwrap();
+    let text = est.to_text();
+    assert!(text.contains("416,932,680 bytes per token"), "{text}");
+    for name in [
+        "hgf-25m",
+        "bitnet-2b4t",
+        "hgf-1.2b",
+        "hgf-3b",
+        "icebreaker",
+        "kv260",
+    ] {
+        assert!(text.contains(name), "{name}");
+    }
+    // The summary is a Markdown table per packing, with the legend.
+    assert!(
+        text.contains("| model (base3) |") && text.contains("| model (2bit) |"),
+        "{text}"
+    );
+    assert!(text.contains("M: memory-bound, C: compute-bound"));
+    let json = serde_json::to_value(&est).unwrap();
+    assert_eq!(
+        json["models"][1]["packings"][0]["bytes"]["per_token"]["total"],
+        416_932_680u64
+    );
+    assert_eq!(
+        json["models"][1]["packings"][0]["boards"][3]["bound"],
+        "memory"
+    );
+}

@@ -1,0 +1,171 @@
+//! `hgf estimate`: models on boards, overrides, JSON, the plot and the errors.
+
+use crate::util::{hgf, hgf_in, stderr, stdout};
+
+fn json_of(args: &[&str]) -> serde_json::Value {
+    let out = hgf(args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_str(&stdout(&out)).expect("JSON")
+}
+
+#[test]
+fn bitnet_on_arty_is_memory_bound_until_the_bandwidth_grows() {
+    let base = [
+        "estimate",
+        "--model",
+        "bitnet-2b4t",
+        "--board",
+        "arty-a7",
+        "--json",
+    ];
+    let v = json_of(&base);
+    let run = &v["models"][0]["packings"][0];
+    assert_eq!(run["packing"], "base3");
+    assert_eq!(run["bytes"]["per_token"]["total"], 416_932_680u64);
+    assert_eq!(run["cycles"]["per_token"], 13_029_120u64);
+    let board = &run["boards"][0];
+    assert_eq!(board["board"], "arty-a7");
+    assert_eq!(board["bound"], "memory");
+    assert_eq!(board["fits_in_memory"], false);
+    let tps = board["tokens_per_s"].as_f64().unwrap();
+    assert!((tps - 1423e6 / 416_932_680.0).abs() < 1e-9, "{tps}");
+
+    let mut fast = base.to_vec();
+    fast.extend(["--bandwidth", "10000"]);
+    let v = json_of(&fast);
+    let board = &v["models"][0]["packings"][0]["boards"][0];
+    assert_eq!(board["bound"], "compute");
+    assert_eq!(board["bandwidth_mb_s"], 10000.0);
+    assert_eq!(v["boards"][0]["sustained_basis"], "given: --bandwidth");
+}
+
+#[test]
+fn clock_override_and_custom_board() {
+    let v = json_of(&[
+        "estimate", "--model", "hgf-25m", "--board", "kv260", "--clock", "400", "--json",
+    ]);
+    assert_eq!(
+        v["models"][0]["packings"][0]["boards"][0]["clock_mhz"],
+        400.0
+    );
+    let v = json_of(&[
+        "estimate",
+        "--model",
+        "hgf-25m",
+        "--bandwidth",
+        "50",
+        "--clock",
+        "20",
+        "--json",
+    ]);
+    assert_eq!(v["boards"].as_array().unwrap().len(), 1);
+    assert_eq!(v["boards"][0]["name"], "custom");
+    assert_eq!(
+        v["models"][0]["packings"][1]["boards"][0]["fits_in_memory"],
+        serde_json::Value::Null
+    );
+}
+
+#[test]
+fn the_default_is_every_model_on_every_board_with_a_summary() {
+    let out = hgf(&["estimate"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    for name in ["hgf-25m", "bitnet-2b4t", "hgf-1.2b", "hgf-3b"] {
+        assert!(text.contains(&format!("model {name}:")), "{name}");
+        assert!(text.contains(&format!("| {name} |")), "{name}");
+    }
+    for board in ["icebreaker", "ulx3s", "orangecrab", "arty-a7", "kv260"] {
+        assert!(text.contains(board), "{board}");
+    }
+    assert!(text.contains("the low-rank path adds"), "{text}");
+}
+
+#[test]
+fn a_model_file_and_a_config_preset() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = "name = \"mini\"\nlayers = 3\n\
+                 [q]\nd_in = 80\nd_out = 80\nrank = 8\n[k]\nd_in = 80\nd_out = 80\n\
+                 [v]\nd_in = 80\nd_out = 80\n[o]\nd_in = 80\nd_out = 80\n\
+                 [up]\nd_in = 80\nd_out = 160\n[down]\nd_in = 160\nd_out = 80\n";
+    std::fs::write(dir.path().join("m.toml"), model).unwrap();
+    let out = hgf_in(
+        dir.path(),
+        &[
+            "estimate",
+            "--model-file",
+            "m.toml",
+            "--preset",
+            "up5k",
+            "--board",
+            "icebreaker",
+            "--json",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["core"]["array_inputs"], 20);
+    // 2bit, C = 20: 80 inputs = 4 blocks, 20 bytes per row; q: 80 rows * 20 = 1,600 bytes.
+    let two = &v["models"][0]["packings"][1]["bytes"];
+    assert_eq!(two["packing"], "2bit");
+    assert_eq!(two["projections"][0]["weight"], 1600);
+    // q's factors: 8 * (80 + 80) binary16 = 2,560 bytes.
+    assert_eq!(two["projections"][0]["factor"], 2560);
+}
+
+#[test]
+fn bad_model_file_exits_2_naming_file_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("m.toml"), "name = \"x\"\nlayers = 0\n").unwrap();
+    let out = hgf_in(dir.path(), &["estimate", "--model-file", "m.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("m.toml") && err.contains("`layers`") && err.contains("1..=1024"),
+        "{err}"
+    );
+    // The message appears once, not repeated as its own cause.
+    assert_eq!(err.matches("`layers`").count(), 1, "{err}");
+}
+
+#[test]
+fn usage_errors_exit_2_with_what_is_allowed() {
+    for (args, expect) in [
+        (
+            vec!["estimate", "--model", "llama"],
+            "hgf-25m, bitnet-2b4t, hgf-1.2b, hgf-3b",
+        ),
+        (
+            vec!["estimate", "--board", "de10"],
+            "icebreaker, ulx3s, orangecrab, arty-a7, kv260",
+        ),
+        (vec!["estimate", "--bandwidth", "100"], "needs `--clock`"),
+        (
+            vec!["estimate", "--board", "ulx3s", "--bandwidth", "0"],
+            "`--bandwidth` = 0",
+        ),
+        (vec!["estimate", "--clock", "nan"], "`--clock` = NaN"),
+        (vec!["estimate", "--preset", "huge"], "default, up5k"),
+    ] {
+        let out = hgf(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&out).contains(expect), "{args:?}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn plot_writes_an_svg_naming_the_boards() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = hgf_in(
+        dir.path(),
+        &["estimate", "--model", "hgf-25m", "--plot", "roof.svg"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("roof.svg"));
+    let svg = std::fs::read_to_string(dir.path().join("roof.svg")).unwrap();
+    let doc = roxmltree::Document::parse(&svg).expect("well-formed SVG");
+    assert_eq!(doc.root_element().tag_name().name(), "svg");
+    for board in ["icebreaker", "ulx3s", "orangecrab", "arty-a7", "kv260"] {
+        assert!(svg.contains(board), "{board}");
+    }
+}
