@@ -457,7 +457,8 @@ pub struct Diagnosis {
 
 /// Runs `tokens` up to and including `mismatch.token` again with the same options (so the
 /// same stalls), writing a VCD of that token to `vcd`, and names the first stage that differs
-/// from `golden` at the failing output.
+/// from `golden` at the failing output. `sim` needs tracing support
+/// ([`crate::BuildOptions::trace`]).
 pub fn diagnose(
     sim: &CoreSim,
     weights: &HgfWeights,
@@ -497,4 +498,159 @@ pub fn diagnose(
         reproduced,
         stage,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hgf_golden::HgfConfig;
+
+    /// A VCD with a clock and the gate's inputs: in scope `gate` (Verilator's hierarchy) or as
+    /// flattened wires `gate$…` in the parent scope.
+    fn vcd_text(flattened: bool, with_k: bool, enable: bool) -> String {
+        let names = ["valid_in", "acc", "k", "v", "enable"];
+        let codes = ["\"", "#", "$", "%", "&"];
+        let widths = [1, 32, 32, 32, 1];
+        let mut vars = String::new();
+        for ((name, code), width) in names.iter().zip(codes).zip(widths) {
+            if (*name == "k" && !with_k) || (*name == "enable" && !enable) {
+                continue;
+            }
+            let reference = if flattened {
+                format!("gate${name}")
+            } else {
+                name.to_string()
+            };
+            let index = if width > 1 { " [31:0]" } else { "" };
+            vars += &format!("$var wire {width} {code} {reference}{index} $end\n");
+        }
+        let (open, close) = if flattened {
+            ("", "")
+        } else {
+            ("$scope module gate $end\n", "$upscope $end\n")
+        };
+        // Edges sample the values of times 0, 10, 20, 30: valid_in high at 0, 20 and 30;
+        // enable low at 30.
+        format!(
+            "$timescale 1ps $end\n$scope module TOP $end\n$var wire 1 ! clock $end\n\
+             $scope module core $end\n{open}{vars}{close}$upscope $end\n$upscope $end\n\
+             $enddefinitions $end\n\
+             #0\n0!\n1\"\nb101 #\nb1 $\nb10 %\n1&\n#5\n1!\n\
+             #10\n0!\n0\"\n#15\n1!\n\
+             #20\n0!\n1\"\nb11111111111111111111111111111101 #\n#25\n1!\n\
+             #30\n0!\n0&\n#35\n1!\n"
+        )
+    }
+
+    fn read(text: &str) -> Result<GateTrace, SimError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.vcd");
+        std::fs::write(&path, text).unwrap();
+        read_gate_inputs(&path)
+    }
+
+    #[test]
+    fn gate_inputs_are_read_at_the_edges_where_valid_in_is_high() {
+        for flattened in [false, true] {
+            let trace = read(&vcd_text(flattened, true, true)).unwrap();
+            assert_eq!(trace.scope, "TOP.core.gate");
+            assert_eq!(trace.acc_width, 32);
+            let got: Vec<(u64, i64, u64, u64)> = trace
+                .samples
+                .iter()
+                .map(|s| (s.time, sign_extend(s.acc, 32), s.k, s.v))
+                .collect();
+            assert_eq!(got, vec![(0, 5, 1, 2), (20, -3, 1, 2)]);
+        }
+        // valid_in stays high at time 30, where `enable` is low: without an `enable` signal
+        // that edge counts too.
+        let trace = read(&vcd_text(false, true, false)).unwrap();
+        let times: Vec<u64> = trace.samples.iter().map(|s| s.time).collect();
+        assert_eq!(times, vec![0, 20, 30]);
+    }
+
+    #[test]
+    fn missing_gate_signals_are_a_clear_error() {
+        let err = read(&vcd_text(false, false, true)).unwrap_err().to_string();
+        assert!(err.contains("no gate-unit signals"), "{err}");
+        assert!(
+            err.contains("TOP.core.gate (acc, enable, v, valid_in)"),
+            "{err}"
+        );
+        let err = read("not a vcd").unwrap_err().to_string();
+        assert!(err.contains("t.vcd"), "{err}");
+    }
+
+    #[test]
+    fn stages_are_named_in_order_and_counted_per_row() {
+        let cfg = HgfConfig::from_toml_str(
+            "name = \"t\"\nd_in = 6\nd_out = 3\nrank = 1\narray_rows = 1\narray_inputs = 5\nfp_lanes = 1",
+        )
+        .unwrap();
+        let golden = HgfProjection::new(&cfg, HgfWeights::random(&cfg, 4)).unwrap();
+        let x: Vec<f16> = (0..6).map(|i| f16::from_f32(i as f32 - 2.5)).collect();
+        let t = golden.run_token(&x);
+        let exact: Vec<GateSample> = (0..3)
+            .map(|j| GateSample {
+                time: 10 * j as u64,
+                acc: t.acc[j] as u32 as u64,
+                k: u64::from(t.k.to_bits()),
+                v: u64::from(t.v[j].to_bits()),
+            })
+            .collect();
+        let trace = |samples: Vec<GateSample>| GateTrace {
+            scope: "TOP.t.gate".into(),
+            acc_width: 32,
+            samples,
+        };
+        let r = locate_stage(&trace(exact.clone()), &t, 0, 1).unwrap();
+        assert_eq!(
+            (r.stage, r.difference, r.rows_differing, r.time),
+            (Stage::Gate, None, 0, 10)
+        );
+
+        let mut wrong = exact.clone();
+        wrong[1].acc = (t.acc[1] + 1) as u32 as u64;
+        wrong[1].v ^= 1;
+        let r = locate_stage(&trace(wrong.clone()), &t, 0, 1).unwrap();
+        assert_eq!(r.stage, Stage::TernaryFlow);
+        let d = r.difference.unwrap();
+        assert_eq!(
+            (d.rtl, d.golden),
+            (i64::from(t.acc[1] + 1), i64::from(t.acc[1]))
+        );
+        assert_eq!(r.rows_differing, 1);
+        for s in &mut wrong {
+            s.k ^= 1;
+        }
+        let r = locate_stage(&trace(wrong.clone()), &t, 0, 1).unwrap();
+        assert_eq!((r.stage, r.rows_differing), (Stage::Quantizer, 3));
+        // Row 0 differs in k only.
+        let r = locate_stage(&trace(wrong), &t, 0, 0).unwrap();
+        assert_eq!(r.difference.map(|d| d.signal), Some("k"));
+
+        let err = locate_stage(&trace(exact[..2].to_vec()), &t, 0, 1).unwrap_err();
+        assert!(
+            err.contains("took 2 rows") && err.contains("d_out = 3"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn comparison_counts_every_difference_and_every_missing_output() {
+        let expected = vec![vec![1, 2, 3], vec![4, 5, 6]];
+        let c = compare(&expected, &[vec![1, 2, 3], vec![4, 9, 6]]);
+        assert_eq!((c.outputs_compared, c.mismatches), (6, 1));
+        assert_eq!(
+            c.first,
+            Some(Mismatch {
+                token: 1,
+                output: 1,
+                rtl: 9,
+                golden: 5
+            })
+        );
+        let c = compare(&expected, &[vec![1, 2]]);
+        assert_eq!((c.outputs_compared, c.mismatches, c.first), (2, 4, None));
+    }
 }
