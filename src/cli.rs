@@ -133,7 +133,8 @@ pub struct CosimArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Layer weights (safetensors, as `hgf golden`); without it, generated from --seed. Its
-    /// shape must fit the config, or, with no config given, picks the default preset's.
+    /// shape must fit the config; with no --config or --preset, the default preset is adapted
+    /// to it.
     #[arg(long, value_name = "FILE")]
     pub weights: Option<PathBuf>,
     /// Input activations (npy, f16, [tokens, d_in]); without it, generated from --seed.
