@@ -21,6 +21,9 @@ pub enum Command {
     /// The main job on one config: generate the core, co-simulate it in Verilator against the
     /// golden model on a generated layer, and report.
     Run(RunArgs),
+    /// Co-simulate the core in Verilator against the golden model, every output bit compared;
+    /// on a mismatch, name the first stage that differs and write a VCD of the failing token.
+    Cosim(CosimArgs),
     /// Emit the core's Verilog, its manifest (JSON) and the target's constraints.
     Generate(GenerateArgs),
     /// Run the bit-exact golden model on a layer and tokens (files, or generated with --random).
@@ -120,6 +123,60 @@ pub struct RunArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CosimArgs {
+    #[command(flatten)]
+    pub source: ConfigSource,
+    /// Number of tokens generated from --seed (without --input).
+    #[arg(long, default_value_t = 4, conflicts_with = "input")]
+    pub tokens: usize,
+    /// Seed of the generated layer and tokens, and of the stall pattern.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Layer weights (safetensors, as `hgf golden`); without it, generated from --seed. Its
+    /// shape must fit the config; with no --config or --preset, the default preset is adapted
+    /// to it.
+    #[arg(long, value_name = "FILE")]
+    pub weights: Option<PathBuf>,
+    /// Input activations (npy, f16, [tokens, d_in]); without it, generated from --seed.
+    #[arg(long, value_name = "FILE")]
+    pub input: Option<PathBuf>,
+    /// Where to write the VCD of the first failing token (default:
+    /// out/<name>/cosim-mismatch.vcd).
+    #[arg(long, value_name = "FILE")]
+    pub vcd: Option<PathBuf>,
+    /// Probability P of a random stall per cycle on every stream (input beats held back,
+    /// y_ready low), 0 <= P < 1.
+    #[arg(
+        long,
+        value_name = "P",
+        default_value_t = 0.0,
+        allow_negative_numbers = true
+    )]
+    pub stall: f64,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Test hook: flips the lowest bit of the expected output TOKEN,OUTPUT, so that the
+    /// mismatch path (exit code, report, VCD, stage) can be exercised on a correct core. The
+    /// report says so (`expected_flipped`).
+    #[arg(long, value_name = "TOKEN,OUTPUT", hide = true, value_parser = parse_position)]
+    pub flip_expected: Option<(usize, usize)>,
+}
+
+/// `TOKEN,OUTPUT` as two indices.
+fn parse_position(text: &str) -> Result<(usize, usize), String> {
+    let (t, j) = text
+        .split_once(',')
+        .ok_or_else(|| format!("`{text}` is not TOKEN,OUTPUT"))?;
+    let index = |s: &str| {
+        s.trim()
+            .parse::<usize>()
+            .map_err(|e| format!("`{s}` in `{text}`: {e}"))
+    };
+    Ok((index(t)?, index(j)?))
 }
 
 #[derive(Debug, Args)]

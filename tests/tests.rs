@@ -3,6 +3,7 @@
 mod util;
 
 mod cli_config;
+mod cli_cosim;
 mod cli_estimate;
 mod cli_fpcheck;
 mod cli_generate;

@@ -165,6 +165,14 @@ pub enum SimError {
     },
     #[error("co-simulation driver: {0}")]
     Driver(String),
+    /// A VCD could not be read, or lacks the signals looked for in it.
+    #[error("VCD {}: {reason}", path.display())]
+    Vcd {
+        /// The VCD file.
+        path: PathBuf,
+        /// What was wrong.
+        reason: String,
+    },
     /// An op has no RTL unit to co-simulate (see [`crate::fp_units::RTL_OPS`]).
     #[error("`{op}` has no RTL unit to co-simulate; ops with one: {available}")]
     NoRtlUnit {

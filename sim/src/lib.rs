@@ -27,7 +27,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Drivers built on it: [`core_driver`] streams a layer through the generated core, and
+//! Drivers built on it: [`core_driver`] streams a layer through the generated core, [`cosim`]
+//! compares it with the golden model and names the first stage that differs, and
 //! [`fp_units`] runs Berkeley TestFloat vectors through the FP units (`hgf fpcheck --rtl`).
 //!
 //! Requirements: Linux, `verilator` (5.006 tested) and `g++` on `PATH`
@@ -36,6 +37,7 @@
 
 mod cache;
 pub mod core_driver;
+pub mod cosim;
 mod error;
 mod ffi;
 pub mod fp_units;

@@ -12,12 +12,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use half::f16;
-use hgf_golden::io::{load_tokens, load_weights, save_tokens, save_weights};
-use hgf_golden::weights::random_tokens;
+use hgf_golden::io::{save_tokens, save_weights};
 use hgf_golden::{HgfConfig, HgfProjection, HgfWeights, TokenTrace};
 use ndarray::{s, Array2, ArrayView2};
 use serde_json::json;
 
+use super::layer;
+use super::show::{f16_json, f16_text, f32_json, f32_text};
 use crate::cli::GoldenArgs;
 
 /// How many outputs of the first token the summary shows.
@@ -74,21 +75,7 @@ fn generate(
     written: &mut Vec<PathBuf>,
 ) -> Result<(HgfConfig, HgfWeights, Array2<f16>)> {
     let cfg = super::load_config(&args.source)?;
-    // ndarray panics on shapes whose size overflows isize; say so as an error instead.
-    let addressable = args
-        .tokens
-        .checked_mul(cfg.d_in + cfg.d_out)
-        .and_then(|n| n.checked_mul(std::mem::size_of::<f16>()))
-        .is_some_and(|bytes| isize::try_from(bytes).is_ok());
-    if !addressable {
-        anyhow::bail!(
-            "--tokens {} is too large: inputs and outputs of {} x (d_in + d_out = {}) binary16 \
-             values cannot be addressed",
-            args.tokens,
-            args.tokens,
-            cfg.d_in + cfg.d_out
-        );
-    }
+    let x = layer::random_tokens_checked(&cfg, args.tokens, args.seed)?;
     if !args.force {
         for path in [&args.weights, &args.input].into_iter().flatten() {
             if path.exists() {
@@ -101,7 +88,6 @@ fn generate(
         }
     }
     let weights = HgfWeights::random(&cfg, args.seed);
-    let x = random_tokens(&cfg, args.tokens, args.seed);
     if let Some(path) = &args.weights {
         save_weights(path, &weights)
             .with_context(|| format!("cannot write the generated weights to {}", path.display()))?;
@@ -115,9 +101,7 @@ fn generate(
     Ok((cfg, weights, x))
 }
 
-/// Files: the weights decide the layer shape. A config, when given, must agree with it;
-/// otherwise the default preset is adapted to the shape, since `fp_lanes` (the FP summation
-/// order) is part of the result and has to come from somewhere.
+/// Files: the weights decide the layer shape (see [`layer::read_weights`]).
 fn read_inputs(
     args: &GoldenArgs,
     read: &mut Vec<PathBuf>,
@@ -126,58 +110,12 @@ fn read_inputs(
     let (Some(weights_path), Some(input_path)) = (&args.weights, &args.input) else {
         anyhow::bail!("--weights and --input are required unless --random is given");
     };
-    let weights = load_weights(weights_path).context("cannot load the weights")?;
+    let (cfg, weights) = layer::read_weights(&args.source, weights_path)?;
     read.push(weights_path.clone());
-    let (d_in, d_out, rank) = weights.shape();
-
-    let cfg = if args.source.config.is_some() || args.source.preset.is_some() {
-        let cfg = super::load_config(&args.source)?;
-        weights.validate_for(&cfg).with_context(|| {
-            format!(
-                "weights file {} does not fit {}: the config has d_in = {}, d_out = {}, \
-                 rank = {}; the file has d_in = {d_in}, d_out = {d_out}, rank = {rank}",
-                weights_path.display(),
-                config_origin(args),
-                cfg.d_in,
-                cfg.d_out,
-                cfg.rank,
-            )
-        })?;
-        cfg
-    } else {
-        HgfConfig::for_shape(d_in, d_out, rank).with_context(|| {
-            format!(
-                "weights file {}: no config fits its layer shape d_in = {d_in}, \
-                 d_out = {d_out}, rank = {rank}",
-                weights_path.display()
-            )
-        })?
-    };
-
-    let x = load_tokens(input_path).context("cannot load the input tokens")?;
+    let shape_from = format!("the weights in {}", weights_path.display());
+    let x = layer::read_tokens(input_path, &cfg, &shape_from)?;
     read.push(input_path.clone());
-    if x.ncols() != cfg.d_in {
-        anyhow::bail!(
-            "input file {} has {} values per token (shape [{}, {}]); the weights in {} need \
-             d_in = {}",
-            input_path.display(),
-            x.ncols(),
-            x.nrows(),
-            x.ncols(),
-            weights_path.display(),
-            cfg.d_in
-        );
-    }
     Ok((cfg, weights, x))
-}
-
-/// Where the config came from, for error messages.
-fn config_origin(args: &GoldenArgs) -> String {
-    match (&args.source.config, &args.source.preset) {
-        (Some(path), _) => format!("config file {}", path.display()),
-        (None, Some(name)) => format!("preset `{name}`"),
-        (None, None) => "the default preset".to_string(),
-    }
 }
 
 /// [`HgfProjection::run`] over chunks of tokens, reporting progress on stderr about once a
@@ -302,24 +240,6 @@ impl Summary<'_> {
             "files_written": paths_json(self.files_written),
         })
     }
-}
-
-fn f32_text(v: f32) -> String {
-    format!("{:#010x} ({v:e})", v.to_bits())
-}
-
-fn f16_text(v: f16) -> String {
-    format!("{:#06x} ({})", v.to_bits(), v)
-}
-
-/// A value as its bit pattern and its decimal reading; the hex is exact even where JSON has
-/// no number (NaN and infinities become null).
-fn f32_json(v: f32) -> serde_json::Value {
-    json!({ "hex": format!("{:#010x}", v.to_bits()), "value": v })
-}
-
-fn f16_json(v: f16) -> serde_json::Value {
-    json!({ "hex": format!("{:#06x}", v.to_bits()), "value": v.to_f32() })
 }
 
 fn paths_json(paths: &[PathBuf]) -> Vec<String> {

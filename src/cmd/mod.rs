@@ -1,11 +1,14 @@
 //! The `hgf` subcommands: each turns parsed arguments into a validated plan and runs it.
 
 mod config;
+mod cosim;
 mod estimate;
 mod fpcheck;
 mod generate;
 mod golden;
+mod layer;
 mod run;
+mod show;
 
 use std::process::ExitCode;
 
@@ -22,6 +25,7 @@ pub const EXIT_ERROR: u8 = 2;
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run::run(&args),
+        Command::Cosim(args) => cosim::run(&args),
         Command::Generate(args) => generate::run(&args),
         Command::Golden(args) => golden::run(&args),
         Command::Fpcheck(args) => fpcheck::run(&args),

@@ -1,0 +1,480 @@
+//! `hgf cosim`: the generated core in Verilator against the golden model, every output bit
+//! compared, and the co-simulation step that `hgf run` shares ([`cosimulate`], [`Outcome`]).
+//!
+//! On a mismatch the tokens up to the failing one run again with a VCD of that token, and the
+//! gate unit's inputs in it (`k`, `acc_j`, `v_j`) are compared with the golden model's stages
+//! to name the first stage that differs (`hgf_sim::cosim::diagnose`).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use half::f16;
+use hgf_golden::{HgfConfig, HgfProjection, HgfWeights};
+use hgf_hdl::emit::generate;
+use hgf_sim::core_driver::{CoreRun, CoreSim, RunOptions};
+use hgf_sim::cosim::{compare, diagnose, golden_outputs, Comparison, Diagnosis, Stage};
+use hgf_sim::BuildOptions;
+use ndarray::ArrayView2;
+use serde_json::{json, Value};
+
+use super::layer;
+use super::show::{f16_json, f16_text};
+use crate::cli::CosimArgs;
+
+/// Cycles allowed per token without stalls before the run counts as hung (stalls scale it).
+const MAX_CYCLES_PER_TOKEN: u64 = 1_000_000;
+/// Interval between progress reports on stderr.
+const PROGRESS_EVERY: Duration = Duration::from_secs(2);
+/// File name of the mismatch VCD in the output directory.
+pub const DEFAULT_VCD: &str = "cosim-mismatch.vcd";
+
+pub fn run(args: &CosimArgs) -> Result<ExitCode> {
+    check_stall(args.stall)?;
+    let (cfg, weights, weights_origin) = match &args.weights {
+        Some(path) => {
+            let (cfg, w) = layer::read_weights(&args.source, path)?;
+            (cfg, w, path.display().to_string())
+        }
+        None => {
+            let cfg = super::load_config(&args.source)?;
+            let w = HgfWeights::random(&cfg, args.seed);
+            (cfg, w, format!("random (seed {})", args.seed))
+        }
+    };
+    let (tokens, input_origin) = match &args.input {
+        Some(path) => {
+            let shape_from = match &args.weights {
+                Some(w) => format!("the weights in {}", w.display()),
+                None => layer::config_origin(&args.source),
+            };
+            let x = layer::read_tokens(path, &cfg, &shape_from)?;
+            (x, path.display().to_string())
+        }
+        None => {
+            if args.tokens == 0 {
+                anyhow::bail!("--tokens must be at least 1");
+            }
+            let x = layer::random_tokens_checked(&cfg, args.tokens, args.seed)?;
+            (x, format!("random (seed {})", args.seed))
+        }
+    };
+    let vcd = args
+        .vcd
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("out").join(&cfg.name).join(DEFAULT_VCD));
+
+    eprintln!("hgf cosim: generating {} ...", cfg.name);
+    let generated = generate(&cfg).context("cannot emit the core")?;
+    let outcome = cosimulate(&Job {
+        label: "hgf cosim",
+        cfg: &cfg,
+        verilog: &generated.verilog,
+        weights: &weights,
+        tokens: tokens.view(),
+        weights_origin,
+        input_origin,
+        stall: args.stall,
+        seed: args.seed,
+        vcd,
+        flip_expected: args.flip_expected,
+    })?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&outcome.to_json())?);
+    } else {
+        println!(
+            "core:       {} for {} (d_in {}, d_out {}, rank {}, array {}x{}, {} FP lanes, {}); \
+             Verilator model {}",
+            cfg.name,
+            cfg.target,
+            cfg.d_in,
+            cfg.d_out,
+            cfg.rank,
+            cfg.array_rows,
+            cfg.array_inputs,
+            cfg.fp_lanes,
+            cfg.packing,
+            outcome.model_text()
+        );
+        outcome.print();
+    }
+    Ok(outcome.exit_code())
+}
+
+/// `0 <= p < 1`; NaN is refused too.
+pub fn check_stall(p: f64) -> Result<()> {
+    if !(0.0..1.0).contains(&p) {
+        anyhow::bail!(
+            "--stall {p} is out of range: it is the probability of a stall per cycle and \
+             stream, 0 <= P < 1 (0 for none)"
+        );
+    }
+    Ok(())
+}
+
+/// One co-simulation: a core, a layer and tokens, and how to drive them.
+pub struct Job<'a> {
+    /// Prefix of the progress lines (`hgf cosim`, `hgf run`).
+    pub label: &'static str,
+    pub cfg: &'a HgfConfig,
+    /// The core emitted for `cfg`.
+    pub verilog: &'a str,
+    pub weights: &'a HgfWeights,
+    pub tokens: ArrayView2<'a, f16>,
+    /// Where the weights and tokens came from, for the report.
+    pub weights_origin: String,
+    pub input_origin: String,
+    /// Stall probability per cycle and stream.
+    pub stall: f64,
+    /// Seed of the stall pattern (and, for the report, of the generated layer).
+    pub seed: u64,
+    /// Where the VCD of the first failing token goes.
+    pub vcd: PathBuf,
+    /// Test hook: flip the lowest bit of this expected output (token, output).
+    pub flip_expected: Option<(usize, usize)>,
+}
+
+/// What a co-simulation found.
+pub struct Outcome {
+    cfg: HgfConfig,
+    weights_origin: String,
+    input_origin: String,
+    seed: u64,
+    stall: f64,
+    tokens: usize,
+    comparison: Comparison,
+    run: CoreRun,
+    seconds: f64,
+    model_built: bool,
+    flip_expected: Option<(usize, usize)>,
+    /// On a mismatch: the VCD and the stage, or why the rerun failed.
+    diagnosis: Option<Result<Diagnosis, String>>,
+}
+
+/// Builds (or reuses) the Verilator model, streams the tokens through it with progress on
+/// stderr, compares every output with the golden model and, on a mismatch, diagnoses the
+/// first one.
+pub fn cosimulate(job: &Job<'_>) -> Result<Outcome> {
+    let label = job.label;
+    let golden = HgfProjection::new(job.cfg, job.weights.clone())
+        .context("the weights do not fit the config")?;
+    eprintln!("{label}: verilating (cached after the first run) ...");
+    // Without tracing support the model builds in about half the time and runs faster; a
+    // mismatch builds the traced model (cached too) for its VCD.
+    let untraced = BuildOptions {
+        trace: false,
+        ..BuildOptions::default()
+    };
+    let sim = CoreSim::build(job.cfg, job.verilog, &untraced)
+        .context("cannot build the Verilator model")?;
+    let n = job.tokens.nrows();
+    let max_cycles = (MAX_CYCLES_PER_TOKEN as f64 * (n as f64 + 1.0) / (1.0 - job.stall)) as u64;
+    let opts = RunOptions {
+        stall: job.stall,
+        seed: job.seed,
+        max_cycles,
+        ..RunOptions::default()
+    };
+    eprintln!("{label}: co-simulating {n} tokens ...");
+    let started = Instant::now();
+    let mut last_report = started;
+    let mut progress = |done: usize, cycles: u64| {
+        if done < n && last_report.elapsed() >= PROGRESS_EVERY {
+            let rate = cycles as f64 / started.elapsed().as_secs_f64();
+            eprintln!(
+                "{label}: {done}/{n} tokens, {cycles} cycles, {} simulated cycles/s",
+                si(rate)
+            );
+            last_report = Instant::now();
+        }
+    };
+    let run = sim
+        .run_with(job.weights, job.tokens, &opts, &mut progress)
+        .context("co-simulation failed")?;
+    let seconds = started.elapsed().as_secs_f64();
+    let mut expected = golden_outputs(&golden, job.tokens);
+    if let Some((t, j)) = job.flip_expected {
+        let slot = expected
+            .get_mut(t)
+            .and_then(|row| row.get_mut(j))
+            .with_context(|| {
+                format!(
+                    "--flip-expected {t},{j}: the run has {n} tokens of {} outputs",
+                    job.cfg.d_out
+                )
+            })?;
+        *slot ^= 1;
+    }
+    let comparison = compare(&expected, &run.outputs);
+
+    let diagnosis = comparison.first.map(|m| {
+        eprintln!(
+            "{label}: mismatch at token {}, output {}; running up to it again with a VCD",
+            m.token, m.output
+        );
+        if let Some(dir) = job.vcd.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        eprintln!("{label}: verilating with tracing support (cached after the first time) ...");
+        let traced = CoreSim::build(job.cfg, job.verilog, &BuildOptions::default())
+            .map_err(|e| format!("cannot build the traced Verilator model: {e}"))?;
+        diagnose(
+            &traced,
+            job.weights,
+            job.tokens,
+            &opts,
+            &golden,
+            &m,
+            &job.vcd,
+        )
+        .map_err(|e| e.to_string())
+    });
+    Ok(Outcome {
+        cfg: job.cfg.clone(),
+        weights_origin: job.weights_origin.clone(),
+        input_origin: job.input_origin.clone(),
+        seed: job.seed,
+        stall: job.stall,
+        tokens: n,
+        comparison,
+        run,
+        seconds,
+        model_built: sim.lib().was_built(),
+        flip_expected: job.flip_expected,
+        diagnosis,
+    })
+}
+
+/// A rate with an SI prefix: `1.23 M`.
+fn si(v: f64) -> String {
+    match v {
+        v if v >= 1e6 => format!("{:.2} M", v / 1e6),
+        v if v >= 1e3 => format!("{:.1} k", v / 1e3),
+        v => format!("{v:.0}"),
+    }
+}
+
+fn path_text(p: &Path) -> String {
+    p.display().to_string()
+}
+
+impl Outcome {
+    /// 0 when every output matched, [`super::EXIT_MISMATCH`] otherwise.
+    pub fn exit_code(&self) -> ExitCode {
+        if self.comparison.mismatches == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(super::EXIT_MISMATCH)
+        }
+    }
+
+    /// "built" or "reused from cache".
+    pub fn model_text(&self) -> &'static str {
+        if self.model_built {
+            "built"
+        } else {
+            "reused from cache"
+        }
+    }
+
+    fn ideal(&self) -> u64 {
+        self.cfg.ideal_cycles() as u64
+    }
+
+    fn steady(&self) -> f64 {
+        self.run.steady_cycles_per_token()
+    }
+
+    /// Ideal cycles over measured steady cycles per token (`None` without a finished token).
+    fn utilisation(&self) -> Option<f64> {
+        let steady = self.steady();
+        (steady > 0.0).then(|| self.ideal() as f64 / steady)
+    }
+
+    fn cycles_per_second(&self) -> f64 {
+        if self.seconds > 0.0 {
+            self.run.cycles as f64 / self.seconds
+        } else {
+            0.0
+        }
+    }
+
+    /// The summary lines after the `core:` line.
+    pub fn print(&self) {
+        let c = &self.comparison;
+        println!(
+            "layer:      weights {}; tokens {}",
+            self.weights_origin, self.input_origin
+        );
+        if self.stall > 0.0 {
+            println!(
+                "stalls:     {}% per cycle on every stream (seed {})",
+                self.stall * 100.0,
+                self.seed
+            );
+        } else {
+            println!("stalls:     none");
+        }
+        println!(
+            "cosim:      {} tokens, {} outputs compared bit for bit, {} mismatches",
+            self.tokens, c.outputs_compared, c.mismatches
+        );
+        let utilisation = self
+            .utilisation()
+            .map_or_else(|| "n/a".to_string(), |u| format!("{:.1}%", u * 100.0));
+        println!(
+            "cycles:     first token {}, steady {:.1} per token; ideal {}, utilisation {}",
+            self.run.first_token_cycles(),
+            self.steady(),
+            self.ideal(),
+            utilisation
+        );
+        println!(
+            "speed:      {} cycles in {:.2} s, {} simulated cycles/s",
+            self.run.cycles,
+            self.seconds,
+            si(self.cycles_per_second())
+        );
+        if let Some((t, j)) = self.flip_expected {
+            println!("test hook:  expected output {j} of token {t} flipped (--flip-expected)");
+        }
+        let Some(m) = c.first else { return };
+        println!(
+            "mismatch:   token {}, output {}: rtl {}, golden {} (first of {})",
+            m.token,
+            m.output,
+            f16_text(f16::from_bits(m.rtl)),
+            f16_text(f16::from_bits(m.golden)),
+            c.mismatches
+        );
+        match &self.diagnosis {
+            Some(Ok(d)) => {
+                match &d.stage {
+                    Ok(s) => match s.difference {
+                        Some(diff) => println!(
+                            "stage:      {} differs first: gate input `{}` of row {} is {} in \
+                             the RTL, {} in the golden model (VCD time {}, {}; {} of {} rows \
+                             differ)",
+                            s.stage.name(),
+                            diff.signal,
+                            s.row,
+                            stage_value_text(diff.signal, diff.rtl),
+                            stage_value_text(diff.signal, diff.golden),
+                            s.time,
+                            s.scope,
+                            s.rows_differing,
+                            self.cfg.d_out
+                        ),
+                        None => println!(
+                            "stage:      {}: every gate input of row {} (k, acc, v) matches \
+                             the golden model, so the gate or the output path differs (VCD \
+                             time {}, {})",
+                            Stage::Gate.name(),
+                            s.row,
+                            s.time,
+                            s.scope
+                        ),
+                    },
+                    Err(e) => println!("stage:      not named: {e}"),
+                }
+                if !d.reproduced {
+                    println!(
+                        "note:       the run with the VCD gave another value at the mismatch \
+                         (the core is not deterministic?)"
+                    );
+                }
+                println!(
+                    "vcd:        {} (token {}, from its first cycle)",
+                    path_text(&d.vcd),
+                    m.token
+                );
+            }
+            Some(Err(e)) => println!("vcd:        not written: {e}"),
+            None => {}
+        }
+    }
+
+    /// The report as JSON.
+    pub fn to_json(&self) -> Value {
+        let c = &self.comparison;
+        let first = c.first.map(|m| {
+            let mut v = json!({
+                "token": m.token,
+                "output": m.output,
+                "rtl": f16_json(f16::from_bits(m.rtl)),
+                "golden": f16_json(f16::from_bits(m.golden)),
+            });
+            let (vcd, reproduced, stage, error) = match &self.diagnosis {
+                Some(Ok(d)) => match &d.stage {
+                    Ok(s) => (
+                        Some(path_text(&d.vcd)),
+                        Some(d.reproduced),
+                        Some(json!({
+                            "name": s.stage.key(),
+                            "row": s.row,
+                            "signal": s.difference.map(|d| d.signal),
+                            "rtl": s.difference.map(|d| stage_value_json(d.signal, d.rtl)),
+                            "golden": s.difference.map(|d| stage_value_json(d.signal, d.golden)),
+                            "rows_differing": s.rows_differing,
+                            "vcd_time": s.time,
+                            "scope": s.scope,
+                        })),
+                        None,
+                    ),
+                    Err(e) => (
+                        Some(path_text(&d.vcd)),
+                        Some(d.reproduced),
+                        None,
+                        Some(e.clone()),
+                    ),
+                },
+                Some(Err(e)) => (None, None, None, Some(e.clone())),
+                None => (None, None, None, None),
+            };
+            v["vcd"] = json!(vcd);
+            v["reproduced"] = json!(reproduced);
+            v["stage"] = json!(stage);
+            v["diagnosis_error"] = json!(error);
+            v
+        });
+        json!({
+            "config": self.cfg,
+            "weights": self.weights_origin,
+            "input": self.input_origin,
+            "seed": self.seed,
+            "stall": self.stall,
+            "tokens": self.tokens,
+            "outputs_compared": c.outputs_compared,
+            "mismatches": c.mismatches,
+            "first_token_cycles": self.run.first_token_cycles(),
+            "steady_cycles_per_token": self.steady(),
+            "ideal_cycles_per_token": self.ideal(),
+            "utilisation": self.utilisation(),
+            "simulated_cycles": self.run.cycles,
+            "seconds": self.seconds,
+            "simulated_cycles_per_second": self.cycles_per_second(),
+            "verilator_model": self.model_text(),
+            "first_mismatch": first,
+            "expected_flipped": self.flip_expected.map(|(t, j)| json!({"token": t, "output": j})),
+        })
+    }
+}
+
+/// A gate input as text: `acc` is an integer, `k` and `v` are binary32.
+fn stage_value_text(signal: &str, v: i64) -> String {
+    if signal == "acc" {
+        v.to_string()
+    } else {
+        super::show::f32_text(f32::from_bits(v as u32))
+    }
+}
+
+fn stage_value_json(signal: &str, v: i64) -> Value {
+    if signal == "acc" {
+        json!(v)
+    } else {
+        super::show::f32_json(f32::from_bits(v as u32))
+    }
+}

@@ -1,0 +1,92 @@
+//! Where a layer and its tokens come from, for the commands that run one (`hgf golden`,
+//! `hgf cosim`): files (`--weights` safetensors, `--input` npy) or the seed.
+//!
+//! A weights file decides the layer shape. A config, when given, must agree with it;
+//! otherwise the default preset is adapted to the shape, since `fp_lanes` (the FP summation
+//! order) is part of the result and has to come from somewhere.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use half::f16;
+use hgf_golden::io::{load_tokens, load_weights};
+use hgf_golden::weights::random_tokens;
+use hgf_golden::{HgfConfig, HgfWeights};
+use ndarray::Array2;
+
+use crate::cli::ConfigSource;
+
+/// Where the config came from, for error messages.
+pub fn config_origin(source: &ConfigSource) -> String {
+    match (&source.config, &source.preset) {
+        (Some(path), _) => format!("config file {}", path.display()),
+        (None, Some(name)) => format!("preset `{name}`"),
+        (None, None) => "the default preset".to_string(),
+    }
+}
+
+/// Reads a weights file and the config it runs under: the given one (which must fit the
+/// file's shape) or, with none given, the default preset adapted to the shape.
+pub fn read_weights(source: &ConfigSource, path: &Path) -> Result<(HgfConfig, HgfWeights)> {
+    let weights = load_weights(path).context("cannot load the weights")?;
+    let (d_in, d_out, rank) = weights.shape();
+    let cfg = if source.config.is_some() || source.preset.is_some() {
+        let cfg = super::load_config(source)?;
+        weights.validate_for(&cfg).with_context(|| {
+            format!(
+                "weights file {} does not fit {}: the config has d_in = {}, d_out = {}, \
+                 rank = {}; the file has d_in = {d_in}, d_out = {d_out}, rank = {rank}",
+                path.display(),
+                config_origin(source),
+                cfg.d_in,
+                cfg.d_out,
+                cfg.rank,
+            )
+        })?;
+        cfg
+    } else {
+        HgfConfig::for_shape(d_in, d_out, rank).with_context(|| {
+            format!(
+                "weights file {}: no config fits its layer shape d_in = {d_in}, \
+                 d_out = {d_out}, rank = {rank}",
+                path.display()
+            )
+        })?
+    };
+    Ok((cfg, weights))
+}
+
+/// Reads a tokens file, which must have `d_in` values per token. `shape_from` says where
+/// `d_in` came from, for the error message.
+pub fn read_tokens(path: &Path, cfg: &HgfConfig, shape_from: &str) -> Result<Array2<f16>> {
+    let x = load_tokens(path).context("cannot load the input tokens")?;
+    if x.ncols() != cfg.d_in {
+        anyhow::bail!(
+            "input file {} has {} values per token (shape [{}, {}]); {shape_from} needs \
+             d_in = {}",
+            path.display(),
+            x.ncols(),
+            x.nrows(),
+            x.ncols(),
+            cfg.d_in
+        );
+    }
+    Ok(x)
+}
+
+/// `tokens` random tokens from `seed`, after checking that they (and their outputs) can be
+/// held in memory: ndarray panics on shapes whose size overflows isize.
+pub fn random_tokens_checked(cfg: &HgfConfig, tokens: usize, seed: u64) -> Result<Array2<f16>> {
+    let addressable = tokens
+        .checked_mul(cfg.d_in + cfg.d_out)
+        .and_then(|n| n.checked_mul(std::mem::size_of::<f16>()))
+        .is_some_and(|bytes| isize::try_from(bytes).is_ok());
+    if !addressable {
+        anyhow::bail!(
+            "--tokens {tokens} is too large: inputs and outputs of {tokens} x (d_in + d_out = \
+             {}) binary16 values cannot be addressed",
+            cfg.d_in + cfg.d_out
+        );
+    }
+    Ok(random_tokens(cfg, tokens, seed))
+}

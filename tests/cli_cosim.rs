@@ -1,0 +1,304 @@
+//! `hgf cosim`: summary and JSON, exit codes, the mismatch path (VCD, stage), argument and
+//! file errors, and layers from files written by `hgf golden --random`.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::util::{hgf_in, stderr, stdout};
+
+/// The small core `sim/tests/core_cosim.rs` uses: the same Verilog, so one cached model.
+const SMALL: &str = "name = \"core_small\"\nd_in = 12\nd_out = 8\nrank = 2\narray_rows = 2\narray_inputs = 5\nfp_lanes = 2\n";
+
+fn small_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("c.toml"), SMALL).unwrap();
+    dir
+}
+
+fn json_of(dir: &Path, args: &[&str], code: i32) -> Value {
+    let out = hgf_in(dir, args);
+    assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
+    serde_json::from_str(&stdout(&out)).expect("JSON summary")
+}
+
+#[test]
+fn cosim_summary_and_json_report_the_run() {
+    let dir = small_dir();
+    let v = json_of(
+        dir.path(),
+        &["cosim", "--config", "c.toml", "--tokens", "3", "--json"],
+        0,
+    );
+    assert_eq!(v["tokens"], 3);
+    assert_eq!(v["outputs_compared"], 24);
+    assert_eq!(v["mismatches"], 0);
+    assert!(v["first_mismatch"].is_null());
+    assert_eq!(v["config"]["name"], "core_small");
+    let first = v["first_token_cycles"].as_u64().unwrap();
+    let steady = v["steady_cycles_per_token"].as_f64().unwrap();
+    let ideal = v["ideal_cycles_per_token"].as_u64().unwrap();
+    assert_eq!(ideal, 28, "hgf config's ideal_cycles for this config");
+    assert!(first as f64 >= steady && steady >= ideal as f64);
+    let utilisation = v["utilisation"].as_f64().unwrap();
+    // JSON's decimal rendering may move the last bit.
+    assert!(
+        (utilisation - ideal as f64 / steady).abs() < 1e-12,
+        "{utilisation}"
+    );
+    assert!(v["simulated_cycles"].as_u64().unwrap() >= first + 2 * ideal);
+    assert!(v["simulated_cycles_per_second"].as_f64().unwrap() > 0.0);
+    assert_eq!(v["stall"], 0.0);
+
+    // Stalls on every stream cost cycles but change no output.
+    let stalled = json_of(
+        dir.path(),
+        &[
+            "cosim", "--config", "c.toml", "--tokens", "3", "--stall", "0.6", "--json",
+        ],
+        0,
+    );
+    assert_eq!(stalled["mismatches"], 0);
+    assert!(stalled["steady_cycles_per_token"].as_f64().unwrap() > steady);
+
+    let out = hgf_in(
+        dir.path(),
+        &["cosim", "--config", "c.toml", "--tokens", "2"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    for line in [
+        "core:       core_small",
+        "cosim:      2 tokens, 16 outputs compared bit for bit, 0 mismatches",
+        "ideal 28, utilisation",
+        "simulated cycles/s",
+    ] {
+        assert!(text.contains(line), "`{line}` missing from:\n{text}");
+    }
+    assert!(!text.contains("mismatch:"), "{text}");
+}
+
+#[test]
+fn a_mismatch_exits_with_1_names_the_stage_and_writes_the_vcd() {
+    let dir = small_dir();
+    let args = [
+        "cosim",
+        "--config",
+        "c.toml",
+        "--tokens",
+        "3",
+        "--stall",
+        "0.3",
+        "--flip-expected",
+        "1,6",
+        "--vcd",
+        "traces/fail.vcd",
+    ];
+    let mut json_args = args.to_vec();
+    json_args.push("--json");
+    let v = json_of(dir.path(), &json_args, 1);
+    assert_eq!(v["mismatches"], 1);
+    let m = &v["first_mismatch"];
+    assert_eq!(
+        (m["token"].as_u64(), m["output"].as_u64()),
+        (Some(1), Some(6))
+    );
+    let (rtl, golden) = (
+        m["rtl"]["hex"].as_str().unwrap(),
+        m["golden"]["hex"].as_str().unwrap(),
+    );
+    let bits = |h: &str| u16::from_str_radix(h.trim_start_matches("0x"), 16).unwrap();
+    assert_eq!(bits(rtl) ^ bits(golden), 1, "the flipped bit");
+    // The core is right, so every gate input matches: the stage named is the gate.
+    assert_eq!(m["stage"]["name"], "gate");
+    assert_eq!(m["stage"]["row"], 6);
+    assert_eq!(m["stage"]["rows_differing"], 0);
+    assert_eq!(m["reproduced"], true);
+    assert_eq!(v["expected_flipped"]["token"], 1);
+
+    let vcd_path = dir.path().join("traces/fail.vcd");
+    assert_eq!(m["vcd"], "traces/fail.vcd");
+    let mut parser = vcd::Parser::new(std::io::BufReader::new(
+        std::fs::File::open(&vcd_path).expect("the VCD is written"),
+    ));
+    let header = parser.parse_header().expect("a readable VCD");
+    for port in [
+        "clock", "reset", "x_data", "t_data$0", "f_data$1", "y_data", "y_valid",
+    ] {
+        assert!(
+            header.find_var(&["TOP", port]).is_some(),
+            "port {port} missing"
+        );
+    }
+
+    let out = hgf_in(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    for line in [
+        "mismatch:   token 1, output 6: rtl 0x",
+        "stage:      gate: every gate input of row 6",
+        "vcd:        traces/fail.vcd (token 1",
+        "1 mismatches",
+    ] {
+        assert!(text.contains(line), "`{line}` missing from:\n{text}");
+    }
+
+    // Without --vcd the trace goes next to `hgf run`'s output, out/<name>/.
+    let out = hgf_in(
+        dir.path(),
+        &[
+            "cosim",
+            "--config",
+            "c.toml",
+            "--tokens",
+            "1",
+            "--flip-expected",
+            "0,0",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(dir
+        .path()
+        .join("out/core_small/cosim-mismatch.vcd")
+        .exists());
+}
+
+#[test]
+fn bad_arguments_and_missing_files_are_errors() {
+    let dir = small_dir();
+    for (stall, expected) in [
+        ("1", "0 <= P < 1"),
+        ("1.5", "0 <= P < 1"),
+        ("-0.1", "0 <= P < 1"),
+        ("NaN", "0 <= P < 1"),
+        ("often", "--stall"),
+    ] {
+        let out = hgf_in(
+            dir.path(),
+            &["cosim", "--config", "c.toml", "--stall", stall],
+        );
+        assert_eq!(out.status.code(), Some(2), "--stall {stall}");
+        assert!(stderr(&out).contains(expected), "{}", stderr(&out));
+    }
+    let cases: [(&[&str], &str); 5] = [
+        (&["--weights", "missing.safetensors"], "missing.safetensors"),
+        (&["--input", "missing.npy"], "missing.npy"),
+        (&["--tokens", "0"], "--tokens"),
+        (&["--tokens", "2", "--input", "x.npy"], "--tokens"),
+        (&["--flip-expected", "9,0"], "--flip-expected 9,0"),
+    ];
+    for (extra, expected) in cases {
+        let mut args = vec!["cosim", "--config", "c.toml"];
+        args.extend_from_slice(extra);
+        let out = hgf_in(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(expected),
+            "{extra:?}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn weights_and_input_files_from_hgf_golden_round_trip() {
+    let dir = small_dir();
+    let out = hgf_in(
+        dir.path(),
+        &[
+            "golden",
+            "--random",
+            "--config",
+            "c.toml",
+            "--seed",
+            "7",
+            "--tokens",
+            "3",
+            "--weights",
+            "w.safetensors",
+            "--input",
+            "x.npy",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let files = json_of(
+        dir.path(),
+        &[
+            "cosim",
+            "--config",
+            "c.toml",
+            "--weights",
+            "w.safetensors",
+            "--input",
+            "x.npy",
+            "--json",
+        ],
+        0,
+    );
+    assert_eq!(files["tokens"], 3);
+    assert_eq!(files["outputs_compared"], 24);
+    assert_eq!(files["mismatches"], 0);
+    assert_eq!(files["weights"], "w.safetensors");
+    assert_eq!(files["input"], "x.npy");
+    // The same layer and tokens generated from the seed run the same cycles.
+    let seeded = json_of(
+        dir.path(),
+        &[
+            "cosim", "--config", "c.toml", "--seed", "7", "--tokens", "3", "--json",
+        ],
+        0,
+    );
+    assert_eq!(seeded["weights"], "random (seed 7)");
+    for field in ["first_token_cycles", "simulated_cycles"] {
+        assert_eq!(files[field], seeded[field], "{field}");
+    }
+
+    // A file of another shape is refused, naming the file and what it needs.
+    std::fs::write(
+        dir.path().join("other.toml"),
+        SMALL.replace("d_in = 12", "d_in = 10"),
+    )
+    .unwrap();
+    let out = hgf_in(
+        dir.path(),
+        &[
+            "golden",
+            "--random",
+            "--config",
+            "other.toml",
+            "--input",
+            "x10.npy",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = hgf_in(
+        dir.path(),
+        &[
+            "cosim",
+            "--config",
+            "c.toml",
+            "--weights",
+            "w.safetensors",
+            "--input",
+            "x10.npy",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("x10.npy") && stderr(&out).contains("d_in = 12"),
+        "{}",
+        stderr(&out)
+    );
+    let out = hgf_in(
+        dir.path(),
+        &[
+            "cosim",
+            "--config",
+            "other.toml",
+            "--weights",
+            "w.safetensors",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("w.safetensors"), "{}", stderr(&out));
+}
