@@ -123,6 +123,13 @@ impl HgfConfig {
         self.ternary_cycles().max(self.lowrank_cycles())
     }
 
+    /// Whether the quantizer's `x * s` runs on the gate's multiplier (with one gate
+    /// multiplier: the gate works only once every block is quantized, so the two never
+    /// need it at once).
+    pub fn shares_quantizer_multiplier(&self) -> bool {
+        self.gate_multipliers == 1
+    }
+
     /// Cycles between two outputs entering the gate: 1 with two gate multipliers, 2 when one
     /// multiplier computes both `fl32(acc) * k` and `g * v` of an output.
     pub fn gate_issue_interval(&self) -> usize {

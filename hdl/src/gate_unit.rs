@@ -29,6 +29,9 @@ use crate::i32_to_f32::I32ToF32;
 /// | `v` | in | 32 | binary32 correction `v_j` (§L5) |
 /// | `valid_out` | out | 1 | `y` holds the result of a `valid_in` input; it is taken on the next enabled edge |
 /// | `y` | out | 16 | binary16 output `y_j`, from a register |
+/// | `lend` | in | 1 | the first multiplier takes `lend_a`, `lend_b` on this edge instead of the gate's operands (for the quantizer's `x * s` when the config shares it; keep low while the gate works) |
+/// | `lend_a`, `lend_b` | in | 32 | binary32 operands lent to the first multiplier |
+/// | `lent_product` | out | 32 | the first multiplier's product, [`Fp32Mul::LATENCY`] enabled edges after its operands |
 ///
 /// Pipeline (registers on enabled edges; `n` is the edge that samples the inputs):
 /// - edge `n`: `fl32(acc)` ([`I32ToF32`], combinational) and `k` are registered; `g`, `v`
@@ -77,6 +80,13 @@ pub struct GateUnit {
     pub valid_out: Signal<Out, Bit>,
     /// binary16 output.
     pub y: Signal<Out, Bits<16>>,
+    /// High: `muls[0]` computes `lend_a * lend_b` on this edge for another unit, instead of
+    /// the gate's own operands (only while the gate has nothing in its first two stages).
+    pub lend: Signal<In, Bit>,
+    pub lend_a: Signal<In, Bits<32>>,
+    pub lend_b: Signal<In, Bits<32>>,
+    /// `muls[0]`'s product, [`Fp32Mul::LATENCY`] enabled edges after its operands.
+    pub lent_product: Signal<Out, Bits<32>>,
     // Sub-blocks.
     to_f32: I32ToF32,
     /// `muls[0]` computes `fl32(acc) * k`, and `g * v` too when it is the only one.
@@ -125,6 +135,10 @@ impl GateUnit {
             v: Default::default(),
             valid_out: Default::default(),
             y: Default::default(),
+            lend: Default::default(),
+            lend_a: Default::default(),
+            lend_b: Default::default(),
+            lent_product: Default::default(),
             to_f32: I32ToF32::new(),
             muls: (0..multipliers).map(|_| Fp32Mul::new()).collect(),
             add: Fp32Add::new(),
@@ -167,6 +181,11 @@ impl Logic for GateUnit {
             self.muls[0].a.next = self.g.val();
             self.muls[0].b.next = self.v.val();
         }
+        if self.lend.val() {
+            self.muls[0].a.next = self.lend_a.val();
+            self.muls[0].b.next = self.lend_b.val();
+        }
+        self.lent_product.next = self.muls[0].product.val();
         // Edges n+5 .. n+8: yt + g * v.
         self.add.a.next = self.muls[0].product.val();
         self.add.b.next = self.gv_delay.q.val();

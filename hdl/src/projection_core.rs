@@ -87,6 +87,8 @@ pub struct HgfCore {
     queue_depth: Constant<Bits<6>>,
     /// High when the gate takes an output every other cycle (one gate multiplier).
     gate_gap: Constant<Bit>,
+    /// High when the quantizer's `x * s` runs on the gate's multiplier.
+    share_mul: Constant<Bit>,
     settle_cycles: Constant<Bits<4>>,
     flush_cycles: Constant<Bits<6>>,
     // Token state.
@@ -180,6 +182,7 @@ impl HgfCore {
             beats: c(cfg.weight_beats()),
             queue_depth: Constant::new((OutputQueue::DEPTH as u64).into()),
             gate_gap: Constant::new(cfg.gate_issue_interval() == 2),
+            share_mul: Constant::new(cfg.shares_quantizer_multiplier()),
             settle_cycles: Constant::new((ACC_SETTLE as u64).into()),
             flush_cycles: Constant::new(((read_latency + 1 + GateUnit::LATENCY) as u64).into()),
             flush: Default::default(),
@@ -399,6 +402,12 @@ impl Logic for HgfCore {
             self.gate.v.next = self.v_delay[i].q.val();
         }
         self.gate.k.next = self.quantizer.k.val();
+        // The quantizer's elements are all multiplied before the accumulators are final, and
+        // the gate takes no row before: until then the gate's multiplier is the quantizer's.
+        self.gate.lend.next = self.share_mul.val() & !self.acc_final.q.val();
+        self.gate.lend_a.next = self.quantizer.mul_a.val();
+        self.gate.lend_b.next = self.quantizer.mul_b.val();
+        self.quantizer.mul_product.next = self.gate.lent_product.val();
         self.gate.g.next = self.g.q.val();
         self.retire.next = self.gate.valid_out.val() & (self.flush.q.val() == 0);
         if self.issue.val() & !self.retire.val() {

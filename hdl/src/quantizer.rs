@@ -70,7 +70,9 @@ use crate::tiled_ram::TiledRam;
 /// `d_in` beats (at most one per cycle) + 46 + C + (column_blocks - 1) · max(C + 8, array
 /// time per block) cycles up to its last block.
 /// **Resources** one [`Fp32Mul`] (two 16x16 multipliers: its operand `x` is a binary16
-/// value, [`Fp32Mul::with_binary16_a`]), one
+/// value, [`Fp32Mul::with_binary16_a`]), or none when the config shares the gate's
+/// multiplier (`HgfConfig::shares_quantizer_multiplier`: the unit then sends `x * s` out on
+/// `mul_a`, `mul_b` and takes the product on `mul_product` with the same latency), one
 /// [`Fp32Div`] (no multiplier),
 /// a [`TiledRam<16>`] of `d_in` words (`ceil(d_in / 256)` iCE40 `SB_RAM40_4K` / ECP5 `DP16KD`),
 /// 2 · C · 8 flip-flops for the double buffer, about 220 more for the control and the
@@ -113,12 +115,21 @@ pub struct QuantizerUnit {
     pub block_index: Signal<Out, Bits<20>>,
     /// No token in progress.
     pub idle: Signal<Out, Bit>,
+    /// Operands of `x * s` for a multiplier outside the unit (when built with
+    /// `external_multiplier`; otherwise they feed nothing).
+    pub mul_a: Signal<Out, Bits<32>>,
+    pub mul_b: Signal<Out, Bits<32>>,
+    /// `fl32(mul_a * mul_b)` from the outside multiplier, [`Fp32Mul::LATENCY`] edges after
+    /// the operands (ignored when the unit has its own multiplier).
+    pub mul_product: Signal<In, Bits<32>>,
     // Sub-blocks.
     ram: TiledRam<16>,
     div: Fp32Div,
     to_f32: F16ToF32,
-    mul: Fp32Mul,
+    /// Its own `x * s` multiplier, or none when an outside one serves the unit.
+    muls: Vec<Fp32Mul>,
     to_i8: F32ToI8,
+    product: Signal<Local, Bits<32>>,
     // Sizes of the config.
     /// d_in: elements at or past it are padding.
     d_in: Constant<Bits<20>>,
@@ -258,11 +269,19 @@ impl QuantizerUnit {
             block_valid: Default::default(),
             block_index: Default::default(),
             idle: Default::default(),
+            mul_a: Default::default(),
+            mul_b: Default::default(),
+            mul_product: Default::default(),
             ram: TiledRam::new(d_in),
             div: Fp32Div::new(),
             to_f32: F16ToF32::new(),
-            mul: Fp32Mul::with_binary16_a(),
+            muls: if cfg.shares_quantizer_multiplier() {
+                Vec::new()
+            } else {
+                vec![Fp32Mul::with_binary16_a()]
+            },
             to_i8: F32ToI8::new(),
+            product: Default::default(),
             d_in: k20(d_in),
             block_step: k20(c),
             block_top0: k20(c - 1),
@@ -348,8 +367,10 @@ impl Logic for QuantizerUnit {
         }
         self.ram.clock.next = self.clock.val();
         self.div.clock.next = self.clock.val();
-        self.mul.clock.next = self.clock.val();
-        self.mul.enable.next = true;
+        for i in 0..self.muls.len() {
+            self.muls[i].clock.next = self.clock.val();
+            self.muls[i].enable.next = true;
+        }
         self.clear.next = self.reset.val() || self.start.val();
 
         // ---- (a) Beats: RAM copy and running absmax (as 15-bit magnitude patterns).
@@ -413,9 +434,15 @@ impl Logic for QuantizerUnit {
         // int8 into the fill buffer. The tags travel alongside.
         self.ram.read_address.next = self.issue_addr.q.val();
         self.x32.d.next = self.to_f32.y.val();
-        self.mul.a.next = self.x32.q.val();
-        self.mul.b.next = self.s_reg.q.val();
-        self.to_i8.x.next = self.mul.product.val();
+        self.mul_a.next = self.x32.q.val();
+        self.mul_b.next = self.s_reg.q.val();
+        self.product.next = self.mul_product.val();
+        for i in 0..self.muls.len() {
+            self.muls[i].a.next = self.x32.q.val();
+            self.muls[i].b.next = self.s_reg.q.val();
+            self.product.next = self.muls[i].product.val();
+        }
+        self.to_i8.x.next = self.product.val();
         self.q_new.next = self.to_i8.y.val();
         if self.ppad.q.val().get_bit(5) {
             self.q_new.next = 0.into();
@@ -933,14 +960,23 @@ mod tests {
 
     #[test]
     fn synthesizes() {
-        let cfg = HgfConfig::default();
+        let cfg = config(512, 40);
         let uut = new_uut(&cfg);
         let v = emit_named(&uut, "quantizer").unwrap();
         assert!(v.contains("module quantizer("));
         check_all_tools("quantizer", &v).unwrap();
-        // One Fp32Mul: four 16x16 multipliers; the divider has none.
+        // One Fp32Mul: four 16x16 multipliers in the text (two of them behind a constant
+        // that synthesis folds); the divider has none.
         assert_eq!(signal_products(&v), 4);
         assert!(v.contains("block$39") && !v.contains("block$40"));
+        // Sharing the gate's multiplier: no multiplier of its own.
+        let shared = HgfConfig {
+            gate_multipliers: 1,
+            ..cfg
+        };
+        let v = emit_named(&new_uut(&shared), "quantizer_shared").unwrap();
+        check_all_tools("quantizer_shared", &v).unwrap();
+        assert_eq!(signal_products(&v), 0);
         let small = new_uut(&config(7, 5));
         let v = emit_named(&small, "quantizer_d7_c5").unwrap();
         check_all_tools("quantizer_d7_c5", &v).unwrap();
@@ -1043,12 +1079,12 @@ mod tests {
         tb.token(&cfg, &ties, 1.0, drive, "ties");
     }
 
-    /// The cycle counts of the doc, on the default shape (d_in 512, C 40): block 0 and k
+    /// The cycle counts of the doc, on the shape it quotes (d_in 512, C 40): block 0 and k
     /// after the documented number of edges; then one block per C + 8 edges when the
     /// array releases each block at once, and no gap when it holds each one longer.
     #[test]
     fn cycle_counts_match_the_doc() {
-        let cfg = HgfConfig::default();
+        let cfg = config(512, 40);
         let mut rng = ChaCha8Rng::seed_from_u64(SEED + 2);
         let x = token(&mut rng, "random", cfg.d_in);
         let mut tb = Tb::new(&cfg, SEED + 3);
