@@ -10,8 +10,14 @@ fn json_of(args: &[&str]) -> serde_json::Value {
 
 #[test]
 fn bitnet_on_arty_is_memory_bound_until_the_bandwidth_grows() {
+    // The core of the hand calculations in estimate/tests/bandwidth.rs (R = 4, C = 40).
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c40.toml");
+    std::fs::write(&cfg, "array_rows = 4\narray_inputs = 40\n").unwrap();
     let base = [
         "estimate",
+        "--config",
+        cfg.to_str().unwrap(),
         "--model",
         "bitnet-2b4t",
         "--board",

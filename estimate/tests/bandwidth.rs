@@ -5,11 +5,16 @@
 use hgf_estimate::{estimate, Board, Model};
 use hgf_golden::{HgfConfig, Packing};
 
-/// The default core: array_rows R = 4, array_inputs C = 40 trits per column block.
+/// The default core with array_rows R = 4 and array_inputs C = 40 trits per column block
+/// (fixed here, so that the hand calculations do not follow changes of the preset).
 fn default_estimate(model: &str) -> hgf_estimate::Estimate {
     let model = Model::preset(model).unwrap();
     estimate(
-        &HgfConfig::default(),
+        &HgfConfig {
+            array_rows: 4,
+            array_inputs: 40,
+            ..HgfConfig::default()
+        },
         &[model],
         &[Board::preset("arty-a7").unwrap()],
     )
@@ -119,7 +124,11 @@ fn the_core_config_sets_the_blocks() {
     // The up5k core has C = 20: d_in 2560 = 128 blocks, no padding; 6912 = 345 * 20 + 12
     // pads to 346 blocks = 6920 trits. R = 2: q has 1280 row groups * 128 blocks.
     let model = Model::preset("bitnet-2b4t").unwrap();
-    let core = HgfConfig::preset("up5k").unwrap();
+    let core = HgfConfig {
+        array_rows: 2,
+        array_inputs: 20,
+        ..HgfConfig::preset("up5k").unwrap()
+    };
     let est = estimate(&core, &[model], &[Board::preset("kv260").unwrap()]).unwrap();
     let m = est.models[0].packing(Packing::Base3);
     assert_eq!(m.cycles.projections[0].cycles, 1280 * 128);

@@ -3,15 +3,24 @@
 use hgf_estimate::{estimate, Board, Bound, Model};
 use hgf_golden::{HgfConfig, Packing};
 
+/// The core of the hand calculations in tests/bandwidth.rs (R = 4, C = 40).
+fn core_c40() -> HgfConfig {
+    HgfConfig {
+        array_rows: 4,
+        array_inputs: 40,
+        ..HgfConfig::default()
+    }
+}
+
 #[test]
 fn the_binding_bound_switches_with_bandwidth() {
-    // BitNet 2B4T on the default core: 416,932,680 bytes and 13,029,120 cycles per token
+    // BitNet 2B4T on the R = 4, C = 40 core: 416,932,680 bytes and 13,029,120 cycles per token
     // in base3 (tests/bandwidth.rs). At 100 MHz the compute bound is 7.675 tokens/s; it
     // meets the memory bound at 7.675 * 416.93268 MB = 3,200 MB/s.
     let model = Model::preset("bitnet-2b4t").unwrap();
     let arty = Board::preset("arty-a7").unwrap();
     let fast = arty.clone().with_overrides(Some(10_000.0), None).unwrap();
-    let est = estimate(&HgfConfig::default(), &[model], &[arty, fast]).unwrap();
+    let est = estimate(&core_c40(), &[model], &[arty, fast]).unwrap();
     let runs = &est.models[0].packing(Packing::Base3).boards;
 
     let slow = &runs[0];
@@ -61,7 +70,7 @@ fn a_custom_board_does_not_say_whether_the_model_fits() {
 
 #[test]
 fn text_and_json_carry_the_same_figures() {
-    let est = estimate(&HgfConfig::default(), &Model::presets(), &Board::presets()).unwrap();
+    let est = estimate(&core_c40(), &Model::presets(), &Board::presets()).unwrap();
     let text = est.to_text();
     assert!(text.contains("416,932,680 bytes per token"), "{text}");
     for name in [
