@@ -62,6 +62,8 @@ pub struct Model {
     handle: NonNull<c_void>,
     time: u64,
     cycles: u64,
+    /// [`Model::clock_low`] was the last clock call: the next [`Model::clock_high`] is an edge.
+    clock_low: bool,
     trace: Option<PathBuf>,
 }
 
@@ -91,6 +93,7 @@ impl Model {
             handle,
             time: 0,
             cycles: 0,
+            clock_low: false,
             trace: None,
         })
     }
@@ -210,6 +213,42 @@ impl Model {
         }
     }
 
+    /// Sets several inputs of at most 32 bits each, `values[i]` to `ports[i]`: the same
+    /// checks as [`Model::set`] per port, and a [`SimError::Driver`] if the lengths differ or
+    /// a port is wider than 32 bits.
+    pub fn set_words(&mut self, ports: &[PortId], values: &[u32]) -> Result<(), SimError> {
+        if ports.len() != values.len() {
+            return Err(SimError::Driver(format!(
+                "set_words: {} ports but {} values",
+                ports.len(),
+                values.len()
+            )));
+        }
+        // The checks are done inline and the shim called directly: a driver sets dozens of
+        // narrow ports per cycle, and going through `set` costs more than the port write.
+        for (&port, &value) in ports.iter().zip(values) {
+            if port.design != self.lib.design || !port.direction.is_settable() {
+                self.check_settable(port)?;
+            }
+            if port.width > 32 {
+                return Err(SimError::Driver(format!(
+                    "set_words: port `{}` is {} bits wide; set it with set_wide",
+                    self.port_name(port),
+                    port.width
+                )));
+            }
+            if port.width < 32 && value >> port.width != 0 {
+                return Err(SimError::ValueTooWide {
+                    port: self.port_name(port),
+                    width: port.width,
+                    needed: 32 - value.leading_zeros(),
+                });
+            }
+            self.raw_set(port, std::slice::from_ref(&value))?;
+        }
+        Ok(())
+    }
+
     /// `words` holds at least the port's word count (checked by the callers).
     fn raw_set(&mut self, port: PortId, words: &[u32]) -> Result<(), SimError> {
         debug_assert!(words.len() >= words_for(port.width));
@@ -291,13 +330,48 @@ impl Model {
         }
     }
 
-    /// One clock cycle on `clock`: clock low, eval, dump; clock high (registers load on the
-    /// rising edge), eval, dump. Time advances by [`HALF_PERIOD`] after each dump. Inputs
+    /// One clock cycle on `clock`: [`Model::clock_low`] then [`Model::clock_high`]. Inputs
     /// set before the call are sampled at the rising edge; outputs read after it show the
     /// state after the edge.
     ///
     /// `clock` must be a 1-bit input ([`SimError::NotAClock`]).
     pub fn tick(&mut self, clock: PortId) -> Result<(), SimError> {
+        self.clock_low(clock)?;
+        self.clock_high(clock)
+    }
+
+    /// The first half of a cycle: clock low, eval, dump, and time advances by
+    /// [`HALF_PERIOD`]. Outputs read after it show the combinational response to the inputs
+    /// set before it, with the registers unchanged: what a testbench samples just before the
+    /// rising edge. A driver that reads outputs before each edge calls this, reads, and then
+    /// [`Model::clock_high`]: two evals per cycle, as for [`Model::tick`].
+    ///
+    /// `clock` must be a 1-bit input ([`SimError::NotAClock`]).
+    pub fn clock_low(&mut self, clock: PortId) -> Result<(), SimError> {
+        self.check_clock(clock)?;
+        self.set(clock, 0)?;
+        self.step();
+        self.clock_low = true;
+        Ok(())
+    }
+
+    /// The second half of a cycle: clock high (registers load on the rising edge), eval,
+    /// dump, time advances by [`HALF_PERIOD`], and [`Model::cycles`] counts one more.
+    /// Without a [`Model::clock_low`] since the last rising edge the clock is already high:
+    /// no register loads and no cycle is counted (the eval still settles changed inputs).
+    ///
+    /// `clock` must be a 1-bit input ([`SimError::NotAClock`]).
+    pub fn clock_high(&mut self, clock: PortId) -> Result<(), SimError> {
+        self.check_clock(clock)?;
+        self.set(clock, 1)?;
+        self.step();
+        if std::mem::take(&mut self.clock_low) {
+            self.cycles += 1;
+        }
+        Ok(())
+    }
+
+    fn check_clock(&self, clock: PortId) -> Result<(), SimError> {
         if clock.width != 1 || !clock.direction.is_settable() {
             return Err(SimError::NotAClock {
                 top: self.lib.top.clone(),
@@ -306,11 +380,6 @@ impl Model {
                 direction: clock.direction.as_str(),
             });
         }
-        self.set(clock, 0)?;
-        self.step();
-        self.set(clock, 1)?;
-        self.step();
-        self.cycles += 1;
         Ok(())
     }
 
@@ -322,7 +391,8 @@ impl Model {
         self.time += HALF_PERIOD;
     }
 
-    /// Clock cycles applied with [`Model::tick`].
+    /// Clock cycles applied with [`Model::tick`] (or [`Model::clock_low`] then
+    /// [`Model::clock_high`]).
     pub fn cycles(&self) -> u64 {
         self.cycles
     }
