@@ -12,7 +12,7 @@ use ndarray::ArrayView2;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::{BuildOptions, Model, PortId, SimError, VerilatedLib};
+use crate::{BuildOptions, InputGroup, Model, PortId, SimError, VerilatedLib};
 
 /// One input stream: its ports and the beats still to send (over all tokens).
 ///
@@ -24,7 +24,7 @@ use crate::{BuildOptions, Model, PortId, SimError, VerilatedLib};
 struct Stream {
     valid: PortId,
     ready: PortId,
-    data: Vec<PortId>,
+    data: InputGroup,
     /// One period of beats, `data.len()` words each, back to back.
     words: Vec<u32>,
     /// Beats per token.
@@ -59,14 +59,6 @@ impl Stream {
                 .map(|i| m.port(&format!("{name}_data${i}")))
                 .collect::<Result<_, _>>()?
         };
-        if let Some(wide) = data.iter().find(|p| p.width() > 32) {
-            return Err(SimError::Driver(format!(
-                "stream `{name}`: data port #{} is {} bits wide; the driver moves one 32-bit \
-                 word per port",
-                wide.index(),
-                wide.width()
-            )));
-        }
         if words.len() % data.len() != 0 {
             return Err(SimError::Driver(format!(
                 "stream `{name}`: {} words do not make whole beats of {} ports",
@@ -75,6 +67,7 @@ impl Stream {
             )));
         }
         let total = repeats * (words.len() / data.len());
+        let data = m.input_group(&data)?;
         Ok(Stream {
             valid: m.port(&format!("{name}_valid"))?,
             ready: m.port(&format!("{name}_ready"))?,
@@ -103,7 +96,7 @@ impl Stream {
         if offered && self.shown != Some(self.next) {
             let lanes = self.data.len();
             let first = (self.next % (self.words.len() / lanes)) * lanes;
-            m.set_words(&self.data, &self.words[first..first + lanes])?;
+            m.set_group(&self.data, &self.words[first..first + lanes])?;
             self.shown = Some(self.next);
         }
         Ok(offered)

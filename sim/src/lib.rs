@@ -54,6 +54,6 @@ mod verilate;
 pub use cache::{default_cache_root, CacheOutcome, CACHE_ENV};
 pub use cpu_time::thread_cpu_time;
 pub use error::SimError;
-pub use model::{Model, PortId, HALF_PERIOD};
+pub use model::{InputGroup, Model, PortId, HALF_PERIOD};
 pub use ports::{decode_name, Direction, Port};
 pub use verilate::{BuildOptions, VerilatedLib};

@@ -41,6 +41,28 @@ impl PortId {
     }
 }
 
+/// Several inputs of at most 32 bits of one design, checked once by [`Model::input_group`]
+/// and then set together by [`Model::set_group`] in a single call into the model: for a
+/// driver that writes many narrow ports per cycle, such as the lanes of a stream beat.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputGroup {
+    design: u128,
+    indices: Vec<u32>,
+    widths: Vec<u32>,
+}
+
+impl InputGroup {
+    /// Number of ports.
+    pub fn len(&self) -> usize {
+        self.indices.len()
+    }
+
+    /// Whether the group has no port.
+    pub fn is_empty(&self) -> bool {
+        self.indices.is_empty()
+    }
+}
+
 /// One instance of a verilated design, with its own `VerilatedContext`.
 ///
 /// Set inputs with [`Model::set`] / [`Model::set_wide`], propagate with [`Model::eval`] or
@@ -136,10 +158,14 @@ impl Model {
     }
 
     fn port_name(&self, port: PortId) -> String {
+        self.port_name_at(port.index)
+    }
+
+    fn port_name_at(&self, index: u32) -> String {
         self.lib
             .ports
-            .get(port.index())
-            .map_or_else(|| format!("#{}", port.index), |p| p.name.clone())
+            .get(index as usize)
+            .map_or_else(|| format!("#{index}"), |p| p.name.clone())
     }
 
     fn check_settable(&self, port: PortId) -> Result<(), SimError> {
@@ -213,40 +239,79 @@ impl Model {
         }
     }
 
-    /// Sets several inputs of at most 32 bits each, `values[i]` to `ports[i]`: the same
-    /// checks as [`Model::set`] per port, and a [`SimError::Driver`] if the lengths differ or
-    /// a port is wider than 32 bits.
-    pub fn set_words(&mut self, ports: &[PortId], values: &[u32]) -> Result<(), SimError> {
-        if ports.len() != values.len() {
-            return Err(SimError::Driver(format!(
-                "set_words: {} ports but {} values",
-                ports.len(),
-                values.len()
-            )));
-        }
-        // The checks are done inline and the shim called directly: a driver sets dozens of
-        // narrow ports per cycle, and going through `set` costs more than the port write.
-        for (&port, &value) in ports.iter().zip(values) {
-            if port.design != self.lib.design || !port.direction.is_settable() {
-                self.check_settable(port)?;
-            }
+    /// Checks `ports` once for [`Model::set_group`]: each must be an input of this design
+    /// and at most 32 bits wide ([`SimError::NotAnInput`], [`SimError::ForeignPort`], or
+    /// [`SimError::Driver`] naming a wider port).
+    pub fn input_group(&self, ports: &[PortId]) -> Result<InputGroup, SimError> {
+        for &port in ports {
+            self.check_settable(port)?;
             if port.width > 32 {
                 return Err(SimError::Driver(format!(
-                    "set_words: port `{}` is {} bits wide; set it with set_wide",
+                    "port `{}` is {} bits wide; an input group holds ports of at most 32 bits \
+                     (set it with set_wide)",
                     self.port_name(port),
                     port.width
                 )));
             }
-            if port.width < 32 && value >> port.width != 0 {
-                return Err(SimError::ValueTooWide {
-                    port: self.port_name(port),
-                    width: port.width,
-                    needed: 32 - value.leading_zeros(),
-                });
-            }
-            self.raw_set(port, std::slice::from_ref(&value))?;
         }
-        Ok(())
+        Ok(InputGroup {
+            design: self.lib.design,
+            indices: ports.iter().map(|p| p.index).collect(),
+            widths: ports.iter().map(|p| p.width).collect(),
+        })
+    }
+
+    /// Sets the inputs of `group`, `values[i]` to its `i`-th port, in one call into the
+    /// model. As [`Model::set`], a value with a one bit at or above its port's width is
+    /// rejected with [`SimError::ValueTooWide`] (and nothing is set); a group of another
+    /// design with [`SimError::ForeignPort`], and a wrong number of values with
+    /// [`SimError::Driver`].
+    pub fn set_group(&mut self, group: &InputGroup, values: &[u32]) -> Result<(), SimError> {
+        if group.design != self.lib.design {
+            return Err(SimError::ForeignPort {
+                top: self.lib.top.clone(),
+                port: format!("group of {} ports", group.indices.len()),
+            });
+        }
+        if values.len() != group.indices.len() {
+            return Err(SimError::Driver(format!(
+                "set_group: {} ports but {} values",
+                group.indices.len(),
+                values.len()
+            )));
+        }
+        let too_wide = group
+            .widths
+            .iter()
+            .zip(values)
+            .position(|(&width, &value)| width < 32 && value >> width != 0);
+        if let Some(k) = too_wide {
+            return Err(SimError::ValueTooWide {
+                port: self.port_name_at(group.indices[k]),
+                width: group.widths[k],
+                needed: 32 - values[k].leading_zeros(),
+            });
+        }
+        let n = u32::try_from(values.len()).map_err(|_| {
+            SimError::Driver(format!("set_group: {} ports in one group", values.len()))
+        })?;
+        // SAFETY: the handle is live; `indices` and `values` hold `n` words each; the group
+        // was checked against this design's port table by `input_group`.
+        let rc = unsafe {
+            (self.lib.fns.set_narrow)(
+                self.handle.as_ptr(),
+                n,
+                group.indices.as_ptr(),
+                values.as_ptr(),
+            )
+        };
+        match rc {
+            0 => Ok(()),
+            k => Err(SimError::NotAnInput {
+                top: self.lib.top.clone(),
+                port: self.port_name_at(group.indices[k as usize - 1]),
+            }),
+        }
     }
 
     /// `words` holds at least the port's word count (checked by the callers).

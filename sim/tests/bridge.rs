@@ -837,32 +837,42 @@ fn half_cycles_show_the_response_before_the_edge_and_count_only_rising_edges(
 }
 
 #[test]
-fn set_words_sets_narrow_inputs_with_the_checks_of_set() -> Result<(), SimError> {
+fn input_groups_set_narrow_inputs_in_one_call_with_the_checks_of_set() -> Result<(), SimError> {
     let lib = mix_lib()?;
     let mut rtl = Rtl::new(&lib)?;
     let (m, p) = (&mut rtl.m, &rtl.p);
-    m.set_words(&[p.din, p.shamt, p.en], &[200, 7, 1])?;
+    let group = m.input_group(&[p.din, p.shamt, p.en])?;
+    assert_eq!(group.len(), 3);
+    m.set_group(&group, &[200, 7, 1])?;
     assert_eq!([m.get(p.din), m.get(p.shamt), m.get(p.en)], [200, 7, 1]);
+    // The values reach the design: acc loads din at the edge.
+    m.set(p.reset, 0)?;
+    m.tick(p.clock)?;
+    assert_eq!(m.get(p.acc), 200);
+    // A value too wide for its port sets nothing.
     assert!(matches!(
-        m.set_words(&[p.din, p.shamt], &[1, 8]),
+        m.set_group(&group, &[1, 8, 0]),
         Err(SimError::ValueTooWide {
             width: 3,
             needed: 4,
             ..
         })
     ));
+    assert_eq!([m.get(p.din), m.get(p.shamt), m.get(p.en)], [200, 7, 1]);
     assert!(matches!(
-        m.set_words(&[p.acc], &[1]),
+        m.set_group(&group, &[1, 2]),
+        Err(SimError::Driver(_))
+    ));
+    // Outputs and ports wider than 32 bits cannot join a group.
+    assert!(matches!(
+        m.input_group(&[p.din, p.acc]),
         Err(SimError::NotAnInput { .. })
     ));
     assert!(matches!(
-        m.set_words(&[p.wide_in], &[1]),
+        m.input_group(&[p.wide_in]),
         Err(SimError::Driver(_))
     ));
-    assert!(matches!(
-        m.set_words(&[p.din, p.shamt], &[1]),
-        Err(SimError::Driver(_))
-    ));
+    assert!(m.input_group(&[])?.is_empty());
     Ok(())
 }
 
