@@ -30,6 +30,16 @@ fn run_generates_cosimulates_and_reports() {
         "{utilisation}"
     );
     assert!(v["first_mismatch"].is_null());
+    // Speed in wall-clock and in CPU time of the simulating thread (Linux has that clock).
+    for key in [
+        "simulated_cycles_per_second",
+        "simulated_cycles_per_cpu_second",
+    ] {
+        let speed = v[key]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{key}: {}", v[key]));
+        assert!(speed.is_finite() && speed > 0.0, "{key}: {speed}");
+    }
     let written: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("o/report.json")).unwrap())
             .unwrap();

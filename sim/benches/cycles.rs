@@ -189,7 +189,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut uut = Bank::default();
     uut.connect_all();
     let verilog = hgf_hdl::verilog::emit_named(&uut, "bank16")?;
-    let traced = VerilatedLib::build(&verilog, "bank16", &BuildOptions::default())?;
+    let traced = VerilatedLib::build(
+        &verilog,
+        "bank16",
+        &BuildOptions {
+            trace: true,
+            ..BuildOptions::default()
+        },
+    )?;
     println!(
         "bank16: {} Verilog lines, {} ports, {} traced signals; build {:?} in {:.2} s",
         verilog.lines().count(),
@@ -198,14 +205,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         traced.outcome(),
         traced.elapsed().as_secs_f64()
     );
-    let untraced = VerilatedLib::build(
-        &verilog,
-        "bank16",
-        &BuildOptions {
-            trace: false,
-            ..BuildOptions::default()
-        },
-    )?;
+    let untraced = VerilatedLib::build(&verilog, "bank16", &BuildOptions::default())?;
     println!(
         "bank16 without --trace: build {:?} in {:.2} s",
         untraced.outcome(),

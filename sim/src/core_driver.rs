@@ -12,39 +12,44 @@ use ndarray::ArrayView2;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::{BuildOptions, Model, PortId, SimError, VerilatedLib};
-
-/// Where a stream's beats come from.
-enum Beats {
-    /// The same beats for every token (scalars, weights, factors: the core keeps no
-    /// parameters between tokens). Stored once, so long runs cost no memory per token.
-    Repeated(Vec<u32>),
-    /// Different beats per token (the activations), all tokens back to back.
-    PerToken(Vec<u32>),
-}
+use crate::{BuildOptions, InputGroup, Model, PortId, SimError, VerilatedLib};
 
 /// One input stream: its ports and the beats still to send (over all tokens).
+///
+/// Every data port of the core is at most 32 bits wide, so a beat is one word per data
+/// port. The beats of one token repeat for every token except the activations, so a stream
+/// keeps one period of beats (one token's, or every token's for the activations), sent
+/// `repeats` times: beat `i` of the run is beat `i % period` of it. Long runs cost no memory
+/// per token for the parameters.
 struct Stream {
     valid: PortId,
     ready: PortId,
-    /// One data port per lane; every lane of the core's streams is at most 32 bits wide.
-    data: Vec<PortId>,
-    beats: Beats,
+    data: InputGroup,
+    /// One period of beats, `data.len()` words each, back to back.
+    words: Vec<u32>,
     /// Beats per token.
     per_token: usize,
     /// Beats over the whole run.
     total: usize,
     /// Index of the next beat over the whole run.
     next: usize,
+    /// The beat on the data ports now, so that a beat offered for several cycles (or a
+    /// stall) costs no port writes.
+    shown: Option<usize>,
+    /// What `valid` is set to now.
+    valid_now: bool,
 }
 
 impl Stream {
-    /// `beats` holds `lanes` words per beat (`lanes == 0`: one port named `<name>_data`).
+    /// `words` holds one period of beats, one word per data port each, to be sent `repeats`
+    /// times over `tokens` tokens; `lanes == 0` means a single data port named
+    /// `<name>_data`, otherwise `<name>_data$0 ..`.
     fn new(
         m: &Model,
         name: &str,
         lanes: usize,
-        beats: Beats,
+        words: Vec<u32>,
+        repeats: usize,
         tokens: usize,
     ) -> Result<Self, SimError> {
         let data: Vec<PortId> = if lanes == 0 {
@@ -54,43 +59,45 @@ impl Stream {
                 .map(|i| m.port(&format!("{name}_data${i}")))
                 .collect::<Result<_, _>>()?
         };
-        let words = match &beats {
-            Beats::Repeated(w) => w.len(),
-            Beats::PerToken(w) => w.len() / tokens.max(1),
-        };
-        let per_token = words / data.len();
+        if words.len() % data.len() != 0 {
+            return Err(SimError::Driver(format!(
+                "stream `{name}`: {} words do not make whole beats of {} ports",
+                words.len(),
+                data.len()
+            )));
+        }
+        let total = repeats * (words.len() / data.len());
+        let data = m.input_group(&data)?;
         Ok(Stream {
             valid: m.port(&format!("{name}_valid"))?,
             ready: m.port(&format!("{name}_ready"))?,
             data,
-            beats,
-            per_token,
-            total: per_token * tokens,
+            words,
+            per_token: total / tokens.max(1),
+            total,
             next: 0,
+            shown: None,
+            valid_now: false,
         })
     }
 
-    /// The words of beat `i` of the run.
-    fn beat(&self, i: usize) -> &[u32] {
-        let lanes = self.data.len();
-        let i = match &self.beats {
-            Beats::Repeated(_) => i % self.per_token,
-            Beats::PerToken(_) => i,
-        };
-        let words = match &self.beats {
-            Beats::Repeated(w) | Beats::PerToken(w) => w,
-        };
-        &words[i * lanes..(i + 1) * lanes]
+    fn set_valid(&mut self, m: &mut Model, valid: bool) -> Result<(), SimError> {
+        if valid != self.valid_now {
+            m.set(self.valid, u64::from(valid))?;
+            self.valid_now = valid;
+        }
+        Ok(())
     }
 
     /// Offers the next beat (or nothing) for the coming edge.
-    fn offer(&self, m: &mut Model, stalled: bool) -> Result<bool, SimError> {
+    fn offer(&mut self, m: &mut Model, stalled: bool) -> Result<bool, SimError> {
         let offered = !stalled && self.next < self.total;
-        m.set(self.valid, offered as u64)?;
-        if offered {
-            for (port, &word) in self.data.iter().zip(self.beat(self.next)) {
-                m.set(*port, u64::from(word))?;
-            }
+        self.set_valid(m, offered)?;
+        if offered && self.shown != Some(self.next) {
+            let lanes = self.data.len();
+            let first = (self.next % (self.words.len() / lanes)) * lanes;
+            m.set_group(&self.data, &self.words[first..first + lanes])?;
+            self.shown = Some(self.next);
         }
         Ok(offered)
     }
@@ -229,6 +236,11 @@ impl CoreSim {
 
     /// [`CoreSim::run`] with every option, calling `progress(tokens_done, cycles)` each time
     /// a token's last output leaves the core.
+    ///
+    /// A cycle is two evals of the model ([`Model::clock_low`] with the new inputs, read the
+    /// handshakes, [`Model::clock_high`]), and only ports whose value changes are written:
+    /// the model's own evaluation is nearly all of the time (`cargo bench -p hgf-sim --bench
+    /// core_cycles`).
     pub fn run_with(
         &self,
         w: &HgfWeights,
@@ -259,37 +271,21 @@ impl CoreSim {
         let y_ready = m.port("y_ready")?;
         let y_data = m.port("y_data")?;
 
+        // Everything but the activations is the same for every token (repeated `n` times).
+        let scalars = scalar_beats(w).to_vec();
+        let activations: Vec<u32> = tokens.iter().map(|v| u32::from(v.to_bits())).collect();
         let packed = weight_beats(cfg, w).map_err(|e| SimError::Driver(e.to_string()))?;
-        let factors = factor_beats(cfg, w);
+        let weight_words: Vec<u32> = packed.iter().flatten().map(|&b| u32::from(b)).collect();
+        let factor_words: Vec<u32> = factor_beats(cfg, w)
+            .iter()
+            .flatten()
+            .map(|v| u32::from(v.to_bits()))
+            .collect();
         let mut streams = [
-            Stream::new(&m, "s", 0, Beats::Repeated(scalar_beats(w).to_vec()), n)?,
-            Stream::new(
-                &m,
-                "x",
-                0,
-                Beats::PerToken(tokens.iter().map(|v| u32::from(v.to_bits())).collect()),
-                n,
-            )?,
-            Stream::new(
-                &m,
-                "t",
-                cfg.weight_beat_bytes(),
-                Beats::Repeated(packed.iter().flatten().map(|&b| u32::from(b)).collect()),
-                n,
-            )?,
-            Stream::new(
-                &m,
-                "f",
-                cfg.fp_lanes,
-                Beats::Repeated(
-                    factors
-                        .iter()
-                        .flatten()
-                        .map(|v| u32::from(v.to_bits()))
-                        .collect(),
-                ),
-                n,
-            )?,
+            Stream::new(&m, "s", 0, scalars, n, n)?,
+            Stream::new(&m, "x", 0, activations, 1, n)?,
+            Stream::new(&m, "t", cfg.weight_beat_bytes(), weight_words, n, n)?,
+            Stream::new(&m, "f", cfg.fp_lanes, factor_words, n, n)?,
         ];
 
         let mut run = CoreRun::default();
@@ -306,8 +302,8 @@ impl CoreSim {
 
         // Reset for two cycles.
         m.set(reset, 1)?;
-        for s in &streams {
-            m.set(s.valid, 0)?;
+        for s in &mut streams {
+            s.set_valid(&mut m, false)?;
         }
         m.set(y_ready, 0)?;
         m.tick(clock)?;
@@ -317,6 +313,8 @@ impl CoreSim {
         let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
         let mut current: Vec<u16> = Vec::with_capacity(cfg.d_out);
         let mut cycle = 0u64;
+        // What `y_ready` is set to now (written only when it changes).
+        let mut taking_now = false;
         while run.outputs.len() < n {
             if cycle >= opts.max_cycles {
                 return Err(SimError::Driver(format!(
@@ -329,10 +327,11 @@ impl CoreSim {
             if opts.reset_at == Some(cycle) {
                 // Nothing transfers while reset is high (docs/interfaces.md).
                 m.set(reset, 1)?;
-                for s in &streams {
-                    m.set(s.valid, 0)?;
+                for s in &mut streams {
+                    s.set_valid(&mut m, false)?;
                 }
                 m.set(y_ready, 0)?;
+                taking_now = false;
                 m.tick(clock)?;
                 m.set(reset, 0)?;
                 cycle += 1;
@@ -344,20 +343,29 @@ impl CoreSim {
                 current.clear();
                 continue;
             }
+            // Without stalls no random number is drawn (the outcome would always be `false`).
+            let stall = opts.stall;
+            let mut stalled = || stall > 0.0 && rng.random_bool(stall);
             let mut offered = [false; 4];
-            for (i, s) in streams.iter().enumerate() {
-                offered[i] = s.offer(&mut m, rng.random_bool(opts.stall))?;
+            for (i, s) in streams.iter_mut().enumerate() {
+                offered[i] = s.offer(&mut m, stalled())?;
             }
-            let taking = !rng.random_bool(opts.stall);
-            m.set(y_ready, taking as u64)?;
-            m.eval();
-            let fired: Vec<bool> = streams
-                .iter()
-                .zip(offered)
-                .map(|(s, o)| o && m.get(s.ready) == 1)
-                .collect();
+            let taking = !stalled();
+            if taking != taking_now {
+                m.set(y_ready, u64::from(taking))?;
+                taking_now = taking;
+            }
+            // The clock falls with the new inputs: one eval settles the combinational outputs
+            // (docs/interfaces.md: `ready` and `y_valid` never depend on the same cycle's
+            // `valid`/`ready`, but reading them after the inputs are set does not rely on
+            // it), and the rising edge is the second and last eval of the cycle.
+            m.clock_low(clock)?;
+            let mut fired = [false; 4];
+            for (f, (s, o)) in fired.iter_mut().zip(streams.iter().zip(offered)) {
+                *f = o && m.get(s.ready) == 1;
+            }
             let out = (taking && m.get(y_valid) == 1).then(|| m.get(y_data) as u16);
-            m.tick(clock)?;
+            m.clock_high(clock)?;
             cycle += 1;
             for (s, f) in streams.iter_mut().zip(fired) {
                 if f {

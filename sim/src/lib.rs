@@ -17,7 +17,8 @@
 //! # fn main() -> Result<(), hgf_sim::SimError> {
 //! use hgf_sim::{BuildOptions, Model, VerilatedLib};
 //! # let verilog = String::new();
-//! let lib = VerilatedLib::build(&verilog, "acc8", &BuildOptions::default())?;
+//! let opts = BuildOptions { trace: true, ..BuildOptions::default() };
+//! let lib = VerilatedLib::build(&verilog, "acc8", &opts)?;
 //! let mut m = Model::new(&lib)?;
 //! let (clock, din, sum) = (m.port("clock")?, m.port("din")?, m.port("sum")?);
 //! m.trace_open("acc8.vcd")?;
@@ -38,6 +39,7 @@
 mod cache;
 pub mod core_driver;
 pub mod cosim;
+mod cpu_time;
 mod error;
 mod ffi;
 pub mod fp_units;
@@ -50,7 +52,8 @@ mod toolchain;
 mod verilate;
 
 pub use cache::{default_cache_root, CacheOutcome, CACHE_ENV};
+pub use cpu_time::thread_cpu_time;
 pub use error::SimError;
-pub use model::{Model, PortId, HALF_PERIOD};
+pub use model::{InputGroup, Model, PortId, HALF_PERIOD};
 pub use ports::{decode_name, Direction, Port};
 pub use verilate::{BuildOptions, VerilatedLib};

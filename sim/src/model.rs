@@ -41,6 +41,28 @@ impl PortId {
     }
 }
 
+/// Several inputs of at most 32 bits of one design, checked once by [`Model::input_group`]
+/// and then set together by [`Model::set_group`] in a single call into the model: for a
+/// driver that writes many narrow ports per cycle, such as the lanes of a stream beat.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputGroup {
+    design: u128,
+    indices: Vec<u32>,
+    widths: Vec<u32>,
+}
+
+impl InputGroup {
+    /// Number of ports.
+    pub fn len(&self) -> usize {
+        self.indices.len()
+    }
+
+    /// Whether the group has no port.
+    pub fn is_empty(&self) -> bool {
+        self.indices.is_empty()
+    }
+}
+
 /// One instance of a verilated design, with its own `VerilatedContext`.
 ///
 /// Set inputs with [`Model::set`] / [`Model::set_wide`], propagate with [`Model::eval`] or
@@ -62,6 +84,8 @@ pub struct Model {
     handle: NonNull<c_void>,
     time: u64,
     cycles: u64,
+    /// [`Model::clock_low`] was the last clock call: the next [`Model::clock_high`] is an edge.
+    clock_low: bool,
     trace: Option<PathBuf>,
 }
 
@@ -91,6 +115,7 @@ impl Model {
             handle,
             time: 0,
             cycles: 0,
+            clock_low: false,
             trace: None,
         })
     }
@@ -133,10 +158,14 @@ impl Model {
     }
 
     fn port_name(&self, port: PortId) -> String {
+        self.port_name_at(port.index)
+    }
+
+    fn port_name_at(&self, index: u32) -> String {
         self.lib
             .ports
-            .get(port.index())
-            .map_or_else(|| format!("#{}", port.index), |p| p.name.clone())
+            .get(index as usize)
+            .map_or_else(|| format!("#{index}"), |p| p.name.clone())
     }
 
     fn check_settable(&self, port: PortId) -> Result<(), SimError> {
@@ -207,6 +236,81 @@ impl Model {
             let mut padded = vec![0u32; n];
             padded[..words.len()].copy_from_slice(words);
             self.raw_set(port, &padded)
+        }
+    }
+
+    /// Checks `ports` once for [`Model::set_group`]: each must be an input of this design
+    /// and at most 32 bits wide ([`SimError::NotAnInput`], [`SimError::ForeignPort`], or
+    /// [`SimError::Driver`] naming a wider port).
+    pub fn input_group(&self, ports: &[PortId]) -> Result<InputGroup, SimError> {
+        for &port in ports {
+            self.check_settable(port)?;
+            if port.width > 32 {
+                return Err(SimError::Driver(format!(
+                    "port `{}` is {} bits wide; an input group holds ports of at most 32 bits \
+                     (set it with set_wide)",
+                    self.port_name(port),
+                    port.width
+                )));
+            }
+        }
+        Ok(InputGroup {
+            design: self.lib.design,
+            indices: ports.iter().map(|p| p.index).collect(),
+            widths: ports.iter().map(|p| p.width).collect(),
+        })
+    }
+
+    /// Sets the inputs of `group`, `values[i]` to its `i`-th port, in one call into the
+    /// model. As [`Model::set`], a value with a one bit at or above its port's width is
+    /// rejected with [`SimError::ValueTooWide`] (and nothing is set); a group of another
+    /// design with [`SimError::ForeignPort`], and a wrong number of values with
+    /// [`SimError::Driver`].
+    pub fn set_group(&mut self, group: &InputGroup, values: &[u32]) -> Result<(), SimError> {
+        if group.design != self.lib.design {
+            return Err(SimError::ForeignPort {
+                top: self.lib.top.clone(),
+                port: format!("group of {} ports", group.indices.len()),
+            });
+        }
+        if values.len() != group.indices.len() {
+            return Err(SimError::Driver(format!(
+                "set_group: {} ports but {} values",
+                group.indices.len(),
+                values.len()
+            )));
+        }
+        let too_wide = group
+            .widths
+            .iter()
+            .zip(values)
+            .position(|(&width, &value)| width < 32 && value >> width != 0);
+        if let Some(k) = too_wide {
+            return Err(SimError::ValueTooWide {
+                port: self.port_name_at(group.indices[k]),
+                width: group.widths[k],
+                needed: 32 - values[k].leading_zeros(),
+            });
+        }
+        let n = u32::try_from(values.len()).map_err(|_| {
+            SimError::Driver(format!("set_group: {} ports in one group", values.len()))
+        })?;
+        // SAFETY: the handle is live; `indices` and `values` hold `n` words each; the group
+        // was checked against this design's port table by `input_group`.
+        let rc = unsafe {
+            (self.lib.fns.set_narrow)(
+                self.handle.as_ptr(),
+                n,
+                group.indices.as_ptr(),
+                values.as_ptr(),
+            )
+        };
+        match rc {
+            0 => Ok(()),
+            k => Err(SimError::NotAnInput {
+                top: self.lib.top.clone(),
+                port: self.port_name_at(group.indices[k as usize - 1]),
+            }),
         }
     }
 
@@ -291,13 +395,48 @@ impl Model {
         }
     }
 
-    /// One clock cycle on `clock`: clock low, eval, dump; clock high (registers load on the
-    /// rising edge), eval, dump. Time advances by [`HALF_PERIOD`] after each dump. Inputs
+    /// One clock cycle on `clock`: [`Model::clock_low`] then [`Model::clock_high`]. Inputs
     /// set before the call are sampled at the rising edge; outputs read after it show the
     /// state after the edge.
     ///
     /// `clock` must be a 1-bit input ([`SimError::NotAClock`]).
     pub fn tick(&mut self, clock: PortId) -> Result<(), SimError> {
+        self.clock_low(clock)?;
+        self.clock_high(clock)
+    }
+
+    /// The first half of a cycle: clock low, eval, dump, and time advances by
+    /// [`HALF_PERIOD`]. Outputs read after it show the combinational response to the inputs
+    /// set before it, with the registers unchanged: what a testbench samples just before the
+    /// rising edge. A driver that reads outputs before each edge calls this, reads, and then
+    /// [`Model::clock_high`]: two evals per cycle, as for [`Model::tick`].
+    ///
+    /// `clock` must be a 1-bit input ([`SimError::NotAClock`]).
+    pub fn clock_low(&mut self, clock: PortId) -> Result<(), SimError> {
+        self.check_clock(clock)?;
+        self.set(clock, 0)?;
+        self.step();
+        self.clock_low = true;
+        Ok(())
+    }
+
+    /// The second half of a cycle: clock high (registers load on the rising edge), eval,
+    /// dump, time advances by [`HALF_PERIOD`], and [`Model::cycles`] counts one more.
+    /// Without a [`Model::clock_low`] since the last rising edge the clock is already high:
+    /// no register loads and no cycle is counted (the eval still settles changed inputs).
+    ///
+    /// `clock` must be a 1-bit input ([`SimError::NotAClock`]).
+    pub fn clock_high(&mut self, clock: PortId) -> Result<(), SimError> {
+        self.check_clock(clock)?;
+        self.set(clock, 1)?;
+        self.step();
+        if std::mem::take(&mut self.clock_low) {
+            self.cycles += 1;
+        }
+        Ok(())
+    }
+
+    fn check_clock(&self, clock: PortId) -> Result<(), SimError> {
         if clock.width != 1 || !clock.direction.is_settable() {
             return Err(SimError::NotAClock {
                 top: self.lib.top.clone(),
@@ -306,11 +445,6 @@ impl Model {
                 direction: clock.direction.as_str(),
             });
         }
-        self.set(clock, 0)?;
-        self.step();
-        self.set(clock, 1)?;
-        self.step();
-        self.cycles += 1;
         Ok(())
     }
 
@@ -322,7 +456,8 @@ impl Model {
         self.time += HALF_PERIOD;
     }
 
-    /// Clock cycles applied with [`Model::tick`].
+    /// Clock cycles applied with [`Model::tick`] (or [`Model::clock_low`] then
+    /// [`Model::clock_high`]).
     pub fn cycles(&self) -> u64 {
         self.cycles
     }

@@ -17,7 +17,7 @@ use crate::ports::{HeaderPort, Storage};
 
 /// Version of the C ABI below. Bump it with any change to the exported functions; it is part
 /// of the cache key, and [`crate::VerilatedLib`] refuses a library with another version.
-pub(crate) const ABI_VERSION: u32 = 1;
+pub(crate) const ABI_VERSION: u32 = 2;
 
 /// A C string literal for `s` (octal escapes for anything but plain printable ASCII).
 fn c_string(s: &str) -> String {
@@ -47,6 +47,7 @@ pub(crate) fn generate(top: &str, ports: &[HeaderPort]) -> String {
     let mut table = String::new();
     let mut set_cases = String::new();
     let mut get_cases = String::new();
+    let mut narrow_cases = String::new();
     for (i, p) in ports.iter().enumerate() {
         let m = &p.member;
         let width = p.port.width;
@@ -97,6 +98,17 @@ pub(crate) fn generate(top: &str, ports: &[HeaderPort]) -> String {
         };
         if p.port.direction.is_settable() {
             let _ = writeln!(set_cases, "    case {i}: {set} return 0;");
+            if let Some(ty) = match p.storage {
+                Storage::U8 => Some("CData"),
+                Storage::U16 => Some("SData"),
+                Storage::U32 => Some("IData"),
+                Storage::U64 | Storage::Wide(_) => None,
+            } {
+                let _ = writeln!(
+                    narrow_cases,
+                    "        case {i}: m->{m} = ({ty})(w[k] & {mask:#x}u); break;"
+                );
+            }
         }
         let _ = writeln!(get_cases, "    case {i}: {get} return 0;");
     }
@@ -237,6 +249,21 @@ HGF_EXPORT int hgf_sim_set(void* p, uint32_t i, const uint32_t* w) {{
     }}
 }}
 
+// Sets `n` inputs of at most 32 bits in one call: port `idx[k]` to `w[k]` (bits above the
+// width masked off). Returns 0, or k + 1 for the first `idx[k]` that is not such an input
+// (the ports before it are set).
+HGF_EXPORT uint32_t hgf_sim_set_narrow(void* p, uint32_t n, const uint32_t* idx, const uint32_t* w) {{
+    {class}* m = static_cast<Handle*>(p)->model;
+    (void)m;
+    (void)w;
+    for (uint32_t k = 0; k < n; ++k) {{
+        switch (idx[k]) {{
+{narrow_cases}        default: return k + 1;
+        }}
+    }}
+    return 0;
+}}
+
 // Writes the port's ceil(width/32) words to `w`. Returns 1 for an index out of range.
 HGF_EXPORT int hgf_sim_get(void* p, uint32_t i, uint32_t* w) {{
     {class}* m = static_cast<Handle*>(p)->model;
@@ -281,5 +308,12 @@ mod tests {
         assert!(src.contains("m->w[4] = w[4] & 0x3u;"), "{src}");
         // The output has a getter but no setter.
         assert_eq!(src.matches("case 3:").count(), 1, "{src}");
+        // Only the inputs of at most 32 bits can be set in a batch.
+        assert!(
+            src.contains("case 0: m->clock = (CData)(w[k] & 0x1u); break;"),
+            "{src}"
+        );
+        assert_eq!(src.matches("case 1:").count(), 2, "{src}");
+        assert_eq!(src.matches("case 2:").count(), 2, "{src}");
     }
 }

@@ -244,10 +244,14 @@ fn mix_verilog() -> String {
     }
 }
 
-/// `Mix` verilated with the default options and cache (built once per cache, then reused by
+/// `Mix` verilated with tracing and the default cache (built once per cache, then reused by
 /// every test and every later run).
 fn mix_lib() -> Result<VerilatedLib, SimError> {
-    let lib = VerilatedLib::build(&mix_verilog(), "mix", &BuildOptions::default())?;
+    let opts = BuildOptions {
+        trace: true,
+        ..BuildOptions::default()
+    };
+    let lib = VerilatedLib::build(&mix_verilog(), "mix", &opts)?;
     println!(
         "mix: {:?} in {:.2} s ({})",
         lib.outcome(),
@@ -773,6 +777,102 @@ fn values_wider_than_the_port_outputs_and_bad_clocks_are_errors() -> Result<(), 
     assert_eq!(m.get_wide(p.wide_in), vec![7, 0, 0, 0, 0]);
     m.set(p.wide_in, u64::MAX)?;
     assert_eq!(m.get_wide(p.wide_in), vec![u32::MAX, u32::MAX, 0, 0, 0]);
+    Ok(())
+}
+
+#[test]
+fn half_cycles_show_the_response_before_the_edge_and_count_only_rising_edges(
+) -> Result<(), SimError> {
+    let lib = mix_lib()?;
+    let mut rtl = Rtl::new(&lib)?;
+    let mut gold = Golden::default();
+    let reset = Stim {
+        reset: true,
+        ..Stim::default()
+    };
+    rtl.cycle(&reset)?;
+    gold.clock(&reset);
+    let s = Stim {
+        en: true,
+        din: 5,
+        shamt: 2,
+        sin: -3,
+        wide_in: W136 { hi: 1, lo: 7 },
+        ..Stim::default()
+    };
+    let (m, p) = (&mut rtl.m, &rtl.p);
+    m.set(p.reset, 0)?;
+    m.set(p.en, 1)?;
+    m.set(p.din, 5)?;
+    m.set(p.shamt, 2)?;
+    m.set(p.sin, u64::from((-3i16) as u16))?;
+    m.set_wide(p.wide_in, &s.wide_in.words())?;
+    // Clock low: the outputs answer the new inputs, the registers have not moved.
+    m.clock_low(p.clock)?;
+    let before = gold.outputs(&s);
+    assert_eq!(m.get(p.acc), u64::from(before.acc));
+    assert_eq!(m.get(p.blend), u64::from(before.blend));
+    assert_eq!(m.get_signed(p.sneg), i64::from(before.sneg));
+    assert_eq!(m.get(p.flags[0]) != 0, before.flags[0]);
+    assert_eq!(m.cycles(), 1);
+    // The rising edge loads them.
+    m.clock_high(p.clock)?;
+    gold.clock(&s);
+    assert_eq!(m.get(p.acc), 5);
+    assert_eq!(m.get(p.acc), u64::from(gold.acc));
+    assert_eq!(m.cycles(), 2);
+    // Clock already high: no edge, nothing loads, no cycle counted.
+    m.clock_high(p.clock)?;
+    assert_eq!(m.get(p.acc), 5);
+    assert_eq!(m.cycles(), 2);
+    m.clock_low(p.clock)?;
+    m.clock_high(p.clock)?;
+    assert_eq!(m.get(p.acc), 10);
+    assert_eq!(m.cycles(), 3);
+    assert!(matches!(
+        m.clock_low(p.din),
+        Err(SimError::NotAClock { .. })
+    ));
+    Ok(())
+}
+
+#[test]
+fn input_groups_set_narrow_inputs_in_one_call_with_the_checks_of_set() -> Result<(), SimError> {
+    let lib = mix_lib()?;
+    let mut rtl = Rtl::new(&lib)?;
+    let (m, p) = (&mut rtl.m, &rtl.p);
+    let group = m.input_group(&[p.din, p.shamt, p.en])?;
+    assert_eq!(group.len(), 3);
+    m.set_group(&group, &[200, 7, 1])?;
+    assert_eq!([m.get(p.din), m.get(p.shamt), m.get(p.en)], [200, 7, 1]);
+    // The values reach the design: acc loads din at the edge.
+    m.set(p.reset, 0)?;
+    m.tick(p.clock)?;
+    assert_eq!(m.get(p.acc), 200);
+    // A value too wide for its port sets nothing.
+    assert!(matches!(
+        m.set_group(&group, &[1, 8, 0]),
+        Err(SimError::ValueTooWide {
+            width: 3,
+            needed: 4,
+            ..
+        })
+    ));
+    assert_eq!([m.get(p.din), m.get(p.shamt), m.get(p.en)], [200, 7, 1]);
+    assert!(matches!(
+        m.set_group(&group, &[1, 2]),
+        Err(SimError::Driver(_))
+    ));
+    // Outputs and ports wider than 32 bits cannot join a group.
+    assert!(matches!(
+        m.input_group(&[p.din, p.acc]),
+        Err(SimError::NotAnInput { .. })
+    ));
+    assert!(matches!(
+        m.input_group(&[p.wide_in]),
+        Err(SimError::Driver(_))
+    ));
+    assert!(m.input_group(&[])?.is_empty());
     Ok(())
 }
 

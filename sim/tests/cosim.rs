@@ -20,7 +20,11 @@ const MAX_CYCLES_PER_TOKEN: u64 = 200_000;
 
 /// Verilates the core of `cfg` (with tracing support, for the VCD tests).
 fn build(cfg: &HgfConfig) -> CoreSim {
-    build_with(cfg, &BuildOptions::default())
+    let traced = BuildOptions {
+        trace: true,
+        ..BuildOptions::default()
+    };
+    build_with(cfg, &traced)
 }
 
 fn build_with(cfg: &HgfConfig, opts: &BuildOptions) -> CoreSim {
@@ -242,12 +246,9 @@ fn random_small_configs_match_golden_with_and_without_stalls() {
                 cfg.fp_lanes,
                 cfg.packing
             );
-            // No tracing support: it doubles the build time and these runs write no VCD.
-            let untraced = BuildOptions {
-                trace: false,
-                ..BuildOptions::default()
-            };
-            let sim = build_with(&cfg, &untraced);
+            // No tracing support (the default): it doubles the build time and these runs
+            // write no VCD.
+            let sim = build_with(&cfg, &BuildOptions::default());
             let w = HgfWeights::random(&cfg, seed);
             let x = edge_tokens(cfg.d_in, 2, seed);
             check_edges(&HgfProjection::new(&cfg, w.clone()).unwrap(), &x)?;

@@ -15,7 +15,7 @@ use hgf_golden::{HgfConfig, HgfProjection, HgfWeights};
 use hgf_hdl::emit::generate;
 use hgf_sim::core_driver::{CoreRun, CoreSim, RunOptions};
 use hgf_sim::cosim::{compare, diagnose, golden_outputs, Comparison, Diagnosis, Stage};
-use hgf_sim::BuildOptions;
+use hgf_sim::{thread_cpu_time, BuildOptions};
 use ndarray::ArrayView2;
 use serde_json::{json, Value};
 
@@ -146,6 +146,9 @@ pub struct Outcome {
     comparison: Comparison,
     run: CoreRun,
     seconds: f64,
+    /// The same span in CPU time of the simulating thread: on a shared machine it leaves
+    /// out the time other processes had the core (`None` where the clock is unavailable).
+    cpu_seconds: Option<f64>,
     model_built: bool,
     flip_expected: Option<(usize, usize)>,
     /// On a mismatch: the VCD and the stage, or why the rerun failed.
@@ -160,13 +163,9 @@ pub fn cosimulate(job: &Job<'_>) -> Result<Outcome> {
     let golden = HgfProjection::new(job.cfg, job.weights.clone())
         .context("the weights do not fit the config")?;
     eprintln!("{label}: verilating (cached after the first run) ...");
-    // Without tracing support the model builds in about half the time and runs faster; a
-    // mismatch builds the traced model (cached too) for its VCD.
-    let untraced = BuildOptions {
-        trace: false,
-        ..BuildOptions::default()
-    };
-    let sim = CoreSim::build(job.cfg, job.verilog, &untraced)
+    // Without tracing support (the default) the model builds in about half the time and
+    // runs faster; a mismatch builds the traced model (cached too) for its VCD.
+    let sim = CoreSim::build(job.cfg, job.verilog, &BuildOptions::default())
         .context("cannot build the Verilator model")?;
     let n = job.tokens.nrows();
     let max_cycles = (MAX_CYCLES_PER_TOKEN as f64 * (n as f64 + 1.0) / (1.0 - job.stall)) as u64;
@@ -178,6 +177,7 @@ pub fn cosimulate(job: &Job<'_>) -> Result<Outcome> {
     };
     eprintln!("{label}: co-simulating {n} tokens ...");
     let started = Instant::now();
+    let cpu_started = thread_cpu_time();
     let mut last_report = started;
     let mut progress = |done: usize, cycles: u64| {
         if done < n && last_report.elapsed() >= PROGRESS_EVERY {
@@ -193,6 +193,9 @@ pub fn cosimulate(job: &Job<'_>) -> Result<Outcome> {
         .run_with(job.weights, job.tokens, &opts, &mut progress)
         .context("co-simulation failed")?;
     let seconds = started.elapsed().as_secs_f64();
+    let cpu_seconds = cpu_started
+        .zip(thread_cpu_time())
+        .map(|(a, b)| (b - a).as_secs_f64());
     let mut expected = golden_outputs(&golden, job.tokens);
     if let Some((t, j)) = job.flip_expected {
         let slot = expected
@@ -218,7 +221,11 @@ pub fn cosimulate(job: &Job<'_>) -> Result<Outcome> {
                 .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
         eprintln!("{label}: verilating with tracing support (cached after the first time) ...");
-        let traced = CoreSim::build(job.cfg, job.verilog, &BuildOptions::default())
+        let traced_opts = BuildOptions {
+            trace: true,
+            ..BuildOptions::default()
+        };
+        let traced = CoreSim::build(job.cfg, job.verilog, &traced_opts)
             .map_err(|e| format!("cannot build the traced Verilator model: {e}"))?;
         diagnose(
             &traced,
@@ -241,6 +248,7 @@ pub fn cosimulate(job: &Job<'_>) -> Result<Outcome> {
         comparison,
         run,
         seconds,
+        cpu_seconds,
         model_built: sim.lib().was_built(),
         flip_expected: job.flip_expected,
         diagnosis,
@@ -301,6 +309,13 @@ impl Outcome {
         }
     }
 
+    /// Simulated cycles per second of CPU time of the simulating thread.
+    fn cycles_per_cpu_second(&self) -> Option<f64> {
+        self.cpu_seconds
+            .filter(|&s| s > 0.0)
+            .map(|s| self.run.cycles as f64 / s)
+    }
+
     /// The summary lines after the `core:` line.
     pub fn print(&self) {
         let c = &self.comparison;
@@ -331,8 +346,12 @@ impl Outcome {
             self.ideal(),
             utilisation
         );
+        let per_cpu_second = self
+            .cycles_per_cpu_second()
+            .map(|c| format!(" ({} per CPU second)", si(c)))
+            .unwrap_or_default();
         println!(
-            "speed:      {} cycles in {:.2} s, {} simulated cycles/s",
+            "speed:      {} cycles in {:.2} s, {} simulated cycles/s{per_cpu_second}",
             self.run.cycles,
             self.seconds,
             si(self.cycles_per_second())
@@ -455,6 +474,8 @@ impl Outcome {
             "simulated_cycles": self.run.cycles,
             "seconds": self.seconds,
             "simulated_cycles_per_second": self.cycles_per_second(),
+            "cpu_seconds": self.cpu_seconds,
+            "simulated_cycles_per_cpu_second": self.cycles_per_cpu_second(),
             "verilator_model": self.model_text(),
             "first_mismatch": first,
             "expected_flipped": self.flip_expected.map(|(t, j)| json!({"token": t, "output": j})),
