@@ -5,6 +5,7 @@ mod fpcheck;
 mod generate;
 mod golden;
 mod run;
+mod synth;
 
 use std::process::ExitCode;
 
@@ -25,6 +26,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Golden(args) => golden::run(&args),
         Command::Fpcheck(args) => fpcheck::run(&args),
         Command::Config(args) => config::run(&args),
+        Command::Synth(args) => synth::run(&args),
     }
 }
 

@@ -1,0 +1,71 @@
+//! nextpnr-ice40 on a small block of the core: Fmax and utilisation come from its report, and
+//! a design with more pins than the package is a clean "does not fit".
+
+use hgf_golden::Target;
+use hgf_hdl::output_queue::OutputQueue;
+use hgf_hdl::verilog::emit_named;
+use hgf_synth::{place_and_route, synthesize, Device, PnrOutcome, Synthesis, Tool, Toolbox};
+use rust_hdl::prelude::Block;
+
+/// The output queue: a few hundred cells, 42 pins.
+fn queue_synthesis(target: Target, dir: &std::path::Path) -> Synthesis {
+    let mut uut = OutputQueue::new();
+    uut.connect_all();
+    let verilog = emit_named(&uut, "output_queue").unwrap();
+    let yosys = Toolbox::from_env().find(Tool::Yosys).unwrap();
+    synthesize(&yosys, &Device::of(target), &verilog, "output_queue", dir).unwrap()
+}
+
+#[test]
+fn a_small_block_places_on_hx8k_with_an_fmax() {
+    let dir = tempfile::tempdir().unwrap();
+    let device = Device::of(Target::Ice40Hx8k);
+    let s = queue_synthesis(device.target, dir.path());
+    assert!(s.fits);
+    let nextpnr = Toolbox::from_env().find(Tool::NextpnrIce40).unwrap();
+    let outcome = place_and_route(&nextpnr, &device, &s.netlist, 12.0, dir.path()).unwrap();
+    let PnrOutcome::Placed(p) = outcome else {
+        panic!("does not fit: {outcome:?}");
+    };
+    let fmax = p.fmax_mhz.expect("register-to-register paths exist");
+    assert!(fmax > 12.0, "{fmax}");
+    assert!(p.timing_met);
+    assert!(
+        p.clock.as_deref().unwrap().contains("clock"),
+        "{:?}",
+        p.clock
+    );
+    let lc = p.utilisation["ICESTORM_LC"];
+    assert_eq!(lc.available, device.capacity.lut4);
+    // Every LUT and every flip-flop of the synthesis sits in a logic cell.
+    assert!(lc.used >= s.resources.lut4.max(s.resources.ff), "{lc:?}");
+    assert!(p.report.is_file());
+    // Asking for more than it reaches is reported as a timing failure, not an error.
+    let outcome = place_and_route(&nextpnr, &device, &s.netlist, 999.0, dir.path()).unwrap();
+    let PnrOutcome::Placed(p) = outcome else {
+        panic!("{outcome:?}");
+    };
+    assert!(!p.timing_met);
+    assert_eq!(p.requested_mhz, 999.0);
+}
+
+#[test]
+fn more_pins_than_up5k_sg48_has_does_not_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let device = Device::of(Target::Ice40Up5k);
+    let s = queue_synthesis(device.target, dir.path());
+    let io = s.utilisation.iter().find(|u| u.resource == "I/O").unwrap();
+    assert_eq!((io.used, io.available), (42, 39));
+    assert!(!s.fits);
+    let nextpnr = Toolbox::from_env().find(Tool::NextpnrIce40).unwrap();
+    let outcome = place_and_route(&nextpnr, &device, &s.netlist, 12.0, dir.path()).unwrap();
+    let PnrOutcome::DoesNotFit(no) = outcome else {
+        panic!("placed 42 pins in a 39-pin package: {outcome:?}");
+    };
+    assert!(
+        no.errors.iter().any(|e| e.contains("placement location")),
+        "{:?}",
+        no.errors
+    );
+    assert!(no.log.is_file());
+}
