@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use hgf_hdl::manifest::board_clock_mhz;
 use hgf_synth::nextpnr::{NoFit, Placement};
 use hgf_synth::resources::Use;
-use hgf_synth::{run_flow, FlowOptions, PnrOutcome, Progress, SynthReport, Toolbox};
+use hgf_synth::{run_flow, FlowOptions, PnrOutcome, Progress, Stage, SynthReport, Toolbox};
 
 use crate::cli::SynthArgs;
 
@@ -24,7 +24,13 @@ pub fn run(args: &SynthArgs) -> Result<ExitCode> {
         }),
         place_and_route: !args.no_pnr,
     };
+    let log_dir = opts.out_dir.clone();
     let mut progress = |p: Progress| match p {
+        Progress::Started(Stage::PlaceAndRoute) => eprintln!(
+            "hgf synth: {} ... (can take many minutes; follow {})",
+            Stage::PlaceAndRoute.name(),
+            log_dir.join("nextpnr.log").display()
+        ),
         Progress::Started(stage) => eprintln!("hgf synth: {} ...", stage.name()),
         Progress::Finished(stage, took) => {
             eprintln!(

@@ -1,7 +1,8 @@
 //! Running one tool of the flow in the output directory, with its log kept.
 
+use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::error::SynthError;
@@ -11,39 +12,40 @@ pub(crate) struct ToolRun {
     pub success: bool,
     /// Exit status as text ("exit status: 255", "signal: 9").
     pub status: String,
-    /// Everything it printed (stdout, then stderr).
+    /// Everything it printed (stdout and stderr, interleaved).
     pub output: String,
     /// Where that output was written.
     pub log: PathBuf,
     pub elapsed: Duration,
 }
 
-/// Runs `exe args` in `dir` and writes its output to `dir/log_name`. The tools get relative
-/// file names and run in `dir`: YoWASP's WebAssembly builds see the working directory only.
+/// Runs `exe args` in `dir` with its output going straight into `dir/log_name` (so a long
+/// place-and-route can be followed with `tail -f`). The tools get relative file names and
+/// run in `dir`: YoWASP's WebAssembly builds see the working directory only.
 pub(crate) fn run_in(
     dir: &Path,
     exe: &Path,
     args: &[String],
     log_name: &str,
 ) -> Result<ToolRun, SynthError> {
+    let log = dir.join(log_name);
+    let file = File::create(&log).map_err(SynthError::io(&log))?;
+    let file_err = file.try_clone().map_err(SynthError::io(&log))?;
     let start = Instant::now();
-    let out = Command::new(exe)
+    let status = Command::new(exe)
         .args(args)
         .current_dir(dir)
-        .output()
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(file))
+        .stderr(Stdio::from(file_err))
+        .status()
         .map_err(SynthError::io(exe))?;
     let elapsed = start.elapsed();
-    let output = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let log = dir.join(log_name);
-    std::fs::write(&log, &output).map_err(SynthError::io(&log))?;
+    let bytes = std::fs::read(&log).map_err(SynthError::io(&log))?;
     Ok(ToolRun {
-        success: out.status.success(),
-        status: out.status.to_string(),
-        output,
+        success: status.success(),
+        status: status.to_string(),
+        output: String::from_utf8_lossy(&bytes).into_owned(),
         log,
         elapsed,
     })
