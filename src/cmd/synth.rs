@@ -148,6 +148,12 @@ fn print_placement(p: &Placement) {
         ),
         None => println!("Fmax:      none reported (no register-to-register path)"),
     }
+    if let Some(c) = &p.critical_path {
+        println!(
+            "critical:  {:.2} ns from `{}` to `{}`",
+            c.delay_ns, c.from, c.to
+        );
+    }
 }
 
 fn print_no_fit(no: &NoFit) {

@@ -43,6 +43,8 @@ pub struct Placement {
     pub timing_met: bool,
     /// Sites used and available, per site type, as nextpnr reports them.
     pub utilisation: BTreeMap<String, SiteUse>,
+    /// The slowest register-to-register path of that clock.
+    pub critical_path: Option<CriticalPath>,
     pub report: PathBuf,
     pub log: PathBuf,
 }
@@ -52,6 +54,17 @@ pub struct Placement {
 pub struct SiteUse {
     pub used: u64,
     pub available: u64,
+}
+
+/// Where the slowest path of a clock starts and ends (the full path is in `report.json`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CriticalPath {
+    /// The cell it starts at (hierarchical name in the flattened netlist).
+    pub from: String,
+    /// The cell it ends at.
+    pub to: String,
+    /// Sum of the path's delays, in ns.
+    pub delay_ns: f64,
 }
 
 /// A design nextpnr could not place: more cells of some type than the device has sites.
@@ -73,6 +86,28 @@ struct ReportJson {
     fmax: BTreeMap<String, FmaxEntry>,
     #[serde(default)]
     utilization: BTreeMap<String, SiteUse>,
+    #[serde(default)]
+    critical_paths: Vec<PathJson>,
+}
+
+#[derive(Deserialize)]
+struct PathJson {
+    from: String,
+    to: String,
+    #[serde(default)]
+    path: Vec<StepJson>,
+}
+
+#[derive(Deserialize)]
+struct StepJson {
+    from: EndJson,
+    to: EndJson,
+    delay: f64,
+}
+
+#[derive(Deserialize)]
+struct EndJson {
+    cell: String,
 }
 
 #[derive(Deserialize)]
@@ -164,6 +199,9 @@ pub fn place_and_route(
     let report: ReportJson = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
     let clock = core_clock(&report.fmax);
     let fmax_mhz = clock.as_ref().map(|c| report.fmax[c].achieved);
+    let critical_path = clock
+        .as_deref()
+        .and_then(|c| critical_path(&report.critical_paths, c));
     Ok(PnrOutcome::Placed(Placement {
         tool,
         command,
@@ -173,6 +211,7 @@ pub fn place_and_route(
         fmax_mhz,
         requested_mhz: freq_mhz,
         utilisation: report.utilization,
+        critical_path,
         report: report_path,
         log: run.log,
     }))
@@ -187,6 +226,17 @@ fn core_clock(fmax: &BTreeMap<String, FmaxEntry>) -> Option<String> {
     fmax.keys()
         .find(|name| name.split('$').any(|part| part == "clock"))
         .cloned()
+}
+
+/// The register-to-register path of `clock` (nextpnr names its ends `posedge <clock>`).
+fn critical_path(paths: &[PathJson], clock: &str) -> Option<CriticalPath> {
+    let edge = format!("posedge {clock}");
+    let p = paths.iter().find(|p| p.from == edge && p.to == edge)?;
+    Some(CriticalPath {
+        from: p.path.first()?.from.cell.clone(),
+        to: p.path.last()?.to.cell.clone(),
+        delay_ns: p.path.iter().map(|s| s.delay).sum(),
+    })
 }
 
 #[cfg(test)]

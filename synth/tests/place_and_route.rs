@@ -40,6 +40,15 @@ fn a_small_block_places_on_hx8k_with_an_fmax() {
     // Every LUT and every flip-flop of the synthesis sits in a logic cell.
     assert!(lc.used >= s.resources.lut4.max(s.resources.ff), "{lc:?}");
     assert!(p.report.is_file());
+    let path = p
+        .critical_path
+        .as_ref()
+        .expect("a register-to-register path");
+    // The slowest path sets Fmax (nextpnr rounds; allow 1%).
+    assert!(
+        (1000.0 / path.delay_ns / fmax - 1.0).abs() < 0.01,
+        "{path:?} vs {fmax} MHz"
+    );
     // Asking for more than it reaches is reported as a timing failure, not an error.
     let outcome = place_and_route(&nextpnr, &device, &s.netlist, 999.0, dir.path()).unwrap();
     let PnrOutcome::Placed(p) = outcome else {
