@@ -53,7 +53,7 @@ pub fn run(args: &SynthArgs) -> Result<ExitCode> {
             report.target,
             report.device.part,
             report.device.package,
-            no.errors.join("; ")
+            no.summary()
         );
     }
     let ok = report.fits() && report.timing_met() != Some(false);
@@ -161,6 +161,16 @@ fn print_no_fit(no: &NoFit) {
         "place and route: {}, {:.1} s: DOES NOT FIT",
         no.tool, no.seconds
     );
+    for o in &no.over {
+        let u = Use::new("", o.used, o.available);
+        println!(
+            "           {:<16} {:>9} of {:>9} {:>6.1}%  OVER",
+            o.site,
+            thousands(o.used),
+            thousands(o.available),
+            u.percent
+        );
+    }
     for e in &no.errors {
         println!("           {e}");
     }

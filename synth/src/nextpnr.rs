@@ -12,6 +12,8 @@ use crate::run::{error_lines, run_in, version};
 
 const REPORT_FILE: &str = "report.json";
 const LOG_FILE: &str = "nextpnr.log";
+const PACK_REPORT_FILE: &str = "pack.json";
+const PACK_LOG_FILE: &str = "nextpnr-pack.log";
 
 /// Seed of the placer, fixed so that a run can be repeated.
 pub const SEED: u32 = 1;
@@ -71,11 +73,38 @@ pub struct CriticalPath {
 #[derive(Clone, Debug, Serialize)]
 pub struct NoFit {
     pub tool: String,
+    /// The nextpnr run that found it.
     pub command: String,
     pub seconds: f64,
-    /// nextpnr's error lines (which cell, which site type).
+    /// Site types the packed design needs more of than the device has (from the packing
+    /// pass's report; empty when the placer found the shortage).
+    pub over: Vec<Overuse>,
+    /// nextpnr's error lines when the placer found the shortage (which cell, which site type
+    /// or pin).
     pub errors: Vec<String>,
     pub log: PathBuf,
+}
+
+/// One site type the design needs more of than the device has.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Overuse {
+    pub site: String,
+    pub used: u64,
+    pub available: u64,
+}
+
+impl NoFit {
+    /// What ran out, in one line.
+    pub fn summary(&self) -> String {
+        if self.over.is_empty() {
+            return self.errors.join("; ");
+        }
+        self.over
+            .iter()
+            .map(|o| format!("{} {} of {}", o.site, o.used, o.available))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// The parts of nextpnr's `--report` JSON the flow reads (`fmax` per clock, `utilization`
@@ -120,13 +149,72 @@ struct FmaxEntry {
 const NO_FIT_MESSAGES: &[&str] = &[
     "no BELs remaining",
     "Unable to find a placement location",
+    "Unable to find legal placement",
     "Failed to expand region",
     "Unable to place cell",
 ];
 
+/// One nextpnr run: the command line and where its report and log go.
+struct Pass<'a> {
+    nextpnr: &'a Path,
+    dir: &'a Path,
+    args: Vec<String>,
+    report: PathBuf,
+    log_name: &'static str,
+}
+
+impl Pass<'_> {
+    fn command(&self) -> String {
+        let exe = self
+            .nextpnr
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        format!("{exe} {}", self.args.join(" "))
+    }
+
+    /// Runs the pass: its report, or the "does not fit" it ended with.
+    fn run(&self, tool: &str) -> Result<Result<ReportJson, NoFit>, SynthError> {
+        let _ = std::fs::remove_file(&self.report);
+        let run = run_in(self.dir, self.nextpnr, &self.args, self.log_name)?;
+        if !run.success {
+            if NO_FIT_MESSAGES.iter().any(|m| run.output.contains(m)) {
+                return Ok(Err(NoFit {
+                    tool: tool.to_string(),
+                    command: self.command(),
+                    seconds: run.elapsed.as_secs_f64(),
+                    over: Vec::new(),
+                    errors: error_lines(&run.output, 5),
+                    log: run.log,
+                }));
+            }
+            return Err(SynthError::ToolFailed {
+                tool: "nextpnr",
+                status: run.status,
+                log: run.log,
+                excerpt: error_lines(&run.output, 20).join("\n"),
+            });
+        }
+        let bad = |message: String| SynthError::BadReport {
+            what: "nextpnr report",
+            path: self.report.clone(),
+            message,
+        };
+        let text = std::fs::read_to_string(&self.report).map_err(|e| bad(e.to_string()))?;
+        serde_json::from_str(&text)
+            .map(Ok)
+            .map_err(|e| bad(e.to_string()))
+    }
+}
+
 /// Places and routes `netlist` (a yosys JSON in `dir`) on `device` with the nextpnr at
 /// `nextpnr`, asking for `freq_mhz` on every clock. Pins are left unconstrained (the wrapper's
-/// pins are not a board's). Writes `report.json` and `nextpnr.log` into `dir`.
+/// pins are not a board's).
+///
+/// A packing pass comes first (`--pack-only`, seconds): when the packed design needs more
+/// sites of some type than the device has, that is the answer, read from the pass's report
+/// (`pack.json`), instead of a placer searching for many minutes. Otherwise the full run
+/// writes `report.json` and `nextpnr.log` into `dir`.
 pub fn place_and_route(
     nextpnr: &Path,
     device: &Device,
@@ -138,65 +226,81 @@ pub fn place_and_route(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let report_path = dir.join(REPORT_FILE);
-    let _ = std::fs::remove_file(&report_path);
     let unconstrained = match device.family {
         Family::Ice40 => "--pcf-allow-unconstrained",
         Family::Ecp5 => "--lpf-allow-unconstrained",
     };
-    let args: Vec<String> = [
-        device.nextpnr_part,
-        "--package",
-        device.package,
-        "--json",
-        &netlist_name,
-        unconstrained,
-        "--freq",
-        &format!("{freq_mhz}"),
-        "--timing-allow-fail",
-        "--seed",
-        &SEED.to_string(),
-        "--report",
-        REPORT_FILE,
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    let command = format!(
-        "{} {}",
-        nextpnr
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        args.join(" ")
-    );
-    let tool = version(nextpnr, "--version");
-    let run = run_in(dir, nextpnr, &args, LOG_FILE)?;
-    let seconds = run.elapsed.as_secs_f64();
-    if !run.success {
-        if NO_FIT_MESSAGES.iter().any(|m| run.output.contains(m)) {
-            return Ok(PnrOutcome::DoesNotFit(NoFit {
-                tool,
-                command,
-                seconds,
-                errors: error_lines(&run.output, 5),
-                log: run.log,
-            }));
-        }
-        return Err(SynthError::ToolFailed {
-            tool: "nextpnr",
-            status: run.status,
-            log: run.log,
-            excerpt: error_lines(&run.output, 20).join("\n"),
-        });
-    }
-    let bad = |message: String| SynthError::BadReport {
-        what: "nextpnr report",
-        path: report_path.clone(),
-        message,
+    let args = |extra: &[&str], report: &str| -> Vec<String> {
+        [
+            device.nextpnr_part,
+            "--package",
+            device.package,
+            "--json",
+            &netlist_name,
+            unconstrained,
+            "--freq",
+            &format!("{freq_mhz}"),
+            "--timing-allow-fail",
+            "--seed",
+            &SEED.to_string(),
+        ]
+        .iter()
+        .chain(extra)
+        .chain(&["--report", report])
+        .map(|s| s.to_string())
+        .collect()
     };
-    let text = std::fs::read_to_string(&report_path).map_err(|e| bad(e.to_string()))?;
-    let report: ReportJson = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    let tool = version(nextpnr, "--version");
+
+    let pack = Pass {
+        nextpnr,
+        dir,
+        args: args(&["--pack-only"], PACK_REPORT_FILE),
+        report: dir.join(PACK_REPORT_FILE),
+        log_name: PACK_LOG_FILE,
+    };
+    let pack_start = std::time::Instant::now();
+    let packed = match pack.run(&tool)? {
+        Ok(report) => report,
+        Err(no_fit) => return Ok(PnrOutcome::DoesNotFit(no_fit)),
+    };
+    let over: Vec<Overuse> = packed
+        .utilization
+        .iter()
+        .filter(|(_, u)| u.used > u.available)
+        .map(|(site, u)| Overuse {
+            site: site.clone(),
+            used: u.used,
+            available: u.available,
+        })
+        .collect();
+    if !over.is_empty() {
+        return Ok(PnrOutcome::DoesNotFit(NoFit {
+            tool,
+            command: pack.command(),
+            seconds: pack_start.elapsed().as_secs_f64(),
+            over,
+            errors: Vec::new(),
+            log: dir.join(PACK_LOG_FILE),
+        }));
+    }
+
+    let full = Pass {
+        nextpnr,
+        dir,
+        args: args(&[], REPORT_FILE),
+        report: dir.join(REPORT_FILE),
+        log_name: LOG_FILE,
+    };
+    let start = std::time::Instant::now();
+    let report = match full.run(&tool)? {
+        Ok(report) => report,
+        Err(no_fit) => return Ok(PnrOutcome::DoesNotFit(no_fit)),
+    };
+    let seconds = start.elapsed().as_secs_f64();
+    let command = full.command();
+    let report_path = full.report;
+    let run_log = dir.join(LOG_FILE);
     let clock = core_clock(&report.fmax);
     let fmax_mhz = clock.as_ref().map(|c| report.fmax[c].achieved);
     let critical_path = clock
@@ -213,7 +317,7 @@ pub fn place_and_route(
         utilisation: report.utilization,
         critical_path,
         report: report_path,
-        log: run.log,
+        log: run_log,
     }))
 }
 

@@ -1,8 +1,9 @@
 //! nextpnr-ice40 on a small block of the core: Fmax and utilisation come from its report, and
-//! a design with more pins than the package is a clean "does not fit".
+//! a design with more pins or block RAMs than the device has is a clean "does not fit".
 
 use hgf_golden::Target;
 use hgf_hdl::output_queue::OutputQueue;
+use hgf_hdl::tiled_ram::{TiledRam, TILE_WORDS};
 use hgf_hdl::verilog::emit_named;
 use hgf_synth::{place_and_route, synthesize, Device, PnrOutcome, Synthesis, Tool, Toolbox};
 use rust_hdl::prelude::Block;
@@ -71,10 +72,43 @@ fn more_pins_than_up5k_sg48_has_does_not_fit() {
     let PnrOutcome::DoesNotFit(no) = outcome else {
         panic!("placed 42 pins in a 39-pin package: {outcome:?}");
     };
+    // The package's pins run out in the placer, not in packing (the die has more pads).
+    assert!(no.over.is_empty(), "{:?}", no.over);
     assert!(
         no.errors.iter().any(|e| e.contains("placement location")),
         "{:?}",
         no.errors
     );
     assert!(no.log.is_file());
+}
+
+#[test]
+fn more_block_rams_than_up5k_has_is_found_by_packing() {
+    // 32 tiles of 256 x 16 bits: 32 SB_RAM40_4K, the UP5K has 30.
+    let mut ram = TiledRam::<16>::new(32 * TILE_WORDS);
+    ram.connect_all();
+    let verilog = emit_named(&ram, "big_ram").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let device = Device::of(Target::Ice40Up5k);
+    let yosys = Toolbox::from_env().find(Tool::Yosys).unwrap();
+    let s = synthesize(&yosys, &device, &verilog, "big_ram", dir.path()).unwrap();
+    assert_eq!(s.resources.bram, 32);
+    let nextpnr = Toolbox::from_env().find(Tool::NextpnrIce40).unwrap();
+    let outcome = place_and_route(&nextpnr, &device, &s.netlist, 12.0, dir.path()).unwrap();
+    let PnrOutcome::DoesNotFit(no) = outcome else {
+        panic!("placed 32 block RAMs on 30: {outcome:?}");
+    };
+    let ram_sites = no.over.iter().find(|o| o.site == "ICESTORM_RAM");
+    assert_eq!(
+        ram_sites.map(|o| (o.used, o.available)),
+        Some((32, 30)),
+        "{:?}",
+        no.over
+    );
+    assert!(
+        no.summary().contains("ICESTORM_RAM 32 of 30"),
+        "{}",
+        no.summary()
+    );
+    assert!(no.command.contains("--pack-only"));
 }
