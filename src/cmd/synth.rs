@@ -92,6 +92,14 @@ fn print_table(r: &SynthReport) {
         s.seconds
     );
     print_uses(&s.utilisation);
+    println!(
+        "           (LUT4 = LUT4 cells{}: a lower bound; nextpnr's packing below decides)",
+        if r.device.family == hgf_synth::Family::Ecp5 {
+            " + 2 per CCU2C carry cell"
+        } else {
+            ""
+        }
+    );
     let res = &s.resources;
     println!(
         "           {} LUT4, {} carry, {} FF, {} DSP, {} BRAM, {} SPRAM cells",

@@ -73,7 +73,9 @@ pub(crate) fn version(exe: &Path, flag: &str) -> String {
                 String::from_utf8_lossy(&o.stdout),
                 String::from_utf8_lossy(&o.stderr)
             );
-            text.lines().next().map(|l| l.trim().to_string())
+            text.lines()
+                .next()
+                .map(|l| l.replace('"', "").trim().to_string())
         })
         .unwrap_or_else(|| "unknown".to_string())
 }
