@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use hgf_golden::Target;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -36,6 +37,9 @@ pub enum Command {
     /// Estimate a model on a board before building anything: weight bytes and cycles per
     /// token, tokens/s bounded by memory bandwidth and by the core's clock, and which binds.
     Estimate(EstimateArgs),
+    /// Synthesise (yosys) and place and route (nextpnr) the core inside a 19-pin wrapper, and
+    /// report the resources, the device utilisation and Fmax.
+    Synth(SynthArgs),
 }
 
 /// Where the config comes from: a TOML file, a named preset, or the default preset.
@@ -219,4 +223,35 @@ pub struct EstimateArgs {
     /// Write a roofline plot (SVG) of the estimate, in the config's packing.
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
+pub struct SynthArgs {
+    #[command(flatten)]
+    pub source: ConfigSource,
+    /// Device: ice40-up5k, ice40-hx8k, ecp5-25k or ecp5-85k (default: the config's `target`).
+    #[arg(long, value_name = "TARGET", value_parser = parse_target)]
+    pub target: Option<Target>,
+    /// Clock frequency to meet, in MHz (default: the target board's oscillator, 12 MHz on
+    /// iCE40 and 25 MHz on ECP5).
+    #[arg(long, value_name = "MHZ")]
+    pub freq: Option<f64>,
+    /// Output directory for the Verilog, netlist, tool reports and logs (default:
+    /// out/<name>/synth-<target>).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Stop after synthesis (no place-and-route).
+    #[arg(long)]
+    pub no_pnr: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A target by its config name.
+fn parse_target(name: &str) -> Result<Target, String> {
+    Target::ALL
+        .into_iter()
+        .find(|t| t.name() == name)
+        .ok_or_else(|| {
+            let allowed: Vec<&str> = Target::ALL.iter().map(|t| t.name()).collect();
+            format!("unknown target `{name}`; allowed: {}", allowed.join(", "))
+        })
 }

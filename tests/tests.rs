@@ -9,3 +9,4 @@ mod cli_fpcheck;
 mod cli_generate;
 mod cli_golden;
 mod cli_run;
+mod cli_synth;

@@ -10,7 +10,8 @@ use crate::fp16_mul::Fp16MulExact;
 use crate::fp32_add::Fp32Add;
 use crate::fp32_div::Fp32Div;
 use crate::fp32_mul::Fp32Mul;
-use crate::manifest::{constraint_files, verilog_ports, write_files, Latencies, Manifest};
+use crate::manifest::{constraint_files, verilog_ports, write_files, Latencies, Manifest, Port};
+use crate::pnr_wrapper::PnrWrapper;
 use crate::projection_core::HgfCore;
 use crate::verilog::{emit_named, VerilogError};
 
@@ -51,6 +52,32 @@ pub fn generate(cfg: &HgfConfig) -> Result<Generated, VerilogError> {
         verilog,
         manifest,
         constraints,
+    })
+}
+
+/// The core of a config inside [`PnrWrapper`], ready for synthesis and place-and-route.
+#[derive(Clone, Debug)]
+pub struct PnrTop {
+    /// Name of the top module: `<name>_pnr`.
+    pub top: String,
+    /// Verilog of the wrapper and the core (the core's module is `<top>$core`).
+    pub verilog: String,
+    /// The wrapper's pins.
+    pub ports: Vec<Port>,
+}
+
+/// Builds the core of `cfg` inside its [`PnrWrapper`] and emits both, through the same
+/// design checks as [`generate`].
+pub fn generate_pnr_top(cfg: &HgfConfig) -> Result<PnrTop, VerilogError> {
+    let mut wrapper = PnrWrapper::new(cfg);
+    wrapper.connect_all();
+    let top = PnrWrapper::top_name(cfg);
+    let verilog = emit_named(&wrapper, &top)?;
+    let ports = verilog_ports(&verilog, &top);
+    Ok(PnrTop {
+        top,
+        verilog,
+        ports,
     })
 }
 

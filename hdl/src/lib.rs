@@ -21,6 +21,7 @@ pub mod lowrank_unit;
 pub mod lzc;
 pub mod manifest;
 pub mod output_queue;
+pub mod pnr_wrapper;
 pub mod projection_core;
 pub mod quantizer;
 pub mod shift_sticky;

@@ -9,6 +9,7 @@ mod golden;
 mod layer;
 mod run;
 mod show;
+mod synth;
 
 use std::process::ExitCode;
 
@@ -31,6 +32,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Fpcheck(args) => fpcheck::run(&args),
         Command::Config(args) => config::run(&args),
         Command::Estimate(args) => estimate::run(&args),
+        Command::Synth(args) => synth::run(&args),
     }
 }
 

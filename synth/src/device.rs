@@ -1,0 +1,151 @@
+//! The FPGA parts behind each [`Target`]: how yosys and nextpnr address them, and what they
+//! hold.
+
+use hgf_golden::Target;
+use serde::Serialize;
+
+/// FPGA family: decides the yosys script, the nextpnr binary and the cell names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    Ice40,
+    Ecp5,
+}
+
+/// What one part holds, from the vendors' data sheets (nextpnr's report gives the same
+/// numbers for the sites it knows: logic cells, flip-flops, DSPs and block RAMs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Capacity {
+    /// 4-input LUTs (iCE40 logic cells, ECP5 `TRELLIS_COMB` sites).
+    pub lut4: u64,
+    /// Flip-flops.
+    pub ff: u64,
+    /// Multiplier blocks: `SB_MAC16` (16x16) on iCE40, `MULT18X18D` (18x18) on ECP5.
+    pub dsp: u64,
+    /// Block RAMs: `SB_RAM40_4K` (4 kbit) on iCE40, `DP16KD` (18 kbit) on ECP5.
+    pub bram: u64,
+    /// Single-port RAMs `SB_SPRAM256KA` (256 kbit, UP5K only).
+    pub spram: u64,
+    /// User I/O pins of the package.
+    pub io: u64,
+}
+
+/// One part in one package, as the flow uses it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Device {
+    pub target: Target,
+    pub family: Family,
+    /// The vendor's part name.
+    pub part: &'static str,
+    /// The package nextpnr places into.
+    pub package: &'static str,
+    /// nextpnr's option that selects the part.
+    pub nextpnr_part: &'static str,
+    pub capacity: Capacity,
+}
+
+impl Device {
+    /// The device of `target`. iCE40 UP5K in the SG48 package (iCEBreaker), HX8K in CT256
+    /// (breakout board), ECP5-25k in CABGA256 and ECP5-85k in CABGA381 (the 85k part does not
+    /// come in CABGA256).
+    pub fn of(target: Target) -> Device {
+        match target {
+            Target::Ice40Up5k => Device {
+                target,
+                family: Family::Ice40,
+                part: "iCE40UP5K",
+                package: "sg48",
+                nextpnr_part: "--up5k",
+                capacity: Capacity {
+                    lut4: 5280,
+                    ff: 5280,
+                    dsp: 8,
+                    bram: 30,
+                    spram: 4,
+                    io: 39,
+                },
+            },
+            Target::Ice40Hx8k => Device {
+                target,
+                family: Family::Ice40,
+                part: "iCE40HX8K",
+                package: "ct256",
+                nextpnr_part: "--hx8k",
+                capacity: Capacity {
+                    lut4: 7680,
+                    ff: 7680,
+                    dsp: 0,
+                    bram: 32,
+                    spram: 0,
+                    io: 206,
+                },
+            },
+            Target::Ecp5_25k => Device {
+                target,
+                family: Family::Ecp5,
+                part: "LFE5U-25F",
+                package: "CABGA256",
+                nextpnr_part: "--25k",
+                capacity: Capacity {
+                    lut4: 24288,
+                    ff: 24288,
+                    dsp: 28,
+                    bram: 56,
+                    spram: 0,
+                    io: 197,
+                },
+            },
+            Target::Ecp5_85k => Device {
+                target,
+                family: Family::Ecp5,
+                part: "LFE5U-85F",
+                package: "CABGA381",
+                nextpnr_part: "--85k",
+                capacity: Capacity {
+                    lut4: 83640,
+                    ff: 83640,
+                    dsp: 156,
+                    bram: 208,
+                    spram: 0,
+                    io: 205,
+                },
+            },
+        }
+    }
+
+    /// The yosys synthesis command for the device and `top`. The UP5K's DSPs are inferred
+    /// with `-dsp`; the HX8K has none, so its multipliers stay in LUTs.
+    pub fn synth_command(&self, top: &str) -> String {
+        match self.family {
+            Family::Ice40 if self.capacity.dsp > 0 => format!("synth_ice40 -dsp -top {top}"),
+            Family::Ice40 => format!("synth_ice40 -top {top}"),
+            Family::Ecp5 => format!("synth_ecp5 -top {top}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_target_has_a_device_of_its_family() {
+        for target in Target::ALL {
+            let d = Device::of(target);
+            assert_eq!(d.target, target);
+            let ice40 = target.name().starts_with("ice40");
+            assert_eq!(d.family == Family::Ice40, ice40);
+            assert!(d.capacity.lut4 > 0 && d.capacity.ff > 0 && d.capacity.io > 0);
+        }
+        assert!(Device::of(Target::Ice40Up5k)
+            .synth_command("t")
+            .contains("-dsp"));
+        assert!(!Device::of(Target::Ice40Hx8k)
+            .synth_command("t")
+            .contains("-dsp"));
+        assert_eq!(
+            Device::of(Target::Ecp5_25k).synth_command("t"),
+            "synth_ecp5 -top t"
+        );
+    }
+}

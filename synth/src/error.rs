@@ -1,0 +1,52 @@
+//! Why the flow could not produce figures.
+
+use std::path::PathBuf;
+
+use hgf_hdl::verilog::VerilogError;
+use thiserror::Error;
+
+/// An error of the synthesis flow. A design that does not fit is not an error: it is a
+/// result ([`crate::PnrOutcome::DoesNotFit`]).
+#[derive(Debug, Error)]
+pub enum SynthError {
+    #[error(
+        "`{tool}` not found (looked for {looked_for} on PATH and in .venv-eda/bin of {} and \
+         its parents); install it with `{install}`",
+        start.display()
+    )]
+    MissingTool {
+        tool: &'static str,
+        looked_for: String,
+        start: PathBuf,
+        install: &'static str,
+    },
+    #[error("cannot emit the design: {0}")]
+    Emit(#[from] VerilogError),
+    #[error("{tool} failed ({status}; log kept in {}):\n{excerpt}", log.display())]
+    ToolFailed {
+        tool: &'static str,
+        status: String,
+        log: PathBuf,
+        excerpt: String,
+    },
+    #[error("cannot read {what} {}: {message}", path.display())]
+    BadReport {
+        what: &'static str,
+        path: PathBuf,
+        message: String,
+    },
+    #[error("I/O error on {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("frequency {value} MHz is out of range; allowed: above 0 and at most 1000 MHz")]
+    BadFrequency { value: f64 },
+}
+
+impl SynthError {
+    pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> SynthError {
+        let path = path.into();
+        move |source| SynthError::Io { path, source }
+    }
+}

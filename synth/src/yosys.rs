@@ -1,0 +1,133 @@
+//! Synthesis with yosys: the device's `synth_*` script, the cell counts read from
+//! `stat -json`, and the netlist for nextpnr.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use hgf_hdl::manifest::verilog_ports;
+use serde::{Deserialize, Serialize};
+
+use crate::device::Device;
+use crate::error::SynthError;
+use crate::resources::{Resources, Use};
+use crate::run::{error_lines, run_in};
+
+/// File names of a synthesis run, inside its directory.
+const STAT_FILE: &str = "stat.json";
+const LOG_FILE: &str = "yosys.log";
+
+/// What synthesis produced.
+#[derive(Clone, Debug, Serialize)]
+pub struct Synthesis {
+    /// yosys's own name and version, from the stat report.
+    pub tool: String,
+    /// The script that ran (`yosys -p '<script>'` in the output directory).
+    pub script: String,
+    pub seconds: f64,
+    /// Every cell type and its count, as `stat -json` reports it for the whole design.
+    pub cells: BTreeMap<String, u64>,
+    pub resources: Resources,
+    /// Use of each resource of the device.
+    pub utilisation: Vec<Use>,
+    /// Every resource within the device's capacity.
+    pub fits: bool,
+    /// The netlist for nextpnr (yosys JSON).
+    pub netlist: PathBuf,
+    pub stat: PathBuf,
+    pub log: PathBuf,
+}
+
+/// `stat -json` output: per module and, for a whole design, `design`.
+#[derive(Deserialize)]
+struct StatJson {
+    creator: Option<String>,
+    #[serde(default)]
+    modules: BTreeMap<String, StatModule>,
+    design: Option<StatModule>,
+}
+
+#[derive(Deserialize)]
+struct StatModule {
+    #[serde(default)]
+    num_cells_by_type: BTreeMap<String, u64>,
+}
+
+/// Synthesises `verilog` (top module `top`) for `device` with the yosys at `yosys`, in `dir`:
+/// writes `<top>.v`, the netlist `<top>.json`, `stat.json` and `yosys.log`.
+pub fn synthesize(
+    yosys: &Path,
+    device: &Device,
+    verilog: &str,
+    top: &str,
+    dir: &Path,
+) -> Result<Synthesis, SynthError> {
+    std::fs::create_dir_all(dir).map_err(SynthError::io(dir))?;
+    let source = format!("{top}.v");
+    let netlist = format!("{top}.json");
+    std::fs::write(dir.join(&source), verilog).map_err(SynthError::io(dir.join(&source)))?;
+    // A stale stat file must not pass for this run's.
+    let stat_path = dir.join(STAT_FILE);
+    let _ = std::fs::remove_file(&stat_path);
+    let script = format!(
+        "read_verilog {source}; {}; tee -q -o {STAT_FILE} stat -json; write_json {netlist}",
+        device.synth_command(top)
+    );
+    let run = run_in(
+        dir,
+        yosys,
+        &["-q".into(), "-p".into(), script.clone()],
+        LOG_FILE,
+    )?;
+    if !run.success {
+        return Err(SynthError::ToolFailed {
+            tool: "yosys",
+            status: run.status,
+            log: run.log,
+            excerpt: error_lines(&run.output, 20).join("\n"),
+        });
+    }
+    let (tool, cells) = read_stat(&stat_path, top)?;
+    let io = verilog_ports(verilog, top)
+        .iter()
+        .map(|p| p.bits as u64)
+        .sum();
+    let resources = Resources::from_cells(device.family, &cells, io);
+    let utilisation = resources.utilisation(device);
+    Ok(Synthesis {
+        tool,
+        script,
+        seconds: run.elapsed.as_secs_f64(),
+        fits: utilisation.iter().all(Use::fits),
+        cells,
+        resources,
+        utilisation,
+        netlist: dir.join(netlist),
+        stat: stat_path,
+        log: run.log,
+    })
+}
+
+/// Reads the cell counts of the whole design from a `stat -json` file.
+fn read_stat(path: &Path, top: &str) -> Result<(String, BTreeMap<String, u64>), SynthError> {
+    let bad = |message: String| SynthError::BadReport {
+        what: "yosys stat report",
+        path: path.to_path_buf(),
+        message,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+    let stat: StatJson = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    let tool = stat.creator.unwrap_or_else(|| "yosys".to_string());
+    let design = match stat.design {
+        Some(d) => d,
+        None => stat
+            .modules
+            .into_iter()
+            .find(|(name, _)| name.trim_start_matches('\\') == top)
+            .map(|(_, m)| m)
+            .ok_or_else(|| bad(format!("no `design` entry and no module `{top}`")))?,
+    };
+    if design.num_cells_by_type.is_empty() {
+        return Err(bad("the design has no cells".to_string()));
+    }
+    Ok((tool, design.num_cells_by_type))
+}

@@ -1,0 +1,109 @@
+//! `hgf synth`: the report's fields, a bad target, a missing tool.
+
+use std::process::Command;
+
+use crate::util::{hgf_in, stderr, stdout};
+
+const TINY: &str =
+    "name = \"tiny\"\nd_in = 5\nd_out = 2\nrank = 1\narray_rows = 1\narray_inputs = 5\nfp_lanes = 1\n";
+
+#[test]
+fn synth_json_reports_real_counts_and_utilisation() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tiny.toml"), TINY).unwrap();
+    let out = hgf_in(
+        dir.path(),
+        &[
+            "synth",
+            "--config",
+            "tiny.toml",
+            "--target",
+            "ecp5-25k",
+            "--no-pnr",
+            "--json",
+            "--out",
+            "s",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Progress: each stage with its time, on stderr.
+    let err = stderr(&out);
+    assert!(err.contains("synthesis (yosys) done in"), "{err}");
+    let r: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("report JSON");
+    assert_eq!(r["target"], "ecp5-25k");
+    assert_eq!(r["device"]["package"], "CABGA256");
+    assert_eq!(r["top"], "tiny_pnr");
+    assert_eq!(r["wrapper"]["pins"], 19);
+    assert!(r["place_and_route"].is_null());
+    let res = &r["synthesis"]["resources"];
+    for kind in ["lut4", "carry", "ff", "dsp", "bram"] {
+        assert!(res[kind].as_u64().unwrap() > 0, "{kind}: {res}");
+    }
+    assert_eq!(r["synthesis"]["cells"]["TRELLIS_FF"], res["ff"]);
+    let lut = &r["synthesis"]["utilisation"][0];
+    assert_eq!(lut["resource"], "LUT4");
+    assert_eq!(lut["available"], 24288);
+    assert_eq!(r["synthesis"]["fits"], true);
+    // The same report is kept next to the tool outputs.
+    let kept: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("s/synth.json")).unwrap())
+            .unwrap();
+    assert_eq!(kept, r);
+    assert!(dir.path().join("s/tiny_pnr.json").is_file());
+    assert!(dir.path().join("s/stat.json").is_file());
+}
+
+#[test]
+fn synth_rejects_an_unknown_target_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = hgf_in(dir.path(), &["synth", "--target", "ice40-lp1k"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("unknown target `ice40-lp1k`"), "{err}");
+    assert!(
+        err.contains("ice40-up5k, ice40-hx8k, ecp5-25k, ecp5-85k"),
+        "{err}"
+    );
+}
+
+#[test]
+fn synth_without_the_tools_names_the_setup_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_hgf"))
+        .args(["synth", "--preset", "up5k"])
+        .env("PATH", empty.path())
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("`yosys` not found"), "{err}");
+    assert!(err.contains("./scripts/setup.sh"), "{err}");
+
+    // yosys present, the ECP5 place-and-route tool not: the --ecp5 setup is named.
+    let bin = tempfile::tempdir().unwrap();
+    let yosys = which("yosys");
+    std::os::unix::fs::symlink(yosys, bin.path().join("yosys")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_hgf"))
+        .args(["synth", "--target", "ecp5-25k"])
+        .env("PATH", bin.path())
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("`nextpnr-ecp5` not found"), "{err}");
+    assert!(err.contains("./scripts/setup.sh --ecp5"), "{err}");
+    assert!(
+        !dir.path().join("out").exists(),
+        "nothing ran before the check"
+    );
+}
+
+fn which(tool: &str) -> std::path::PathBuf {
+    std::env::split_paths(&std::env::var_os("PATH").unwrap())
+        .map(|d| d.join(tool))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("{tool} on PATH"))
+}
