@@ -223,6 +223,9 @@ pub struct EstimateArgs {
     /// Write a roofline plot (SVG) of the estimate, in the config's packing.
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct SynthArgs {
     #[command(flatten)]
     pub source: ConfigSource,
