@@ -14,6 +14,19 @@ fn generate_writes_verilog_manifest_and_constraints() {
     assert_eq!(manifest["top"], "hgf_core");
     assert_eq!(manifest["config"]["target"], "ice40-up5k");
     assert_eq!(manifest["derived"]["acc_bits"], 17);
+    // The cycle model's figures (co-simulation checks them: sim/tests/schedule.rs).
+    let up5k = hgf_golden::HgfConfig::preset("up5k").unwrap();
+    let expected = hgf_hdl::schedule::expected_cycles(&up5k);
+    let cycles = &manifest["expected_cycles_per_token"];
+    assert_eq!(cycles["steady"], expected.steady);
+    assert_eq!(cycles["first_token"], expected.first_token);
+    assert_eq!(cycles["limited_by"], "ternary_flow");
+    assert_eq!(
+        cycles["milestones"]["last_output"],
+        expected.steady - 1,
+        "{cycles}"
+    );
+    assert!(expected.steady > up5k.ideal_cycles() as u64);
     let ports = manifest["ports"].as_array().unwrap();
     assert!(ports
         .iter()
