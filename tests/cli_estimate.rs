@@ -28,22 +28,8 @@ fn bitnet_on_arty_is_memory_bound_until_the_bandwidth_grows() {
     let run = &v["models"][0]["packings"][0];
     assert_eq!(run["packing"], "base3");
     assert_eq!(run["bytes"]["per_token"]["total"], 416_932_680u64);
-    // Cycles: the core's cycle model for every projection's core (the default engine adapted
-    // to the projection; pure ternary, so rank 1), above the ideal count of the busier flow.
-    let model = hgf_estimate::Model::preset("bitnet-2b4t").unwrap();
-    let cores = hgf_estimate::cores::projection_cores(
-        &model,
-        &hgf_golden::HgfConfig::default(),
-        hgf_golden::Packing::Base3,
-    )
-    .unwrap();
-    let per_layer: u64 = cores
-        .iter()
-        .map(|c| hgf_hdl::schedule::expected_cycles_per_token(&c.config))
-        .sum();
-    let ideal: u64 = cores.iter().map(|c| c.config.ternary_cycles() as u64).sum();
-    assert_eq!(run["cycles"]["per_token"], per_layer * 30);
-    assert!(per_layer > ideal);
+    // Cycles: the core's cycle model (estimate/tests/bandwidth.rs works it out by hand).
+    assert_eq!(run["cycles"]["per_token"], 14_403_900u64);
     let board = &run["boards"][0];
     assert_eq!(board["board"], "arty-a7");
     assert_eq!(board["bound"], "memory");

@@ -121,7 +121,8 @@ pub struct ExpectedCycles {
 /// 6. *Next token.* The last output ends the token and the next one starts in the following
 ///    cycle. Nothing of the next token overlaps this one: no unit takes a beat in a start
 ///    cycle or before it, and the low-rank flow is done (so it takes the next `start`)
-///    [`DRAIN_CYCLES`] cycles after its last beat, before the last `v_j` can have been read.
+///    [`DRAIN_CYCLES`] cycles after its last beat, as soon as its last `v_j` is ready, which
+///    is at least one gate pipeline before the token ends.
 ///    So every token takes the same cycles; the first differs only by the gate's
 ///    [`HgfCore::flush_cycles`] after reset, which ends long before any row is ready.
 ///
@@ -156,7 +157,8 @@ fn token_timeline(cfg: &HgfConfig, after_reset: bool) -> Timeline {
     // 1. Streams in: the first x beat waits for the scalars.
     let first_x = 1 + SCALAR_BEATS;
     let x_last = first_x + cfg.d_in - 1;
-    // x beats counted by the units from the cycle after `n` beats were taken.
+    // The first cycle in which the units have counted `n` x beats (the n-th is taken in
+    // cycle first_x + n - 1 and counted on its edge).
     let x_arrived = |n: usize| first_x + n;
 
     // 2. Quantizer: k, and the column blocks at the pace of the slower of the array and
