@@ -46,6 +46,13 @@ fn cosim_summary_and_json_report_the_run() {
         (utilisation - ideal as f64 / steady).abs() < 1e-12,
         "{utilisation}"
     );
+    // Without stalls the cycles are the cycle model's, which the JSON states beside them.
+    assert_eq!(v["cycles_as_expected"], true);
+    assert_eq!(v["expected_cycles_per_token"]["first_token"], first);
+    assert_eq!(
+        v["expected_cycles_per_token"]["steady"].as_f64(),
+        Some(steady)
+    );
     assert!(v["simulated_cycles"].as_u64().unwrap() >= first + 2 * ideal);
     assert!(v["simulated_cycles_per_second"].as_f64().unwrap() > 0.0);
     assert_eq!(v["stall"], 0.0);
@@ -60,6 +67,7 @@ fn cosim_summary_and_json_report_the_run() {
     );
     assert_eq!(stalled["mismatches"], 0);
     assert!(stalled["steady_cycles_per_token"].as_f64().unwrap() > steady);
+    assert!(stalled["cycles_as_expected"].is_null());
 
     let out = hgf_in(
         dir.path(),
@@ -71,6 +79,7 @@ fn cosim_summary_and_json_report_the_run() {
         "core:       core_small",
         "cosim:      2 tokens, 16 outputs compared bit for bit, 0 mismatches",
         "ideal 28, utilisation",
+        "without stalls, limited by the ternary flow; measured the same",
         "simulated cycles/s",
     ] {
         assert!(text.contains(line), "`{line}` missing from:\n{text}");

@@ -28,7 +28,8 @@ fn bitnet_on_arty_is_memory_bound_until_the_bandwidth_grows() {
     let run = &v["models"][0]["packings"][0];
     assert_eq!(run["packing"], "base3");
     assert_eq!(run["bytes"]["per_token"]["total"], 416_932_680u64);
-    assert_eq!(run["cycles"]["per_token"], 13_029_120u64);
+    // Cycles: the core's cycle model (estimate/tests/bandwidth.rs works it out by hand).
+    assert_eq!(run["cycles"]["per_token"], 14_403_900u64);
     let board = &run["boards"][0];
     assert_eq!(board["board"], "arty-a7");
     assert_eq!(board["bound"], "memory");

@@ -14,10 +14,27 @@ fn generate_writes_verilog_manifest_and_constraints() {
     assert_eq!(manifest["top"], "hgf_core");
     assert_eq!(manifest["config"]["target"], "ice40-up5k");
     assert_eq!(manifest["derived"]["acc_bits"], 17);
+    // The cycle model's figures (co-simulation checks them: sim/tests/schedule.rs).
+    let up5k = hgf_golden::HgfConfig::preset("up5k").unwrap();
+    let expected = hgf_hdl::schedule::expected_cycles(&up5k);
+    let cycles = &manifest["expected_cycles_per_token"];
+    assert_eq!(cycles["steady"], expected.steady);
+    assert_eq!(cycles["first_token"], expected.first_token);
+    assert_eq!(cycles["limited_by"], "ternary_flow");
+    assert_eq!(
+        cycles["milestones"]["last_output"],
+        expected.steady - 1,
+        "{cycles}"
+    );
+    assert!(expected.steady > up5k.ideal_cycles() as u64);
+    // One byte port per weight-beat byte (up5k: 1 row of 20 trits in 2bit, 5 bytes).
     let ports = manifest["ports"].as_array().unwrap();
+    let last_byte = format!("t_data${}", up5k.weight_beat_bytes() - 1);
+    let past_last = format!("t_data${}", up5k.weight_beat_bytes());
     assert!(ports
         .iter()
-        .any(|p| p["name"] == "t_data$7" && p["bits"] == 8));
+        .any(|p| p["name"] == last_byte.as_str() && p["bits"] == 8));
+    assert!(!ports.iter().any(|p| p["name"] == past_last.as_str()));
     let gen = dir.path().join("gen");
     let verilog = std::fs::read_to_string(gen.join("hgf_core.v")).unwrap();
     assert!(verilog.contains("module hgf_core("));

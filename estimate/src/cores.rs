@@ -11,8 +11,9 @@ use crate::error::EstimateError;
 use crate::models::{Model, ProjectionSpec};
 
 /// Rank written into the config of a projection without the low-rank correction. A config
-/// needs a rank of at least 1, but for such a projection only the ternary quantities are
-/// read (`ternary_bytes_per_token`, `ternary_cycles`), and they do not depend on the rank.
+/// needs a rank of at least 1: the core runs such a projection with a zero correction of
+/// rank 1 (its cycles are that config's, `compute::projection_cycles`); its bytes are the
+/// ternary ones alone (`ternary_bytes_per_token`), which do not depend on the rank.
 const RANK_OF_TERNARY_ONLY: usize = 1;
 
 /// One projection of a layer and the core config it runs on.

@@ -7,7 +7,8 @@
 //! - [`boards`]: boards, their memory and clock;
 //! - [`cores`]: the core config each projection runs on ([`hgf_golden::HgfConfig::adapted_to`]);
 //! - [`bandwidth`]: bytes per token, from golden/src/derived.rs;
-//! - [`compute`]: cycles per token, from golden/src/derived.rs through one function;
+//! - [`compute`]: cycles per token, from the core's cycle model (`hgf_hdl::schedule`)
+//!   through one function;
 //! - [`throughput`]: the memory and compute bounds and which one binds;
 //! - [`report`]: the whole estimate, as JSON-serialisable data and as text;
 //! - [`plot`]: the roofline as SVG.

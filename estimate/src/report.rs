@@ -188,8 +188,8 @@ impl Estimate {
         let _ = writeln!(
             out,
             "core: array_rows {}, array_inputs {}, fp_lanes {}, target {} (each projection \
-             runs on this core adapted to its shape; cycles are ideal_cycles, \
-             golden/src/derived.rs)",
+             runs on this core adapted to its shape; cycles from the core's cycle model, \
+             hdl/src/schedule.rs)",
             c.array_rows, c.array_inputs, c.fp_lanes, c.target
         );
         for m in &self.models {

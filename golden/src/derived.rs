@@ -228,10 +228,10 @@ mod tests {
     #[test]
     fn default_preset_cycle_counts() {
         let cfg = HgfConfig::default();
-        // 512 inputs pad to 13 blocks of 40 trits: 520 trits, 104 base-3 bytes.
+        // 512 inputs pad to 8 blocks of 65 trits: 520 trits, 104 base-3 bytes.
         assert_eq!(cfg.row_bytes(), 104);
-        assert_eq!(cfg.column_blocks(), 13);
-        assert_eq!(cfg.ternary_cycles(), 128 * 13);
+        assert_eq!(cfg.column_blocks(), 8);
+        assert_eq!(cfg.ternary_cycles(), 128 * 8);
         assert_eq!(cfg.lowrank_cycles(), 16 * 64 + 64 * 16);
         assert_eq!(cfg.ideal_cycles(), 2048);
     }

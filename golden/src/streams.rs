@@ -50,8 +50,11 @@ impl HgfConfig {
     }
 }
 
+/// Beats of the scalar stream per token: beta, then g.
+pub const SCALAR_BEATS: usize = 2;
+
 /// The two scalar beats of a token: beta, then g, as binary32 bit patterns.
-pub fn scalar_beats(w: &HgfWeights) -> [u32; 2] {
+pub fn scalar_beats(w: &HgfWeights) -> [u32; SCALAR_BEATS] {
     [w.beta.to_bits(), w.gate.to_bits()]
 }
 

@@ -13,6 +13,7 @@ use crate::fp32_mul::Fp32Mul;
 use crate::manifest::{constraint_files, verilog_ports, write_files, Latencies, Manifest, Port};
 use crate::pnr_wrapper::PnrWrapper;
 use crate::projection_core::HgfCore;
+use crate::schedule::expected_cycles;
 use crate::verilog::{emit_named, VerilogError};
 
 /// Everything generated for one config.
@@ -45,6 +46,7 @@ pub fn generate(cfg: &HgfConfig) -> Result<Generated, VerilogError> {
             fp16_mul: Fp16MulExact::LATENCY,
             fp32_div_cycles: Fp32Div::CYCLES,
         },
+        expected_cycles_per_token: expected_cycles(cfg),
         ports: verilog_ports(&verilog, &cfg.name),
         files,
     };

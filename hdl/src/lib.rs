@@ -24,6 +24,7 @@ pub mod output_queue;
 pub mod pnr_wrapper;
 pub mod projection_core;
 pub mod quantizer;
+pub mod schedule;
 pub mod shift_sticky;
 pub mod ternary_array;
 #[cfg(test)]

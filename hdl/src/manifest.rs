@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use hgf_golden::{Derived, HgfConfig, Target};
 use serde::Serialize;
 
+use crate::schedule::ExpectedCycles;
+
 /// Direction of a top-level port.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -123,6 +125,9 @@ pub struct Manifest {
     pub config: HgfConfig,
     pub derived: Derived,
     pub latencies: Latencies,
+    /// Cycles per token when no stream stalls, first token and steady, and the milestones of
+    /// one token ([`crate::schedule::expected_cycles`]; equal to what `hgf cosim` measures).
+    pub expected_cycles_per_token: ExpectedCycles,
     pub ports: Vec<Port>,
     pub files: Vec<PathBuf>,
 }

@@ -13,7 +13,7 @@ use crate::weight_unpacker::WeightUnpacker;
 
 /// Edges after the last beat reaches the [`AccumulatorBank`] before every row is written and
 /// can be read (the bank writes a beat at the next edge; one more for margin).
-const ACC_SETTLE: usize = 2;
+pub const ACC_SETTLE: usize = 2;
 
 /// One HGF projection engine, `y = BitLinear(x) + g · B(A x)` per token (`HgfCore`).
 ///
@@ -37,10 +37,12 @@ const ACC_SETTLE: usize = 2;
 /// | `status` | out | 4 | progress: bit 0 quantizer idle, bit 1 low-rank flow done, bit 2 accumulators final, bit 3 a gate read returning |
 /// | `block` | out | 20 | the column block the ternary flow works on |
 ///
-/// **Latency and throughput.** Per token, the larger of the two flows plus the pipeline tails;
-/// the figure for a config is in the manifest (`expected_cycles_per_token`) and is measured
-/// by the co-simulation. One token at a time: the next token's beats are taken once the
-/// current token's last output has left. **Resources** the units' (see their docs).
+/// **Latency and throughput.** Per token, the larger of the two flows plus the serial parts
+/// (the token's arrival before quantization, the gate's `d_out` issues after the
+/// accumulators are final, the pipeline tails): [`crate::schedule::expected_cycles`] gives
+/// the exact cycles without stalls (in the manifest as `expected_cycles_per_token`; the
+/// co-simulation measures the same). One token at a time: the next token's beats are taken
+/// once the current token's last output has left. **Resources** the units' (see their docs).
 /// **Golden** `hgf_golden::HgfProjection::run_token`. **Limits** those of the config.
 #[derive(LogicBlock)]
 pub struct HgfCore {
@@ -184,7 +186,7 @@ impl HgfCore {
             gate_gap: Constant::new(cfg.gate_issue_interval() == 2),
             share_mul: Constant::new(cfg.shares_quantizer_multiplier()),
             settle_cycles: Constant::new((ACC_SETTLE as u64).into()),
-            flush_cycles: Constant::new(((read_latency + 1 + GateUnit::LATENCY) as u64).into()),
+            flush_cycles: Constant::new((Self::flush_cycles() as u64).into()),
             flush: Default::default(),
             start_pending: Default::default(),
             s_count: Default::default(),
@@ -224,6 +226,12 @@ impl HgfCore {
     /// Cycles of the gate's operand reads: the slower of the two read ports.
     pub fn read_latency() -> usize {
         AccumulatorBank::READ_LATENCY.max(LowRankUnit::V_READ_LATENCY)
+    }
+
+    /// Cycles after a reset during which the gate issues nothing, so that the results still
+    /// in flight (operand reads, the issue register, the gate pipeline) drain unseen.
+    pub fn flush_cycles() -> usize {
+        Self::read_latency() + 1 + GateUnit::LATENCY
     }
 }
 

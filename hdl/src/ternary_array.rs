@@ -146,7 +146,6 @@ impl TernaryArray {
             let mask = (1u64 << (8 + level)) - 1;
             level_mask.extend((0..leaves >> level).map(|_| Constant::new(mask.into())));
         }
-        let registered_levels = (2..levels).filter(|l| l % 2 == 0).count();
         let w = Self::sum_bits(inputs);
         let mask = (1u64 << w) - 1;
         let stride = 2 * leaves - 1;
@@ -181,7 +180,7 @@ impl TernaryArray {
             _stride_end: stride + 1,
             _internal: internal,
             _padding: leaves - inputs,
-            _latency: 2 + registered_levels,
+            _latency: Self::latency_for_inputs(inputs),
         }
     }
 
@@ -189,6 +188,15 @@ impl TernaryArray {
     /// `L = ceil(log2 C)`.
     pub fn latency(&self) -> usize {
         self._latency
+    }
+
+    /// [`TernaryArray::latency`] of an array of `inputs` inputs, without building it: the leaf
+    /// register, one register after every second adder level below the root (levels 2, 4,
+    /// …), and the output register.
+    pub fn latency_for_inputs(inputs: usize) -> usize {
+        let levels = inputs.next_power_of_two().trailing_zeros() as usize;
+        let registered_levels = (2..levels).filter(|l| l % 2 == 0).count();
+        2 + registered_levels
     }
 
     /// The width `w` at which block sums are exact: the smallest two's-complement width with

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use half::f16;
 use hgf_golden::streams::{factor_beats, scalar_beats, weight_beats};
 use hgf_golden::{HgfConfig, HgfWeights};
+use hgf_hdl::schedule::{expected_cycles, ExpectedCycles};
 use ndarray::ArrayView2;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -186,6 +187,52 @@ impl CoreRun {
             [only] => *only as f64,
             [first, .., last] => (last - first) as f64 / (self.token_end_cycles.len() - 1) as f64,
         }
+    }
+}
+
+/// The cycles of a run without stalls against the core's cycle model
+/// ([`hgf_hdl::schedule::expected_cycles`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CycleCheck {
+    /// What the model expects.
+    pub expected: ExpectedCycles,
+    /// What each token took ([`CoreRun::cycles_per_token`]).
+    pub measured: Vec<u64>,
+}
+
+impl CycleCheck {
+    /// The run's cycles against the model of `cfg`.
+    pub fn new(cfg: &HgfConfig, run: &CoreRun) -> Self {
+        Self {
+            expected: expected_cycles(cfg),
+            measured: run.cycles_per_token(),
+        }
+    }
+
+    /// Every token took exactly the model's cycles: the first `first_token`, every later one
+    /// `steady`.
+    pub fn exact(&self) -> bool {
+        self.measured.iter().enumerate().all(|(i, &c)| {
+            c == if i == 0 {
+                self.expected.first_token
+            } else {
+                self.expected.steady
+            }
+        })
+    }
+}
+
+impl std::fmt::Display for CycleCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "cycles per token measured {:?}, model: first token {}, then {} (limited by {:?}; {:?})",
+            self.measured,
+            self.expected.first_token,
+            self.expected.steady,
+            self.expected.limited_by,
+            self.expected.milestones
+        )
     }
 }
 

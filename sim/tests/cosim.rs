@@ -6,7 +6,7 @@ use half::f16;
 use hgf_golden::weights::random_tokens;
 use hgf_golden::{HgfConfig, HgfProjection, HgfWeights, Packing};
 use hgf_hdl::emit::generate;
-use hgf_sim::core_driver::{CoreRun, CoreSim, RunOptions};
+use hgf_sim::core_driver::{CoreRun, CoreSim, CycleCheck, RunOptions};
 use hgf_sim::cosim::{compare, diagnose, golden_outputs, Stage};
 use hgf_sim::BuildOptions;
 use ndarray::Array2;
@@ -42,7 +42,8 @@ fn options(tokens: usize, stall: f64, seed: u64) -> RunOptions {
 }
 
 /// Runs and checks every output bit against the golden model, naming the stage values of the
-/// first output that differs.
+/// first output that differs; without stalls or reset, also every token's cycles against the
+/// core's cycle model (`hgf_hdl::schedule`).
 fn run_and_check(
     sim: &CoreSim,
     w: &HgfWeights,
@@ -72,6 +73,10 @@ fn run_and_check(
             trace.acc[m.output],
             trace.v[m.output].to_bits()
         )));
+    }
+    if opts.stall == 0.0 && opts.reset_at.is_none() {
+        let cycles = CycleCheck::new(cfg, &run);
+        prop_assert!(cycles.exact(), "{}{}", cfg.to_toml(), cycles);
     }
     Ok(run)
 }

@@ -13,7 +13,7 @@ use anyhow::{Context, Result};
 use half::f16;
 use hgf_golden::{HgfConfig, HgfProjection, HgfWeights};
 use hgf_hdl::emit::generate;
-use hgf_sim::core_driver::{CoreRun, CoreSim, RunOptions};
+use hgf_sim::core_driver::{CoreRun, CoreSim, CycleCheck, RunOptions};
 use hgf_sim::cosim::{compare, diagnose, golden_outputs, Comparison, Diagnosis, Stage};
 use hgf_sim::{thread_cpu_time, BuildOptions};
 use ndarray::ArrayView2;
@@ -295,6 +295,16 @@ impl Outcome {
         self.run.steady_cycles_per_token()
     }
 
+    /// The run's cycles against the core's cycle model (which assumes no stalls).
+    fn cycle_check(&self) -> CycleCheck {
+        CycleCheck::new(&self.cfg, &self.run)
+    }
+
+    /// Without stalls: whether every token took the model's cycles (`None` with stalls).
+    fn cycles_as_expected(&self) -> Option<bool> {
+        (self.stall == 0.0).then(|| self.cycle_check().exact())
+    }
+
     /// Ideal cycles over measured steady cycles per token (`None` without a finished token).
     fn utilisation(&self) -> Option<f64> {
         let steady = self.steady();
@@ -345,6 +355,18 @@ impl Outcome {
             self.steady(),
             self.ideal(),
             utilisation
+        );
+        let expected = self.cycle_check().expected;
+        println!(
+            "model:      first token {}, steady {} per token without stalls, limited by {}{}",
+            expected.first_token,
+            expected.steady,
+            expected.limited_by.text(),
+            match self.cycles_as_expected() {
+                Some(true) => "; measured the same",
+                Some(false) => "; MEASURED OTHERWISE",
+                None => "",
+            }
         );
         let per_cpu_second = self
             .cycles_per_cpu_second()
@@ -470,6 +492,8 @@ impl Outcome {
             "first_token_cycles": self.run.first_token_cycles(),
             "steady_cycles_per_token": self.steady(),
             "ideal_cycles_per_token": self.ideal(),
+            "expected_cycles_per_token": self.cycle_check().expected,
+            "cycles_as_expected": self.cycles_as_expected(),
             "utilisation": self.utilisation(),
             "simulated_cycles": self.run.cycles,
             "seconds": self.seconds,

@@ -38,6 +38,13 @@ pub fn run(args: &GenerateArgs) -> Result<ExitCode> {
             "derived:   acc_bits {}, {} bytes per token, ideal {} cycles per token",
             d.acc_bits, d.bytes_per_token, d.ideal_cycles
         );
+        let cycles = &generated.manifest.expected_cycles_per_token;
+        println!(
+            "cycles:    {} per token without stalls (first token {}), limited by {}",
+            cycles.steady,
+            cycles.first_token,
+            cycles.limited_by.text()
+        );
         println!(
             "ports:     {} ({} Verilog lines)",
             generated.manifest.ports.len(),
