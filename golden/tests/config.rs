@@ -87,7 +87,10 @@ fn each_invalid_field_names_itself() {
         ("name = \"module\"", "name"),
         ("preset = \"big\"", "preset"),
         // 16384 x 16384 with 4 rows of 40 inputs: 1,679,360 weight beats per token.
-        ("d_in = 16384\nd_out = 16384\narray_rows = 4", "array_rows"),
+        (
+            "d_in = 16384\nd_out = 16384\narray_rows = 4\narray_inputs = 40",
+            "array_rows",
+        ),
         // rank 512 over d_in = 65536 on one lane: 2^25 factor beats per token.
         ("d_in = 65536\nd_out = 64\nrank = 64\narray_rows = 64\narray_inputs = 320\nfp_lanes = 1", "fp_lanes"),
     ];
