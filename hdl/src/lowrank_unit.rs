@@ -121,9 +121,10 @@ pub mod phase {
 /// (256-word tiles); F x 16 bits of beat register. Synthesis estimate, yosys 0.23, for the
 /// default config (F = 8): `synth_ecp5` 10,332 LUT4 (+ 1,280 L6MUX21, 2,936 PFUMX, 669
 /// CCU2C), 3,165 FF, 8 MULT18X18D, 25 DP16KD; `synth_ice40 -dsp` 7,738 SB_LUT4, 2,988 FF, 8
-/// SB_MAC16, 41 SB_RAM40_4K. For `up5k` (F = 2): `synth_ecp5` 3,216 LUT4, 1,020 FF, 2
-/// MULT18X18D, 7 DP16KD; `synth_ice40 -dsp` 2,510 SB_LUT4, 975 FF, 2 SB_MAC16, 11
-/// SB_RAM40_4K. The lanes are most of it (iCE40: 853 SB_LUT4 and 359 FF each).
+/// SB_MAC16, 41 SB_RAM40_4K. For the earlier `up5k` preset (F = 2): `synth_ecp5` 3,216
+/// LUT4, 1,020 FF, 2 MULT18X18D, 7 DP16KD; `synth_ice40 -dsp` 2,510 SB_LUT4, 975 FF, 2
+/// SB_MAC16, 11 SB_RAM40_4K; the F = 1 `up5k` of now: `synth_ice40 -dsp` 1,550 SB_LUT4, 641
+/// FF, 1 SB_MAC16, 6 SB_RAM40_4K. The lanes are most of it (iCE40: 853 SB_LUT4 and 359 FF each).
 /// **Golden** `hgf_golden::lowrank::project_down` (u) and `project_up` (v), with the factor
 /// stream of `hgf_golden::streams::factor_beats`.
 /// **Limits** F a power of two in 1..=64; `d_in <= 2^17`; `d_out < 2^20` (`v_ready_count` is
