@@ -13,6 +13,7 @@ fn default_estimate(model: &str) -> hgf_estimate::Estimate {
         &HgfConfig {
             array_rows: 4,
             array_inputs: 40,
+            fp_lanes: 8,
             ..HgfConfig::default()
         },
         &[model],

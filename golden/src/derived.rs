@@ -219,20 +219,23 @@ mod tests {
     #[test]
     fn bytes_per_token_is_backbone_plus_correction() {
         let cfg = HgfConfig::default();
-        // 512 rows of 104 base-3 bytes and beta; A and B: 16 * (512 + 512) binary16 and g.
-        assert_eq!(cfg.ternary_bytes_per_token(), 512 * 104 + 4);
+        // 512 rows of 105 base-3 bytes (21 blocks of 25 trits) and beta; A and B:
+        // 16 * (512 + 512) binary16 and g.
+        assert_eq!(cfg.ternary_bytes_per_token(), 512 * 105 + 4);
         assert_eq!(cfg.lowrank_bytes_per_token(), 16 * 1024 * 2 + 4);
-        assert_eq!(cfg.bytes_per_token(), 86_024);
+        assert_eq!(cfg.bytes_per_token(), 86_536);
     }
 
     #[test]
     fn default_preset_cycle_counts() {
         let cfg = HgfConfig::default();
-        // 512 inputs pad to 8 blocks of 65 trits: 520 trits, 104 base-3 bytes.
-        assert_eq!(cfg.row_bytes(), 104);
-        assert_eq!(cfg.column_blocks(), 8);
-        assert_eq!(cfg.ternary_cycles(), 128 * 8);
-        assert_eq!(cfg.lowrank_cycles(), 16 * 64 + 64 * 16);
-        assert_eq!(cfg.ideal_cycles(), 2048);
+        // 512 inputs pad to 21 blocks of 25 trits: 525 trits, 105 base-3 bytes.
+        assert_eq!(cfg.row_bytes(), 105);
+        assert_eq!(cfg.column_blocks(), 21);
+        assert_eq!(cfg.ternary_cycles(), 128 * 21);
+        // Four lanes: 512 / 4 beats for each of the 16 rows of A, then B u: 512 outputs of
+        // 16 products, 128 per lane.
+        assert_eq!(cfg.lowrank_cycles(), 16 * 128 + 128 * 16);
+        assert_eq!(cfg.ideal_cycles(), 4096);
     }
 }
