@@ -98,7 +98,7 @@ fn random_run_is_reproduced_from_its_files() {
     assert_eq!(v["checksum"], checksum.as_str());
     assert_eq!(v["config"]["name"], "hgf_core");
     assert_eq!(v["config"]["d_in"], 512);
-    assert_eq!(v["config"]["fp_lanes"], 8);
+    assert_eq!(v["config"]["fp_lanes"], HgfConfig::default().fp_lanes);
     assert_eq!(v["tokens"], 4);
     assert_eq!(v["outputs"], 2048);
     assert_eq!(v["nan"], 0);

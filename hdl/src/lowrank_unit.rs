@@ -1078,10 +1078,11 @@ mod tests {
 
     #[test]
     fn cycles_per_token_of_the_presets() {
-        // (64 + 3) * 16 + 8 * 16 * 8 + 16 and, with one lane, (256 + 0) * 8 + 32 * 8 * 8 + 16.
+        // Four lanes: (128 + 2) * 16 + 16 * 16 * 8 + 16 (a tree of depth log2 4 = 2 behind
+        // each row of A); one lane: (256 + 0) * 8 + 32 * 8 * 8 + 16.
         assert_eq!(
             cycles_per_token(&HgfConfig::preset("default").unwrap()),
-            2112
+            4144
         );
         assert_eq!(cycles_per_token(&HgfConfig::preset("up5k").unwrap()), 4112);
     }
