@@ -11,7 +11,9 @@
 //!   through one function;
 //! - [`throughput`]: the memory and compute bounds and which one binds;
 //! - [`report`]: the whole estimate, as JSON-serialisable data and as text;
-//! - [`plot`]: the roofline as SVG.
+//! - [`plot`]: the roofline as SVG;
+//! - [`explore`]: the search for the fastest core that fits a device, and
+//!   [`pareto_plot`], its Pareto front as SVG.
 //!
 //! Area (LUT, FF, DSP, block RAM per block of the core) is not estimated yet. It depends on
 //! the core config alone, not on the model: it belongs in its own module taking the
@@ -23,7 +25,9 @@ pub mod boards;
 pub mod compute;
 pub mod cores;
 pub mod error;
+pub mod explore;
 pub mod models;
+pub mod pareto_plot;
 pub mod plot;
 pub mod report;
 pub mod throughput;
