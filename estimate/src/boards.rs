@@ -46,9 +46,18 @@ pub struct Board {
     pub clock_basis: String,
 }
 
-/// The clock basis of every preset: no place-and-route of the core has been run yet.
+/// The clock basis of the boards whose FPGA family the open flow does not place (Xilinx):
+/// the LiteX system clock, not a measured Fmax of the core.
 const LITEX_CLOCK: &str = "assumed: the default system clock of the board's LiteX target; the \
-                           core's own Fmax is not measured yet";
+                           core's Fmax on this FPGA family is not measured (no open \
+                           place-and-route for it here)";
+
+/// The core's clock on an ECP5 board: nextpnr's Fmax of the `default` core on an ECP5-25k,
+/// 35.08 MHz (docs/results.md), rounded down. The boards' LiteX system clocks (48–50 MHz) are
+/// above it, so the core would run in a clock domain of its own at this rate.
+const ECP5_CORE_MHZ: f64 = 35.0;
+const ECP5_CLOCK: &str = "measured: nextpnr Fmax of the default core on ECP5-25k, 35.08 MHz, \
+                          rounded down (docs/results.md); below the LiteX system clock";
 
 impl Board {
     /// A built-in board.
@@ -81,8 +90,8 @@ impl Board {
                                   50 MHz system clock), 16 bits per clock, times the DRAM \
                                   efficiency measured on the Arty A7 (0.889)"
                     .into(),
-                clock_mhz: 50.0,
-                clock_basis: LITEX_CLOCK.into(),
+                clock_mhz: ECP5_CORE_MHZ,
+                clock_basis: ECP5_CLOCK.into(),
             },
             "orangecrab" => Board {
                 name: name.into(),
@@ -97,8 +106,8 @@ impl Board {
                                   bits = 384 MB/s) times the DRAM efficiency measured on the \
                                   Arty A7 (0.889)"
                     .into(),
-                clock_mhz: 48.0,
-                clock_basis: LITEX_CLOCK.into(),
+                clock_mhz: ECP5_CORE_MHZ,
+                clock_basis: ECP5_CLOCK.into(),
             },
             "arty-a7" => Board {
                 name: name.into(),
