@@ -8,6 +8,7 @@ use plotters::prelude::*;
 
 use crate::error::EstimateError;
 use crate::explore::{Candidate, Exploration};
+use crate::plot::{finish, write_svg};
 use crate::report::{short, thousands};
 
 /// Size of the plot in SVG pixels.
@@ -15,16 +16,7 @@ const SIZE: (u32, u32) = (1000, 680);
 
 /// Writes the Pareto plot of `exploration` to `path`.
 pub fn write_pareto(exploration: &Exploration, path: &Path) -> Result<(), EstimateError> {
-    let err = |message: String| EstimateError::Plot {
-        path: path.to_path_buf(),
-        message,
-    };
-    draw(exploration, path).map_err(err)?;
-    match std::fs::metadata(path) {
-        Ok(m) if m.len() > 0 => Ok(()),
-        Ok(_) => Err(err("the SVG file is empty".into())),
-        Err(e) => Err(err(e.to_string())),
-    }
+    write_svg(path, |path| draw(exploration, path))
 }
 
 /// A short label of an engine: `RxC/F/g/packing`.
@@ -128,13 +120,5 @@ fn draw(e: &Exploration, path: &Path) -> Result<(), String> {
             ))
             .map_err(|e| s(&e))?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|e| s(&e))?;
-    root.present().map_err(|e| s(&e))?;
-    Ok(())
+    finish(&mut chart, &root)
 }

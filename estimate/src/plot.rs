@@ -32,17 +32,41 @@ pub fn write_roofline(
     packing: Packing,
     path: &Path,
 ) -> Result<(), EstimateError> {
+    write_svg(path, |path| draw(estimate, packing, path))
+}
+
+/// Runs `draw` on `path` and checks that it left an SVG file there: plotters reports some
+/// I/O failures only by printing.
+pub(crate) fn write_svg(
+    path: &Path,
+    draw: impl FnOnce(&Path) -> Result<(), String>,
+) -> Result<(), EstimateError> {
     let err = |message: String| EstimateError::Plot {
         path: path.to_path_buf(),
         message,
     };
-    draw(estimate, packing, path).map_err(err)?;
-    // plotters reports some I/O failures only by printing; check that the file is there.
+    draw(path).map_err(err)?;
     match std::fs::metadata(path) {
         Ok(m) if m.len() > 0 => Ok(()),
         Ok(_) => Err(err("the SVG file is empty".into())),
         Err(e) => Err(err(e.to_string())),
     }
+}
+
+/// The legend in the lower right corner, then the file written.
+pub(crate) fn finish<'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, CT>,
+    root: &DrawingArea<SVGBackend<'a>, plotters::coord::Shift>,
+) -> Result<(), String> {
+    let s = |e: &dyn std::fmt::Display| e.to_string();
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| s(&e))?;
+    root.present().map_err(|e| s(&e))
 }
 
 fn draw(estimate: &Estimate, packing: Packing, path: &Path) -> Result<(), String> {
@@ -178,13 +202,5 @@ fn draw(estimate: &Estimate, packing: Packing, path: &Path) -> Result<(), String
             }))
             .map_err(|e| s(&e))?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(|e| s(&e))?;
-    root.present().map_err(|e| s(&e))?;
-    Ok(())
+    finish(&mut chart, &root)
 }

@@ -117,3 +117,56 @@ fn the_front_of_equal_rates_keeps_the_smallest() {
     rates.dedup();
     assert_eq!(rates.len(), front.len());
 }
+
+#[test]
+fn the_pareto_plot_marks_the_front_the_best_and_the_device() {
+    let model = Model::preset("hgf-25m").unwrap();
+    let board = Board::custom(50_000.0, 100.0).unwrap();
+    let e = explore(&model, &board, Target::Ecp5_25k, &small_space(), &toy_area).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pareto.svg");
+    hgf_estimate::pareto_plot::write_pareto(&e, &path).unwrap();
+    let svg = std::fs::read_to_string(&path).unwrap();
+    let doc = roxmltree::Document::parse(&svg).expect("well-formed XML");
+    let texts: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| n.text())
+        .collect();
+    let all = texts.join("\n");
+    let best = hgf_estimate::pareto_plot::engine_label(e.best.as_ref().unwrap());
+    for want in [
+        "Pareto front",
+        "24,288 logic sites of ecp5-25k",
+        best.as_str(),
+        "hgf-25m",
+    ] {
+        assert!(all.contains(want), "{want} missing from:\n{all}");
+    }
+    // One dot per fitting candidate, plus the front's points and the legend's.
+    let circles = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("circle"))
+        .count();
+    assert!(circles >= e.fitting + e.pareto.len(), "{circles}");
+
+    // Nothing to plot is an error that names the file, not an empty picture.
+    let none = explore(
+        &model,
+        &board,
+        Target::Ecp5_25k,
+        &small_space(),
+        &|c: &HgfConfig| AreaFigure {
+            fits: false,
+            ..toy_area(c)
+        },
+    )
+    .unwrap();
+    let err = hgf_estimate::pareto_plot::write_pareto(&none, &dir.path().join("x.svg"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("x.svg") && err.contains("none of the"),
+        "{err}"
+    );
+}
