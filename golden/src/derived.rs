@@ -26,6 +26,14 @@ pub fn ternary_sum_bits(terms: usize) -> u32 {
     w
 }
 
+/// The width of a counter or index that runs from 0 up to `max` (inclusive): the fewest bits
+/// that hold `max`, at least 1. The hardware keeps its counts in 20-bit registers (the
+/// largest count, `MAX_BEATS`, needs 20) and masks each to this width, so that synthesis
+/// drops the register bits that are always zero for the config.
+pub fn counter_bits(max: usize) -> u32 {
+    (usize::BITS - max.leading_zeros()).max(1)
+}
+
 impl HgfConfig {
     /// Width in bits of a ternary accumulator (§T2): [`ternary_sum_bits`] of `d_in` terms.
     pub fn acc_bits(&self) -> u32 {
@@ -193,6 +201,19 @@ pub struct Derived {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counter_bits_holds_the_largest_value_and_no_more() {
+        assert_eq!(counter_bits(0), 1);
+        assert_eq!(counter_bits(1), 1);
+        assert_eq!(counter_bits(2), 2);
+        assert_eq!(counter_bits(255), 8);
+        assert_eq!(counter_bits(256), 9);
+        for max in 1..5000usize {
+            let w = counter_bits(max);
+            assert!(max < 1 << w && max >= 1 << (w - 1), "{max} -> {w}");
+        }
+    }
 
     #[test]
     fn acc_bits_holds_the_extreme_sums() {

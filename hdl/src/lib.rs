@@ -5,6 +5,7 @@
 //! core and emitted as Verilog by [`verilog`].
 
 pub mod accumulator_bank;
+pub mod counter_mask;
 pub mod emit;
 pub mod f16_to_f32;
 pub mod f32_to_f16;

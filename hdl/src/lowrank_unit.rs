@@ -5,6 +5,7 @@ use hgf_golden::streams::V_INTERLEAVE;
 use hgf_golden::HgfConfig;
 use rust_hdl::prelude::*;
 
+use crate::counter_mask::counter_mask;
 use crate::f32_to_f16::F32ToF16;
 use crate::fp16_mac::{Fp16MacLane, SLOT_BITS};
 use crate::tiled_ram::TiledRam;
@@ -173,6 +174,10 @@ pub struct LowRankUnit {
     /// `log2 F - 1` (0 when F = 1: the tree is skipped).
     c_rounds_m1: Constant<Bits<COUNT_BITS>>,
     c_blocks_m1: Constant<Bits<COUNT_BITS>>,
+    /// Widths of `x_count` (up to `d_in`) and of `outer` (up to its largest last value over
+    /// the phases), `counter_mask`.
+    x_count_mask: Constant<Bits<COUNT_BITS>>,
+    outer_mask: Constant<Bits<COUNT_BITS>>,
     c_d_in: Constant<Bits<COUNT_BITS>>,
     c_d_out: Constant<Bits<21>>,
     c_lanes: Constant<Bits<COUNT_BITS>>,
@@ -315,6 +320,8 @@ impl LowRankUnit {
             c_steps_m1: c(steps - 1),
             c_rounds_m1: Constant::new(rounds.saturating_sub(1).into()),
             c_blocks_m1: c(cfg.v_blocks() - 1),
+            x_count_mask: counter_mask(cfg.d_in),
+            outer_mask: counter_mask((steps - 1).max(rounds as usize).max(cfg.v_blocks() - 1)),
             c_d_in: c(cfg.d_in),
             c_d_out: Constant::new((cfg.d_out as u64).into()),
             c_lanes: c(lanes),
@@ -450,7 +457,7 @@ impl Logic for LowRankUnit {
         self.x_sel.d.next = self.x_wsel.val();
         self.x_addr.d.next = self.x_waddr.val();
         if self.x_take.val() {
-            self.x_count.d.next = self.x_base.val() + 1;
+            self.x_count.d.next = (self.x_base.val() + 1) & self.x_count_mask.val();
             if self.x_wsel.val() == self.c_lanes_m1.val() {
                 self.x_sel.d.next = 0.into();
                 self.x_addr.d.next = self.x_waddr.val() + 1;
@@ -516,7 +523,7 @@ impl Logic for LowRankUnit {
                 self.k.d.next = self.k.q.val() + 1;
                 if self.k.q.val() == self.c_pass_m1.val() {
                     self.k.d.next = 0.into();
-                    self.outer.d.next = self.outer.q.val() + 1;
+                    self.outer.d.next = (self.outer.q.val() + 1) & self.outer_mask.val();
                     self.x_need.d.next = self.x_need_next.val();
                     if self.outer.q.val() == self.c_steps_m1.val() {
                         self.outer.d.next = 0.into();
@@ -535,7 +542,7 @@ impl Logic for LowRankUnit {
                 self.k.d.next = self.k.q.val() + 1;
                 if self.k.q.val() == self.c_pass_m1.val() {
                     self.k.d.next = 0.into();
-                    self.outer.d.next = self.outer.q.val() + 1;
+                    self.outer.d.next = (self.outer.q.val() + 1) & self.outer_mask.val();
                     self.tree_lanes.d.next = self.tree_lanes.q.val() >> 1;
                     if self.outer.q.val() == self.c_rounds_m1.val() {
                         self.outer.d.next = 0.into();
@@ -565,7 +572,7 @@ impl Logic for LowRankUnit {
                     self.k.d.next = self.k.q.val() + 1;
                     if self.k.q.val() == self.c_rank_m1.val() {
                         self.k.d.next = 0.into();
-                        self.outer.d.next = self.outer.q.val() + 1;
+                        self.outer.d.next = (self.outer.q.val() + 1) & self.outer_mask.val();
                         if self.outer.q.val() == self.c_blocks_m1.val() {
                             self.outer.d.next = 0.into();
                             self.to_done.d.next = true;
@@ -1077,14 +1084,21 @@ mod tests {
     }
 
     #[test]
-    fn cycles_per_token_of_the_presets() {
-        // Four lanes: (128 + 2) * 16 + 16 * 16 * 8 + 16 (a tree of depth log2 4 = 2 behind
-        // each row of A); one lane: (256 + 0) * 8 + 32 * 8 * 8 + 16.
-        assert_eq!(
-            cycles_per_token(&HgfConfig::preset("default").unwrap()),
-            4144
-        );
-        assert_eq!(cycles_per_token(&HgfConfig::preset("up5k").unwrap()), 4112);
+    fn cycles_per_token_of_pinned_shapes() {
+        // Shapes pinned here, not taken from the presets (which change).
+        let shape = |d_in, d_out, rank, fp_lanes| HgfConfig {
+            d_in,
+            d_out,
+            rank,
+            fp_lanes,
+            ..HgfConfig::preset("default").unwrap()
+        };
+        // (64 + 3) * 16 + 8 * 16 * 8 + 16.
+        assert_eq!(cycles_per_token(&shape(512, 512, 16, 8)), 2112);
+        // (128 + 2) * 16 + 16 * 16 * 8 + 16.
+        assert_eq!(cycles_per_token(&shape(512, 512, 16, 4)), 4144);
+        // One lane: (256 + 0) * 8 + 32 * 8 * 8 + 16.
+        assert_eq!(cycles_per_token(&shape(256, 256, 8, 1)), 4112);
     }
 
     /// One lane: plain sequential sums, no tree (d_in, d_out, rank, F).

@@ -1,6 +1,8 @@
-//! A small first-in first-out queue of binary16 outputs with a synchronous reset.
+//! A small first-in first-out queue of binary16 outputs with a synchronous reset, in block RAM.
 
 use rust_hdl::prelude::*;
+
+use crate::tiled_ram::TiledRam;
 
 /// Queue between the gate pipeline and the `y` stream (`OutputQueue`).
 ///
@@ -9,6 +11,14 @@ use rust_hdl::prelude::*;
 /// in flight (credits), so a stalled `y` stream never loses an output. rust-hdl's
 /// `SynchronousFIFO` has no reset, and the core's reset must empty every buffer, hence this
 /// block.
+///
+/// Structure: the words sit in a [`TiledRam<16>`] (one 256-word tile, DEPTH words used) at
+/// `write_ptr`. The RAM reads on every edge the address of the word that is the head *after*
+/// the edge (`read_ptr`, plus one when the edge pops), so `head` comes straight from the
+/// RAM's read register, with no output register of its own. The one case the RAM cannot
+/// serve is a word written on the same edge that makes it the head (the queue is empty, or
+/// holds only the word being popped): the RAM then returns the old word, so a copy of
+/// `data_in` taken on every edge (`bypass`) stands in for it until the next edge.
 ///
 /// | port | dir | bits | meaning |
 /// |---|---|---|---|
@@ -22,8 +32,11 @@ use rust_hdl::prelude::*;
 /// | `count` | out | 5 | words held, 0 ..= DEPTH |
 ///
 /// **Latency** a word pushed at edge n is at `head` after edge n (if the queue was empty).
-/// **Throughput** one push and one pop per cycle. **Resources** 16 x 16 FF, a 16:1 read mux,
-/// no BRAM. **Golden** none (storage only). **Limits** DEPTH = 16.
+/// **Throughput** one push and one pop per cycle. **Resources** one iCE40 `SB_RAM40_4K` /
+/// ECP5 `DP16KD`, 16 + 14 flip-flops of its own (bypass word, pointers, count) and yosys's
+/// read-collision register of the RAM ([`TiledRam`]); 16 x 16 FF and a 16:1 read mux before
+/// the RAM version (299 iCE40 logic cells in the up5k core, docs/results.md).
+/// **Golden** none (storage only). **Limits** DEPTH = 16.
 #[derive(LogicBlock)]
 pub struct OutputQueue {
     pub clock: Signal<In, Clock>,
@@ -34,12 +47,19 @@ pub struct OutputQueue {
     pub valid: Signal<Out, Bit>,
     pub head: Signal<Out, Bits<16>>,
     pub count: Signal<Out, Bits<5>>,
-    words: Vec<DFF<Bits<16>>>,
+    /// The words, at `write_ptr` (one tile; only DEPTH addresses are used).
+    words: TiledRam<16>,
     read_ptr: DFF<Bits<4>>,
     write_ptr: DFF<Bits<4>>,
     held: DFF<Bits<5>>,
+    /// `data_in` of the last edge.
+    bypass: DFF<Bits<16>>,
+    /// The head was written on the last edge: it is `bypass`, not the RAM's read data.
+    head_is_bypass: DFF<Bit>,
     do_push: Signal<Local, Bit>,
     do_pop: Signal<Local, Bit>,
+    /// The head's address after this edge.
+    next_read: Signal<Local, Bits<4>>,
 }
 
 impl OutputQueue {
@@ -56,12 +76,15 @@ impl OutputQueue {
             valid: Default::default(),
             head: Default::default(),
             count: Default::default(),
-            words: (0..Self::DEPTH).map(|_| Default::default()).collect(),
+            words: TiledRam::new(Self::DEPTH),
             read_ptr: Default::default(),
             write_ptr: Default::default(),
             held: Default::default(),
+            bypass: Default::default(),
+            head_is_bypass: Default::default(),
             do_push: Default::default(),
             do_pop: Default::default(),
+            next_read: Default::default(),
         }
     }
 }
@@ -75,29 +98,38 @@ impl Default for OutputQueue {
 impl Logic for OutputQueue {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, read_ptr, write_ptr, held);
-        for i in 0..self.words.len() {
-            self.words[i].clock.next = self.clock.val();
-            self.words[i].d.next = self.words[i].q.val();
-        }
+        dff_setup!(
+            self,
+            clock,
+            read_ptr,
+            write_ptr,
+            held,
+            bypass,
+            head_is_bypass
+        );
+        self.words.clock.next = self.clock.val();
         self.do_push.next = self.push.val() & (self.held.q.val() != 16);
         self.do_pop.next = self.pop.val() & (self.held.q.val() != 0);
-        for i in 0..self.words.len() {
-            if self.do_push.val() & (self.write_ptr.q.val().index() == i) {
-                self.words[i].d.next = self.data_in.val();
-            }
+        self.next_read.next = self.read_ptr.q.val();
+        if self.do_pop.val() {
+            self.next_read.next = self.read_ptr.q.val() + 1;
         }
-        self.head.next = 0.into();
-        for i in 0..self.words.len() {
-            if self.read_ptr.q.val().index() == i {
-                self.head.next = self.words[i].q.val();
-            }
+        self.words.write_enable.next = self.do_push.val();
+        self.words.write_address.next = bit_cast::<20, 4>(self.write_ptr.q.val());
+        self.words.write_data.next = self.data_in.val();
+        self.words.read_address.next = bit_cast::<20, 4>(self.next_read.val());
+        // With a push, the head after the edge is the pushed word exactly when it lands at
+        // the head's address (push is ignored when full, so equal pointers mean empty).
+        self.bypass.d.next = self.data_in.val();
+        self.head_is_bypass.d.next =
+            self.do_push.val() & (self.next_read.val() == self.write_ptr.q.val());
+        self.head.next = self.words.read_data.val();
+        if self.head_is_bypass.q.val() {
+            self.head.next = self.bypass.q.val();
         }
+        self.read_ptr.d.next = self.next_read.val();
         if self.do_push.val() {
             self.write_ptr.d.next = self.write_ptr.q.val() + 1;
-        }
-        if self.do_pop.val() {
-            self.read_ptr.d.next = self.read_ptr.q.val() + 1;
         }
         if self.do_push.val() & !self.do_pop.val() {
             self.held.d.next = self.held.q.val() + 1;

@@ -4,6 +4,7 @@ use hgf_golden::HgfConfig;
 use rust_hdl::prelude::*;
 
 use crate::accumulator_bank::AccumulatorBank;
+use crate::counter_mask::counter_mask;
 use crate::gate_unit::GateUnit;
 use crate::lowrank_unit::LowRankUnit;
 use crate::output_queue::OutputQueue;
@@ -92,6 +93,13 @@ pub struct HgfCore {
     /// High when the quantizer's `x * s` runs on the gate's multiplier.
     share_mul: Constant<Bit>,
     settle_cycles: Constant<Bits<4>>,
+    // Widths of the counts (`counter_mask`): each count is kept to the bits its largest
+    // value needs.
+    x_mask: Constant<Bits<20>>,
+    block_mask: Constant<Bits<20>>,
+    group_mask: Constant<Bits<20>>,
+    beat_mask: Constant<Bits<20>>,
+    row_mask: Constant<Bits<20>>,
     flush_cycles: Constant<Bits<6>>,
     // Token state.
     start_pending: DFF<Bit>,
@@ -186,6 +194,11 @@ impl HgfCore {
             gate_gap: Constant::new(cfg.gate_issue_interval() == 2),
             share_mul: Constant::new(cfg.shares_quantizer_multiplier()),
             settle_cycles: Constant::new((ACC_SETTLE as u64).into()),
+            x_mask: counter_mask(cfg.d_in),
+            block_mask: counter_mask(cfg.column_blocks()),
+            group_mask: counter_mask(groups - 1),
+            beat_mask: counter_mask(cfg.weight_beats()),
+            row_mask: counter_mask(cfg.d_out),
             flush_cycles: Constant::new((Self::flush_cycles() as u64).into()),
             flush: Default::default(),
             start_pending: Default::default(),
@@ -315,7 +328,7 @@ impl Logic for HgfCore {
             self.lowrank.f_data[l].next = self.f_data[l].val();
         }
         if self.x_fire.val() {
-            self.x_count.d.next = self.x_count.q.val() + 1;
+            self.x_count.d.next = (self.x_count.q.val() + 1) & self.x_mask.val();
         }
 
         // Ternary flow: one weight beat per cycle through the unpacker and the array; a tag
@@ -341,10 +354,10 @@ impl Logic for HgfCore {
             }
             if self.t_group.q.val() == self.last_group.val() {
                 self.t_group.d.next = 0.into();
-                self.t_block.d.next = self.t_block.q.val() + 1;
+                self.t_block.d.next = (self.t_block.q.val() + 1) & self.block_mask.val();
                 self.quantizer.block_done.next = true;
             } else {
-                self.t_group.d.next = self.t_group.q.val() + 1;
+                self.t_group.d.next = (self.t_group.q.val() + 1) & self.group_mask.val();
             }
         }
         for i in 1..self.tags.len() {
@@ -362,7 +375,7 @@ impl Logic for HgfCore {
             self.accs.sums[r].next = self.array.sums[r].val();
         }
         if self.tag_out.val().get_bit(0) {
-            self.landed.d.next = self.landed.q.val() + 1;
+            self.landed.d.next = (self.landed.q.val() + 1) & self.beat_mask.val();
         }
         if (self.landed.q.val() == self.beats.val()) & !self.acc_final.q.val() {
             self.acc_settle.d.next = self.acc_settle.q.val() + 1;
@@ -385,7 +398,7 @@ impl Logic for HgfCore {
         self.accs.read_row.next = self.gate_row.q.val();
         self.lowrank.v_read_row.next = self.gate_row.q.val();
         if self.issue.val() {
-            self.gate_row.d.next = self.gate_row.q.val() + 1;
+            self.gate_row.d.next = (self.gate_row.q.val() + 1) & self.row_mask.val();
         }
         self.issue_delay[0].d.next = self.issue.val();
         for i in 1..self.issue_delay.len() {
@@ -437,7 +450,7 @@ impl Logic for HgfCore {
         self.y_fire.next = self.queue.valid.val() & self.y_ready.val() & !self.reset.val();
         self.queue.pop.next = self.y_fire.val();
         if self.y_fire.val() {
-            self.y_count.d.next = self.y_count.q.val() + 1;
+            self.y_count.d.next = (self.y_count.q.val() + 1) & self.row_mask.val();
         }
 
         // Progress.

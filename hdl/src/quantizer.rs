@@ -5,6 +5,7 @@ use hgf_golden::config::{HgfConfig, MAX_ARRAY_INPUTS, MAX_D_IN};
 use hgf_golden::quantize::ABSMAX_FLOOR;
 use rust_hdl::prelude::*;
 
+use crate::counter_mask::counter_mask;
 use crate::f16_to_f32::F16ToF32;
 use crate::f32_to_i8::F32ToI8;
 use crate::fp32_div::Fp32Div;
@@ -144,6 +145,10 @@ pub struct QuantizerUnit {
     blocks: Constant<Bits<20>>,
     /// column_blocks - 1.
     last_block: Constant<Bits<20>>,
+    /// Widths of the block numbers and of the element addresses (`counter_mask`; the top
+    /// address is one block past the last, where `block_top` ends).
+    block_mask: Constant<Bits<20>>,
+    addr_mask: Constant<Bits<20>>,
     // Local signals.
     /// reset || start.
     clear: Signal<Local, Bit>,
@@ -289,6 +294,8 @@ impl QuantizerUnit {
             elem_last: Constant::new(((c - 1) as u64).into()),
             blocks: k20(blocks),
             last_block: k20(blocks - 1),
+            block_mask: counter_mask(blocks),
+            addr_mask: counter_mask((blocks + 1) * c),
             clear: Default::default(),
             take: Default::default(),
             x_mag: Default::default(),
@@ -465,7 +472,7 @@ impl Logic for QuantizerUnit {
         }
         // Issue: C elements of block fill_block, from its last address down.
         if self.issue_active.q.val() {
-            self.issue_addr.d.next = self.issue_addr.q.val() - 1;
+            self.issue_addr.d.next = (self.issue_addr.q.val() - 1) & self.addr_mask.val();
             self.issue_left.d.next = self.issue_left.q.val() - 1;
             if self.issue_left.q.val() == 0 {
                 self.issue_active.d.next = false;
@@ -494,8 +501,9 @@ impl Logic for QuantizerUnit {
             }
             self.cur_valid.d.next = true;
             self.cur_index.d.next = self.fill_block.q.val();
-            self.fill_block.d.next = self.fill_block.q.val() + 1;
-            self.block_top.d.next = self.block_top.q.val() + self.block_step.val();
+            self.fill_block.d.next = (self.fill_block.q.val() + 1) & self.block_mask.val();
+            self.block_top.d.next =
+                (self.block_top.q.val() + self.block_step.val()) & self.addr_mask.val();
             self.fill_full.d.next = false;
             self.fill_busy.d.next = false;
         }

@@ -114,11 +114,20 @@ impl Device {
     }
 
     /// The yosys synthesis command for the device and `top`. The UP5K's DSPs are inferred
-    /// with `-dsp`; the HX8K has none, so its multipliers stay in LUTs.
+    /// with `-dsp`; the HX8K has none, so its multipliers stay in LUTs. iCE40 logic is mapped
+    /// by ABC9 with the part's timing model (`-device u` / `hx`) and with the flip-flops
+    /// visible to it (`-dff`): on the up5k core this packs into about 10% fewer logic cells
+    /// than the default ABC mapping (6,862 -> 6,187 ICESTORM_LC, docs/results.md).
     pub fn synth_command(&self, top: &str) -> String {
+        let ice40_mapping = match self.target {
+            Target::Ice40Up5k => "-abc9 -dff -device u",
+            _ => "-abc9 -dff -device hx",
+        };
         match self.family {
-            Family::Ice40 if self.capacity.dsp > 0 => format!("synth_ice40 -dsp -top {top}"),
-            Family::Ice40 => format!("synth_ice40 -top {top}"),
+            Family::Ice40 if self.capacity.dsp > 0 => {
+                format!("synth_ice40 -dsp {ice40_mapping} -top {top}")
+            }
+            Family::Ice40 => format!("synth_ice40 {ice40_mapping} -top {top}"),
             Family::Ecp5 => format!("synth_ecp5 -top {top}"),
         }
     }
@@ -143,6 +152,12 @@ mod tests {
         assert!(!Device::of(Target::Ice40Hx8k)
             .synth_command("t")
             .contains("-dsp"));
+        assert!(Device::of(Target::Ice40Up5k)
+            .synth_command("t")
+            .contains("-abc9 -dff -device u"));
+        assert!(Device::of(Target::Ice40Hx8k)
+            .synth_command("t")
+            .contains("-abc9 -dff -device hx"));
         assert_eq!(
             Device::of(Target::Ecp5_25k).synth_command("t"),
             "synth_ecp5 -top t"

