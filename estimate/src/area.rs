@@ -26,6 +26,7 @@
 use hgf_golden::streams::V_INTERLEAVE;
 use hgf_golden::{HgfConfig, Packing, Target};
 use hgf_hdl::pnr_wrapper::PnrWrapper;
+use hgf_hdl::ternary_array::TernaryArray;
 use hgf_hdl::tiled_ram::TiledRam;
 use serde::Serialize;
 
@@ -118,8 +119,15 @@ impl Block {
         let inputs = cfg.array_inputs as f64;
         match self {
             // Per row and input: a trit select leaf and its share of the adder tree; per
-            // row: the root, the offset correction and the output register.
-            Block::TernaryArray => vec![("row_input", rows * inputs), ("row", rows)],
+            // row and bit of the block sum (`TernaryArray::sum_bits`): the root, the offset
+            // correction and the stage registers.
+            Block::TernaryArray => vec![
+                ("row_input", rows * inputs),
+                (
+                    "row_sum_bit",
+                    rows * TernaryArray::sum_bits(cfg.array_inputs) as f64,
+                ),
+            ],
             // base3: five shift-and-add stages per byte; 2bit: wires.
             Block::WeightUnpacker => vec![(
                 "base3_byte",

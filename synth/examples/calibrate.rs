@@ -29,7 +29,16 @@ fn main() -> ExitCode {
         .and_then(|i| args.get(i + 1))
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("out/area-calibration"));
-    match run(&out, flag("--fit"), flag("--quick"), flag("--reuse")) {
+    // `--available`: only the configs whose runs are already in DIR (while a sweep is under
+    // way); implies `--reuse`.
+    let available = flag("--available");
+    match run(
+        &out,
+        flag("--fit"),
+        flag("--quick"),
+        flag("--reuse") || available,
+        available,
+    ) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(e) => {
@@ -39,8 +48,21 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(out: &std::path::Path, refit: bool, quick: bool, reuse: bool) -> Result<bool, SynthError> {
-    let points = if quick { quick_sweep() } else { sweep() };
+fn run(
+    out: &std::path::Path,
+    refit: bool,
+    quick: bool,
+    reuse: bool,
+    available: bool,
+) -> Result<bool, SynthError> {
+    let mut points = if quick { quick_sweep() } else { sweep() };
+    if available {
+        points.retain(|p| {
+            TARGETS
+                .iter()
+                .all(|&t| run_dir(out, p, t).join("synth.json").exists())
+        });
+    }
     let tools = Toolbox::from_env();
     let results: Vec<Result<Vec<Measurement>, SynthError>> = std::thread::scope(|s| {
         let handles: Vec<_> = TARGETS
@@ -86,7 +108,7 @@ fn run(out: &std::path::Path, refit: bool, quick: bool, reuse: bool) -> Result<b
                 .find(|p| p.label == REFERENCE)
                 .expect("the reference is in the sweep");
             let dir = out.join(format!("{REFERENCE}-{target}-hierarchy"));
-            let blocks = measure_blocks(&reference, target, &dir, &tools)?;
+            let blocks = measure_blocks(&reference, target, &dir, &tools, reuse)?;
             eprintln!("calibrate: blocks of {REFERENCE} on {target}: {blocks:?}");
             let source = match family {
                 hgf_synth::Family::Ice40 => {

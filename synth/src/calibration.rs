@@ -36,7 +36,7 @@ use crate::error::SynthError;
 use crate::flow::{run_flow, FlowOptions, REPORT_FILE};
 use crate::resources::Resources;
 use crate::tools::{Tool, Toolbox};
-use crate::yosys::synthesize_hierarchy;
+use crate::yosys::{read_hierarchy, synthesize_hierarchy};
 
 /// The two targets the sweep runs on, one per family.
 pub const TARGETS: [Target; 2] = [Target::Ice40Up5k, Target::Ecp5_25k];
@@ -215,17 +215,24 @@ pub type BlockCounts = BTreeMap<&'static str, (f64, f64)>;
 
 /// Synthesises `point`'s wrapped core for `target` without flattening, in `dir`, and sums
 /// the cells of every block's modules (`<top>` the wrapper, `<top>$core` the control,
-/// `<top>$core$<instance>...` the units).
+/// `<top>$core$<instance>...` the units). With `reuse`, the `stat.json` of an earlier run
+/// in `dir` is read instead.
 pub fn measure_blocks(
     point: &SweepPoint,
     target: Target,
     dir: &Path,
     tools: &Toolbox,
+    reuse: bool,
 ) -> Result<BlockCounts, SynthError> {
     let device = Device::of(target);
-    let yosys = tools.find(Tool::Yosys)?;
     let top = generate_pnr_top(&point.config)?;
-    let modules = synthesize_hierarchy(&yosys, &device, &top.verilog, &top.top, dir)?;
+    let stat = dir.join("stat.json");
+    let modules = if reuse && stat.exists() {
+        read_hierarchy(&stat)?
+    } else {
+        let yosys = tools.find(Tool::Yosys)?;
+        synthesize_hierarchy(&yosys, &device, &top.verilog, &top.top, dir)?
+    };
     let mut counts = BlockCounts::new();
     for (module, cells) in &modules {
         let parts: Vec<&str> = module.split('$').collect();

@@ -135,12 +135,19 @@ pub fn synthesize_hierarchy(
 ) -> Result<BTreeMap<String, BTreeMap<String, u64>>, SynthError> {
     let command = format!("{} -noflatten", device.synth_command(top));
     let (stat_path, _, _) = run_yosys(yosys, &command, verilog, top, dir, false)?;
+    read_hierarchy(&stat_path)
+}
+
+/// The cells of every module of a `stat -json` file (names without the leading `\\`).
+pub fn read_hierarchy(
+    stat_path: &Path,
+) -> Result<BTreeMap<String, BTreeMap<String, u64>>, SynthError> {
     let bad = |message: String| SynthError::BadReport {
         what: "yosys stat report",
-        path: stat_path.clone(),
+        path: stat_path.to_path_buf(),
         message,
     };
-    let text = std::fs::read_to_string(&stat_path).map_err(|e| bad(e.to_string()))?;
+    let text = std::fs::read_to_string(stat_path).map_err(|e| bad(e.to_string()))?;
     let stat: StatJson = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
     Ok(stat
         .modules
