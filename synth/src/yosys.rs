@@ -148,7 +148,16 @@ pub fn read_hierarchy(
         message,
     };
     let text = std::fs::read_to_string(stat_path).map_err(|e| bad(e.to_string()))?;
-    let stat: StatJson = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    // yosys 0.23 writes the design's hierarchy as plain text after `"modules"` when there is
+    // one (not JSON): keep the document up to the end of `"modules"` (the first line `   },`,
+    // at the indent of the top-level keys) and close it.
+    let modules_only = match text.find("\n   },\n") {
+        Some(end) if serde_json::from_str::<serde_json::Value>(&text).is_err() => {
+            format!("{}\n   }}\n}}\n", &text[..end])
+        }
+        _ => text,
+    };
+    let stat: StatJson = serde_json::from_str(&modules_only).map_err(|e| bad(e.to_string()))?;
     Ok(stat
         .modules
         .into_iter()
