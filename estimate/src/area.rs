@@ -26,7 +26,6 @@
 use hgf_golden::streams::V_INTERLEAVE;
 use hgf_golden::{HgfConfig, Packing, Target};
 use hgf_hdl::pnr_wrapper::PnrWrapper;
-use hgf_hdl::ternary_array::TernaryArray;
 use hgf_hdl::tiled_ram::TiledRam;
 use serde::Serialize;
 
@@ -118,16 +117,11 @@ impl Block {
         let rows = cfg.array_rows as f64;
         let inputs = cfg.array_inputs as f64;
         match self {
-            // Per row and input: a trit select leaf and its share of the adder tree; per
-            // row and bit of the block sum (`TernaryArray::sum_bits`): the root, the offset
-            // correction and the stage registers.
-            Block::TernaryArray => vec![
-                ("row_input", rows * inputs),
-                (
-                    "row_sum_bit",
-                    rows * TernaryArray::sum_bits(cfg.array_inputs) as f64,
-                ),
-            ],
+            // Per row and input: a trit select leaf and its share of the adder tree. (The
+            // array's per-row root, correction and output register grow with `R` like the
+            // accumulator bank's rows and cannot be told apart from them in a sweep: the
+            // bank's `row_acc_bit` term carries both.)
+            Block::TernaryArray => vec![("row_input", rows * inputs)],
             // base3: five shift-and-add stages per byte; 2bit: wires.
             Block::WeightUnpacker => vec![(
                 "base3_byte",
@@ -136,7 +130,8 @@ impl Block {
                     Packing::TwoBit => 0.0,
                 },
             )],
-            // Per row: an adder and the staged sums, `acc_bits` wide.
+            // Per row: an adder and the staged sums, `acc_bits` wide (and the array's
+            // per-row logic, see above).
             Block::AccumulatorBank => vec![("row_acc_bit", rows * f64::from(cfg.acc_bits()))],
             // The double buffer of the int8 block: 2 · C bytes.
             Block::Quantizer => vec![("input", inputs)],

@@ -682,7 +682,6 @@ mod tests {
             let array = f(Block::TernaryArray);
             let lut = 500.0
                 + 8.0 * array[0]
-                + 3.0 * array[1]
                 + 40.0 * f(Block::WeightUnpacker)[0]
                 + 2.0 * f(Block::AccumulatorBank)[0]
                 + 17.0 * f(Block::Quantizer)[0]
