@@ -211,6 +211,9 @@ pub struct FamilyCoefficients {
     pub family: Family,
     /// How they were obtained (yosys version, synthesis command, sweep).
     pub source: &'static str,
+    /// iCE40: the fraction of the flip-flops that nextpnr packs into logic cells of their own
+    /// (no LUT feeds them), fitted to its packing of the sweep; 0 for ECP5 (not modelled).
+    pub unpaired_ff_fraction: f64,
     pub blocks: [BlockCoefficients; 9],
 }
 
@@ -245,6 +248,10 @@ pub struct AreaTotals {
     pub ff: u64,
     pub dsp: u64,
     pub bram: u64,
+    /// iCE40 only: logic cells after packing, LUT4 sites plus the flip-flops that share no
+    /// cell with a LUT ([`FamilyCoefficients::unpaired_ff_fraction`] of them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logic_cells: Option<u64>,
 }
 
 impl AreaTotals {
@@ -262,6 +269,7 @@ impl AreaTotals {
             Resource::Ff => self.ff,
             Resource::Dsp => self.dsp,
             Resource::Bram => self.bram,
+            Resource::LogicCell => self.logic_cells.unwrap_or(self.lut4),
         }
     }
 }
@@ -277,6 +285,10 @@ pub enum Resource {
     Dsp,
     #[serde(rename = "BRAM")]
     Bram,
+    /// iCE40 logic cells after nextpnr's packing (`ICESTORM_LC`, one LUT4 and one flip-flop
+    /// each): not one of the four fitted resources ([`Resource::ALL`]).
+    #[serde(rename = "LC")]
+    LogicCell,
 }
 
 impl Resource {
@@ -288,6 +300,7 @@ impl Resource {
             Resource::Ff => "FF",
             Resource::Dsp => "DSP",
             Resource::Bram => "BRAM",
+            Resource::LogicCell => "LC",
         }
     }
 
@@ -297,6 +310,7 @@ impl Resource {
             Resource::Ff => c.ff,
             Resource::Dsp => c.dsp,
             Resource::Bram => c.bram,
+            Resource::LogicCell => c.lut4,
         }
     }
 }
@@ -370,7 +384,16 @@ pub fn estimate_area_with(
         }
         with_wrapper.add(b);
     }
-    let fit: Vec<Fit> = Resource::ALL
+    if family == Family::Ice40 {
+        for t in [&mut core, &mut with_wrapper] {
+            t.logic_cells = Some(logic_cells(t.lut4, t.ff, coefficients));
+        }
+    }
+    let mut resources = Resource::ALL.to_vec();
+    if family == Family::Ice40 {
+        resources.insert(1, Resource::LogicCell);
+    }
+    let fit: Vec<Fit> = resources
         .iter()
         .map(|&resource| {
             let used = core.get(resource);
@@ -402,11 +425,12 @@ pub fn estimate_area_with(
         ));
     }
     if family == Family::Ice40 {
-        notes.push(
-            "LUT4 sites are a lower bound: nextpnr packs one LUT4 and one flip-flop per logic \
-             cell, and flip-flops fed by no LUT take cells of their own"
-                .to_string(),
-        );
+        notes.push(format!(
+            "LC: nextpnr packs one LUT4 and one flip-flop per logic cell, and flip-flops fed \
+             by no LUT take cells of their own: LC = LUT4 + {} FF (fitted to nextpnr's \
+             packing of the calibration sweep); the device's {} logic cells bound LC",
+            coefficients.unpaired_ff_fraction, capacity.lut4
+        ));
     }
     AreaEstimate {
         target,
@@ -453,6 +477,13 @@ fn block_area(
         dsp: if has_dsp { block.multipliers(cfg) } else { 0 },
         bram,
     }
+}
+
+/// iCE40 logic cells after nextpnr's packing of a design of `lut4` LUT4s and `ff`
+/// flip-flops: every LUT4 takes a cell, and the fitted fraction of the flip-flops takes one
+/// of its own.
+pub fn logic_cells(lut4: u64, ff: u64, coefficients: &FamilyCoefficients) -> u64 {
+    lut4 + (coefficients.unpaired_ff_fraction * ff as f64).round() as u64
 }
 
 /// LUT4 sites of the read multiplexers of the block's memories of more than one tile.
@@ -525,11 +556,19 @@ impl AreaEstimate {
                     ff: b.ff,
                     dsp: b.dsp,
                     bram: b.bram,
+                    logic_cells: None,
                 },
             );
         }
         out += &row("core", self.core);
         out += &row("core + P&R wrapper", self.with_wrapper);
+        if let (Some(core), Some(wrapped)) = (self.core.logic_cells, self.with_wrapper.logic_cells)
+        {
+            let _ = writeln!(
+                out,
+                "  logic cells after packing (LC): core {core}, with the wrapper {wrapped}"
+            );
+        }
         let _ = writeln!(
             out,
             "  fits {}: {}",

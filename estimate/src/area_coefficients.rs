@@ -14,6 +14,7 @@ use crate::device::Family;
 pub const ICE40: FamilyCoefficients = FamilyCoefficients {
     family: Family::Ice40,
     source: "yosys 0.23 `synth_ice40 -dsp`, 22-config sweep, fitted by `calibrate --fit`",
+    unpaired_ff_fraction: 0.628,
     blocks: [
         // ternary_array: features [row_input]
         BlockCoefficients {
@@ -121,6 +122,7 @@ pub const ICE40: FamilyCoefficients = FamilyCoefficients {
 pub const ECP5: FamilyCoefficients = FamilyCoefficients {
     family: Family::Ecp5,
     source: "yosys 0.23 `synth_ecp5`, 22-config sweep, fitted by `calibrate --fit`",
+    unpaired_ff_fraction: 0.0,
     blocks: [
         // ternary_array: features [row_input]
         BlockCoefficients {

@@ -34,6 +34,7 @@ use serde::Serialize;
 use crate::device::{Device, Family};
 use crate::error::SynthError;
 use crate::flow::{run_flow, FlowOptions, REPORT_FILE};
+use crate::nextpnr::pack_only;
 use crate::resources::Resources;
 use crate::tools::{Tool, Toolbox};
 use crate::yosys::{read_hierarchy, synthesize_hierarchy};
@@ -135,6 +136,7 @@ pub fn totals(family: Family, r: &Resources) -> AreaTotals {
         ff: r.ff,
         dsp: r.dsp,
         bram: r.bram,
+        logic_cells: None,
     }
 }
 
@@ -158,10 +160,21 @@ pub fn measure(
     tools: &Toolbox,
     reuse: bool,
 ) -> Result<Measurement, SynthError> {
-    let family = Device::of(target).family;
+    let device = Device::of(target);
+    let family = device.family;
+    // iCE40: the logic cells of nextpnr's packing pass (seconds) on the netlist.
+    let packed = |mut m: Measurement| -> Result<Measurement, SynthError> {
+        if family == Family::Ice40 {
+            let nextpnr = tools.find(Tool::NextpnrIce40)?;
+            let netlist = dir.join(format!("{}_pnr.json", point.config.name));
+            let sites = pack_only(&nextpnr, &device, &netlist, dir)?;
+            m.measured.logic_cells = sites.get("ICESTORM_LC").map(|u| u.used);
+        }
+        Ok(m)
+    };
     if reuse {
         if let Some((resources, seconds)) = read_report(&dir.join(REPORT_FILE), point, target) {
-            return Ok(Measurement {
+            return packed(Measurement {
                 label: point.label.clone(),
                 target,
                 config: point.config.clone(),
@@ -179,7 +192,7 @@ pub fn measure(
     // Once more on a failure (an ABC abort under load, see `measure_blocks`).
     let report = run_flow(&point.config, &opts, tools, &mut |_| {})
         .or_else(|_| run_flow(&point.config, &opts, tools, &mut |_| {}))?;
-    Ok(Measurement {
+    packed(Measurement {
         label: point.label.clone(),
         target,
         config: point.config.clone(),
@@ -414,9 +427,26 @@ pub fn fit(
             per: Box::leak(vec![1.0].into_boxed_slice()),
         },
     });
+    // iCE40 packing: LC - LUT4 = fraction * FF, least squares through the origin.
+    let packed: Vec<(f64, f64)> = measurements
+        .iter()
+        .filter_map(|m| {
+            m.measured
+                .logic_cells
+                .map(|lc| (lc as f64 - m.measured.lut4 as f64, m.measured.ff as f64))
+        })
+        .collect();
+    let unpaired_ff_fraction = if packed.is_empty() {
+        0.0
+    } else {
+        let num: f64 = packed.iter().map(|(d, f)| d * f).sum();
+        let den: f64 = packed.iter().map(|(_, f)| f * f).sum();
+        (num / den * 1000.0).round() / 1000.0
+    };
     FamilyCoefficients {
         family,
         source,
+        unpaired_ff_fraction,
         blocks: out.try_into().expect("one set per block"),
     }
 }
@@ -485,6 +515,8 @@ pub struct Comparison {
     /// `(estimate - yosys) / yosys` in percent per resource (LUT4, FF, DSP, BRAM); 0 when
     /// both are 0, infinite when only yosys's is.
     pub error_percent: [f64; 4],
+    /// iCE40: the estimated logic cells against nextpnr's packing, in percent.
+    pub logic_cell_error_percent: Option<f64>,
     pub yosys_seconds: f64,
 }
 
@@ -511,6 +543,10 @@ pub fn error_percent(estimate: u64, measured: u64) -> f64 {
 /// Compares `m` with the model under `coefficients` (of `m`'s family).
 pub fn compare(m: &Measurement, coefficients: &FamilyCoefficients) -> Comparison {
     let estimate = estimate_area_with(&m.config, m.target, coefficients).with_wrapper;
+    let logic_cell_error_percent = match (estimate.logic_cells, m.measured.logic_cells) {
+        (Some(e), Some(y)) => Some(error_percent(e, y)),
+        _ => None,
+    };
     let error_percent = Resource::ALL.map(|r| error_percent(estimate.get(r), m.measured.get(r)));
     Comparison {
         label: m.label.clone(),
@@ -519,6 +555,7 @@ pub fn compare(m: &Measurement, coefficients: &FamilyCoefficients) -> Comparison
         estimate,
         yosys: m.measured,
         error_percent,
+        logic_cell_error_percent,
         yosys_seconds: m.seconds,
     }
 }
@@ -552,7 +589,7 @@ fn shape(cfg: &HgfConfig) -> String {
 /// per resource, then the largest error per resource and family.
 pub fn markdown(comparisons: &[Comparison]) -> String {
     let mut out = String::from(
-        "| config | d_in x d_out, rank, R x C, lanes, gate muls, packing | target | LUT4 sites | FF | DSP | BRAM |\n|---|---|---|---|---|---|---|\n",
+        "| config | d_in x d_out, rank, R x C, lanes, gate muls, packing | target | LUT4 sites | FF | DSP | BRAM | iCE40 LC (nextpnr pack) |\n|---|---|---|---|---|---|---|---|\n",
     );
     for c in comparisons {
         let cells: Vec<String> = Resource::ALL
@@ -567,23 +604,38 @@ pub fn markdown(comparisons: &[Comparison]) -> String {
                 )
             })
             .collect();
+        let lc = match (
+            c.estimate.logic_cells,
+            c.yosys.logic_cells,
+            c.logic_cell_error_percent,
+        ) {
+            (Some(e), Some(y), Some(p)) => format!("{e} / {y} ({p:+.1}%)"),
+            _ => "-".to_string(),
+        };
         out += &format!(
-            "| {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {lc} |\n",
             c.label,
             shape(&c.config),
             c.target,
             cells.join(" | ")
         );
     }
-    out += "\nLargest |error| per resource:\n\n| target | LUT4 sites | FF | DSP | BRAM |\n|---|---|---|---|---|\n";
+    out += "\nLargest |error| per resource:\n\n| target | LUT4 sites | FF | DSP | BRAM | LC |\n|---|---|---|---|---|---|\n";
     for target in TARGETS {
         let of: Vec<&Comparison> = comparisons.iter().filter(|c| c.target == target).collect();
         if of.is_empty() {
             continue;
         }
         let w = max_errors(&of);
+        let lc = of
+            .iter()
+            .filter_map(|c| c.logic_cell_error_percent)
+            .fold(None, |m: Option<f64>, e| {
+                Some(m.unwrap_or(0.0).max(e.abs()))
+            })
+            .map_or("-".to_string(), |e| format!("{e:.1}%"));
         out += &format!(
-            "| {target} ({} configs) | {:.1}% | {:.1}% | {:.1}% | {:.1}% |\n",
+            "| {target} ({} configs) | {:.1}% | {:.1}% | {:.1}% | {:.1}% | {lc} |\n",
             of.len(),
             w[0],
             w[1],
@@ -615,11 +667,12 @@ pub fn coefficients_source(sets: &[&FamilyCoefficients]) -> String {
             Family::Ecp5 => "ECP5",
         };
         out += &format!(
-            "\n/// {}: {}.\npub const {name}: FamilyCoefficients = FamilyCoefficients {{\n    family: Family::{:?},\n    source: {:?},\n    blocks: [\n",
+            "\n/// {}: {}.\npub const {name}: FamilyCoefficients = FamilyCoefficients {{\n    family: Family::{:?},\n    source: {:?},\n    unpaired_ff_fraction: {:?},\n    blocks: [\n",
             set.family.name(),
             set.source,
             set.family,
-            set.source
+            set.source,
+            set.unpaired_ff_fraction
         );
         for (b, c) in Block::ALL.iter().zip(&set.blocks) {
             let cfg = HgfConfig::default();
@@ -703,6 +756,7 @@ mod tests {
                         ff: ff.round() as u64,
                         dsp: 0,
                         bram: 0,
+                        logic_cells: None,
                     },
                     config: p.config,
                     seconds: 0.0,

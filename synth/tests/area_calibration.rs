@@ -1,6 +1,7 @@
 //! The area model against yosys on the calibration sweep's two smallest configs, for iCE40
 //! UP5K (`synth_ice40 -dsp`) and ECP5-25k (`synth_ecp5`): LUT4 sites, flip-flops, DSPs and
-//! block RAMs of the wrapped core within 10% of the synthesis counts on every one. The full
+//! block RAMs of the wrapped core within 10% of the synthesis counts on every one (and
+//! iCE40's logic cells after nextpnr's packing pass). The full
 //! 22-config sweep: `cargo run --release -p hgf-synth --example calibrate` (docs/results.md).
 
 use hgf_estimate::area::{coefficients, Resource};
@@ -53,6 +54,16 @@ fn the_area_estimate_is_within_ten_percent_of_yosys() {
             "{} on {}: BRAM",
             c.label, c.target
         );
+        // iCE40: the packed logic cells too (nextpnr's packing pass).
+        if c.target == hgf_golden::Target::Ice40Up5k {
+            let e = c.logic_cell_error_percent.expect("iCE40 runs are packed");
+            if e.abs() > TOLERANCE_PERCENT {
+                failures.push(format!(
+                    "{} on {}: LC estimate {:?} against nextpnr {:?} ({e:+.1}%)",
+                    c.label, c.target, c.estimate.logic_cells, c.yosys.logic_cells
+                ));
+            }
+        }
         for (r, e) in Resource::ALL.iter().zip(c.error_percent) {
             if e.abs() > TOLERANCE_PERCENT {
                 failures.push(format!(
