@@ -209,6 +209,13 @@ fn print_estimate(r: &SynthReport) {
             c.error_percent
         );
     }
+    if let Some(lc) = r.estimate.with_wrapper.logic_cells {
+        println!(
+            "           {:<8} {:>9}  (logic cells after packing, estimated; nextpnr's below)",
+            "LC",
+            thousands(lc)
+        );
+    }
 }
 
 fn print_uses(uses: &[Use]) {
