@@ -14,93 +14,93 @@ use crate::device::Family;
 pub const ICE40: FamilyCoefficients = FamilyCoefficients {
     family: Family::Ice40,
     source: "yosys 0.23 `synth_ice40 -dsp`, 22-config sweep, fitted by `calibrate --fit`",
-    unpaired_ff_fraction: 0.628,
+    unpaired_ff_fraction: 0.63,
     blocks: [
         // ternary_array: features [row_input]
         BlockCoefficients {
             lut4: Term {
-                fixed: 601.46,
-                per: &[11.84],
+                fixed: 414.65,
+                per: &[16.67],
             },
             ff: Term {
-                fixed: 351.1,
-                per: &[12.28],
+                fixed: 284.63,
+                per: &[13.99],
             },
         },
         // weight_unpacker: features [base3_byte]
         BlockCoefficients {
             lut4: Term {
                 fixed: 0.0,
-                per: &[35.22],
+                per: &[28.12],
             },
             ff: Term {
                 fixed: 0.0,
-                per: &[-0.12],
+                per: &[-1.49],
             },
         },
         // accumulator_bank: features [row_acc_bit]
         BlockCoefficients {
             lut4: Term {
-                fixed: 0.0,
-                per: &[7.45],
+                fixed: 102.54,
+                per: &[2.98],
             },
             ff: Term {
-                fixed: 0.0,
-                per: &[5.39],
+                fixed: 56.53,
+                per: &[3.32],
             },
         },
         // quantizer: features [input]
         BlockCoefficients {
             lut4: Term {
-                fixed: 751.98,
-                per: &[8.74],
+                fixed: 958.38,
+                per: &[-1.18],
             },
             ff: Term {
-                fixed: 183.36,
-                per: &[17.3],
+                fixed: 252.77,
+                per: &[13.88],
             },
         },
         // lowrank_unit: features [lane]
         BlockCoefficients {
             lut4: Term {
-                fixed: 493.59,
-                per: &[833.2],
+                fixed: 443.54,
+                per: &[860.85],
             },
             ff: Term {
-                fixed: 308.91,
-                per: &[333.4],
+                fixed: 306.28,
+                per: &[335.56],
             },
         },
         // gate_unit: features [second_multiplier]
         BlockCoefficients {
             lut4: Term {
-                fixed: 1355.16,
-                per: &[1013.0],
+                fixed: 1369.57,
+                per: &[1031.54],
             },
             ff: Term {
-                fixed: 415.94,
-                per: &[427.0],
+                fixed: 418.22,
+                per: &[429.91],
             },
         },
         // output_queue: features []
         BlockCoefficients {
             lut4: Term {
-                fixed: 291.42,
+                fixed: 294.52,
                 per: &[],
             },
             ff: Term {
-                fixed: 208.36,
+                fixed: 209.5,
                 per: &[],
             },
         },
         // control: features []
         BlockCoefficients {
             lut4: Term {
-                fixed: 316.19,
+                fixed: 319.55,
                 per: &[],
             },
             ff: Term {
-                fixed: 302.85,
+                fixed: 304.51,
                 per: &[],
             },
         },
@@ -127,88 +127,88 @@ pub const ECP5: FamilyCoefficients = FamilyCoefficients {
         // ternary_array: features [row_input]
         BlockCoefficients {
             lut4: Term {
-                fixed: 915.0,
-                per: &[1.67],
+                fixed: 389.9,
+                per: &[17.94],
             },
             ff: Term {
-                fixed: 362.5,
-                per: &[12.28],
+                fixed: 295.25,
+                per: &[14.0],
             },
         },
         // weight_unpacker: features [base3_byte]
         BlockCoefficients {
             lut4: Term {
                 fixed: 0.0,
-                per: &[37.1],
+                per: &[37.55],
             },
             ff: Term {
                 fixed: 0.0,
-                per: &[-0.12],
+                per: &[-1.52],
             },
         },
         // accumulator_bank: features [row_acc_bit]
         BlockCoefficients {
             lut4: Term {
-                fixed: 0.0,
-                per: &[22.87],
+                fixed: 227.97,
+                per: &[-0.98],
             },
             ff: Term {
-                fixed: 0.0,
-                per: &[5.39],
+                fixed: 58.98,
+                per: &[3.31],
             },
         },
         // quantizer: features [input]
         BlockCoefficients {
             lut4: Term {
-                fixed: 0.0,
-                per: &[65.68],
+                fixed: 948.69,
+                per: &[14.31],
             },
             ff: Term {
-                fixed: 190.48,
-                per: &[17.3],
+                fixed: 260.29,
+                per: &[13.85],
             },
         },
         // lowrank_unit: features [lane]
         BlockCoefficients {
             lut4: Term {
-                fixed: 770.85,
-                per: &[1114.4],
+                fixed: 173.67,
+                per: &[1465.94],
             },
             ff: Term {
-                fixed: 277.77,
-                per: &[355.6],
+                fixed: 274.5,
+                per: &[357.83],
             },
         },
         // gate_unit: features [second_multiplier]
         BlockCoefficients {
             lut4: Term {
-                fixed: 1871.77,
-                per: &[1472.0],
+                fixed: 2128.92,
+                per: &[2181.47],
             },
             ff: Term {
-                fixed: 421.87,
-                per: &[427.0],
+                fixed: 423.68,
+                per: &[429.71],
             },
         },
         // output_queue: features []
         BlockCoefficients {
             lut4: Term {
-                fixed: 588.13,
+                fixed: 668.92,
                 per: &[],
             },
             ff: Term {
-                fixed: 211.33,
+                fixed: 212.23,
                 per: &[],
             },
         },
         // control: features []
         BlockCoefficients {
             lut4: Term {
-                fixed: 323.21,
+                fixed: 367.62,
                 per: &[],
             },
             ff: Term {
-                fixed: 307.17,
+                fixed: 308.49,
                 per: &[],
             },
         },
