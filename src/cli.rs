@@ -243,6 +243,11 @@ pub struct SynthArgs {
     /// Stop after synthesis (no place-and-route).
     #[arg(long)]
     pub no_pnr: bool,
+    /// Instead of an FPGA: the core's ASIC-style area in um^2, yosys's generic synthesis
+    /// mapped onto an area-only liberty of sky130_fd_sc_hd cells (memories left as SRAM
+    /// bits; default output directory out/<name>/synth-asic-sky130).
+    #[arg(long, conflicts_with_all = ["target", "freq", "no_pnr"])]
+    pub asic: bool,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,

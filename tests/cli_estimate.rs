@@ -176,3 +176,64 @@ fn plot_writes_an_svg_naming_the_boards() {
         assert!(svg.contains(board), "{board}");
     }
 }
+
+#[test]
+fn the_core_area_is_estimated_per_block_with_its_fit() {
+    // An explicit up5k-sized core (256 x 256, rank 8, 1 x 20, one lane, one gate
+    // multiplier) on the UP5K: 5 DSPs and 9 block RAMs by the structure.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("small.toml");
+    std::fs::write(
+        &cfg,
+        "preset = \"up5k\"\nd_in = 256\nd_out = 256\nrank = 8\narray_rows = 1\n\
+         array_inputs = 20\nfp_lanes = 1\ngate_multipliers = 1\npacking = \"2bit\"\n\
+         target = \"ice40-up5k\"\n",
+    )
+    .unwrap();
+    let path = cfg.to_str().unwrap();
+    let v = json_of(&[
+        "estimate",
+        "--config",
+        path,
+        "--model",
+        "hgf-25m",
+        "--board",
+        "icebreaker",
+        "--json",
+    ]);
+    let area = &v["area"];
+    assert_eq!(area["target"], "ice40-up5k");
+    assert_eq!(area["core"]["dsp"], 5);
+    assert_eq!(area["core"]["bram"], 9);
+    let blocks = area["blocks"].as_array().unwrap();
+    assert_eq!(blocks.len(), 9);
+    let lut: u64 = blocks
+        .iter()
+        .filter(|b| b["block"] != "pnr_wrapper")
+        .map(|b| b["lut4"].as_u64().unwrap())
+        .sum();
+    assert_eq!(area["core"]["lut4"].as_u64().unwrap(), lut);
+    let fit = &area["fit"][0];
+    assert_eq!(fit["resource"], "LUT4");
+    assert_eq!(fit["available"], 5280);
+    assert_eq!(
+        fit["margin"].as_i64().unwrap(),
+        5280 - area["core"]["lut4"].as_i64().unwrap()
+    );
+    // The text names the blocks and the fit.
+    let out = hgf(&[
+        "estimate",
+        "--config",
+        path,
+        "--model",
+        "hgf-25m",
+        "--board",
+        "icebreaker",
+    ]);
+    let text = stdout(&out);
+    assert!(text.contains("area of the core on ice40-up5k"), "{text}");
+    assert!(
+        text.contains("lowrank_unit") && text.contains("margin"),
+        "{text}"
+    );
+}

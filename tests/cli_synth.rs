@@ -51,6 +51,29 @@ fn synth_json_reports_real_counts_and_utilisation() {
     assert_eq!(kept, r);
     assert!(dir.path().join("s/tiny_pnr.json").is_file());
     assert!(dir.path().join("s/stat.json").is_file());
+    // The area estimate next to the counts: every resource, its error against yosys.
+    assert_eq!(r["estimate"]["target"], "ecp5-25k");
+    let checks = r["estimate_check"].as_array().unwrap();
+    assert_eq!(checks.len(), 4);
+    assert_eq!(checks[1]["resource"], "FF");
+    assert_eq!(checks[1]["yosys"], res["ff"]);
+    assert_eq!(
+        checks[2]["estimate"], checks[2]["yosys"],
+        "DSPs are counted exactly"
+    );
+    let e = checks[1]["estimate"].as_f64().unwrap();
+    let y = checks[1]["yosys"].as_f64().unwrap();
+    let err = checks[1]["error_percent"].as_f64().unwrap();
+    assert!((err - 100.0 * (e - y) / y).abs() < 1e-9);
+}
+
+#[test]
+fn synth_asic_takes_no_fpga_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = hgf_in(dir.path(), &["synth", "--asic", "--target", "ecp5-25k"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("--asic") && err.contains("--target"), "{err}");
 }
 
 #[test]

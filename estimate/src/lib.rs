@@ -15,15 +15,16 @@
 //! - [`explore`]: the search for the fastest core that fits a device, and
 //!   [`pareto_plot`], its Pareto front as SVG.
 //!
-//! Area (LUT, FF, DSP, block RAM per block of the core) is not estimated yet. It depends on
-//! the core config alone, not on the model: it belongs in its own module taking the
-//! [`Estimate::core`](report::Estimate::core) config, and in a field of
-//! [`report::Estimate`] beside `boards` and `models`.
+//! - [`area`]: LUT4 sites, flip-flops, DSPs and block RAMs of the core per block, and its fit
+//!   on the target ([`area_coefficients`]: the fitted coefficients; [`device`]: capacities).
 
+pub mod area;
+pub mod area_coefficients;
 pub mod bandwidth;
 pub mod boards;
 pub mod compute;
 pub mod cores;
+pub mod device;
 pub mod error;
 pub mod explore;
 pub mod models;
@@ -32,6 +33,7 @@ pub mod plot;
 pub mod report;
 pub mod throughput;
 
+pub use area::{estimate_area, AreaEstimate};
 pub use boards::Board;
 pub use error::EstimateError;
 pub use models::{Model, ProjectionKind, ProjectionSpec};

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use hgf_golden::{HgfConfig, Packing};
 use serde::Serialize;
 
+use crate::area::{estimate_area, AreaEstimate};
 use crate::bandwidth::{model_bytes, ByteCounts, ModelBytes};
 use crate::boards::Board;
 use crate::compute::{model_cycles, ModelCycles};
@@ -51,6 +52,9 @@ pub struct Estimate {
     pub core: HgfConfig,
     pub boards: Vec<Board>,
     pub models: Vec<ModelEstimate>,
+    /// The area of the core config on its target (`crate::area`): per block, total, and
+    /// whether it fits.
+    pub area: AreaEstimate,
 }
 
 /// Estimates every model on every board with the `core` config, in both packings.
@@ -92,6 +96,7 @@ pub fn estimate(
         core: core.clone(),
         boards: boards.to_vec(),
         models,
+        area: estimate_area(core, core.target),
     })
 }
 
@@ -192,6 +197,8 @@ impl Estimate {
              hdl/src/schedule.rs)",
             c.array_rows, c.array_inputs, c.fp_lanes, c.target
         );
+        out.push('\n');
+        out += &self.area.to_text();
         for m in &self.models {
             out.push('\n');
             out += &model_text(m);

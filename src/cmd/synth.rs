@@ -4,7 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use hgf_golden::HgfConfig;
 use hgf_hdl::manifest::board_clock_mhz;
+use hgf_synth::asic::{asic_area, AsicArea};
 use hgf_synth::nextpnr::{NoFit, Placement};
 use hgf_synth::resources::Use;
 use hgf_synth::{run_flow, FlowOptions, PnrOutcome, Progress, Stage, SynthReport, Toolbox};
@@ -13,6 +15,9 @@ use crate::cli::SynthArgs;
 
 pub fn run(args: &SynthArgs) -> Result<ExitCode> {
     let cfg = super::load_config(&args.source)?;
+    if args.asic {
+        return run_asic(args, &cfg);
+    }
     let target = args.target.unwrap_or(cfg.target);
     let opts = FlowOptions {
         target,
@@ -110,12 +115,107 @@ fn print_table(r: &SynthReport) {
         res.bram,
         res.spram
     );
+    print_estimate(r);
     match &r.place_and_route {
         None => println!("place and route: not run (--no-pnr)"),
         Some(PnrOutcome::Placed(p)) => print_placement(p),
         Some(PnrOutcome::DoesNotFit(no)) => print_no_fit(no),
     }
     println!("files:     {}", r.out_dir.display());
+}
+
+/// The ASIC report (`synth.json` in the output directory, and `--json`).
+#[derive(serde::Serialize)]
+struct AsicReport<'a> {
+    generator: String,
+    config: &'a HgfConfig,
+    /// The core alone (no FPGA wrapper).
+    top: &'a str,
+    asic: &'a AsicArea,
+}
+
+fn run_asic(args: &SynthArgs, cfg: &HgfConfig) -> Result<ExitCode> {
+    let dir = args.out.clone().unwrap_or_else(|| {
+        PathBuf::from("out")
+            .join(&cfg.name)
+            .join("synth-asic-sky130")
+    });
+    eprintln!(
+        "hgf synth: ASIC synthesis (yosys onto sky130_fd_sc_hd cells) ... (follow {})",
+        dir.join("yosys-asic.log").display()
+    );
+    let area = asic_area(cfg, &Toolbox::from_env(), &dir)
+        .with_context(|| format!("ASIC synthesis of `{}` failed", cfg.name))?;
+    let report = AsicReport {
+        generator: format!("hgf-hw {}", env!("CARGO_PKG_VERSION")),
+        config: cfg,
+        top: &cfg.name,
+        asic: &area,
+    };
+    let json = serde_json::to_string_pretty(&report)?;
+    std::fs::write(dir.join("synth.json"), &json)
+        .with_context(|| format!("cannot write {}", dir.join("synth.json").display()))?;
+    if args.json {
+        println!("{json}");
+    } else {
+        println!(
+            "core:      {} (d_in {}, d_out {}, rank {}, array {}x{}, {} FP lanes, {}), without the FPGA wrapper",
+            cfg.name, cfg.d_in, cfg.d_out, cfg.rank, cfg.array_rows, cfg.array_inputs, cfg.fp_lanes, cfg.packing
+        );
+        println!(
+            "synthesis: {}, generic `synth -flatten` onto {} (area only), {:.1} s",
+            area.tool, area.liberty, area.seconds
+        );
+        println!(
+            "area:      {:.0} um^2 = {:.4} mm^2 of standard cells ({} cells; multipliers as logic)",
+            area.area_um2,
+            area.area_um2 / 1e6,
+            thousands(area.cells.values().sum::<u64>())
+        );
+        println!(
+            "           flip-flops: {} sky130_fd_sc_hd__dfxtp_1, {:.0} um^2 ({:.0}%)",
+            thousands(area.flip_flops),
+            area.flip_flop_um2,
+            100.0 * area.flip_flop_um2 / area.area_um2.max(1.0)
+        );
+        println!(
+            "           memories: {} ({} bits) left as memories (SRAM macros), not in the area",
+            area.memories,
+            thousands(area.memory_bits)
+        );
+        println!("files:     {}", dir.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_estimate(r: &SynthReport) {
+    println!(
+        "estimate:  area model (hgf estimate) of the wrapped core against yosys; the core alone: {} LUT4, {} FF, {} DSP, {} BRAM",
+        thousands(r.estimate.core.lut4),
+        thousands(r.estimate.core.ff),
+        r.estimate.core.dsp,
+        r.estimate.core.bram
+    );
+    println!(
+        "           {:<8} {:>9} {:>9} {:>8}",
+        "resource", "estimate", "yosys", "error"
+    );
+    for c in &r.estimate_check {
+        println!(
+            "           {:<8} {:>9} {:>9} {:>+7.1}%",
+            c.resource.name(),
+            thousands(c.estimate),
+            thousands(c.yosys),
+            c.error_percent
+        );
+    }
+    if let Some(lc) = r.estimate.with_wrapper.logic_cells {
+        println!(
+            "           {:<8} {:>9}  (logic cells after packing, estimated; nextpnr's below)",
+            "LC",
+            thousands(lc)
+        );
+    }
 }
 
 fn print_uses(uses: &[Use]) {

@@ -1,34 +1,9 @@
 //! The FPGA parts behind each [`Target`]: how yosys and nextpnr address them, and what they
-//! hold.
+//! hold (the capacities are `hgf_estimate::device`'s, shared with the area model).
 
+pub use hgf_estimate::device::{Capacity, Family};
 use hgf_golden::Target;
 use serde::Serialize;
-
-/// FPGA family: decides the yosys script, the nextpnr binary and the cell names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Family {
-    Ice40,
-    Ecp5,
-}
-
-/// What one part holds, from the vendors' data sheets (nextpnr's report gives the same
-/// numbers for the sites it knows: logic cells, flip-flops, DSPs and block RAMs).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub struct Capacity {
-    /// 4-input LUTs (iCE40 logic cells, ECP5 `TRELLIS_COMB` sites).
-    pub lut4: u64,
-    /// Flip-flops.
-    pub ff: u64,
-    /// Multiplier blocks: `SB_MAC16` (16x16) on iCE40, `MULT18X18D` (18x18) on ECP5.
-    pub dsp: u64,
-    /// Block RAMs: `SB_RAM40_4K` (4 kbit) on iCE40, `DP16KD` (18 kbit) on ECP5.
-    pub bram: u64,
-    /// Single-port RAMs `SB_SPRAM256KA` (256 kbit, UP5K only).
-    pub spram: u64,
-    /// User I/O pins of the package.
-    pub io: u64,
-}
 
 /// One part in one package, as the flow uses it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -56,14 +31,7 @@ impl Device {
                 part: "iCE40UP5K",
                 package: "sg48",
                 nextpnr_part: "--up5k",
-                capacity: Capacity {
-                    lut4: 5280,
-                    ff: 5280,
-                    dsp: 8,
-                    bram: 30,
-                    spram: 4,
-                    io: 39,
-                },
+                capacity: Capacity::of(target),
             },
             Target::Ice40Hx8k => Device {
                 target,
@@ -71,14 +39,7 @@ impl Device {
                 part: "iCE40HX8K",
                 package: "ct256",
                 nextpnr_part: "--hx8k",
-                capacity: Capacity {
-                    lut4: 7680,
-                    ff: 7680,
-                    dsp: 0,
-                    bram: 32,
-                    spram: 0,
-                    io: 206,
-                },
+                capacity: Capacity::of(target),
             },
             Target::Ecp5_25k => Device {
                 target,
@@ -86,14 +47,7 @@ impl Device {
                 part: "LFE5U-25F",
                 package: "CABGA256",
                 nextpnr_part: "--25k",
-                capacity: Capacity {
-                    lut4: 24288,
-                    ff: 24288,
-                    dsp: 28,
-                    bram: 56,
-                    spram: 0,
-                    io: 197,
-                },
+                capacity: Capacity::of(target),
             },
             Target::Ecp5_85k => Device {
                 target,
@@ -101,14 +55,7 @@ impl Device {
                 part: "LFE5U-85F",
                 package: "CABGA381",
                 nextpnr_part: "--85k",
-                capacity: Capacity {
-                    lut4: 83640,
-                    ff: 83640,
-                    dsp: 156,
-                    bram: 208,
-                    spram: 0,
-                    io: 205,
-                },
+                capacity: Capacity::of(target),
             },
         }
     }

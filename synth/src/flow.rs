@@ -4,11 +4,13 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use hgf_estimate::area::{estimate_area, AreaEstimate, Resource};
 use hgf_golden::{HgfConfig, Target};
 use hgf_hdl::emit::generate_pnr_top;
 use hgf_hdl::pnr_wrapper::PnrWrapper;
 use serde::Serialize;
 
+use crate::calibration::{error_percent, totals};
 use crate::device::Device;
 use crate::error::SynthError;
 use crate::nextpnr::{place_and_route, PnrOutcome};
@@ -79,6 +81,11 @@ pub struct SynthReport {
     pub synthesis: Synthesis,
     /// `None` when place-and-route was not asked for.
     pub place_and_route: Option<PnrOutcome>,
+    /// The area model's figures for this config and target (`hgf_estimate::area`), made
+    /// before synthesis.
+    pub estimate: AreaEstimate,
+    /// The estimate of the wrapped core against synthesis, per resource.
+    pub estimate_check: Vec<EstimateCheck>,
     pub out_dir: PathBuf,
 }
 
@@ -104,6 +111,16 @@ impl SynthReport {
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("the report always serialises")
     }
+}
+
+/// One resource of the area estimate against the synthesis count.
+#[derive(Clone, Debug, Serialize)]
+pub struct EstimateCheck {
+    pub resource: Resource,
+    pub estimate: u64,
+    pub yosys: u64,
+    /// `(estimate - yosys) / yosys` in percent.
+    pub error_percent: f64,
 }
 
 /// File name of the report in the output directory.
@@ -144,6 +161,20 @@ pub fn run_flow(
         })?),
         None => None,
     };
+    let estimate = estimate_area(cfg, opts.target);
+    let measured = totals(device.family, &synthesis.resources);
+    let estimate_check = Resource::ALL
+        .iter()
+        .map(|&resource| EstimateCheck {
+            resource,
+            estimate: estimate.with_wrapper.get(resource),
+            yosys: measured.get(resource),
+            error_percent: error_percent(
+                estimate.with_wrapper.get(resource),
+                measured.get(resource),
+            ),
+        })
+        .collect();
     let report = SynthReport {
         generator: format!("hgf-hw {}", env!("CARGO_PKG_VERSION")),
         config: cfg.clone(),
@@ -158,6 +189,8 @@ pub fn run_flow(
         requested_mhz: opts.freq_mhz,
         synthesis,
         place_and_route,
+        estimate,
+        estimate_check,
         out_dir: dir.clone(),
     };
     write(&dir.join(REPORT_FILE), &report.to_json())?;

@@ -12,7 +12,11 @@
 //! - [`yosys`], [`nextpnr`]: one tool each.
 //! - [`resources`]: cell counts to resources and utilisation.
 //! - [`flow`]: the whole run for a config, [`SynthReport`].
+//! - [`asic`]: the core's area in um^2 on an area-only sky130_fd_sc_hd liberty.
+//! - [`calibration`]: the area model's sweep, fit and error table against yosys.
 
+pub mod asic;
+pub mod calibration;
 pub mod device;
 mod error;
 pub mod flow;
@@ -24,7 +28,7 @@ pub mod yosys;
 
 pub use device::{Device, Family};
 pub use error::SynthError;
-pub use flow::{run_flow, FlowOptions, Progress, Stage, SynthReport};
+pub use flow::{run_flow, EstimateCheck, FlowOptions, Progress, Stage, SynthReport};
 pub use nextpnr::{place_and_route, PnrOutcome};
 pub use tools::{Tool, Toolbox};
 pub use yosys::{synthesize, Synthesis};

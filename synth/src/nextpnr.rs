@@ -321,6 +321,55 @@ pub fn place_and_route(
     }))
 }
 
+/// nextpnr's packing pass alone (`--pack-only`, seconds) on `netlist` in `dir`: the sites
+/// the packed design needs, per site type, whether or not they fit (`pack.json`,
+/// `nextpnr-pack.log`). The area calibration reads iCE40's `ICESTORM_LC` from it.
+pub fn pack_only(
+    nextpnr: &Path,
+    device: &Device,
+    netlist: &Path,
+    dir: &Path,
+) -> Result<BTreeMap<String, SiteUse>, SynthError> {
+    let netlist_name = netlist
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let unconstrained = match device.family {
+        Family::Ice40 => "--pcf-allow-unconstrained",
+        Family::Ecp5 => "--lpf-allow-unconstrained",
+    };
+    let args = [
+        device.nextpnr_part,
+        "--package",
+        device.package,
+        "--json",
+        &netlist_name,
+        unconstrained,
+        "--pack-only",
+        "--report",
+        PACK_REPORT_FILE,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let pack = Pass {
+        nextpnr,
+        dir,
+        args,
+        report: dir.join(PACK_REPORT_FILE),
+        log_name: PACK_LOG_FILE,
+    };
+    match pack.run(&version(nextpnr, "--version"))? {
+        Ok(report) => Ok(report.utilization),
+        Err(no_fit) => Err(SynthError::ToolFailed {
+            tool: "nextpnr",
+            status: "packing failed".to_string(),
+            log: no_fit.log,
+            excerpt: no_fit.errors.join("\n"),
+        }),
+    }
+}
+
 /// The clock of the design's `clock` port among nextpnr's clock names (`clock$SB_IO_IN_$glb_clk`
 /// on iCE40, `$glbnet$clock$TRELLIS_IO_IN` on ECP5), or the only clock there is.
 fn core_clock(fmax: &BTreeMap<String, FmaxEntry>) -> Option<String> {

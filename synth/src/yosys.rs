@@ -61,31 +61,8 @@ pub fn synthesize(
     top: &str,
     dir: &Path,
 ) -> Result<Synthesis, SynthError> {
-    std::fs::create_dir_all(dir).map_err(SynthError::io(dir))?;
-    let source = format!("{top}.v");
-    let netlist = format!("{top}.json");
-    std::fs::write(dir.join(&source), verilog).map_err(SynthError::io(dir.join(&source)))?;
-    // A stale stat file must not pass for this run's.
-    let stat_path = dir.join(STAT_FILE);
-    let _ = std::fs::remove_file(&stat_path);
-    let script = format!(
-        "read_verilog {source}; {}; tee -q -o {STAT_FILE} stat -json; write_json {netlist}",
-        device.synth_command(top)
-    );
-    let run = run_in(
-        dir,
-        yosys,
-        &["-q".into(), "-p".into(), script.clone()],
-        LOG_FILE,
-    )?;
-    if !run.success {
-        return Err(SynthError::ToolFailed {
-            tool: "yosys",
-            status: run.status,
-            log: run.log,
-            excerpt: error_lines(&run.output, 20).join("\n"),
-        });
-    }
+    let (stat_path, script, run) =
+        run_yosys(yosys, &device.synth_command(top), verilog, top, dir, true)?;
     let (tool, cells) = read_stat(&stat_path, top)?;
     let io = verilog_ports(verilog, top)
         .iter()
@@ -101,10 +78,96 @@ pub fn synthesize(
         cells,
         resources,
         utilisation,
-        netlist: dir.join(netlist),
+        netlist: dir.join(format!("{top}.json")),
         stat: stat_path,
         log: run.log,
     })
+}
+
+/// Writes `verilog` into `dir` and runs `read_verilog; <synth_command>; stat -json` on it
+/// (and `write_json` of the netlist when `netlist` is set): the stat file, the script and
+/// the run.
+fn run_yosys(
+    yosys: &Path,
+    synth_command: &str,
+    verilog: &str,
+    top: &str,
+    dir: &Path,
+    netlist: bool,
+) -> Result<(PathBuf, String, crate::run::ToolRun), SynthError> {
+    std::fs::create_dir_all(dir).map_err(SynthError::io(dir))?;
+    let source = format!("{top}.v");
+    std::fs::write(dir.join(&source), verilog).map_err(SynthError::io(dir.join(&source)))?;
+    // A stale stat file must not pass for this run's.
+    let stat_path = dir.join(STAT_FILE);
+    let _ = std::fs::remove_file(&stat_path);
+    let mut script =
+        format!("read_verilog {source}; {synth_command}; tee -q -o {STAT_FILE} stat -json");
+    if netlist {
+        script += &format!("; write_json {top}.json");
+    }
+    let run = run_in(
+        dir,
+        yosys,
+        &["-q".into(), "-p".into(), script.clone()],
+        LOG_FILE,
+    )?;
+    if !run.success {
+        return Err(SynthError::ToolFailed {
+            tool: "yosys",
+            status: run.status,
+            log: run.log,
+            excerpt: error_lines(&run.output, 20).join("\n"),
+        });
+    }
+    Ok((stat_path, script, run))
+}
+
+/// Synthesises `verilog` for `device` without flattening (`synth_* -noflatten`) and returns
+/// the cells of every module (names without yosys's leading `\\`), for the area model's
+/// per-block reference. Writes `<top>.v`, `stat.json` and `yosys.log` in `dir`.
+pub fn synthesize_hierarchy(
+    yosys: &Path,
+    device: &Device,
+    verilog: &str,
+    top: &str,
+    dir: &Path,
+) -> Result<BTreeMap<String, BTreeMap<String, u64>>, SynthError> {
+    let command = format!("{} -noflatten", device.synth_command(top));
+    let (stat_path, _, _) = run_yosys(yosys, &command, verilog, top, dir, false)?;
+    read_hierarchy(&stat_path)
+}
+
+/// The cells of every module of a `stat -json` file (names without the leading `\\`).
+pub fn read_hierarchy(
+    stat_path: &Path,
+) -> Result<BTreeMap<String, BTreeMap<String, u64>>, SynthError> {
+    let bad = |message: String| SynthError::BadReport {
+        what: "yosys stat report",
+        path: stat_path.to_path_buf(),
+        message,
+    };
+    let text = std::fs::read_to_string(stat_path).map_err(|e| bad(e.to_string()))?;
+    // yosys 0.23 writes the design's hierarchy as plain text after `"modules"` when there is
+    // one (not JSON): keep the document up to the end of `"modules"` (the first line `   },`,
+    // at the indent of the top-level keys) and close it.
+    let modules_only = match text.find("\n   },\n") {
+        Some(end) if serde_json::from_str::<serde_json::Value>(&text).is_err() => {
+            format!("{}\n   }}\n}}\n", &text[..end])
+        }
+        _ => text,
+    };
+    let stat: StatJson = serde_json::from_str(&modules_only).map_err(|e| bad(e.to_string()))?;
+    Ok(stat
+        .modules
+        .into_iter()
+        .map(|(name, m)| {
+            (
+                name.trim_start_matches('\\').to_string(),
+                m.num_cells_by_type,
+            )
+        })
+        .collect())
 }
 
 /// Reads the cell counts of the whole design from a `stat -json` file.
