@@ -40,6 +40,10 @@ pub enum Command {
     /// Synthesise (yosys) and place and route (nextpnr) the core inside a 19-pin wrapper, and
     /// report the resources, the device utilisation and Fmax.
     Synth(SynthArgs),
+    /// Search array shapes, FP lanes, gate multipliers and packing for the core that runs a
+    /// model fastest on a board and fits a device; print the Pareto front (tokens/s against
+    /// logic) and optionally confirm the best with yosys and nextpnr.
+    Explore(ExploreArgs),
 }
 
 /// Where the config comes from: a TOML file, a named preset, or the default preset.
@@ -262,4 +266,60 @@ fn parse_target(name: &str) -> Result<Target, String> {
             let allowed: Vec<&str> = Target::ALL.iter().map(|t| t.name()).collect();
             format!("unknown target `{name}`; allowed: {}", allowed.join(", "))
         })
+}
+
+fn parse_packing(name: &str) -> Result<hgf_golden::Packing, String> {
+    hgf_golden::Packing::ALL
+        .into_iter()
+        .find(|p| p.name() == name)
+        .ok_or_else(|| {
+            let allowed: Vec<&str> = hgf_golden::Packing::ALL.iter().map(|p| p.name()).collect();
+            format!("unknown packing `{name}`; allowed: {}", allowed.join(", "))
+        })
+}
+
+#[derive(Debug, Args)]
+pub struct ExploreArgs {
+    /// A built-in model: hgf-25m, bitnet-2b4t, hgf-1.2b, hgf-3b.
+    #[arg(
+        long,
+        value_name = "NAME",
+        conflicts_with = "model_file",
+        required_unless_present = "model_file"
+    )]
+    pub model: Option<String>,
+    /// A model file (TOML, format in docs/estimate.md).
+    #[arg(long, value_name = "FILE")]
+    pub model_file: Option<PathBuf>,
+    /// A built-in board: icebreaker, ulx3s, orangecrab, arty-a7, kv260.
+    #[arg(long, value_name = "NAME")]
+    pub board: String,
+    /// Sustained memory bandwidth in MB/s, replacing the board's.
+    #[arg(long, value_name = "MB/s")]
+    pub bandwidth: Option<f64>,
+    /// Clock of the core in MHz, replacing the board's.
+    #[arg(long, value_name = "MHz")]
+    pub clock: Option<f64>,
+    /// The device the core must fit: ice40-up5k, ice40-hx8k, ecp5-25k, ecp5-85k.
+    #[arg(long, value_name = "DEVICE", value_parser = parse_target)]
+    pub target: Target,
+    /// Try only this packing (base3 or 2bit; default: both).
+    #[arg(long, value_name = "PACKING", value_parser = parse_packing)]
+    pub packing: Option<hgf_golden::Packing>,
+    /// Print the exploration as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Write the Pareto plot (SVG).
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
+    /// Write the best candidate's config (TOML) for `hgf generate --config`.
+    #[arg(long, value_name = "FILE")]
+    pub write_config: Option<PathBuf>,
+    /// Confirm the N fastest points of the front with `hgf synth` (yosys, then nextpnr's
+    /// packing; minutes each).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub confirm: usize,
+    /// Directory of the confirmation runs.
+    #[arg(long, value_name = "DIR", default_value = "out/explore")]
+    pub out: PathBuf,
 }

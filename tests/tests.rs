@@ -5,6 +5,7 @@ mod util;
 mod cli_config;
 mod cli_cosim;
 mod cli_estimate;
+mod cli_explore;
 mod cli_fpcheck;
 mod cli_generate;
 mod cli_golden;

@@ -25,6 +25,7 @@
 
 use hgf_golden::streams::V_INTERLEAVE;
 use hgf_golden::{HgfConfig, Packing, Target};
+use hgf_hdl::output_queue::OutputQueue;
 use hgf_hdl::pnr_wrapper::PnrWrapper;
 use hgf_hdl::tiled_ram::TiledRam;
 use serde::Serialize;
@@ -185,6 +186,8 @@ impl Block {
                 m.push((cfg.rank, 16));
                 m
             }
+            // The outputs waiting for the `y` stream (binary16).
+            Block::OutputQueue => vec![(OutputQueue::DEPTH, 16)],
             _ => vec![],
         }
     }

@@ -3,6 +3,7 @@
 mod config;
 mod cosim;
 mod estimate;
+mod explore;
 mod fpcheck;
 mod generate;
 mod golden;
@@ -33,6 +34,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Config(args) => config::run(&args),
         Command::Estimate(args) => estimate::run(&args),
         Command::Synth(args) => synth::run(&args),
+        Command::Explore(args) => explore::run(&args),
     }
 }
 

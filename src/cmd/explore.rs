@@ -1,0 +1,160 @@
+//! `hgf explore`: the core config that runs a model fastest on a board and fits a device,
+//! the Pareto front behind the choice, and optionally the real flow on the best points.
+
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use hgf_estimate::area::{estimate_area, Resource};
+use hgf_estimate::explore::{explore, AreaFigure, Candidate, Space};
+use hgf_estimate::pareto_plot::{engine_label, write_pareto};
+use hgf_estimate::{Board, Model};
+use hgf_golden::HgfConfig;
+use hgf_synth::{run_flow, Family, FlowOptions, PnrOutcome, Progress, Toolbox};
+use serde::Serialize;
+
+use crate::cli::ExploreArgs;
+
+/// The calibrated area model, as the search sees it: the core alone on the config's target,
+/// its logic in packed logic cells on iCE40 (what the UP5K fit is judged on) and in LUT4
+/// sites on ECP5.
+fn area_figure(cfg: &HgfConfig) -> AreaFigure {
+    let area = estimate_area(cfg, cfg.target);
+    let logic = area
+        .fit
+        .iter()
+        .find(|f| f.resource == Resource::LogicCell)
+        .or_else(|| area.fit.iter().find(|f| f.resource == Resource::Lut4))
+        .expect("the area model reports logic");
+    AreaFigure {
+        logic: logic.used,
+        logic_capacity: logic.available,
+        utilisation: area
+            .fit
+            .iter()
+            .map(|f| f.percent / 100.0)
+            .fold(0.0, f64::max),
+        fits: area.fits,
+    }
+}
+
+/// One candidate through yosys and nextpnr.
+#[derive(Serialize)]
+struct Confirmation {
+    engine: String,
+    estimated_logic: u64,
+    /// LUT4 sites by yosys (ECP5: LUT4 + 2 per CCU2C).
+    yosys_logic: u64,
+    /// Whether nextpnr placed it (its packing decides).
+    fits: bool,
+    fmax_mhz: Option<f64>,
+    out_dir: String,
+}
+
+pub fn run(args: &ExploreArgs) -> Result<ExitCode> {
+    let model = match (&args.model, &args.model_file) {
+        (Some(name), _) => Model::preset(name)?,
+        (None, Some(path)) => Model::load(path)?,
+        (None, None) => bail!("name a model with `--model` or `--model-file`"),
+    };
+    let board = Board::preset(&args.board)?.with_overrides(args.bandwidth, args.clock)?;
+    let space = match args.packing {
+        Some(p) => Space::default().with_packing(p),
+        None => Space::default(),
+    };
+    let exploration = explore(&model, &board, args.target, &space, &area_figure)?;
+    if let Some(path) = &args.plot {
+        write_pareto(&exploration, path)?;
+        eprintln!("hgf explore: Pareto plot written to {}", path.display());
+    }
+    if let (Some(path), Some(best)) = (&args.write_config, &exploration.best) {
+        std::fs::write(path, best.config.to_toml())
+            .with_context(|| format!("writing {}", path.display()))?;
+        eprintln!(
+            "hgf explore: best config written to {} (`hgf generate --config {}`)",
+            path.display(),
+            path.display()
+        );
+    }
+    let confirmations = confirm(&exploration.pareto, args)?;
+    if args.json {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            #[serde(flatten)]
+            exploration: &'a hgf_estimate::explore::Exploration,
+            confirmations: &'a [Confirmation],
+        }
+        let out = Out {
+            exploration: &exploration,
+            confirmations: &confirmations,
+        };
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        print!("{}", exploration.to_text());
+        for c in &confirmations {
+            println!(
+                "confirmed {}: estimate {} logic sites, yosys {}, nextpnr {}{}",
+                c.engine,
+                c.estimated_logic,
+                c.yosys_logic,
+                if c.fits {
+                    "placed it"
+                } else {
+                    "does not fit it"
+                },
+                c.fmax_mhz
+                    .map(|f| format!(", Fmax {f:.2} MHz"))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    if exploration.best.is_none() {
+        eprintln!(
+            "hgf explore: none of the {} candidates fits {}",
+            exploration.evaluated, exploration.target
+        );
+        return Ok(ExitCode::from(super::EXIT_MISMATCH));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The `--confirm` fastest points of the front through `hgf synth`'s flow.
+fn confirm(front: &[Candidate], args: &ExploreArgs) -> Result<Vec<Confirmation>> {
+    let mut out = Vec::new();
+    for c in front.iter().rev().take(args.confirm) {
+        let label = engine_label(c);
+        let dir = args.out.join(label.replace(' ', "_"));
+        eprintln!(
+            "hgf explore: confirming {label} with yosys and nextpnr in {} ...",
+            dir.display()
+        );
+        let opts = FlowOptions {
+            target: args.target,
+            freq_mhz: hgf_hdl::manifest::board_clock_mhz(args.target),
+            out_dir: dir.clone(),
+            place_and_route: true,
+        };
+        let report = run_flow(
+            &c.config,
+            &opts,
+            &Toolbox::from_env(),
+            &mut |_: Progress| {},
+        )
+        .with_context(|| format!("synthesis of {label} failed"))?;
+        let r = &report.synthesis.resources;
+        out.push(Confirmation {
+            engine: label,
+            estimated_logic: c.area.logic,
+            yosys_logic: match report.device.family {
+                Family::Ecp5 => r.lut4 + 2 * r.carry,
+                Family::Ice40 => r.lut4,
+            },
+            fits: report.fits(),
+            fmax_mhz: match &report.place_and_route {
+                Some(PnrOutcome::Placed(p)) => p.fmax_mhz,
+                _ => None,
+            },
+            out_dir: dir.display().to_string(),
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,129 @@
+//! `hgf explore`: the Pareto front, the best config (which `hgf generate` takes), the plot
+//! and the errors.
+
+use crate::util::{hgf, stderr, stdout};
+
+#[test]
+fn explore_finds_a_fitting_front_and_its_best_config_generates() {
+    let dir = tempfile::tempdir().unwrap();
+    let plot = dir.path().join("pareto.svg");
+    let best_toml = dir.path().join("best.toml");
+    let out = hgf(&[
+        "explore",
+        "--model",
+        "hgf-25m",
+        "--board",
+        "ulx3s",
+        "--target",
+        "ecp5-25k",
+        "--json",
+        "--plot",
+        plot.to_str().unwrap(),
+        "--write-config",
+        best_toml.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(v["target"], "ecp5-25k");
+    assert_eq!(v["model"], "hgf-25m");
+    let front = v["pareto"].as_array().unwrap();
+    assert!(!front.is_empty());
+    let mut last = (0u64, 0.0f64);
+    for c in front {
+        assert_eq!(c["area"]["fits"], true, "{c}");
+        let logic = c["area"]["logic"].as_u64().unwrap();
+        let tps = c["tokens_per_s"].as_f64().unwrap();
+        assert!(logic >= last.0 && tps > last.1, "front out of order at {c}");
+        last = (logic, tps);
+    }
+    assert_eq!(v["best"], *front.last().unwrap());
+    assert!(v["fitting"].as_u64().unwrap() <= v["evaluated"].as_u64().unwrap());
+    assert!(std::fs::read_to_string(&plot)
+        .unwrap()
+        .contains("Pareto front"));
+
+    // The written config is the best one, and the generator takes it as it is.
+    let best = &v["best"]["config"];
+    let text = std::fs::read_to_string(&best_toml).unwrap();
+    let cfg = hgf_golden::HgfConfig::from_toml_str(&text).unwrap();
+    assert_eq!(cfg.array_rows as u64, best["array_rows"].as_u64().unwrap());
+    assert_eq!(
+        cfg.array_inputs as u64,
+        best["array_inputs"].as_u64().unwrap()
+    );
+    assert_eq!(cfg.fp_lanes as u64, best["fp_lanes"].as_u64().unwrap());
+    assert_eq!(cfg.d_in, 1376, "sized for the model's largest projection");
+    let gen_dir = dir.path().join("gen");
+    let out = hgf(&[
+        "generate",
+        "--config",
+        best_toml.to_str().unwrap(),
+        "--out",
+        gen_dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(gen_dir.join("hgf_core.v").exists());
+}
+
+#[test]
+fn explore_prints_the_front_and_the_best_as_text() {
+    let out = hgf(&[
+        "explore",
+        "--model",
+        "bitnet-2b4t",
+        "--board",
+        "kv260",
+        "--target",
+        "ecp5-85k",
+        "--packing",
+        "base3",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    for want in [
+        "Pareto front",
+        "best: array",
+        "base3",
+        "tokens/s",
+        "ecp5-85k",
+    ] {
+        assert!(text.contains(want), "{want} missing:\n{text}");
+    }
+    assert!(
+        !text.contains(" 2bit "),
+        "--packing base3 keeps to base3:\n{text}"
+    );
+}
+
+#[test]
+fn explore_errors_name_what_is_allowed() {
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &[
+                "explore", "--model", "hgf-25m", "--board", "ulx3s", "--target", "xc7a35t",
+            ],
+            "ice40-up5k, ice40-hx8k, ecp5-25k, ecp5-85k",
+        ),
+        (
+            &[
+                "explore", "--model", "gpt-9", "--board", "ulx3s", "--target", "ecp5-25k",
+            ],
+            "hgf-25m",
+        ),
+        (
+            &[
+                "explore", "--model", "hgf-25m", "--board", "de10", "--target", "ecp5-25k",
+            ],
+            "icebreaker, ulx3s, orangecrab, arty-a7, kv260",
+        ),
+        (
+            &["explore", "--board", "ulx3s", "--target", "ecp5-25k"],
+            "--model",
+        ),
+    ];
+    for (args, want) in cases {
+        let out = hgf(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(want), "{args:?}: {}", stderr(&out));
+    }
+}
