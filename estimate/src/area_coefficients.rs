@@ -14,93 +14,93 @@ use crate::device::Family;
 pub const ICE40: FamilyCoefficients = FamilyCoefficients {
     family: Family::Ice40,
     source: "yosys 0.23 `synth_ice40 -dsp`, 22-config sweep, fitted by `calibrate --fit`",
-    unpaired_ff_fraction: 0.63,
+    unpaired_ff_fraction: 0.642,
     blocks: [
         // ternary_array: features [row_input]
         BlockCoefficients {
             lut4: Term {
-                fixed: 414.65,
-                per: &[16.67],
+                fixed: 235.02,
+                per: &[18.21],
             },
             ff: Term {
-                fixed: 284.63,
-                per: &[13.99],
+                fixed: 198.8,
+                per: &[13.94],
             },
         },
         // weight_unpacker: features [base3_byte]
         BlockCoefficients {
             lut4: Term {
                 fixed: 0.0,
-                per: &[28.12],
+                per: &[22.19],
             },
             ff: Term {
                 fixed: 0.0,
-                per: &[-1.49],
+                per: &[-1.2],
             },
         },
         // accumulator_bank: features [row_acc_bit]
         BlockCoefficients {
             lut4: Term {
-                fixed: 102.54,
-                per: &[2.98],
+                fixed: 112.82,
+                per: &[2.0],
             },
             ff: Term {
-                fixed: 56.53,
-                per: &[3.32],
+                fixed: 78.32,
+                per: &[2.11],
             },
         },
         // quantizer: features [input]
         BlockCoefficients {
             lut4: Term {
-                fixed: 958.38,
-                per: &[-1.18],
+                fixed: 871.87,
+                per: &[-2.63],
             },
             ff: Term {
-                fixed: 252.77,
-                per: &[13.88],
+                fixed: 196.19,
+                per: &[13.95],
             },
         },
         // lowrank_unit: features [lane]
         BlockCoefficients {
             lut4: Term {
-                fixed: 443.54,
-                per: &[860.85],
+                fixed: 201.02,
+                per: &[825.32],
             },
             ff: Term {
-                fixed: 306.28,
-                per: &[335.56],
+                fixed: 207.86,
+                per: &[333.93],
             },
         },
         // gate_unit: features [second_multiplier]
         BlockCoefficients {
             lut4: Term {
-                fixed: 1369.57,
-                per: &[1031.54],
+                fixed: 1269.87,
+                per: &[957.85],
             },
             ff: Term {
-                fixed: 418.22,
-                per: &[429.91],
+                fixed: 374.71,
+                per: &[425.95],
             },
         },
         // output_queue: features []
         BlockCoefficients {
             lut4: Term {
-                fixed: 294.52,
+                fixed: 40.45,
                 per: &[],
             },
             ff: Term {
-                fixed: 209.5,
+                fixed: 29.31,
                 per: &[],
             },
         },
         // control: features []
         BlockCoefficients {
             lut4: Term {
-                fixed: 319.55,
+                fixed: 224.52,
                 per: &[],
             },
             ff: Term {
-                fixed: 304.51,
+                fixed: 272.83,
                 per: &[],
             },
         },
@@ -127,88 +127,88 @@ pub const ECP5: FamilyCoefficients = FamilyCoefficients {
         // ternary_array: features [row_input]
         BlockCoefficients {
             lut4: Term {
-                fixed: 389.9,
-                per: &[17.94],
+                fixed: 56.71,
+                per: &[25.3],
             },
             ff: Term {
-                fixed: 295.25,
-                per: &[14.0],
+                fixed: 252.2,
+                per: &[13.87],
             },
         },
         // weight_unpacker: features [base3_byte]
         BlockCoefficients {
             lut4: Term {
                 fixed: 0.0,
-                per: &[37.55],
+                per: &[27.32],
             },
             ff: Term {
                 fixed: 0.0,
-                per: &[-1.52],
+                per: &[-1.26],
             },
         },
         // accumulator_bank: features [row_acc_bit]
         BlockCoefficients {
             lut4: Term {
-                fixed: 227.97,
-                per: &[-0.98],
+                fixed: 325.08,
+                per: &[-4.23],
             },
             ff: Term {
-                fixed: 58.98,
-                per: &[3.31],
+                fixed: 47.11,
+                per: &[3.39],
             },
         },
         // quantizer: features [input]
         BlockCoefficients {
             lut4: Term {
-                fixed: 948.69,
-                per: &[14.31],
+                fixed: 1101.39,
+                per: &[2.8],
             },
             ff: Term {
-                fixed: 260.29,
-                per: &[13.85],
+                fixed: 225.78,
+                per: &[14.06],
             },
         },
         // lowrank_unit: features [lane]
         BlockCoefficients {
             lut4: Term {
-                fixed: 173.67,
-                per: &[1465.94],
+                fixed: 508.4,
+                per: &[1335.67],
             },
             ff: Term {
-                fixed: 274.5,
-                per: &[357.83],
+                fixed: 216.56,
+                per: &[358.87],
             },
         },
         // gate_unit: features [second_multiplier]
         BlockCoefficients {
             lut4: Term {
-                fixed: 2128.92,
-                per: &[2181.47],
+                fixed: 2055.46,
+                per: &[2246.62],
             },
             ff: Term {
-                fixed: 423.68,
-                per: &[429.71],
+                fixed: 399.78,
+                per: &[431.32],
             },
         },
         // output_queue: features []
         BlockCoefficients {
             lut4: Term {
-                fixed: 668.92,
+                fixed: 52.76,
                 per: &[],
             },
             ff: Term {
-                fixed: 212.23,
+                fixed: 31.27,
                 per: &[],
             },
         },
         // control: features []
         BlockCoefficients {
             lut4: Term {
-                fixed: 367.62,
+                fixed: 304.22,
                 per: &[],
             },
             ff: Term {
-                fixed: 308.49,
+                fixed: 291.09,
                 per: &[],
             },
         },
