@@ -18,8 +18,8 @@ use hgf_hdl::emit::generate;
 use serde::{Deserialize, Serialize};
 
 use crate::error::SynthError;
-use crate::run::{error_lines, run_in};
 use crate::tools::{Tool, Toolbox};
+use crate::yosys::{run_yosys_into, YosysFiles};
 
 /// The liberty, compiled in and written next to the run (so that it does not depend on
 /// the working directory).
@@ -94,39 +94,23 @@ struct StatDesign {
 /// Synthesises the core of `cfg` (without the FPGA wrapper) onto the liberty, in `dir`.
 pub fn asic_area(cfg: &HgfConfig, tools: &Toolbox, dir: &Path) -> Result<AsicArea, SynthError> {
     let yosys = tools.find(Tool::Yosys)?;
-    std::fs::create_dir_all(dir).map_err(SynthError::io(dir))?;
     let generated = generate(cfg)?;
     let top = &cfg.name;
-    let source = format!("{top}.v");
-    for (name, text) in [
-        (source.as_str(), generated.verilog.as_str()),
-        (LIBERTY_FILE, LIBERTY),
-    ] {
-        std::fs::write(dir.join(name), text).map_err(SynthError::io(dir.join(name)))?;
-    }
-    let stat_path = dir.join(STAT_FILE);
-    let _ = std::fs::remove_file(&stat_path);
+    std::fs::create_dir_all(dir).map_err(SynthError::io(dir))?;
+    std::fs::write(dir.join(LIBERTY_FILE), LIBERTY)
+        .map_err(SynthError::io(dir.join(LIBERTY_FILE)))?;
     let lib = LIBERTY_FILE;
-    let script = format!(
-        "read_verilog {source}; synth -flatten -top {top} -run :fine; opt -fast -full; \
-         opt -full; techmap; opt -fast; dfflibmap -liberty {lib}; abc -liberty {lib}; \
-         opt_clean; tee -q -o {STAT_FILE} stat -json"
+    let command = format!(
+        "synth -flatten -top {top} -run :fine; opt -fast -full; opt -full; techmap; \
+         opt -fast; dfflibmap -liberty {lib}; abc -liberty {lib}; opt_clean"
     );
     let start = Instant::now();
-    let run = run_in(
-        dir,
-        &yosys,
-        &["-q".into(), "-p".into(), script.clone()],
-        LOG_FILE,
-    )?;
-    if !run.success {
-        return Err(SynthError::ToolFailed {
-            tool: "yosys",
-            status: run.status,
-            log: run.log,
-            excerpt: error_lines(&run.output, 20).join("\n"),
-        });
-    }
+    let files = YosysFiles {
+        stat: STAT_FILE,
+        log: LOG_FILE,
+    };
+    let (stat_path, script, _) =
+        run_yosys_into(&yosys, &command, &generated.verilog, top, dir, false, files)?;
     let bad = |message: String| SynthError::BadReport {
         what: "yosys stat report",
         path: stat_path.clone(),

@@ -95,14 +95,40 @@ fn run_yosys(
     dir: &Path,
     netlist: bool,
 ) -> Result<(PathBuf, String, crate::run::ToolRun), SynthError> {
+    let files = YosysFiles {
+        stat: STAT_FILE,
+        log: LOG_FILE,
+    };
+    run_yosys_into(yosys, synth_command, verilog, top, dir, netlist, files)
+}
+
+/// Where a yosys run leaves its statistics and its log, in its directory.
+#[derive(Clone, Copy)]
+pub(crate) struct YosysFiles {
+    pub stat: &'static str,
+    pub log: &'static str,
+}
+
+/// [`run_yosys`] with the file names given (the ASIC flow keeps its own beside the FPGA's).
+pub(crate) fn run_yosys_into(
+    yosys: &Path,
+    synth_command: &str,
+    verilog: &str,
+    top: &str,
+    dir: &Path,
+    netlist: bool,
+    files: YosysFiles,
+) -> Result<(PathBuf, String, crate::run::ToolRun), SynthError> {
     std::fs::create_dir_all(dir).map_err(SynthError::io(dir))?;
     let source = format!("{top}.v");
     std::fs::write(dir.join(&source), verilog).map_err(SynthError::io(dir.join(&source)))?;
     // A stale stat file must not pass for this run's.
-    let stat_path = dir.join(STAT_FILE);
+    let stat_path = dir.join(files.stat);
     let _ = std::fs::remove_file(&stat_path);
-    let mut script =
-        format!("read_verilog {source}; {synth_command}; tee -q -o {STAT_FILE} stat -json");
+    let mut script = format!(
+        "read_verilog {source}; {synth_command}; tee -q -o {} stat -json",
+        files.stat
+    );
     if netlist {
         script += &format!("; write_json {top}.json");
     }
@@ -110,7 +136,7 @@ fn run_yosys(
         dir,
         yosys,
         &["-q".into(), "-p".into(), script.clone()],
-        LOG_FILE,
+        files.log,
     )?;
     if !run.success {
         return Err(SynthError::ToolFailed {
