@@ -222,33 +222,22 @@ pub fn place_and_route(
     freq_mhz: f64,
     dir: &Path,
 ) -> Result<PnrOutcome, SynthError> {
-    let netlist_name = netlist
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let unconstrained = match device.family {
-        Family::Ice40 => "--pcf-allow-unconstrained",
-        Family::Ecp5 => "--lpf-allow-unconstrained",
-    };
     let args = |extra: &[&str], report: &str| -> Vec<String> {
-        [
-            device.nextpnr_part,
-            "--package",
-            device.package,
-            "--json",
-            &netlist_name,
-            unconstrained,
-            "--freq",
-            &format!("{freq_mhz}"),
-            "--timing-allow-fail",
-            "--seed",
-            &SEED.to_string(),
-        ]
-        .iter()
-        .chain(extra)
-        .chain(&["--report", report])
-        .map(|s| s.to_string())
-        .collect()
+        let mut args = device_args(device, netlist);
+        args.extend(
+            [
+                "--freq",
+                &format!("{freq_mhz}"),
+                "--timing-allow-fail",
+                "--seed",
+                &SEED.to_string(),
+            ]
+            .iter()
+            .chain(extra)
+            .chain(&["--report", report])
+            .map(|s| s.to_string()),
+        );
+        args
     };
     let tool = version(nextpnr, "--version");
 
@@ -321,6 +310,30 @@ pub fn place_and_route(
     }))
 }
 
+/// The part, the package, the netlist (by its name: nextpnr runs in its directory) and
+/// unconstrained pins: the arguments every nextpnr run here starts with.
+fn device_args(device: &Device, netlist: &Path) -> Vec<String> {
+    let netlist_name = netlist
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let unconstrained = match device.family {
+        Family::Ice40 => "--pcf-allow-unconstrained",
+        Family::Ecp5 => "--lpf-allow-unconstrained",
+    };
+    [
+        device.nextpnr_part,
+        "--package",
+        device.package,
+        "--json",
+        &netlist_name,
+        unconstrained,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
 /// nextpnr's packing pass alone (`--pack-only`, seconds) on `netlist` in `dir`: the sites
 /// the packed design needs, per site type, whether or not they fit (`pack.json`,
 /// `nextpnr-pack.log`). The area calibration reads iCE40's `ICESTORM_LC` from it.
@@ -330,28 +343,12 @@ pub fn pack_only(
     netlist: &Path,
     dir: &Path,
 ) -> Result<BTreeMap<String, SiteUse>, SynthError> {
-    let netlist_name = netlist
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let unconstrained = match device.family {
-        Family::Ice40 => "--pcf-allow-unconstrained",
-        Family::Ecp5 => "--lpf-allow-unconstrained",
-    };
-    let args = [
-        device.nextpnr_part,
-        "--package",
-        device.package,
-        "--json",
-        &netlist_name,
-        unconstrained,
-        "--pack-only",
-        "--report",
-        PACK_REPORT_FILE,
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let mut args = device_args(device, netlist);
+    args.extend(
+        ["--pack-only", "--report", PACK_REPORT_FILE]
+            .iter()
+            .map(|s| s.to_string()),
+    );
     let pack = Pass {
         nextpnr,
         dir,
