@@ -204,7 +204,9 @@ fn the_core_area_is_estimated_per_block_with_its_fit() {
     let area = &v["area"];
     assert_eq!(area["target"], "ice40-up5k");
     assert_eq!(area["core"]["dsp"], 5);
-    assert_eq!(area["core"]["bram"], 9);
+    // What `hgf synth --preset up5k` measures (docs/results.md); the tenth is the output
+    // queue's.
+    assert_eq!(area["core"]["bram"], 10);
     let blocks = area["blocks"].as_array().unwrap();
     assert_eq!(blocks.len(), 9);
     let lut: u64 = blocks
