@@ -239,3 +239,164 @@ fn the_core_area_is_estimated_per_block_with_its_fit() {
         "{text}"
     );
 }
+
+/// The reason `hgf-3b` does not fit a one-row core of 20 inputs per row (`up5k`'s array):
+/// its `gate` (3200 -> 8640) would need 8640 row groups of 160 column blocks, 1,382,400
+/// weight beats per token, more than the 2^20 the hardware counts.
+const HGF_3B_REASON: &str = "projection `gate` (3200 -> 8640) of model `hgf-3b` does not fit \
+                             the core config in `base3` packing: config field `array_rows`";
+
+/// A core with `up5k`'s array pinned (1 row x 20 inputs), so that the tests below do not
+/// depend on the preset's values.
+fn one_row_core(dir: &std::path::Path) -> String {
+    let cfg = dir.join("one_row.toml");
+    std::fs::write(
+        &cfg,
+        "preset = \"up5k\"\narray_rows = 1\narray_inputs = 20\n",
+    )
+    .unwrap();
+    cfg.to_str().unwrap().to_string()
+}
+
+#[test]
+fn every_model_that_fits_is_estimated_and_the_others_are_named_with_the_reason() {
+    // The command of the bug report: it used to stop at hgf-3b and print nothing else.
+    let out = hgf(&["estimate", "--preset", "up5k", "--board", "icebreaker"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("model hgf-25m:"), "{text}");
+    assert!(text.contains("| hgf-25m | "), "{text}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = one_row_core(dir.path());
+    let out = hgf(&["estimate", "--config", &cfg, "--board", "icebreaker"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    // The models that fit keep their whole estimate: table, throughput and summary row.
+    for name in ["hgf-25m", "bitnet-2b4t", "hgf-1.2b"] {
+        assert!(text.contains(&format!("model {name}:")), "{name}:\n{text}");
+        let row = text
+            .lines()
+            .find(|l| l.starts_with(&format!("| {name} | ")))
+            .unwrap_or_else(|| panic!("no summary row of {name}:\n{text}"));
+        assert!(row.contains(" M"), "{row}");
+    }
+    assert!(text.contains("icebreaker    base3"), "{text}");
+    // hgf-3b: its section says which projection does not fit and why; its summary cells
+    // say it was not estimated.
+    let section = text
+        .split("\nmodel hgf-3b:")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no section of hgf-3b:\n{text}"));
+    assert!(
+        section.contains(&format!("not estimated: {HGF_3B_REASON}")),
+        "{section}"
+    );
+    assert!(section.contains("2^20 beats"), "{section}");
+    assert!(!section.contains("bytes and cycles per token"), "{section}");
+    assert!(text.contains("| hgf-3b | - |"), "{text}");
+    assert!(text.contains("-: not estimated"), "{text}");
+}
+
+#[test]
+fn json_lists_a_model_that_does_not_fit_with_its_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = one_row_core(dir.path());
+    let out = hgf(&[
+        "estimate",
+        "--config",
+        &cfg,
+        "--board",
+        "icebreaker",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    let models: Vec<&str> = v["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["model"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(models, ["hgf-25m", "bitnet-2b4t", "hgf-1.2b"]);
+    // Every estimated model has its numbers.
+    for m in v["models"].as_array().unwrap() {
+        assert!(m["packings"][0]["cycles"]["per_token"].as_u64().unwrap() > 0);
+    }
+    let unmapped = v["unmapped"].as_array().unwrap();
+    assert_eq!(unmapped.len(), 1, "{unmapped:?}");
+    let u = &unmapped[0];
+    assert_eq!(u["model"]["name"], "hgf-3b");
+    assert_eq!(u["projection"], "gate");
+    assert_eq!(u["packing"], "base3");
+    assert_eq!(u["field"], "array_rows");
+    assert!(
+        u["error"].as_str().unwrap().starts_with(HGF_3B_REASON),
+        "{u}"
+    );
+    assert!(u.get("packings").is_none(), "{u}");
+    // stdout is the JSON alone; stderr names the model that was left out.
+    assert!(
+        stderr(&out).contains("model `hgf-3b` not estimated"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_named_model_that_does_not_fit_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = one_row_core(dir.path());
+    for source in [["--preset", "up5k"], ["--config", cfg.as_str()]] {
+        for json in [false, true] {
+            let mut args = vec!["estimate", "--model", "hgf-3b"];
+            args.extend(source);
+            if json {
+                args.push("--json");
+            }
+            let out = hgf(&args);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+            assert!(
+                stderr(&out).contains(HGF_3B_REASON),
+                "{args:?}: {}",
+                stderr(&out)
+            );
+            assert!(stdout(&out).is_empty(), "{args:?}: {}", stdout(&out));
+        }
+    }
+}
+
+#[test]
+fn the_roofline_names_a_model_that_was_not_estimated() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = one_row_core(dir.path());
+    let out = hgf_in(
+        dir.path(),
+        &[
+            "estimate",
+            "--config",
+            &cfg,
+            "--board",
+            "icebreaker",
+            "--plot",
+            "roof.svg",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("roof.svg (not plotted, not estimated: hgf-3b)"),
+        "{}",
+        stderr(&out)
+    );
+    let svg = std::fs::read_to_string(dir.path().join("roof.svg")).unwrap();
+    roxmltree::Document::parse(&svg).expect("well-formed SVG");
+    assert!(
+        svg.contains("hgf-25m ("),
+        "the plotted models have a legend entry"
+    );
+    assert!(!svg.contains("hgf-3b ("), "hgf-3b has no line");
+    assert!(
+        svg.contains("not estimated (a projection does not fit the core): hgf-3b"),
+        "the note names hgf-3b"
+    );
+}

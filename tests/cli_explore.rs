@@ -127,3 +127,103 @@ fn explore_errors_name_what_is_allowed() {
         assert!(stderr(&out).contains(want), "{args:?}: {}", stderr(&out));
     }
 }
+
+/// A model file of `layers = 1` with the projections given as `(name, d_in, d_out)`.
+fn model_file(dir: &std::path::Path, name: &str, shapes: &[(&str, usize, usize)]) -> String {
+    let mut text = format!("name = \"{name}\"\nlayers = 1\n");
+    for (p, d_in, d_out) in shapes {
+        text += &format!("[{p}]\nd_in = {d_in}\nd_out = {d_out}\n");
+    }
+    let path = dir.join(format!("{name}.toml"));
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn explore_skips_candidates_that_cannot_run_a_smaller_projection() {
+    // Candidates are sized for the largest projection (6000 -> 8192), whose array rows
+    // divide 8192; `q` has a prime d_out (4099), so its array has one row and needs
+    // 4099 x ceil(6000 / inputs) weight beats per token: too many below 24 inputs per row.
+    let dir = tempfile::tempdir().unwrap();
+    let model = model_file(
+        dir.path(),
+        "odd",
+        &[
+            ("q", 6000, 4099),
+            ("k", 6000, 1000),
+            ("v", 6000, 1000),
+            ("o", 4099, 6000),
+            ("up", 6000, 8192),
+            ("down", 8192, 6000),
+        ],
+    );
+    let args = [
+        "explore",
+        "--model-file",
+        &model,
+        "--board",
+        "ulx3s",
+        "--target",
+        "ecp5-85k",
+    ];
+    let out = hgf(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("other candidates skipped"), "{text}");
+    assert!(text.contains("projection `q` (6000 -> 4099)"), "{text}");
+    assert!(text.contains("best: array"), "{text}");
+
+    let mut json = args.to_vec();
+    json.push("--json");
+    let out = hgf(&json);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    let unmapped = v["unmapped"].as_u64().unwrap();
+    assert!(unmapped > 0 && v["evaluated"].as_u64().unwrap() > 0, "{v}");
+    assert!(v["unmapped_reason"]
+        .as_str()
+        .unwrap()
+        .contains("config field `array_rows`"));
+    // The skipped candidates are those of 20 inputs per row (the only grid value below
+    // 24): none of them may reach the front.
+    for c in v["pareto"].as_array().unwrap() {
+        assert!(c["config"]["array_inputs"].as_u64().unwrap() >= 24, "{c}");
+    }
+}
+
+#[test]
+fn explore_of_a_model_no_candidate_can_run_is_an_error_naming_the_projection() {
+    // `q` (131072 -> 2579, prime) needs 2579 x ceil(131072 / 320) = 1,057,390 weight beats
+    // per token even at the widest row: more than 2^20 for every candidate.
+    let dir = tempfile::tempdir().unwrap();
+    let model = model_file(
+        dir.path(),
+        "wide",
+        &[
+            ("q", 131072, 2579),
+            ("k", 131072, 64),
+            ("v", 131072, 64),
+            ("o", 2579, 2579),
+            ("up", 131072, 16384),
+            ("down", 16384, 64),
+        ],
+    );
+    let out = hgf(&[
+        "explore",
+        "--model-file",
+        &model,
+        "--board",
+        "ulx3s",
+        "--target",
+        "ecp5-85k",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("can run every projection of model `wide`")
+            && err.contains("projection `q` (131072 -> 2579)")
+            && err.contains("1057390"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}

@@ -56,6 +56,18 @@ pub enum EstimateError {
         packing: Packing,
         error: ConfigError,
     },
+    /// Every candidate of an exploration that the config rules accept fails to run some
+    /// projection of the model.
+    #[error(
+        "none of the {unmapped} candidate cores that the config rules accept can run every \
+         projection of model `{model}`; the first refused: {first}"
+    )]
+    NoCandidateRunsModel {
+        model: String,
+        unmapped: usize,
+        /// The reason of the first candidate (an [`EstimateError::Core`] message).
+        first: String,
+    },
     #[error("cannot write plot {path}: {message}")]
     Plot { path: PathBuf, message: String },
 }

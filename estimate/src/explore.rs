@@ -3,7 +3,8 @@
 //!
 //! Every candidate engine (array rows × inputs per row, FP lanes, gate multipliers, packing)
 //! is sized for the model's largest projection (its buffers hold the longest `x` and the
-//! most outputs), costed with the area model, and run through the same estimate as
+//! most outputs; a candidate that then cannot run one of the smaller projections is skipped
+//! and counted), costed with the area model, and run through the same estimate as
 //! `hgf estimate`: bytes per token, cycles per token from the core's cycle model, tokens/s
 //! bounded by the board's memory and the core's clock. Among the candidates that fit, the
 //! Pareto front of tokens/s against logic is kept: no candidate off the front is both
@@ -101,9 +102,16 @@ pub struct Exploration {
     pub board: Board,
     pub target: Target,
     pub space: Space,
-    /// Candidates the config rules accept.
+    /// Candidates the config rules accept and that can run every projection of the model.
     pub evaluated: usize,
-    /// Of those, the ones that fit the device.
+    /// Candidates the config rules accept for the largest projection but that cannot run
+    /// some other projection (adapted to a smaller shape, its array may need more beats per
+    /// token than the hardware counts); skipped.
+    pub unmapped: usize,
+    /// Why the first of those could not run the model (`hgf estimate` with that config says
+    /// the same). `None` when no candidate was skipped for this.
+    pub unmapped_reason: Option<String>,
+    /// Of the evaluated candidates, the ones that fit the device.
     pub fitting: usize,
     /// The Pareto front of the fitting candidates, by logic ascending (and so tokens/s
     /// ascending).
@@ -156,6 +164,8 @@ pub fn explore(
     area: &AreaFn<'_>,
 ) -> Result<Exploration, EstimateError> {
     let mut candidates = Vec::new();
+    let mut unmapped = 0;
+    let mut first_unmapped: Option<EstimateError> = None;
     for &packing in &space.packings {
         for &rows in &space.array_rows {
             for &inputs in &space.array_inputs {
@@ -167,13 +177,27 @@ pub fn explore(
                         if cfg.validate().is_err() {
                             continue;
                         }
-                        candidates.push(evaluate(cfg, model, board, area)?);
+                        match evaluate(cfg, model, board, area) {
+                            Ok(c) => candidates.push(c),
+                            Err(e @ EstimateError::Core { .. }) => {
+                                unmapped += 1;
+                                first_unmapped.get_or_insert(e);
+                            }
+                            Err(e) => return Err(e),
+                        }
                     }
                 }
             }
         }
     }
     let evaluated = candidates.len();
+    if let (0, Some(error)) = (evaluated, first_unmapped.as_ref()) {
+        return Err(EstimateError::NoCandidateRunsModel {
+            model: model.name.clone(),
+            unmapped,
+            first: error.to_string(),
+        });
+    }
     let mut all_fitting: Vec<Candidate> = candidates.into_iter().filter(|c| c.area.fits).collect();
     all_fitting.sort_by(|a, b| {
         a.area
@@ -188,6 +212,8 @@ pub fn explore(
         target,
         space: space.clone(),
         evaluated,
+        unmapped,
+        unmapped_reason: first_unmapped.map(|e| e.to_string()),
         fitting: all_fitting.len(),
         best: pareto.last().cloned(),
         pareto,
@@ -248,6 +274,14 @@ impl Exploration {
             self.evaluated,
             self.fitting
         );
+        if let Some(reason) = &self.unmapped_reason {
+            let _ = writeln!(
+                out,
+                "{} other candidates skipped: they cannot run every projection of the model; the \
+                 first: {reason}",
+                self.unmapped
+            );
+        }
         if self.pareto.is_empty() {
             let _ = writeln!(out, "no candidate fits {}", self.target);
             return out;

@@ -37,5 +37,5 @@ pub use area::{estimate_area, AreaEstimate};
 pub use boards::Board;
 pub use error::EstimateError;
 pub use models::{Model, ProjectionKind, ProjectionSpec};
-pub use report::{estimate, Estimate};
+pub use report::{estimate, estimate_each, Estimate, UnmappedModel};
 pub use throughput::{Bound, Throughput};

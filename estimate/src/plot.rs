@@ -3,7 +3,8 @@
 //! For each model, the memory ceiling is the diagonal `bandwidth / bytes_per_token`; each
 //! distinct board clock adds a flat compute roof `clock / cycles_per_token` from the point
 //! where it meets the diagonal. Each board is a vertical line at its sustained bandwidth, and
-//! a dot marks where each model runs on it (the lower of its two bounds).
+//! a dot marks where each model runs on it (the lower of its two bounds). Models that were
+//! not estimated (`Estimate::unmapped`) are named in a note.
 
 use std::path::Path;
 
@@ -200,6 +201,28 @@ fn draw(estimate: &Estimate, packing: Packing, path: &Path) -> Result<(), String
                 };
                 Circle::new((t.bandwidth_mb_s, t.tokens_per_s), 5, style)
             }))
+            .map_err(|e| s(&e))?;
+    }
+    // Models that were not estimated have no line; say so on the plot, so that a missing
+    // model is not mistaken for one hidden behind another.
+    if !estimate.unmapped.is_empty() {
+        let names: Vec<&str> = estimate
+            .unmapped
+            .iter()
+            .map(|u| u.model.name.as_str())
+            .collect();
+        chart
+            .draw_series(std::iter::once(
+                EmptyElement::at((x0, y0))
+                    + Text::new(
+                        format!(
+                            "not estimated (a projection does not fit the core): {}",
+                            names.join(", ")
+                        ),
+                        (8, -20),
+                        ("sans-serif", 13),
+                    ),
+            ))
             .map_err(|e| s(&e))?;
     }
     finish(&mut chart, &root)

@@ -52,12 +52,102 @@ pub struct Estimate {
     pub core: HgfConfig,
     pub boards: Vec<Board>,
     pub models: Vec<ModelEstimate>,
+    /// The models that could not be estimated because a projection does not fit the core
+    /// config (only [`estimate_each`] records them; [`estimate`] fails instead). Empty when
+    /// every model was estimated.
+    pub unmapped: Vec<UnmappedModel>,
     /// The area of the core config on its target (`crate::area`): per block, total, and
     /// whether it fits.
     pub area: AreaEstimate,
 }
 
-/// Estimates every model on every board with the `core` config, in both packings.
+/// A model that cannot run on the core config: one of its projections, adapted to the core
+/// ([`crate::cores::projection_cores`]), breaks a config rule. In `hgf estimate --json` it
+/// takes the place of the model's numbers.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct UnmappedModel {
+    pub model: Model,
+    /// The first projection found that does not fit.
+    pub projection: &'static str,
+    /// The packing in which it was found not to fit.
+    pub packing: Packing,
+    /// The config field that is out of range, when the rule is about one.
+    pub field: Option<String>,
+    /// The whole reason, as `hgf estimate --model NAME` reports it.
+    pub error: String,
+}
+
+impl UnmappedModel {
+    /// The unmapped model that `error` describes, when it is the error of a projection that
+    /// does not fit the core ([`EstimateError::Core`]); any other error is given back.
+    fn from_error(model: &Model, error: EstimateError) -> Result<UnmappedModel, EstimateError> {
+        match &error {
+            EstimateError::Core {
+                projection,
+                packing,
+                ..
+            } => Ok(UnmappedModel {
+                model: model.clone(),
+                projection,
+                packing: *packing,
+                field: error.field().map(str::to_string),
+                error: error.to_string(),
+            }),
+            _ => Err(error),
+        }
+    }
+}
+
+/// One model on every board with the `core` config, in both packings.
+fn model_estimate(
+    core: &HgfConfig,
+    model: &Model,
+    boards: &[Board],
+) -> Result<ModelEstimate, EstimateError> {
+    let packings = Packing::ALL
+        .iter()
+        .map(|&packing| {
+            let cores = projection_cores(model, core, packing)?;
+            let bytes = model_bytes(&cores, model.layers, packing);
+            let cycles = model_cycles(&cores, model.layers);
+            let boards = boards
+                .iter()
+                .map(|b| throughput(bytes.per_token.total, cycles.per_token, packing, b))
+                .collect();
+            Ok(PackingEstimate {
+                packing,
+                bytes,
+                cycles,
+                boards,
+            })
+        })
+        .collect::<Result<Vec<_>, EstimateError>>()?;
+    Ok(ModelEstimate {
+        model: model.clone(),
+        ternary_weights: model.ternary_weights(),
+        lowrank_parameters: model.lowrank_parameters(),
+        packings,
+    })
+}
+
+fn assemble(
+    core: &HgfConfig,
+    boards: &[Board],
+    models: Vec<ModelEstimate>,
+    unmapped: Vec<UnmappedModel>,
+) -> Estimate {
+    Estimate {
+        core: core.clone(),
+        boards: boards.to_vec(),
+        models,
+        unmapped,
+        area: estimate_area(core, core.target),
+    }
+}
+
+/// Estimates every model on every board with the `core` config, in both packings. Fails when
+/// any model cannot be estimated, naming the model, the projection and the config rule: the
+/// models asked for are required.
 pub fn estimate(
     core: &HgfConfig,
     models: &[Model],
@@ -65,39 +155,29 @@ pub fn estimate(
 ) -> Result<Estimate, EstimateError> {
     let models = models
         .iter()
-        .map(|model| {
-            let packings = Packing::ALL
-                .iter()
-                .map(|&packing| {
-                    let cores = projection_cores(model, core, packing)?;
-                    let bytes = model_bytes(&cores, model.layers, packing);
-                    let cycles = model_cycles(&cores, model.layers);
-                    let boards = boards
-                        .iter()
-                        .map(|b| throughput(bytes.per_token.total, cycles.per_token, packing, b))
-                        .collect();
-                    Ok(PackingEstimate {
-                        packing,
-                        bytes,
-                        cycles,
-                        boards,
-                    })
-                })
-                .collect::<Result<Vec<_>, EstimateError>>()?;
-            Ok(ModelEstimate {
-                model: model.clone(),
-                ternary_weights: model.ternary_weights(),
-                lowrank_parameters: model.lowrank_parameters(),
-                packings,
-            })
-        })
+        .map(|model| model_estimate(core, model, boards))
         .collect::<Result<Vec<_>, EstimateError>>()?;
-    Ok(Estimate {
-        core: core.clone(),
-        boards: boards.to_vec(),
-        models,
-        area: estimate_area(core, core.target),
-    })
+    Ok(assemble(core, boards, models, Vec::new()))
+}
+
+/// Estimates each model on its own, as [`estimate`] does, except that a model whose
+/// projections do not all fit the core config is recorded in [`Estimate::unmapped`] with the
+/// reason instead of failing the whole estimate: for a survey of models (`hgf estimate`
+/// without `--model`), where the others are still worth having. Other errors still fail.
+pub fn estimate_each(
+    core: &HgfConfig,
+    models: &[Model],
+    boards: &[Board],
+) -> Result<Estimate, EstimateError> {
+    let mut estimated = Vec::new();
+    let mut unmapped = Vec::new();
+    for model in models {
+        match model_estimate(core, model, boards) {
+            Ok(m) => estimated.push(m),
+            Err(error) => unmapped.push(UnmappedModel::from_error(model, error)?),
+        }
+    }
+    Ok(assemble(core, boards, estimated, unmapped))
 }
 
 /// `n` with thousands separators.
@@ -203,7 +283,11 @@ impl Estimate {
             out.push('\n');
             out += &model_text(m);
         }
-        if self.models.len() > 1 {
+        for u in &self.unmapped {
+            out.push('\n');
+            out += &unmapped_text(u);
+        }
+        if self.models.len() + self.unmapped.len() > 1 {
             for &packing in &Packing::ALL {
                 out.push('\n');
                 out += &self.summary(packing);
@@ -224,7 +308,7 @@ impl Estimate {
                 short(b.clock_mhz)
             )
         }));
-        let rows: Vec<Vec<String>> = self
+        let mut rows: Vec<Vec<String>> = self
             .models
             .iter()
             .map(|m| {
@@ -244,10 +328,22 @@ impl Estimate {
                 row
             })
             .collect();
+        rows.extend(self.unmapped.iter().map(|u| {
+            let mut row = vec![u.model.name.clone()];
+            row.extend(self.boards.iter().map(|_| NOT_ESTIMATED.to_string()));
+            row
+        }));
         let mut out = format!("tokens/s, {packing} packing:\n\n");
         out += &markdown_table(&header, &rows);
         out +=
             "\nM: memory-bound, C: compute-bound, *: the weights do not fit the board's memory.\n";
+        if !self.unmapped.is_empty() {
+            let _ = writeln!(
+                out,
+                "{NOT_ESTIMATED}: not estimated, a projection does not fit the core config \
+                 (the model's section says which and why)."
+            );
+        }
         out
     }
 }
@@ -270,6 +366,16 @@ fn layer_row(
     ]);
     row.extend(cycles.map(thousands));
     row
+}
+
+/// The summary's cell of a model that was not estimated.
+const NOT_ESTIMATED: &str = "-";
+
+/// The section of a model that was not estimated: what it is, and why it does not fit.
+fn unmapped_text(u: &UnmappedModel) -> String {
+    let mut out = format!("model {}: {}\n", u.model.name, u.model.description);
+    let _ = writeln!(out, "  not estimated: {}", u.error);
+    out
 }
 
 fn model_text(m: &ModelEstimate) -> String {

@@ -1,7 +1,7 @@
 //! Model presets and model files: every bad field is refused with its name and allowed range.
 
 use hgf_estimate::models::PRESETS;
-use hgf_estimate::{estimate, Board, EstimateError, Model, ProjectionKind};
+use hgf_estimate::{estimate, estimate_each, Board, EstimateError, Model, ProjectionKind};
 use hgf_golden::HgfConfig;
 
 const GOOD: &str = r#"
@@ -219,4 +219,32 @@ fn a_shape_the_core_cannot_stream_names_the_projection_and_field() {
         e.to_string().contains("`up`") && e.to_string().contains("tiny-ffn"),
         "{e}"
     );
+}
+
+#[test]
+fn estimate_each_records_a_model_that_does_not_fit_and_estimates_the_others() {
+    // The shape of the test above: `up` cannot be streamed, so `wide` does not fit.
+    let mut wide = Model::from_toml_str(
+        &edit("up", "d_out", "d_out = 524288")
+            .replace("d_in = 64\nd_out = 524288", "d_in = 131072\nd_out = 524288"),
+    )
+    .unwrap();
+    wide.name = "wide".into();
+    let tiny = Model::from_toml_str(GOOD).unwrap();
+    let core = HgfConfig::default();
+    let boards = [Board::preset("kv260").unwrap()];
+    let each = estimate_each(&core, &[tiny.clone(), wide.clone()], &boards).unwrap();
+    // The model that fits is estimated exactly as on its own.
+    let alone = estimate(&core, std::slice::from_ref(&tiny), &boards).unwrap();
+    assert_eq!(each.models, alone.models);
+    assert!(alone.unmapped.is_empty());
+    assert_eq!(each.unmapped.len(), 1);
+    let u = &each.unmapped[0];
+    assert_eq!(u.model, wide);
+    assert_eq!(u.projection, "up");
+    assert_eq!(u.field.as_deref(), Some("array_rows"));
+    // The reason is the error that `estimate` gives for the model alone.
+    let strict = estimate(&core, &[wide], &boards).unwrap_err();
+    assert_eq!(u.error, strict.to_string());
+    assert!(each.to_text().contains(&format!("not estimated: {strict}")));
 }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 use hgf_estimate::plot::write_roofline;
-use hgf_estimate::{estimate, Board, Model};
+use hgf_estimate::{estimate, estimate_each, Board, Model};
 
 use crate::cli::EstimateArgs;
 
@@ -32,16 +32,45 @@ pub fn run(args: &EstimateArgs) -> Result<ExitCode> {
             .map(|b| b.with_overrides(None, args.clock))
             .collect::<Result<_, _>>()?,
     };
-    let estimate = estimate(&core, &models, &boards)?;
+    // A model the user named must be estimated: if it does not fit the core, that is the
+    // error. Of the built-in models, those that fit are estimated and the others are named
+    // with the reason (`Estimate::unmapped`).
+    let named = args.model.is_some() || args.model_file.is_some();
+    let estimate = if named {
+        estimate(&core, &models, &boards)?
+    } else {
+        estimate_each(&core, &models, &boards)?
+    };
+    if estimate.models.is_empty() {
+        let reasons: Vec<String> = estimate.unmapped.iter().map(|u| u.error.clone()).collect();
+        bail!(
+            "none of the models fits the core config:\n  {}",
+            reasons.join("\n  ")
+        );
+    }
     if let Some(path) = &args.plot {
         write_roofline(&estimate, core.packing, path)?;
+        let skipped: Vec<&str> = estimate
+            .unmapped
+            .iter()
+            .map(|u| u.model.name.as_str())
+            .collect();
         eprintln!(
-            "hgf: roofline ({} packing) written to {}",
+            "hgf: roofline ({} packing) written to {}{}",
             core.packing,
-            path.display()
+            path.display(),
+            if skipped.is_empty() {
+                String::new()
+            } else {
+                format!(" (not plotted, not estimated: {})", skipped.join(", "))
+            }
         );
     }
     if args.json {
+        // The text names them on stdout; JSON readers get them on stderr too.
+        for u in &estimate.unmapped {
+            eprintln!("hgf: model `{}` not estimated: {}", u.model.name, u.error);
+        }
         println!("{}", serde_json::to_string_pretty(&estimate)?);
     } else {
         print!("{}", estimate.to_text());
