@@ -142,7 +142,13 @@ impl Block {
             // The second binary32 multiplier; with it the quantizer has its own
             // binary16-operand multiplier too (with one, it borrows the gate's), so this
             // slope includes that one as well.
-            Block::GateUnit => vec![("second_multiplier", (cfg.gate_multipliers - 1) as f64)],
+            // Borrowing low-rank lane 0's adder and rounding (`gate_shares_adder`): the
+            // gate's own binary32 adder and binary16 rounding go, lane 0 gains an operand
+            // multiplexer; the slope is the net (negative).
+            Block::GateUnit => vec![
+                ("second_multiplier", (cfg.gate_multipliers - 1) as f64),
+                ("borrowed_adder", f64::from(u8::from(cfg.gate_shares_adder))),
+            ],
             Block::OutputQueue | Block::Control => vec![],
             // The input shift registers: `PnrWrapper::input_register_bits`.
             Block::PnrWrapper => vec![(

@@ -10,32 +10,32 @@
 use crate::area::{BlockCoefficients, FamilyCoefficients, Term};
 use crate::device::Family;
 
-/// ice40: yosys 0.23 `synth_ice40 -dsp`, 22-config sweep, fitted by `calibrate --fit`.
+/// ice40: yosys 0.23 `synth_ice40 -dsp`, 25-config sweep, fitted by `calibrate --fit`.
 pub const ICE40: FamilyCoefficients = FamilyCoefficients {
     family: Family::Ice40,
-    source: "yosys 0.23 `synth_ice40 -dsp`, 22-config sweep, fitted by `calibrate --fit`",
-    unpaired_ff_fraction: 0.642,
+    source: "yosys 0.23 `synth_ice40 -dsp`, 25-config sweep, fitted by `calibrate --fit`",
+    unpaired_ff_fraction: 0.644,
     blocks: [
         // ternary_array: features [row_input]
         BlockCoefficients {
             lut4: Term {
-                fixed: 235.02,
-                per: &[18.21],
+                fixed: 236.22,
+                per: &[18.18],
             },
             ff: Term {
-                fixed: 198.8,
-                per: &[13.94],
+                fixed: 199.2,
+                per: &[13.93],
             },
         },
         // weight_unpacker: features [base3_byte]
         BlockCoefficients {
             lut4: Term {
                 fixed: 0.0,
-                per: &[22.19],
+                per: &[22.37],
             },
             ff: Term {
                 fixed: 0.0,
-                per: &[-1.2],
+                per: &[-1.04],
             },
         },
         // accumulator_bank: features [row_acc_bit]
@@ -56,30 +56,30 @@ pub const ICE40: FamilyCoefficients = FamilyCoefficients {
                 per: &[-2.63],
             },
             ff: Term {
-                fixed: 196.19,
-                per: &[13.95],
+                fixed: 196.39,
+                per: &[13.94],
             },
         },
         // lowrank_unit: features [lane]
         BlockCoefficients {
             lut4: Term {
-                fixed: 201.02,
-                per: &[825.32],
+                fixed: 200.64,
+                per: &[825.51],
             },
             ff: Term {
-                fixed: 207.86,
-                per: &[333.93],
+                fixed: 206.04,
+                per: &[334.84],
             },
         },
-        // gate_unit: features [second_multiplier]
+        // gate_unit: features [second_multiplier, borrowed_adder]
         BlockCoefficients {
             lut4: Term {
                 fixed: 1269.87,
-                per: &[957.85],
+                per: &[959.64, -617.12],
             },
             ff: Term {
                 fixed: 374.71,
-                per: &[425.95],
+                per: &[427.64, -178.26],
             },
         },
         // output_queue: features []
@@ -118,76 +118,76 @@ pub const ICE40: FamilyCoefficients = FamilyCoefficients {
     ],
 };
 
-/// ecp5: yosys 0.23 `synth_ecp5`, 22-config sweep, fitted by `calibrate --fit`.
+/// ecp5: yosys 0.23 `synth_ecp5`, 25-config sweep, fitted by `calibrate --fit`.
 pub const ECP5: FamilyCoefficients = FamilyCoefficients {
     family: Family::Ecp5,
-    source: "yosys 0.23 `synth_ecp5`, 22-config sweep, fitted by `calibrate --fit`",
+    source: "yosys 0.23 `synth_ecp5`, 25-config sweep, fitted by `calibrate --fit`",
     unpaired_ff_fraction: 0.0,
     blocks: [
         // ternary_array: features [row_input]
         BlockCoefficients {
             lut4: Term {
-                fixed: 56.71,
-                per: &[25.3],
+                fixed: 47.91,
+                per: &[25.52],
             },
             ff: Term {
-                fixed: 252.2,
-                per: &[13.87],
+                fixed: 253.0,
+                per: &[13.85],
             },
         },
         // weight_unpacker: features [base3_byte]
         BlockCoefficients {
             lut4: Term {
                 fixed: 0.0,
-                per: &[27.32],
+                per: &[25.19],
             },
             ff: Term {
                 fixed: 0.0,
-                per: &[-1.26],
+                per: &[-1.12],
             },
         },
         // accumulator_bank: features [row_acc_bit]
         BlockCoefficients {
             lut4: Term {
-                fixed: 325.08,
-                per: &[-4.23],
+                fixed: 323.48,
+                per: &[-4.18],
             },
             ff: Term {
-                fixed: 47.11,
-                per: &[3.39],
+                fixed: 47.43,
+                per: &[3.38],
             },
         },
         // quantizer: features [input]
         BlockCoefficients {
             lut4: Term {
-                fixed: 1101.39,
-                per: &[2.8],
+                fixed: 1099.39,
+                per: &[2.9],
             },
             ff: Term {
-                fixed: 225.78,
-                per: &[14.06],
+                fixed: 225.98,
+                per: &[14.05],
             },
         },
         // lowrank_unit: features [lane]
         BlockCoefficients {
             lut4: Term {
-                fixed: 508.4,
-                per: &[1335.67],
+                fixed: 532.84,
+                per: &[1323.45],
             },
             ff: Term {
-                fixed: 216.56,
-                per: &[358.87],
+                fixed: 214.94,
+                per: &[359.68],
             },
         },
-        // gate_unit: features [second_multiplier]
+        // gate_unit: features [second_multiplier, borrowed_adder]
         BlockCoefficients {
             lut4: Term {
                 fixed: 2055.46,
-                per: &[2246.62],
+                per: &[2224.38, -493.11],
             },
             ff: Term {
                 fixed: 399.78,
-                per: &[431.32],
+                per: &[432.79, -149.53],
             },
         },
         // output_queue: features []

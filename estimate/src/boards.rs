@@ -52,6 +52,14 @@ const LITEX_CLOCK: &str = "assumed: the default system clock of the board's Lite
                            core's Fmax on this FPGA family is not measured (no open \
                            place-and-route for it here)";
 
+/// The core's clock on the iCEBreaker: nextpnr-ice40's Fmax of the `up5k` core on the
+/// UP5K, 15.60 MHz (docs/results.md), rounded down; below the 24 MHz LiteX system clock, so
+/// the core would run in a clock domain of its own (the flash keeps its 24 MHz).
+const ICE40_CORE_MHZ: f64 = 15.0;
+const ICE40_CLOCK: &str = "measured: nextpnr-ice40 Fmax of the up5k core on the iCE40 UP5K, \
+                           15.60 MHz, rounded down (docs/results.md); below the LiteX system \
+                           clock";
+
 /// The core's clock on an ECP5 board: nextpnr's Fmax of the `default` core on an ECP5-25k,
 /// 34.41 MHz (docs/results.md), rounded down. The boards' LiteX system clocks (48–50 MHz) are
 /// above it, so the core would run in a clock domain of its own at this rate.
@@ -75,8 +83,8 @@ impl Board {
                                   clock, one continuous read per token (command and dummy \
                                   cycles amortised)"
                     .into(),
-                clock_mhz: 24.0,
-                clock_basis: LITEX_CLOCK.into(),
+                clock_mhz: ICE40_CORE_MHZ,
+                clock_basis: ICE40_CLOCK.into(),
             },
             "ulx3s" => Board {
                 name: name.into(),

@@ -50,18 +50,25 @@ pub struct Space {
     pub array_inputs: Vec<usize>,
     pub fp_lanes: Vec<usize>,
     pub gate_multipliers: Vec<usize>,
+    /// `gate_shares_adder` values.
+    pub gate_shares_adder: Vec<bool>,
     pub packings: Vec<Packing>,
 }
 
 impl Default for Space {
-    /// Array rows 1–16 and inputs per row 20–320 (multiples of 20 suit both packings), 1–16
-    /// FP lanes, both gate sizes and both packings: 1,100 candidates.
+    /// Array rows 1–16 and inputs per row 4–320 (multiples of 20 suit both packings; 4, 8
+    /// and 5, 10 one each, for small devices), 1–16 FP lanes, both gate sizes, the gate's
+    /// own adder or lane 0's, and both packings: 4,400 combinations, of which the config
+    /// rules accept 2,600.
     fn default() -> Self {
         Space {
             array_rows: vec![1, 2, 4, 8, 16],
-            array_inputs: vec![20, 40, 60, 80, 100, 120, 140, 160, 200, 240, 320],
+            array_inputs: vec![
+                4, 5, 8, 10, 20, 40, 60, 80, 100, 120, 140, 160, 200, 240, 320,
+            ],
             fp_lanes: vec![1, 2, 4, 8, 16],
             gate_multipliers: vec![1, 2],
+            gate_shares_adder: vec![false, true],
             packings: Packing::ALL.to_vec(),
         }
     }
@@ -135,6 +142,7 @@ pub fn engine_config(
     array_inputs: usize,
     fp_lanes: usize,
     gate_multipliers: usize,
+    gate_shares_adder: bool,
     packing: Packing,
 ) -> HgfConfig {
     let max = |f: fn(&crate::models::ProjectionSpec) -> usize| {
@@ -149,6 +157,7 @@ pub fn engine_config(
         array_inputs,
         fp_lanes,
         gate_multipliers,
+        gate_shares_adder,
         packing,
         target,
     }
@@ -170,9 +179,13 @@ pub fn explore(
         for &rows in &space.array_rows {
             for &inputs in &space.array_inputs {
                 for &lanes in &space.fp_lanes {
-                    for &gates in &space.gate_multipliers {
+                    for (&gates, &borrow) in space
+                        .gate_multipliers
+                        .iter()
+                        .flat_map(|g| space.gate_shares_adder.iter().map(move |b| (g, b)))
+                    {
                         let cfg = engine_config(
-                            model, target, "hgf_core", rows, inputs, lanes, gates, packing,
+                            model, target, "hgf_core", rows, inputs, lanes, gates, borrow, packing,
                         );
                         if cfg.validate().is_err() {
                             continue;

@@ -27,6 +27,7 @@ fn small_space() -> Space {
         array_inputs: vec![20, 40, 80, 160],
         fp_lanes: vec![1, 2, 4, 8],
         gate_multipliers: vec![1, 2],
+        gate_shares_adder: vec![false, true],
         packings: Packing::ALL.to_vec(),
     }
 }

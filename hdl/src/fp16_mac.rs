@@ -52,6 +52,9 @@ const LATE_STAGES: usize = 4;
 /// | `part` | out | 32 | this lane's partial sum `P[slot]` for the beat in control stage 2, i.e. after enabled edge `n + 2` for the beat of edge `n` (register-file read data; another lane's tree operand) |
 /// | `sum` | out | 32 | binary32 result of the beat that entered 6 enabled edges earlier |
 /// | `sum_valid`, `sum_last` | out | 1, 1 | `sum` belongs to an issued beat; that beat's `last` |
+/// | `lend` | in | 1 | the adder works for another unit on this edge: it samples `lend_a`, `lend_b` and advances when `lend_enable` is high (whatever `enable` is); its result appears on `sum` after [`Fp32Add::LATENCY`] such edges. Keep low while a beat of the lane is in its adder stages |
+/// | `lend_enable` | in | 1 | the borrower's clock enable for the adder while `lend` is high |
+/// | `lend_a`, `lend_b` | in | 32, 32 | binary32 operands lent to the adder |
 ///
 /// Timing of a beat presented before enabled edge `n` (all edges counted are enabled edges):
 ///
@@ -75,6 +78,10 @@ const LATE_STAGES: usize = 4;
 /// writes its slot would read the old sum, or the new one if the lane stalled just after the
 /// write: the loop rule excludes it.)
 /// **Throughput** one beat per enabled edge.
+/// **Lending** ([`crate::gate_unit::GateUnit`] with `HgfConfig::gate_shares_adder`): the
+/// core raises `lend` only once its low-rank flow is done, when every beat has left the lane,
+/// and lowers it before the next token's first beat; `sum_valid` stays low meanwhile, so
+/// nothing of the borrower is written to the register file.
 /// **Resources** one [`Fp16MulExact`] (one 16x16 multiplier), one [`Fp32Add`], one
 /// [`TiledRam<32>`] of `slots` words (one 256-word tile up to 256 slots: one ECP5 `DP16KD`,
 /// two iCE40 `SB_RAM40_4K`), 7 stages of control (24 and 22 bits; the slot bits above
@@ -119,6 +126,14 @@ pub struct Fp16MacLane {
     pub sum_valid: Signal<Out, Bit>,
     /// That beat's `last` tag.
     pub sum_last: Signal<Out, Bit>,
+    /// The adder takes `lend_a`, `lend_b` and advances with `lend_enable` on this edge.
+    pub lend: Signal<In, Bit>,
+    /// The borrower's clock enable of the adder.
+    pub lend_enable: Signal<In, Bit>,
+    /// binary32 operand lent to the adder.
+    pub lend_a: Signal<In, Bits<32>>,
+    /// binary32 operand lent to the adder.
+    pub lend_b: Signal<In, Bits<32>>,
     // Sub-blocks.
     mul: Fp16MulExact,
     add: Fp32Add,
@@ -171,6 +186,10 @@ impl Fp16MacLane {
             sum: Default::default(),
             sum_valid: Default::default(),
             sum_last: Default::default(),
+            lend: Default::default(),
+            lend_enable: Default::default(),
+            lend_a: Default::default(),
+            lend_b: Default::default(),
             mul: Fp16MulExact::new(),
             add: Fp32Add::new(),
             ram: TiledRam::new(slots),
@@ -269,6 +288,11 @@ impl Logic for Fp16MacLane {
         self.add.enable.next = self.enable.val();
         self.add.a.next = self.left.val();
         self.add.b.next = self.right.val();
+        if self.lend.val() {
+            self.add.enable.next = self.lend_enable.val();
+            self.add.a.next = self.lend_a.val();
+            self.add.b.next = self.lend_b.val();
+        }
 
         self.sum.next = self.add.sum.val();
         self.sum_valid.next = self.late[3].q.val().get_bit(0);

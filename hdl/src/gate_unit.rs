@@ -32,6 +32,8 @@ use crate::i32_to_f32::I32ToF32;
 /// | `lend` | in | 1 | the first multiplier takes `lend_a`, `lend_b` on this edge instead of the gate's operands (for the quantizer's `x * s` when the config shares it; keep low while the gate works) |
 /// | `lend_a`, `lend_b` | in | 32 | binary32 operands lent to the first multiplier |
 /// | `lent_product` | out | 32 | the first multiplier's product, [`Fp32Mul::LATENCY`] enabled edges after its operands |
+/// | `add_a`, `add_b` | out | 32, 32 | the operands `yt`, `fl32(g * v)` of the sum, for a borrowed adder (the edge that samples them is `n + 5`) |
+/// | `sum16` | in | 16 | with a borrowed adder: `binary16(add_a + add_b)`, rounded outside, [`Fp32Add::LATENCY`] enabled edges after `add_a`, `add_b` (unused with the unit's own adder) |
 ///
 /// Pipeline (registers on enabled edges; `n` is the edge that samples the inputs):
 /// - edge `n`: `fl32(acc)` ([`I32ToF32`], combinational) and `k` are registered; `g`, `v`
@@ -41,7 +43,10 @@ use crate::i32_to_f32::I32ToF32;
 ///   which balances the two multiplier paths (32 flip-flops rather than 64 to delay `g`,
 ///   `v`). With one multiplier, `muls[0]` takes `g, v` on edge `n` and `fl32(acc), k` on
 ///   edge `n+1`, so the timing is the same and the unit needs a free edge after each input;
-/// - edges `n+5 … n+8`: [`Fp32Add`] computes `yt + g*v`;
+/// - edges `n+5 … n+8`: [`Fp32Add`] computes `yt + g*v` (the unit's own, or one borrowed
+///   through `add_a`, `add_b`, `sum16` that advances with this unit's `enable`: low-rank
+///   lane 0's, when `HgfConfig::gate_shares_adder`; the lane's binary16 rounding of `u` then
+///   rounds `y` too);
 /// - edge `n+9`: [`F32ToF16`] (combinational) rounds the sum, registered into `y`.
 ///
 /// **Latency** [`GateUnit::LATENCY`] = 10 enabled edges: inputs sampled by enabled edge `n`
@@ -52,7 +57,7 @@ use crate::i32_to_f32::I32ToF32;
 /// bubbles (`valid_in` low) pass through as `valid_out` low.
 /// **Resources** one or two [`Fp32Mul`] (four 16x16 multipliers each: `SB_MAC16` /
 /// `MULT18X18D`; `HgfConfig::gate_multipliers`), one
-/// [`Fp32Add`], [`I32ToF32`] and [`F32ToF16`] (combinational), 122 flip-flops of its own
+/// [`Fp32Add`] and [`F32ToF16`] (none when borrowed), one [`I32ToF32`] (combinational), 122 flip-flops of its own
 /// (`fl32(acc)`, `k`, the delayed `g*v`, `y`, 10 valid bits); 0 BRAM. LUT/FF counts by target
 /// in the block's synthesis report (yosys `synth_ice40 -dsp`, `synth_ecp5`).
 /// **Golden** `hgf_golden::gate::gate(hgf_golden::ternary::dequantize(acc, k), g, v)`.
@@ -87,14 +92,23 @@ pub struct GateUnit {
     pub lend_b: Signal<In, Bits<32>>,
     /// `muls[0]`'s product, [`Fp32Mul::LATENCY`] enabled edges after its operands.
     pub lent_product: Signal<Out, Bits<32>>,
+    /// The sum's left operand `yt`, for a borrowed adder.
+    pub add_a: Signal<Out, Bits<32>>,
+    /// The sum's right operand `fl32(g * v)`, for a borrowed adder.
+    pub add_b: Signal<Out, Bits<32>>,
+    /// The borrowed adder's result rounded to binary16.
+    pub sum16: Signal<In, Bits<16>>,
     // Sub-blocks.
     to_f32: I32ToF32,
     /// `muls[0]` computes `fl32(acc) * k`, and `g * v` too when it is the only one.
     muls: Vec<Fp32Mul>,
-    add: Fp32Add,
-    to_f16: F32ToF16,
+    /// The unit's own adder and rounding (one each), or none when it borrows them.
+    adds: Vec<Fp32Add>,
+    to_f16s: Vec<F32ToF16>,
     // Local signals.
     valid_bit: Signal<Local, Bits<10>>,
+    /// `binary16(yt + g * v)`, from the own or the borrowed adder.
+    rounded: Signal<Local, Bits<16>>,
     /// High when `muls[0]` is the only multiplier.
     shared: Constant<Bit>,
     // Registers.
@@ -119,12 +133,15 @@ impl GateUnit {
     /// 4 (`Fp32Add`) + 1 (binary16 register).
     pub const LATENCY: usize = 1 + Fp32Mul::LATENCY + Fp32Add::LATENCY + 1;
 
-    /// A gate unit with an empty pipeline and `multipliers` (1 or 2) binary32 multipliers.
-    pub fn new(multipliers: usize) -> Self {
+    /// A gate unit with an empty pipeline and `multipliers` (1 or 2) binary32 multipliers;
+    /// with `borrows_adder`, no adder and rounding of its own (ports `add_a`, `add_b`,
+    /// `sum16`).
+    pub fn new(multipliers: usize, borrows_adder: bool) -> Self {
         assert!(
             (1..=2).contains(&multipliers),
             "the gate has 1 or 2 multipliers"
         );
+        let own = usize::from(!borrows_adder);
         Self {
             clock: Default::default(),
             enable: Default::default(),
@@ -139,11 +156,15 @@ impl GateUnit {
             lend_a: Default::default(),
             lend_b: Default::default(),
             lent_product: Default::default(),
+            add_a: Default::default(),
+            add_b: Default::default(),
+            sum16: Default::default(),
             to_f32: I32ToF32::new(),
             muls: (0..multipliers).map(|_| Fp32Mul::new()).collect(),
-            add: Fp32Add::new(),
-            to_f16: F32ToF16::new(),
+            adds: (0..own).map(|_| Fp32Add::new()).collect(),
+            to_f16s: (0..own).map(|_| F32ToF16::new()).collect(),
             valid_bit: Default::default(),
+            rounded: Default::default(),
             shared: Constant::new(multipliers == 1),
             s0_acc: Default::default(),
             s0_k: Default::default(),
@@ -164,8 +185,6 @@ impl Logic for GateUnit {
             self.muls[i].clock.next = self.clock.val();
             self.muls[i].enable.next = self.enable.val();
         }
-        self.add.clock.next = self.clock.val();
-        self.add.enable.next = self.enable.val();
 
         // Edge n: fl32(acc) and k registered; g * v starts (on muls[0] when it is the only
         // multiplier: it is free because edge n-1 sampled no input).
@@ -186,11 +205,19 @@ impl Logic for GateUnit {
             self.muls[0].b.next = self.lend_b.val();
         }
         self.lent_product.next = self.muls[0].product.val();
-        // Edges n+5 .. n+8: yt + g * v.
-        self.add.a.next = self.muls[0].product.val();
-        self.add.b.next = self.gv_delay.q.val();
-        // Edge n+9: binary16 rounding.
-        self.to_f16.x.next = self.add.sum.val();
+        // Edges n+5 .. n+8: yt + g * v, then (edge n+9) binary16 rounding, on the unit's
+        // own adder or a borrowed one.
+        self.add_a.next = self.muls[0].product.val();
+        self.add_b.next = self.gv_delay.q.val();
+        self.rounded.next = self.sum16.val();
+        for i in 0..self.adds.len() {
+            self.adds[i].clock.next = self.clock.val();
+            self.adds[i].enable.next = self.enable.val();
+            self.adds[i].a.next = self.muls[0].product.val();
+            self.adds[i].b.next = self.gv_delay.q.val();
+            self.to_f16s[i].x.next = self.adds[i].sum.val();
+            self.rounded.next = self.to_f16s[i].y.val();
+        }
         self.valid_bit.next = bit_cast::<10, 1>(self.valid_in.val().into());
         if self.enable.val() {
             self.s0_acc.d.next = self.to_f32.y.val();
@@ -198,7 +225,7 @@ impl Logic for GateUnit {
             for i in self._gv_mul..self._gv_end {
                 self.gv_delay.d.next = self.muls[i].product.val();
             }
-            self.y_reg.d.next = self.to_f16.y.val();
+            self.y_reg.d.next = self.rounded.val();
             self.valid_pipe.d.next = (self.valid_pipe.q.val() << 1) | self.valid_bit.val();
         }
         self.y.next = self.y_reg.q.val();
@@ -233,7 +260,7 @@ mod tests {
     }
 
     fn new_uut(multipliers: usize) -> GateUnit {
-        let mut uut = GateUnit::new(multipliers);
+        let mut uut = GateUnit::new(multipliers, false);
         uut.connect_all();
         uut
     }
@@ -450,6 +477,17 @@ mod tests {
             // Four 16x16 multipliers per Fp32Mul.
             assert_eq!(signal_products(&v), 4 * multipliers);
         }
+        // Borrowing the adder and the rounding leaves them out (the core's co-simulation
+        // checks the borrowed path's results).
+        let own = new_uut(1);
+        let mut borrowing = GateUnit::new(1, true);
+        borrowing.connect_all();
+        let v = emit_named(&borrowing, "gate_unit_borrowing").unwrap();
+        check_all_tools("gate_unit_borrowing", &v).unwrap();
+        let own_v = emit_named(&own, "gate_unit").unwrap();
+        assert!(own_v.contains("adds$0") || own_v.contains("adds_0"));
+        assert!(!v.contains("adds$0") && !v.contains("adds_0"));
+        assert!(!v.contains("to_f16s$0") && !v.contains("to_f16s_0"));
     }
 
     #[test]

@@ -105,6 +105,8 @@ pub mod phase {
 /// | `v_ready_count` | out | 20 | every `v_j` with `j` below it is final and written; grows during a token, 0 after `start` and `reset` |
 /// | `v_read_data` | out | 32 | binary32 `v_j` of the `v_read_row` sampled on the previous edge (1 cycle) |
 /// | `done` | out | 1 | every `v_j` of the token is written (`v_ready_count = d_out`); high until `start` or `reset` |
+/// | `lend`, `lend_enable`, `lend_a`, `lend_b` | in | 1, 1, 32, 32 | lane 0's binary32 adder lent to the gate ([`Fp16MacLane`]'s ports of the same names; raise `lend` only while `done` is high) |
+/// | `lent_sum16` | out | 16 | lane 0's adder result rounded to binary16 by the unit's [`F32ToF16`] (combinational: the lent adder's result, [`crate::fp32_add::Fp32Add::LATENCY`] lent edges after its operands) |
 ///
 /// **Latency** [`cycles_per_token`] enabled cycles (cycles in which the flow advances) after
 /// the `start` edge until `done`: `(ceil(d_in/F) + log2 F) · max(rank, 6) + ceil(d_out/(8F))
@@ -159,6 +161,16 @@ pub struct LowRankUnit {
     pub v_read_data: Signal<Out, Bits<32>>,
     /// All of `v` is written.
     pub done: Signal<Out, Bit>,
+    /// Lane 0's adder takes `lend_a`, `lend_b` and advances with `lend_enable`.
+    pub lend: Signal<In, Bit>,
+    /// The borrower's clock enable of lane 0's adder.
+    pub lend_enable: Signal<In, Bit>,
+    /// binary32 operand lent to lane 0's adder.
+    pub lend_a: Signal<In, Bits<32>>,
+    /// binary32 operand lent to lane 0's adder.
+    pub lend_b: Signal<In, Bits<32>>,
+    /// Lane 0's adder result rounded to binary16 (the rounding of `u`, shared).
+    pub lent_sum16: Signal<Out, Bits<16>>,
     // ---- Sub-blocks.
     lanes: Vec<Fp16MacLane>,
     x_bank: Vec<TiledRam<16>>,
@@ -305,6 +317,11 @@ impl LowRankUnit {
             v_ready_count: Default::default(),
             v_read_data: Default::default(),
             done: Default::default(),
+            lend: Default::default(),
+            lend_enable: Default::default(),
+            lend_a: Default::default(),
+            lend_b: Default::default(),
+            lent_sum16: Default::default(),
             lanes: (0..lanes)
                 .map(|_| Fp16MacLane::new(cfg.rank.max(V_INTERLEAVE)))
                 .collect(),
@@ -589,6 +606,10 @@ impl Logic for LowRankUnit {
             self.lanes[l].clock.next = self.clock.val();
             self.lanes[l].reset.next = self.reset.val();
             self.lanes[l].enable.next = self.adv.val();
+            self.lanes[l].lend.next = false;
+            self.lanes[l].lend_enable.next = false;
+            self.lanes[l].lend_a.next = 0.into();
+            self.lanes[l].lend_b.next = 0.into();
             self.lanes[l].issue.next = self.s1_valid.q.val()
                 & (!self.s1_tree.q.val() | (self.lane_index[l].val() < self.s1_tree_lanes.q.val()));
             self.lanes[l].first.next = self.s1_first.q.val();
@@ -625,6 +646,11 @@ impl Logic for LowRankUnit {
         self.v_out.next = (self.state.q.val() == self.p_up.val())
             | ((self.state.q.val() == self.p_drain.val()) & self.to_done.q.val());
         self.to_f16.x.next = self.lanes[0].sum.val();
+        self.lent_sum16.next = self.to_f16.y.val();
+        self.lanes[0].lend.next = self.lend.val();
+        self.lanes[0].lend_enable.next = self.lend_enable.val();
+        self.lanes[0].lend_a.next = self.lend_a.val();
+        self.lanes[0].lend_b.next = self.lend_b.val();
         self.u_we.next = (self.adv.val() & !self.v_out.val())
             & ((self.lanes[0].sum_valid.val() & self.lanes[0].sum_last.val()) & !self.reset.val());
         self.u_buf.clock.next = self.clock.val();

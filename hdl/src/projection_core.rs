@@ -92,6 +92,8 @@ pub struct HgfCore {
     gate_gap: Constant<Bit>,
     /// High when the quantizer's `x * s` runs on the gate's multiplier.
     share_mul: Constant<Bit>,
+    /// High when the gate borrows low-rank lane 0's adder and binary16 rounding.
+    share_add: Constant<Bit>,
     settle_cycles: Constant<Bits<4>>,
     // Widths of the counts (`counter_mask`): each count is kept to the bits its largest
     // value needs.
@@ -182,7 +184,7 @@ impl HgfCore {
             array,
             accs: AccumulatorBank::new(cfg),
             lowrank: LowRankUnit::new(cfg),
-            gate: GateUnit::new(cfg.gate_multipliers),
+            gate: GateUnit::new(cfg.gate_multipliers, cfg.gate_shares_adder),
             queue: OutputQueue::new(),
             last_x: c(cfg.d_in - 1),
             d_out: c(cfg.d_out),
@@ -193,6 +195,7 @@ impl HgfCore {
             queue_depth: Constant::new((OutputQueue::DEPTH as u64).into()),
             gate_gap: Constant::new(cfg.gate_issue_interval() == 2),
             share_mul: Constant::new(cfg.shares_quantizer_multiplier()),
+            share_add: Constant::new(cfg.gate_shares_adder),
             settle_cycles: Constant::new((ACC_SETTLE as u64).into()),
             x_mask: counter_mask(cfg.d_in),
             block_mask: counter_mask(cfg.column_blocks()),
@@ -389,6 +392,7 @@ impl Logic for HgfCore {
             & self.quantizer.k_valid.val()
             & (self.gate_row.q.val() != self.d_out.val())
             & (self.gate_row.q.val() < self.lowrank.v_ready_count.val())
+            & (!self.share_add.val() | self.lowrank.done.val())
             & ((bit_cast::<6, 5>(self.queue.count.val()) + self.in_flight.q.val())
                 < self.queue_depth.val())
             & (self.flush.q.val() == 0)
@@ -430,6 +434,13 @@ impl Logic for HgfCore {
         self.gate.lend_b.next = self.quantizer.mul_b.val();
         self.quantizer.mul_product.next = self.gate.lent_product.val();
         self.gate.g.next = self.g.q.val();
+        // A borrowed adder: the gate takes rows only once the low-rank flow is done, and the
+        // next token's flow starts only after this token's last output has left the gate.
+        self.lowrank.lend.next = self.share_add.val() & self.lowrank.done.val();
+        self.lowrank.lend_enable.next = true;
+        self.lowrank.lend_a.next = self.gate.add_a.val();
+        self.lowrank.lend_b.next = self.gate.add_b.val();
+        self.gate.sum16.next = self.lowrank.lent_sum16.val();
         self.retire.next = self.gate.valid_out.val() & (self.flush.q.val() == 0);
         if self.issue.val() & !self.retire.val() {
             self.in_flight.d.next = self.in_flight.q.val() + 1;

@@ -112,7 +112,9 @@ pub struct ExpectedCycles {
 ///    of F rows per block, `rank` beats each. Group `g`'s last beat (`k = rank - 1`) is
 ///    written [`Fp16MacLane::LATENCY`] + 1 cycles after it leaves the sequencer's beat
 ///    register, and `v_ready_count` covers its rows in the cycle after.
-/// 5. *Gate.* Row `j` is ready at `max(acc_final, k_valid, v ready for j)`; the gate issues
+/// 5. *Gate.* Row `j` is ready at `max(acc_final, k_valid, v ready for j)`, where `v` is
+///    ready for every row only at `lowrank_done` when the gate borrows lane 0's adder
+///    (`HgfConfig::gate_shares_adder`); the gate issues
 ///    `issue_j = max(issue_{j-1} + gate_issue_interval, ready_j)` (the output queue's credit
 ///    never binds when `y` is always taken: at most [`HgfCore::flush_cycles`] + 1 words are
 ///    in flight or queued, fewer than its depth); output `j` is taken
@@ -216,7 +218,12 @@ fn token_timeline(cfg: &HgfConfig, after_reset: bool) -> Timeline {
     let mut first_issue = 0;
     let mut limited_by = LimitedBy::TernaryFlow;
     for j in 0..cfg.d_out {
-        let v_j = v_ready_of_group(j / lanes);
+        // A gate that borrows lane 0's adder waits for the whole low-rank flow.
+        let v_j = if cfg.gate_shares_adder {
+            lowrank_done
+        } else {
+            v_ready_of_group(j / lanes)
+        };
         let ready = ternary_ready.max(v_j).max(flush_floor);
         let earliest = if j == 0 { 0 } else { issue + interval };
         if j == 0 || ready > earliest {

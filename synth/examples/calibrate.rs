@@ -112,10 +112,10 @@ fn run(
             eprintln!("calibrate: blocks of {REFERENCE} on {target}: {blocks:?}");
             let source = match family {
                 hgf_synth::Family::Ice40 => {
-                    "yosys 0.23 `synth_ice40 -dsp`, 22-config sweep, fitted by `calibrate --fit`"
+                    "yosys 0.23 `synth_ice40 -dsp`, 25-config sweep, fitted by `calibrate --fit`"
                 }
                 hgf_synth::Family::Ecp5 => {
-                    "yosys 0.23 `synth_ecp5`, 22-config sweep, fitted by `calibrate --fit`"
+                    "yosys 0.23 `synth_ecp5`, 25-config sweep, fitted by `calibrate --fit`"
                 }
             };
             fit(family, &of, &blocks, source)

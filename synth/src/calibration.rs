@@ -77,6 +77,7 @@ fn point(
         array_inputs: inputs,
         fp_lanes: lanes,
         gate_multipliers,
+        gate_shares_adder: false,
         packing,
         target: Target::Ice40Up5k,
     };
@@ -87,10 +88,11 @@ fn point(
     }
 }
 
-/// The full sweep: 22 small cores (d_in, d_out 64..256, so that yosys takes a minute or two
+/// The full sweep: 25 small cores (d_in, d_out 64..256, so that yosys takes a minute or two
 /// each) around the reference `s01` (128 x 128, rank 8, 2 x 20 array, 2 lanes, one gate
 /// multiplier, `2bit`), each parameter varied on its own and in combinations: array rows
-/// and inputs, FP lanes, gate multipliers, packing, rank, d_in, d_out.
+/// and inputs, FP lanes, gate multipliers, packing, rank, d_in, d_out; `s23` to `s25` are
+/// `s16`, `s01` and `s17` with the gate borrowing the low-rank adder.
 pub fn sweep() -> Vec<SweepPoint> {
     use Packing::{Base3, TwoBit};
     vec![
@@ -116,7 +118,16 @@ pub fn sweep() -> Vec<SweepPoint> {
         point("s20", 128, 128, 16, 4, 20, 2, 2, Base3),
         point("s21", 192, 96, 12, 3, 24, 2, 1, TwoBit),
         point("s22", 128, 128, 8, 2, 15, 4, 2, Base3),
+        borrowing_adder(point("s23", 256, 256, 8, 1, 20, 1, 1, TwoBit)),
+        borrowing_adder(point("s24", 128, 128, 8, 2, 20, 2, 1, TwoBit)),
+        borrowing_adder(point("s25", 256, 256, 16, 4, 25, 4, 2, Base3)),
     ]
+}
+
+/// `point` with a gate that borrows low-rank lane 0's adder (`gate_shares_adder`).
+fn borrowing_adder(mut point: SweepPoint) -> SweepPoint {
+    point.config.gate_shares_adder = true;
+    point
 }
 
 /// The sweep's smallest configs, for the test suite: `s15` (one lane, one gate multiplier,

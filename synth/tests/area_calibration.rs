@@ -2,7 +2,7 @@
 //! UP5K (`synth_ice40 -dsp`) and ECP5-25k (`synth_ecp5`): LUT4 sites, flip-flops, DSPs and
 //! block RAMs of the wrapped core within 10% of the synthesis counts on every one (and
 //! iCE40's logic cells after nextpnr's packing pass). The full
-//! 22-config sweep: `cargo run --release -p hgf-synth --example calibrate` (docs/results.md).
+//! 25-config sweep: `cargo run --release -p hgf-synth --example calibrate` (docs/results.md).
 
 use hgf_estimate::area::{coefficients, Resource};
 use hgf_synth::calibration::{

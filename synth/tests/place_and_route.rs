@@ -112,3 +112,37 @@ fn more_block_rams_than_up5k_has_is_found_by_packing() {
     );
     assert!(no.command.contains("--pack-only"));
 }
+
+/// The `up5k` preset, wrapped as `hgf synth` wraps it, places and routes on the UP5K and
+/// meets the iCEBreaker's 12 MHz oscillator (issue 3's fit; docs/results.md has the figures).
+#[test]
+fn the_up5k_preset_places_and_routes_on_the_up5k() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = hgf_golden::HgfConfig::preset("up5k").unwrap();
+    let opts = hgf_synth::FlowOptions {
+        target: Target::Ice40Up5k,
+        freq_mhz: 12.0,
+        out_dir: dir.path().to_path_buf(),
+        place_and_route: true,
+    };
+    let report = hgf_synth::run_flow(&cfg, &opts, &Toolbox::from_env(), &mut |_| {}).unwrap();
+    let Some(PnrOutcome::Placed(p)) = &report.place_and_route else {
+        panic!("does not fit: {:?}", report.place_and_route);
+    };
+    assert!(report.fits());
+    let lc = p.utilisation["ICESTORM_LC"];
+    assert!(lc.used <= lc.available, "{lc:?}");
+    assert_eq!(p.utilisation["ICESTORM_DSP"].used, 5);
+    assert!(p.timing_met, "Fmax {:?} MHz below 12", p.fmax_mhz);
+    // The area model's packed estimate is within 10% of nextpnr's logic cells.
+    let est = report
+        .estimate
+        .with_wrapper
+        .logic_cells
+        .expect("iCE40 estimates logic cells") as f64;
+    assert!(
+        (est / lc.used as f64 - 1.0).abs() < 0.10,
+        "estimate {est} LC, nextpnr {}",
+        lc.used
+    );
+}
