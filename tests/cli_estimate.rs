@@ -111,8 +111,8 @@ fn a_model_file_and_a_config_preset() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
-    assert_eq!(v["core"]["array_inputs"], 20);
-    // 2bit, C = 20: 80 inputs = 4 blocks, 20 bytes per row; q: 80 rows * 20 = 1,600 bytes.
+    assert_eq!(v["core"]["array_inputs"], 4);
+    // 2bit, C = 4: 80 inputs = 20 blocks, 20 bytes per row; q: 80 rows * 20 = 1,600 bytes.
     let two = &v["models"][0]["packings"][1]["bytes"];
     assert_eq!(two["packing"], "2bit");
     assert_eq!(two["projections"][0]["weight"], 1600);
@@ -347,7 +347,14 @@ fn json_lists_a_model_that_does_not_fit_with_its_error() {
 fn a_named_model_that_does_not_fit_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = one_row_core(dir.path());
-    for source in [["--preset", "up5k"], ["--config", cfg.as_str()]] {
+    // With the preset, whichever projection fails first is named (the preset may change).
+    for (source, reason) in [
+        (
+            ["--preset", "up5k"],
+            "of model `hgf-3b` does not fit the core config",
+        ),
+        (["--config", cfg.as_str()], HGF_3B_REASON),
+    ] {
         for json in [false, true] {
             let mut args = vec!["estimate", "--model", "hgf-3b"];
             args.extend(source);
@@ -356,11 +363,7 @@ fn a_named_model_that_does_not_fit_is_an_error() {
             }
             let out = hgf(&args);
             assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
-            assert!(
-                stderr(&out).contains(HGF_3B_REASON),
-                "{args:?}: {}",
-                stderr(&out)
-            );
+            assert!(stderr(&out).contains(reason), "{args:?}: {}", stderr(&out));
             assert!(stdout(&out).is_empty(), "{args:?}: {}", stdout(&out));
         }
     }

@@ -27,6 +27,7 @@ use hgf_golden::streams::V_INTERLEAVE;
 use hgf_golden::{HgfConfig, Packing, Target};
 use hgf_hdl::output_queue::OutputQueue;
 use hgf_hdl::pnr_wrapper::PnrWrapper;
+use hgf_hdl::projection_core::HgfCore;
 use hgf_hdl::tiled_ram::TiledRam;
 use serde::Serialize;
 
@@ -468,6 +469,7 @@ fn block_area(
         // Exact: the input shift registers, the output register and the reset register.
         ff = (PnrWrapper::input_register_bits(cfg) + PnrWrapper::OUTPUT_REGISTER_BITS + 1) as f64;
     }
+    ff += structural_ff(cfg, block);
     lut4 = lut4.max(0.0);
     ff = ff.max(0.0);
     let bits_per_bram = match family {
@@ -485,6 +487,16 @@ fn block_area(
         ff: ff.round() as u64,
         dsp: if has_dsp { block.multipliers(cfg) } else { 0 },
         bram,
+    }
+}
+
+/// Flip-flops of `block` that the model counts from the structure rather than fits: the
+/// core's input register slices and registered reset (`HgfCore::input_register_bits`,
+/// flip-flops with an enable and no logic in front), in the control block.
+pub fn structural_ff(cfg: &HgfConfig, block: Block) -> f64 {
+    match block {
+        Block::Control => HgfCore::input_register_bits(cfg) as f64,
+        _ => 0.0,
     }
 }
 

@@ -58,8 +58,8 @@ pub struct Space {
 impl Default for Space {
     /// Array rows 1–16 and inputs per row 4–320 (multiples of 20 suit both packings; 4, 8
     /// and 5, 10 one each, for small devices), 1–16 FP lanes, both gate sizes, the gate's
-    /// own adder or lane 0's, and both packings: 4,400 combinations, of which the config
-    /// rules accept 2,600.
+    /// own adder or lane 0's, and both packings: 3,000 combinations, of which the config
+    /// rules accept 2,600 for `hgf-25m` (an array width suits one packing only).
     fn default() -> Self {
         Space {
             array_rows: vec![1, 2, 4, 8, 16],
@@ -161,6 +161,16 @@ pub fn engine_config(
         packing,
         target,
     }
+}
+
+/// The gate of an engine in short: its multipliers, `+A` when it borrows low-rank lane 0's
+/// adder (`gate_shares_adder`).
+pub fn gate_label(cfg: &HgfConfig) -> String {
+    format!(
+        "{}{}",
+        cfg.gate_multipliers,
+        if cfg.gate_shares_adder { "+A" } else { "" }
+    )
 }
 
 /// Searches `space` for `model` on `board`, with the core built for `target` and costed by
@@ -305,7 +315,7 @@ impl Exploration {
         );
         let _ = writeln!(
             out,
-            "  {:>6} {:>4} {:>4} {:>6}  {:>12} {:>6}  {:>14} {:>10} {:>10}  bound",
+            "  {:>6} {:>4} {:>5} {:>6}  {:>12} {:>6}  {:>14} {:>10} {:>10}  bound",
             "array",
             "F",
             "gate",
@@ -320,10 +330,10 @@ impl Exploration {
             let k = &c.config;
             let _ = writeln!(
                 out,
-                "  {:>6} {:>4} {:>4} {:>6}  {:>12} {:>5.0}%  {:>14} {:>10.2} {:>10}  {}",
+                "  {:>6} {:>4} {:>5} {:>6}  {:>12} {:>5.0}%  {:>14} {:>10.2} {:>10}  {}",
                 format!("{}x{}", k.array_rows, k.array_inputs),
                 k.fp_lanes,
-                k.gate_multipliers,
+                gate_label(k),
                 k.packing.to_string(),
                 crate::report::thousands(c.area.logic),
                 c.area.utilisation * 100.0,
@@ -337,12 +347,17 @@ impl Exploration {
             let k = &best.config;
             let _ = writeln!(
                 out,
-                "best: array {}x{}, {} FP lanes, {} gate multiplier(s), {} packing: {} tokens/s \
+                "best: array {}x{}, {} FP lanes, {} gate multiplier(s){}, {} packing: {} tokens/s \
                  ({}-bound), {} logic sites ({:.0}% of the most used resource)",
                 k.array_rows,
                 k.array_inputs,
                 k.fp_lanes,
                 k.gate_multipliers,
+                if k.gate_shares_adder {
+                    " and the lane's adder"
+                } else {
+                    ""
+                },
                 k.packing,
                 crate::report::rate(best.tokens_per_s),
                 best.bound,

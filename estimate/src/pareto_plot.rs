@@ -19,12 +19,17 @@ pub fn write_pareto(exploration: &Exploration, path: &Path) -> Result<(), Estima
     write_svg(path, |path| draw(exploration, path))
 }
 
-/// A short label of an engine: `RxC/F/g/packing`.
+/// A short label of an engine: `RxC F g packing` (`g1+A`: one gate multiplier and the
+/// lane's adder).
 pub fn engine_label(c: &Candidate) -> String {
     let k = &c.config;
     format!(
         "{}x{} F{} g{} {}",
-        k.array_rows, k.array_inputs, k.fp_lanes, k.gate_multipliers, k.packing
+        k.array_rows,
+        k.array_inputs,
+        k.fp_lanes,
+        crate::explore::gate_label(k),
+        k.packing
     )
 }
 

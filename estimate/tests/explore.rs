@@ -38,7 +38,7 @@ fn the_front_dominates_every_fitting_candidate_and_ends_at_the_best() {
     // A fast memory: compute binds, so bigger engines are faster and the front has steps.
     let board = Board::custom(50_000.0, 100.0).unwrap();
     let e = explore(&model, &board, Target::Ecp5_25k, &small_space(), &toy_area).unwrap();
-    assert_eq!(e.evaluated, 4 * 4 * 4 * 2 * 2);
+    assert_eq!(e.evaluated, 4 * 4 * 4 * 2 * 2 * 2);
     assert!(
         e.fitting > 0 && e.fitting < e.evaluated,
         "{} {}",

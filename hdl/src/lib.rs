@@ -27,6 +27,7 @@ pub mod projection_core;
 pub mod quantizer;
 pub mod schedule;
 pub mod shift_sticky;
+pub mod stream_slice;
 pub mod ternary_array;
 #[cfg(test)]
 mod test_operands;

@@ -9,8 +9,14 @@ use crate::gate_unit::GateUnit;
 use crate::lowrank_unit::LowRankUnit;
 use crate::output_queue::OutputQueue;
 use crate::quantizer::QuantizerUnit;
+use crate::stream_slice::StreamSlice;
 use crate::ternary_array::TernaryArray;
 use crate::weight_unpacker::WeightUnpacker;
+
+/// Cycles by which the units' reset follows the top-level `reset` (the core registers it, so
+/// that no unit depends combinationally on a top-level input): the first token after a reset
+/// starts this much later.
+pub const RESET_DELAY: usize = 1;
 
 /// Edges after the last beat reaches the [`AccumulatorBank`] before every row is written and
 /// can be read (the bank writes a beat at the next edge; one more for margin).
@@ -23,13 +29,14 @@ pub const ACC_SETTLE: usize = 2;
 /// ternary weights on `t` (§P3), the low-rank factors on `f`, the outputs on `y`. Inside
 /// (docs/architecture.md): the ternary flow ([`QuantizerUnit`], [`WeightUnpacker`],
 /// [`TernaryArray`], [`AccumulatorBank`]) and the low-rank flow ([`LowRankUnit`]) run side by
-/// side; the [`GateUnit`] combines `acc_j`, `k`, `g` and `v_j` as soon as both flows have
+/// side; every input stream enters through a one-beat [`StreamSlice`] (its `ready` is the
+/// slice's, so a stream's first beat may be taken before the units want it); the [`GateUnit`] combines `acc_j`, `k`, `g` and `v_j` as soon as both flows have
 /// finished row `j`, and an [`OutputQueue`] decouples it from the `y` stream.
 ///
 /// | port | dir | bits | meaning |
 /// |---|---|---|---|
 /// | `clock` | in | 1 | rising edge; every port is synchronous to it |
-/// | `reset` | in | 1 | synchronous: the token in progress is abandoned, every unit and buffer returns to idle |
+/// | `reset` | in | 1 | synchronous: the token in progress is abandoned, every unit and buffer returns to idle ([`RESET_DELAY`] edge later for the units, which take it through a register); no beat transfers on an edge with `reset` high, and no output leaves on the edge after it |
 /// | `s_valid`, `s_ready`, `s_data` | in, out, in | 1, 1, 32 | beta then g, binary32 |
 /// | `x_valid`, `x_ready`, `x_data` | in, out, in | 1, 1, 16 | the token, `d_in` binary16 beats, taken after both scalars |
 /// | `t_valid`, `t_ready`, `t_data$i` | in, out, in | 1, 1, 8 each | weight beats of `array_rows · block_bytes` bytes (§P3) |
@@ -72,6 +79,11 @@ pub struct HgfCore {
     // Progress, for debugging and the co-simulation's stage reports.
     pub status: Signal<Out, Bits<4>>,
     pub block: Signal<Out, Bits<20>>,
+    // Input register slices, one per input stream (`StreamSlice`).
+    s_in: StreamSlice<32>,
+    x_in: StreamSlice<16>,
+    t_in: StreamSlice<8>,
+    f_in: StreamSlice<16>,
     // Units.
     quantizer: QuantizerUnit,
     unpacker: WeightUnpacker,
@@ -103,6 +115,8 @@ pub struct HgfCore {
     beat_mask: Constant<Bits<20>>,
     row_mask: Constant<Bits<20>>,
     flush_cycles: Constant<Bits<6>>,
+    /// `reset` of the last edge: every unit's reset (the slices take `reset` itself).
+    reset_q: DFF<Bit>,
     // Token state.
     start_pending: DFF<Bit>,
     s_count: DFF<Bits<2>>,
@@ -126,6 +140,10 @@ pub struct HgfCore {
     v_delay: Vec<DFF<Bits<32>>>,
     issue_delay: Vec<DFF<Bit>>,
     // Combinational.
+    /// The units take the slice's beat when it offers one.
+    s_take: Signal<Local, Bit>,
+    x_take: Signal<Local, Bit>,
+    t_take: Signal<Local, Bit>,
     s_fire: Signal<Local, Bit>,
     x_fire: Signal<Local, Bit>,
     t_fire: Signal<Local, Bit>,
@@ -178,6 +196,10 @@ impl HgfCore {
             y_data: Default::default(),
             status: Default::default(),
             block: Default::default(),
+            s_in: StreamSlice::new(1),
+            x_in: StreamSlice::new(1),
+            t_in: StreamSlice::new(cfg.weight_beat_bytes()),
+            f_in: StreamSlice::new(cfg.fp_lanes),
             quantizer: QuantizerUnit::new(cfg),
             unpacker: WeightUnpacker::new(cfg),
             tags: (0..tags_len).map(|_| Default::default()).collect(),
@@ -204,6 +226,7 @@ impl HgfCore {
             row_mask: counter_mask(cfg.d_out),
             flush_cycles: Constant::new((Self::flush_cycles() as u64).into()),
             flush: Default::default(),
+            reset_q: Default::default(),
             start_pending: Default::default(),
             s_count: Default::default(),
             beta: Default::default(),
@@ -220,6 +243,9 @@ impl HgfCore {
             acc_delay: (0..acc_delay).map(|_| Default::default()).collect(),
             v_delay: (0..v_delay).map(|_| Default::default()).collect(),
             issue_delay: (0..read_latency + 1).map(|_| Default::default()).collect(),
+            s_take: Default::default(),
+            x_take: Default::default(),
+            t_take: Default::default(),
             s_fire: Default::default(),
             x_fire: Default::default(),
             t_fire: Default::default(),
@@ -237,6 +263,16 @@ impl HgfCore {
             _last_v: v_delay - 1,
             _end_v: v_delay,
         }
+    }
+
+    /// Flip-flops of the input register slices and the registered reset (`StreamSlice`): what
+    /// the core adds to its units so that no unit sees a top-level input.
+    pub fn input_register_bits(cfg: &HgfConfig) -> usize {
+        StreamSlice::<32>::register_bits(1)
+            + StreamSlice::<16>::register_bits(1)
+            + StreamSlice::<8>::register_bits(cfg.weight_beat_bytes())
+            + StreamSlice::<16>::register_bits(cfg.fp_lanes)
+            + 1
     }
 
     /// Cycles of the gate's operand reads: the slower of the two read ports.
@@ -270,9 +306,10 @@ impl Logic for HgfCore {
             gate_row,
             in_flight,
             y_count,
-            flush
+            flush,
+            reset_q
         );
-        clock!(self, clock, quantizer, array, accs, lowrank, gate, queue);
+        clock!(self, clock, s_in, x_in, t_in, f_in, quantizer, array, accs, lowrank, gate, queue);
         for i in 0..self.tags.len() {
             self.tags[i].clock.next = self.clock.val();
             self.tags[i].d.next = self.tags[i].q.val();
@@ -287,48 +324,76 @@ impl Logic for HgfCore {
             self.issue_delay[i].clock.next = self.clock.val();
         }
 
-        // Stream handshakes. Nothing is taken in the cycle that starts a token.
-        self.s_ready.next =
-            (self.s_count.q.val() != 2) & !self.start_pending.q.val() & !self.reset.val();
-        self.x_ready.next = (self.s_count.q.val() == 2)
+        // Every input stream enters through a register slice, and the units take their reset
+        // from a register: no unit depends combinationally on a top-level input.
+        self.reset_q.d.next = self.reset.val();
+        self.s_in.reset.next = self.reset.val();
+        self.s_in.in_valid.next = self.s_valid.val();
+        self.s_in.in_data[0].next = self.s_data.val();
+        self.s_ready.next = self.s_in.in_ready.val();
+        self.x_in.reset.next = self.reset.val();
+        self.x_in.in_valid.next = self.x_valid.val();
+        self.x_in.in_data[0].next = self.x_data.val();
+        self.x_ready.next = self.x_in.in_ready.val();
+        self.t_in.reset.next = self.reset.val();
+        self.t_in.in_valid.next = self.t_valid.val();
+        for i in 0..self.t_data.len() {
+            self.t_in.in_data[i].next = self.t_data[i].val();
+        }
+        self.t_ready.next = self.t_in.in_ready.val();
+        self.f_in.reset.next = self.reset.val();
+        self.f_in.in_valid.next = self.f_valid.val();
+        for l in 0..self.f_data.len() {
+            self.f_in.in_data[l].next = self.f_data[l].val();
+        }
+        self.f_ready.next = self.f_in.in_ready.val();
+
+        // The units take beats from the slices. Nothing is taken in the cycle that starts a
+        // token.
+        self.s_take.next =
+            (self.s_count.q.val() != 2) & !self.start_pending.q.val() & !self.reset_q.q.val();
+        self.x_take.next = (self.s_count.q.val() == 2)
             & (self.x_count.q.val() != self.last_x.val() + 1)
             & !self.start_pending.q.val()
-            & !self.reset.val();
-        self.t_ready.next = self.quantizer.block_valid.val()
+            & !self.reset_q.q.val();
+        self.t_take.next = self.quantizer.block_valid.val()
             & (self.t_block.q.val() != self.blocks.val())
             & !self.start_pending.q.val()
-            & !self.reset.val();
-        self.f_ready.next =
-            self.lowrank.f_ready.val() & !self.start_pending.q.val() & !self.reset.val();
-        self.s_fire.next = self.s_valid.val() & self.s_ready.val();
-        self.x_fire.next = self.x_valid.val() & self.x_ready.val();
-        self.t_fire.next = self.t_valid.val() & self.t_ready.val();
+            & !self.reset_q.q.val();
+        self.s_in.out_ready.next = self.s_take.val();
+        self.x_in.out_ready.next = self.x_take.val();
+        self.t_in.out_ready.next = self.t_take.val();
+        self.f_in.out_ready.next =
+            self.lowrank.f_ready.val() & !self.start_pending.q.val() & !self.reset_q.q.val();
+        self.s_fire.next = self.s_in.out_valid.val() & self.s_take.val();
+        self.x_fire.next = self.x_in.out_valid.val() & self.x_take.val();
+        self.t_fire.next = self.t_in.out_valid.val() & self.t_take.val();
 
         // Scalars: beta first, then g.
         if self.s_fire.val() {
             self.s_count.d.next = self.s_count.q.val() + 1;
             if self.s_count.q.val() == 0 {
-                self.beta.d.next = self.s_data.val();
+                self.beta.d.next = self.s_in.out_data[0].val();
             } else {
-                self.g.d.next = self.s_data.val();
+                self.g.d.next = self.s_in.out_data[0].val();
             }
         }
 
         // The token goes to both flows.
-        self.quantizer.reset.next = self.reset.val();
+        self.quantizer.reset.next = self.reset_q.q.val();
         self.quantizer.start.next = self.start_pending.q.val();
         self.quantizer.x_valid.next = self.x_fire.val();
         self.quantizer.x_last.next = self.x_count.q.val() == self.last_x.val();
-        self.quantizer.x_data.next = self.x_data.val();
+        self.quantizer.x_data.next = self.x_in.out_data[0].val();
         self.quantizer.beta.next = self.beta.q.val();
-        self.lowrank.reset.next = self.reset.val();
+        self.lowrank.reset.next = self.reset_q.q.val();
         self.lowrank.start.next = self.start_pending.q.val();
         self.lowrank.x_valid.next = self.x_fire.val();
-        self.lowrank.x_data.next = self.x_data.val();
+        self.lowrank.x_data.next = self.x_in.out_data[0].val();
         self.lowrank.f_valid.next =
-            self.f_valid.val() & !self.start_pending.q.val() & !self.reset.val();
+            self.f_in.out_valid.val() & !self.start_pending.q.val() & !self.reset_q.q.val();
         for l in 0..self.f_data.len() {
-            self.lowrank.f_data[l].next = self.f_data[l].val();
+            self.lowrank.f_data[l].next = self.f_in.out_data[l].val();
         }
         if self.x_fire.val() {
             self.x_count.d.next = (self.x_count.q.val() + 1) & self.x_mask.val();
@@ -337,7 +402,7 @@ impl Logic for HgfCore {
         // Ternary flow: one weight beat per cycle through the unpacker and the array; a tag
         // travels beside it and tells the accumulator bank what the sums are.
         for i in 0..self.t_data.len() {
-            self.unpacker.bytes[i].next = self.t_data[i].val();
+            self.unpacker.bytes[i].next = self.t_in.out_data[i].val();
         }
         for i in 0..self.array.nonzero.len() {
             self.array.nonzero[i].next = self.unpacker.nonzero[i].val();
@@ -369,7 +434,7 @@ impl Logic for HgfCore {
         for i in self._last_tag..self._end_tag {
             self.tag_out.next = self.tags[i].q.val();
         }
-        self.accs.reset.next = self.reset.val();
+        self.accs.reset.next = self.reset_q.q.val();
         self.accs.enable.next = true;
         self.accs.valid.next = self.tag_out.val().get_bit(0);
         self.accs.first.next = self.tag_out.val().get_bit(1);
@@ -450,15 +515,16 @@ impl Logic for HgfCore {
         }
 
         // Outputs.
-        self.queue.reset.next = self.reset.val();
+        self.queue.reset.next = self.reset_q.q.val();
         self.queue.push.next = self.gate.valid_out.val() & (self.flush.q.val() == 0);
         if self.flush.q.val() != 0 {
             self.flush.d.next = self.flush.q.val() - 1;
         }
         self.queue.data_in.next = self.gate.y.val();
-        self.y_valid.next = self.queue.valid.val() & !self.reset.val();
+        // No output leaves while the top-level reset or the units' reset is high.
+        self.y_valid.next = self.queue.valid.val() & !self.reset.val() & !self.reset_q.q.val();
         self.y_data.next = self.queue.head.val();
-        self.y_fire.next = self.queue.valid.val() & self.y_ready.val() & !self.reset.val();
+        self.y_fire.next = self.y_valid.val() & self.y_ready.val();
         self.queue.pop.next = self.y_fire.val();
         if self.y_fire.val() {
             self.y_count.d.next = (self.y_count.q.val() + 1) & self.row_mask.val();
@@ -485,7 +551,7 @@ impl Logic for HgfCore {
             self.gate_row.d.next = 0.into();
             self.y_count.d.next = 0.into();
         }
-        if self.reset.val() {
+        if self.reset_q.q.val() {
             self.start_pending.d.next = true;
             self.in_flight.d.next = 0.into();
             self.flush.d.next = self.flush_cycles.val();

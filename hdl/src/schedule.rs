@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::fp16_mac::Fp16MacLane;
 use crate::gate_unit::GateUnit;
 use crate::lowrank_unit::{pass_cycles, DRAIN_CYCLES};
-use crate::projection_core::{HgfCore, ACC_SETTLE};
+use crate::projection_core::{HgfCore, ACC_SETTLE, RESET_DELAY};
 use crate::quantizer::QuantizerUnit;
 use crate::ternary_array::TernaryArray;
 
@@ -41,7 +41,8 @@ impl LimitedBy {
 
 /// When things happen within one token, in clock cycles counted from the token's start
 /// cycle (cycle 0: the core's `start_pending` is high and every unit takes `start`; for the
-/// first token, the first cycle after reset). "At cycle `c`": a beat is taken on the edge
+/// first token, the first cycle after the units' reset, [`RESET_DELAY`] cycles after the
+/// top-level reset falls). "At cycle `c`": a beat is taken on the edge
 /// that ends cycle `c`, or a register is high during cycle `c` (its first such cycle).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Milestones {
@@ -125,8 +126,12 @@ pub struct ExpectedCycles {
 ///    cycle or before it, and the low-rank flow is done (so it takes the next `start`)
 ///    [`DRAIN_CYCLES`] cycles after its last beat, as soon as its last `v_j` is ready, which
 ///    is at least one gate pipeline before the token ends.
-///    So every token takes the same cycles; the first differs only by the gate's
-///    [`HgfCore::flush_cycles`] after reset, which ends long before any row is ready.
+///    The input slices ([`crate::stream_slice::StreamSlice`]) add no cycle: each takes its
+///    stream's next beat while the units are busy with the previous one, so a beat is
+///    waiting in it whenever a unit wants one, as it was on the port before.
+///    So every token takes the same cycles; the first starts [`RESET_DELAY`] cycles after
+///    the reset falls and otherwise differs only by the gate's [`HgfCore::flush_cycles`]
+///    after reset, which ends long before any row is ready.
 ///
 /// Exact by construction: every step above is the register-transfer behaviour of the units
 /// (handshake conditions, counters, pipeline lengths), not a fit; the co-simulation tests
@@ -137,7 +142,7 @@ pub fn expected_cycles(cfg: &HgfConfig) -> ExpectedCycles {
     let first = token_timeline(cfg, true);
     let steady = token_timeline(cfg, false);
     ExpectedCycles {
-        first_token: first.milestones.last_output + 1,
+        first_token: first.milestones.last_output + 1 + RESET_DELAY as u64,
         steady: steady.milestones.last_output + 1,
         limited_by: steady.limited_by,
         milestones: steady.milestones,
@@ -284,7 +289,7 @@ mod tests {
         for name in hgf_golden::config::PRESETS {
             let cfg = HgfConfig::preset(name).unwrap();
             let e = expected_cycles(&cfg);
-            assert_eq!(e.first_token, e.steady, "{name}");
+            assert_eq!(e.first_token, e.steady + RESET_DELAY as u64, "{name}");
             let m = &e.milestones;
             assert!(
                 m.k_valid > m.x_last && m.first_block > m.x_last,

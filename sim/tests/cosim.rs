@@ -178,14 +178,9 @@ fn check_edges(golden: &HgfProjection, x: &Array2<f16>) -> Result<(), TestCaseEr
 /// A valid small config from free choices: each choice picks among the values the
 /// validation allows (divisors of d_out, multiples of the trits per byte, powers of two).
 fn small_config(
-    (d_in, d_out, rank, rows, inputs, lanes, two_bit): (
+    ((d_in, d_out, rank, rows, inputs, lanes, two_bit), gate): (
+        (usize, usize, usize, usize, usize, usize, bool),
         usize,
-        usize,
-        usize,
-        usize,
-        usize,
-        usize,
-        bool,
     ),
 ) -> Option<HgfConfig> {
     let packing = if two_bit {
@@ -201,9 +196,13 @@ fn small_config(
     let array_inputs = tpb * (1 + inputs % (row_trits / tpb).min(3));
     let powers: Vec<usize> = [1, 2, 4, 8].into_iter().filter(|&l| l <= d_in).collect();
     let fp_lanes = powers[lanes % powers.len()];
+    // The gate: 2 or 1 multipliers, its own adder or low-rank lane 0's.
+    let gate_multipliers = 2 - gate % 2;
+    let gate_shares_adder = gate / 2 % 2 == 1;
     let text = format!(
         "name = \"prop_core\"\nd_in = {d_in}\nd_out = {d_out}\nrank = {rank}\n\
          array_rows = {array_rows}\narray_inputs = {array_inputs}\nfp_lanes = {fp_lanes}\n\
+         gate_multipliers = {gate_multipliers}\ngate_shares_adder = {gate_shares_adder}\n\
          packing = \"{}\"\n",
         packing.name()
     );
@@ -225,13 +224,16 @@ fn random_small_configs_match_golden_with_and_without_stalls() {
     let mut runner = TestRunner::new_with_rng(config, rng);
     let choices = (
         (
-            2usize..=40, // d_in 1 has no rounding ties (one value is its own absmax)
-            1usize..=24,
-            0usize..8,
+            (
+                2usize..=40, // d_in 1 has no rounding ties (one value is its own absmax)
+                1usize..=24,
+                0usize..8,
+                0usize..4,
+                0usize..4,
+                0usize..4,
+                any::<bool>(),
+            ),
             0usize..4,
-            0usize..4,
-            0usize..4,
-            any::<bool>(),
         ),
         any::<u64>(),
         0.3f64..0.9,
@@ -242,13 +244,16 @@ fn random_small_configs_match_golden_with_and_without_stalls() {
                 return Err(TestCaseError::reject("not a valid config"));
             };
             eprintln!(
-                "case: d_in {}, d_out {}, rank {}, array {}x{}, {} FP lanes, {}; stall {stall:.2}",
+                "case: d_in {}, d_out {}, rank {}, array {}x{}, {} FP lanes, {} gate \
+                 multipliers, shared adder {}, {}; stall {stall:.2}",
                 cfg.d_in,
                 cfg.d_out,
                 cfg.rank,
                 cfg.array_rows,
                 cfg.array_inputs,
                 cfg.fp_lanes,
+                cfg.gate_multipliers,
+                cfg.gate_shares_adder,
                 cfg.packing
             );
             // No tracing support (the default): it doubles the build time and these runs
@@ -279,7 +284,19 @@ fn small() -> HgfConfig {
 /// every later token come out right.
 #[test]
 fn a_reset_in_the_middle_of_a_token_leaves_the_next_tokens_correct() {
-    let cfg = small();
+    reset_mid_token(&small());
+    // The gate on one multiplier and the low-rank lane's adder: a reset while the gate
+    // borrows it.
+    reset_mid_token(&HgfConfig {
+        name: "core_small_lean".into(),
+        gate_multipliers: 1,
+        gate_shares_adder: true,
+        ..small()
+    });
+}
+
+fn reset_mid_token(cfg: &HgfConfig) {
+    let cfg = cfg.clone();
     let sim = build(&cfg);
     let w = HgfWeights::random(&cfg, 21);
     let x = random_tokens(&cfg, 4, 21);

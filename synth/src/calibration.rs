@@ -23,8 +23,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use hgf_estimate::area::{
-    estimate_area_with, tile_mux_lut4, AreaTotals, Block, BlockCoefficients, FamilyCoefficients,
-    Resource, Term,
+    estimate_area_with, structural_ff, tile_mux_lut4, AreaTotals, Block, BlockCoefficients,
+    FamilyCoefficients, Resource, Term,
 };
 use hgf_golden::{HgfConfig, Packing, Target};
 use hgf_hdl::emit::generate_pnr_top;
@@ -291,14 +291,16 @@ pub fn measure_blocks(
 }
 
 /// LUT4 sites and flip-flops the model takes as given (not fitted) for `cfg`: the
-/// multi-tile read multiplexers, the wrapper's LUT4 sites at `wrapper_lut4_per_bit`, and
-/// the wrapper's register bits.
+/// multi-tile read multiplexers, the wrapper's LUT4 sites at `wrapper_lut4_per_bit`, the
+/// wrapper's register bits, and the blocks' structural flip-flops (`structural_ff`: the
+/// core's input slices).
 fn structural(cfg: &HgfConfig, wrapper_lut4_per_bit: f64) -> (f64, f64) {
     let bits = PnrWrapper::input_register_bits(cfg) as f64;
     let muxes: f64 = Block::ALL.iter().map(|&b| tile_mux_lut4(cfg, b)).sum();
     let wrapper_ff =
         (PnrWrapper::input_register_bits(cfg) + PnrWrapper::OUTPUT_REGISTER_BITS + 1) as f64;
-    (muxes + wrapper_lut4_per_bit * bits, wrapper_ff)
+    let blocks_ff: f64 = Block::ALL.iter().map(|&b| structural_ff(cfg, b)).sum();
+    (muxes + wrapper_lut4_per_bit * bits, wrapper_ff + blocks_ff)
 }
 
 /// Fits the LUT4 and flip-flop coefficients of `family` to `measurements` (of that family,
@@ -367,7 +369,7 @@ pub fn fit(
                 if k == 0 {
                     c.0
                 } else {
-                    c.1
+                    c.1 - structural_ff(ref_cfg, *b)
                 }
             })
             .sum()
@@ -393,7 +395,11 @@ pub fn fit(
                 .zip(&ref_features[column..column + n])
                 .map(|(s, f)| s * f)
                 .sum();
-            let own = if k == 0 { c.0 } else { c.1 };
+            let own = if k == 0 {
+                c.0
+            } else {
+                c.1 - structural_ff(ref_cfg, b)
+            };
             per_resource.push((per, at_ref, (scale[k] * own - at_ref).max(0.0)));
         }
         column += n;
@@ -582,9 +588,11 @@ pub fn max_errors(comparisons: &[&Comparison]) -> [f64; 4] {
     worst
 }
 
+/// The config in short: `d_in x d_out`, rank, `R x C`, lanes, gate multipliers (`+A` when
+/// the gate borrows the lane's adder), packing.
 fn shape(cfg: &HgfConfig) -> String {
     format!(
-        "{}x{} r{} {}x{} F{} G{} {}",
+        "{}x{} r{} {}x{} F{} G{}{} {}",
         cfg.d_in,
         cfg.d_out,
         cfg.rank,
@@ -592,6 +600,7 @@ fn shape(cfg: &HgfConfig) -> String {
         cfg.array_inputs,
         cfg.fp_lanes,
         cfg.gate_multipliers,
+        if cfg.gate_shares_adder { "+A" } else { "" },
         cfg.packing
     )
 }
@@ -600,7 +609,7 @@ fn shape(cfg: &HgfConfig) -> String {
 /// per resource, then the largest error per resource and family.
 pub fn markdown(comparisons: &[Comparison]) -> String {
     let mut out = String::from(
-        "| config | d_in x d_out, rank, R x C, lanes, gate muls, packing | target | LUT4 sites | FF | DSP | BRAM | iCE40 LC (nextpnr pack) |\n|---|---|---|---|---|---|---|---|\n",
+        "| config | d_in x d_out, rank, R x C, lanes, gate muls (+A: borrowed adder), packing | target | LUT4 sites | FF | DSP | BRAM | iCE40 LC (nextpnr pack) |\n|---|---|---|---|---|---|---|---|\n",
     );
     for c in comparisons {
         let cells: Vec<String> = Resource::ALL
