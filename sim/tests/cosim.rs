@@ -175,12 +175,12 @@ fn check_edges(golden: &HgfProjection, x: &Array2<f16>) -> Result<(), TestCaseEr
     Ok(())
 }
 
-/// A valid small config from free choices: each choice picks among the values the
-/// validation allows (divisors of d_out, multiples of the trits per byte, powers of two).
 /// The free choices of [`small_config`]: (d_in, d_out, rank, rows, inputs, lanes, 2bit
 /// packing), and the gate variant.
 type ShapeChoice = ((usize, usize, usize, usize, usize, usize, bool), usize);
 
+/// A valid small config from free choices: each choice picks among the values the
+/// validation allows (divisors of d_out, multiples of the trits per byte, powers of two).
 fn small_config(
     ((d_in, d_out, rank, rows, inputs, lanes, two_bit), gate): ShapeChoice,
 ) -> Option<HgfConfig> {
