@@ -1,19 +1,19 @@
-//! Gate-level co-simulation of the iCE40 netlist: the core of a small config with the `up5k`
-//! preset's structure (1 x 4 array, 1 FP lane, 1 gate multiplier, the gate borrowing the
-//! lane's adder, `2bit` packing), inside its place-and-route wrapper, is synthesised exactly
-//! as `hgf synth` does it ([`hgf_synth::synthesize`] with the UP5K's
-//! `synth_ice40 -dsp -abc9 -dff -device u`). The mapped netlist that nextpnr would place
-//! (`SB_LUT4`, `SB_CARRY`, `SB_DFF*`, `SB_MAC16`, `SB_RAM40_4K`) is written as Verilog and
-//! simulated in Verilator with the cell models that ship with yosys
-//! (`share/yosys/ice40/cells_sim.v`), driven through its serial pins exactly as the RTL is in
-//! `wrapper_cosim.rs`, with two random tokens and the six edge tokens of the contract
-//! (zeros, NaN, infinity, subnormals, huge values). Every output must equal the golden model's
-//! bit for bit.
+//! Gate-level co-simulation of the iCE40 netlist: the `up5k` core (its config pinned below, as
+//! the preset is at the time of writing: 256 x 256, rank 8, 1 x 4 array, 1 FP lane, 1 gate
+//! multiplier, the gate borrowing the lane's adder, `2bit` packing), inside its place-and-route
+//! wrapper, is synthesised exactly as `hgf synth --preset up5k` does it
+//! ([`hgf_synth::synthesize`] with the UP5K's `synth_ice40 -dsp -abc9 -dff -device u`, on the
+//! same Verilog). The mapped netlist that nextpnr places (`SB_LUT4`, `SB_CARRY`, `SB_DFF*`,
+//! `SB_MAC16`, `SB_RAM40_4K`) is written as Verilog and simulated in Verilator with the cell
+//! models that ship with yosys (`share/yosys/ice40/cells_sim.v`), driven through its serial
+//! pins exactly as the RTL is in `wrapper_cosim.rs`, with two random tokens and the six edge
+//! tokens of the contract (zeros, NaN, infinity, subnormals, huge values). Every output must
+//! equal the golden model's bit for bit.
 //!
 //! What this proves: yosys's iCE40 mapping (ABC9 with the flip-flops visible, DSP and block
 //! RAM inference) preserves the function of the core, as yosys's own cell models define the
-//! cells. It does not check timing (that is nextpnr's report) nor the cell models against the
-//! silicon.
+//! cells, for the logic these tokens exercise. It does not check timing (that is nextpnr's
+//! report) nor the cell models against the silicon.
 
 mod serial_driver;
 
@@ -24,12 +24,12 @@ use hgf_sim::{BuildOptions, Model, VerilatedLib};
 use hgf_synth::yosys::{cell_models, write_netlist_verilog};
 use hgf_synth::{synthesize, Device, Family, Tool, Toolbox};
 
-/// The `up5k` preset's engine on a tiny projection (pinned here, not read from the preset).
-fn up5k_structure() -> HgfConfig {
+/// The `up5k` preset, pinned (a later change of the preset does not change this test).
+fn up5k() -> HgfConfig {
     HgfConfig::from_toml_str(
-        "name = \"gate\"\nd_in = 16\nd_out = 12\nrank = 4\narray_rows = 1\narray_inputs = 4\n\
-         fp_lanes = 1\ngate_multipliers = 1\ngate_shares_adder = true\npacking = \"2bit\"\n\
-         target = \"ice40-up5k\"",
+        "name = \"hgf_core\"\nd_in = 256\nd_out = 256\nrank = 8\narray_rows = 1\n\
+         array_inputs = 4\nfp_lanes = 1\ngate_multipliers = 1\ngate_shares_adder = true\n\
+         packing = \"2bit\"\ntarget = \"ice40-up5k\"",
     )
     .unwrap()
 }
@@ -52,7 +52,7 @@ fn verilator_args() -> Vec<String> {
 
 #[test]
 fn synthesised_ice40_netlist_matches_golden_through_the_serial_pins() {
-    let cfg = up5k_structure();
+    let cfg = up5k();
     let device = Device::of(cfg.target);
     assert_eq!(device.target, Target::Ice40Up5k);
     let top = generate_pnr_top(&cfg).expect("the wrapper emits");
