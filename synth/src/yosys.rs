@@ -281,3 +281,27 @@ fn read_stat(path: &Path, top: &str) -> Result<(String, BTreeMap<String, u64>), 
     }
     Ok((tool, design.num_cells_by_type))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tools::{Tool, Toolbox};
+
+    #[test]
+    fn cell_models_are_found_beside_the_installed_yosys() {
+        let yosys = Toolbox::from_env()
+            .find(Tool::Yosys)
+            .expect("yosys installed");
+        for family in [Family::Ice40, Family::Ecp5] {
+            let models = cell_models(&yosys, family).unwrap();
+            let text = std::fs::read_to_string(&models).unwrap();
+            let cell = match family {
+                Family::Ice40 => "module SB_LUT4",
+                Family::Ecp5 => "module LUT4",
+            };
+            assert!(text.contains(cell), "{}", models.display());
+        }
+        let missing = cell_models(Path::new("/nonexistent/bin/yosys"), Family::Ice40);
+        assert!(matches!(missing, Err(SynthError::Io { .. })), "{missing:?}");
+    }
+}
