@@ -146,3 +146,22 @@ pub fn random_tokens(cfg: &HgfConfig, tokens: usize, seed: u64) -> Array2<f16> {
         f16::from_f32(if outlier { v * 8.0 } else { v })
     })
 }
+
+/// Six tokens with the edges of the contract, reproducible from `seed`: all zeros, a NaN, a
+/// negative infinity, subnormals (`1, 2, 3, ...` as bit patterns, while `d_in < 1024`), huge
+/// values next to small ones (60000 and -3), and a random one; the others random around them.
+pub fn edge_tokens(cfg: &HgfConfig, seed: u64) -> Array2<f16> {
+    let mut x = random_tokens(cfg, 6, seed);
+    x.row_mut(0).fill(f16::ZERO);
+    x[[1, cfg.d_in / 2]] = f16::NAN;
+    x[[2, 0]] = f16::NEG_INFINITY;
+    x.row_mut(3)
+        .iter_mut()
+        .enumerate()
+        .for_each(|(i, v)| *v = f16::from_bits(1 + i as u16));
+    x.row_mut(4)
+        .iter_mut()
+        .enumerate()
+        .for_each(|(i, v)| *v = f16::from_f32(if i % 2 == 0 { 60000.0 } else { -3.0 }));
+    x
+}

@@ -1,7 +1,7 @@
 //! The generated core in Verilator against the golden model, bit for bit.
 
 use half::f16;
-use hgf_golden::weights::random_tokens;
+use hgf_golden::weights::{edge_tokens, random_tokens};
 use hgf_golden::{HgfConfig, HgfProjection, HgfWeights};
 use hgf_hdl::emit::generate;
 use hgf_sim::core_driver::{CoreSim, CycleCheck};
@@ -57,23 +57,6 @@ fn small() -> HgfConfig {
 fn small_core_matches_golden_without_stalls() {
     let cfg = small();
     cosim(&cfg, &random_tokens(&cfg, 3, 5), 0.0, 1);
-}
-
-/// Tokens with the edges of the contract: zeros, NaN, infinity, subnormals, huge values.
-fn edge_tokens(cfg: &HgfConfig, seed: u64) -> Array2<f16> {
-    let mut x = random_tokens(cfg, 6, seed);
-    x.row_mut(0).fill(f16::ZERO);
-    x[[1, cfg.d_in / 2]] = f16::NAN;
-    x[[2, 0]] = f16::NEG_INFINITY;
-    x.row_mut(3)
-        .iter_mut()
-        .enumerate()
-        .for_each(|(i, v)| *v = f16::from_bits(1 + i as u16));
-    x.row_mut(4)
-        .iter_mut()
-        .enumerate()
-        .for_each(|(i, v)| *v = f16::from_f32(if i % 2 == 0 { 60000.0 } else { -3.0 }));
-    x
 }
 
 #[test]

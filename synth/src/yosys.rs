@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use hgf_hdl::manifest::verilog_ports;
 use serde::{Deserialize, Serialize};
 
-use crate::device::Device;
+use crate::device::{Device, Family};
 use crate::error::SynthError;
 use crate::resources::{Resources, Use};
 use crate::run::{error_lines, run_in};
@@ -15,6 +15,7 @@ use crate::run::{error_lines, run_in};
 /// File names of a synthesis run, inside its directory.
 const STAT_FILE: &str = "stat.json";
 const LOG_FILE: &str = "yosys.log";
+const NETLIST_VERILOG_LOG: &str = "yosys-write-verilog.log";
 
 /// What synthesis produced.
 #[derive(Clone, Debug, Serialize)]
@@ -35,6 +36,66 @@ pub struct Synthesis {
     pub netlist: PathBuf,
     pub stat: PathBuf,
     pub log: PathBuf,
+}
+
+/// Writes the mapped netlist `json` (the yosys JSON that [`synthesize`] leaves for nextpnr) as
+/// structural Verilog beside it, `<stem>_netlist.v`, and returns its path: the design as the
+/// device's cells (`SB_LUT4`, `SB_CARRY`, `SB_DFF*`, `SB_MAC16`, `SB_RAM40_4K`, ...), for
+/// gate-level simulation with the family's [`cell_models`]. Attributes are left out
+/// (`write_verilog -noattr`); they carry no function.
+pub fn write_netlist_verilog(yosys: &Path, json: &Path) -> Result<PathBuf, SynthError> {
+    let bad = |message: &str| SynthError::BadReport {
+        what: "netlist",
+        path: json.to_path_buf(),
+        message: message.to_string(),
+    };
+    let dir = json.parent().ok_or_else(|| bad("it has no directory"))?;
+    let stem = json
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .ok_or_else(|| bad("its file name is not UTF-8"))?;
+    let json_name = json
+        .file_name()
+        .and_then(|s| s.to_str())
+        .ok_or_else(|| bad("its file name is not UTF-8"))?;
+    let verilog_name = format!("{stem}_netlist.v");
+    let script = format!("read_json {json_name}; write_verilog -noattr {verilog_name}");
+    let run = run_in(
+        dir,
+        yosys,
+        &["-q".into(), "-p".into(), script],
+        NETLIST_VERILOG_LOG,
+    )?;
+    if !run.success {
+        return Err(SynthError::ToolFailed {
+            tool: "yosys",
+            status: run.status,
+            log: run.log,
+            excerpt: error_lines(&run.output, 20).join("\n"),
+        });
+    }
+    Ok(dir.join(verilog_name))
+}
+
+/// The simulation models of `family`'s cells that ship with the yosys at `yosys`
+/// (`<prefix>/share/yosys/<family>/cells_sim.v` beside `<prefix>/bin/yosys`): the behaviour
+/// yosys itself assumes for the cells it maps to.
+pub fn cell_models(yosys: &Path, family: Family) -> Result<PathBuf, SynthError> {
+    let exe = std::fs::canonicalize(yosys).map_err(SynthError::io(yosys))?;
+    let subdir = match family {
+        Family::Ice40 => "ice40",
+        Family::Ecp5 => "ecp5",
+    };
+    let models = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|prefix| prefix.join("share/yosys").join(subdir).join("cells_sim.v"))
+        .filter(|p| p.is_file());
+    models.ok_or_else(|| SynthError::BadReport {
+        what: "yosys installation",
+        path: exe.clone(),
+        message: format!("no share/yosys/{subdir}/cells_sim.v beside its bin directory"),
+    })
 }
 
 /// `stat -json` output: per module and, for a whole design, `design`.
@@ -219,4 +280,28 @@ fn read_stat(path: &Path, top: &str) -> Result<(String, BTreeMap<String, u64>), 
         return Err(bad("the design has no cells".to_string()));
     }
     Ok((tool, design.num_cells_by_type))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tools::{Tool, Toolbox};
+
+    #[test]
+    fn cell_models_are_found_beside_the_installed_yosys() {
+        let yosys = Toolbox::from_env()
+            .find(Tool::Yosys)
+            .expect("yosys installed");
+        for family in [Family::Ice40, Family::Ecp5] {
+            let models = cell_models(&yosys, family).unwrap();
+            let text = std::fs::read_to_string(&models).unwrap();
+            let cell = match family {
+                Family::Ice40 => "module SB_LUT4",
+                Family::Ecp5 => "module LUT4",
+            };
+            assert!(text.contains(cell), "{}", models.display());
+        }
+        let missing = cell_models(Path::new("/nonexistent/bin/yosys"), Family::Ice40);
+        assert!(matches!(missing, Err(SynthError::Io { .. })), "{missing:?}");
+    }
 }
