@@ -61,10 +61,10 @@ const ICE40_CLOCK: &str = "measured: nextpnr-ice40 Fmax of the up5k core on the 
                            clock";
 
 /// The core's clock on an ECP5 board: nextpnr's Fmax of the `default` core on an ECP5-25k,
-/// 34.41 MHz (docs/results.md), rounded down. The boards' LiteX system clocks (48–50 MHz) are
+/// 37.04 MHz (docs/results.md), rounded down. The boards' LiteX system clocks (48–50 MHz) are
 /// above it, so the core would run in a clock domain of its own at this rate.
-const ECP5_CORE_MHZ: f64 = 34.0;
-const ECP5_CLOCK: &str = "measured: nextpnr Fmax of the default core on ECP5-25k, 34.41 MHz, \
+const ECP5_CORE_MHZ: f64 = 37.0;
+const ECP5_CLOCK: &str = "measured: nextpnr Fmax of the default core on ECP5-25k, 37.04 MHz, \
                           rounded down (docs/results.md); below the LiteX system clock";
 
 impl Board {
