@@ -60,20 +60,7 @@ pub fn write_netlist_verilog(yosys: &Path, json: &Path) -> Result<PathBuf, Synth
         .ok_or_else(|| bad("its file name is not UTF-8"))?;
     let verilog_name = format!("{stem}_netlist.v");
     let script = format!("read_json {json_name}; write_verilog -noattr {verilog_name}");
-    let run = run_in(
-        dir,
-        yosys,
-        &["-q".into(), "-p".into(), script],
-        NETLIST_VERILOG_LOG,
-    )?;
-    if !run.success {
-        return Err(SynthError::ToolFailed {
-            tool: "yosys",
-            status: run.status,
-            log: run.log,
-            excerpt: error_lines(&run.output, 20).join("\n"),
-        });
-    }
+    run_script(dir, yosys, script, NETLIST_VERILOG_LOG)?;
     Ok(dir.join(verilog_name))
 }
 
@@ -193,12 +180,19 @@ pub(crate) fn run_yosys_into(
     if netlist {
         script += &format!("; write_json {top}.json");
     }
-    let run = run_in(
-        dir,
-        yosys,
-        &["-q".into(), "-p".into(), script.clone()],
-        files.log,
-    )?;
+    let run = run_script(dir, yosys, script.clone(), files.log)?;
+    Ok((stat_path, script, run))
+}
+
+/// `yosys -q -p script` in `dir`, its output logged to `log`; a failure is
+/// [`SynthError::ToolFailed`] with the log's error lines.
+fn run_script(
+    dir: &Path,
+    yosys: &Path,
+    script: String,
+    log: &str,
+) -> Result<crate::run::ToolRun, SynthError> {
+    let run = run_in(dir, yosys, &["-q".into(), "-p".into(), script], log)?;
     if !run.success {
         return Err(SynthError::ToolFailed {
             tool: "yosys",
@@ -207,7 +201,7 @@ pub(crate) fn run_yosys_into(
             excerpt: error_lines(&run.output, 20).join("\n"),
         });
     }
-    Ok((stat_path, script, run))
+    Ok(run)
 }
 
 /// Synthesises `verilog` for `device` without flattening (`synth_* -noflatten`) and returns
