@@ -14,13 +14,13 @@ use crate::device::Family;
 pub const ICE40: FamilyCoefficients = FamilyCoefficients {
     family: Family::Ice40,
     source: "yosys 0.23 `synth_ice40 -dsp`, 25-config sweep, fitted by `calibrate --fit`",
-    unpaired_ff_fraction: 0.644,
+    unpaired_ff_fraction: 0.663,
     blocks: [
         // ternary_array: features [row_input]
         BlockCoefficients {
             lut4: Term {
-                fixed: 236.22,
-                per: &[18.18],
+                fixed: 255.46,
+                per: &[16.86],
             },
             ff: Term {
                 fixed: 199.2,
@@ -31,7 +31,7 @@ pub const ICE40: FamilyCoefficients = FamilyCoefficients {
         BlockCoefficients {
             lut4: Term {
                 fixed: 0.0,
-                per: &[22.37],
+                per: &[22.87],
             },
             ff: Term {
                 fixed: 0.0,
@@ -41,8 +41,8 @@ pub const ICE40: FamilyCoefficients = FamilyCoefficients {
         // accumulator_bank: features [row_acc_bit]
         BlockCoefficients {
             lut4: Term {
-                fixed: 112.82,
-                per: &[2.0],
+                fixed: 82.34,
+                per: &[2.76],
             },
             ff: Term {
                 fixed: 78.32,
@@ -52,8 +52,8 @@ pub const ICE40: FamilyCoefficients = FamilyCoefficients {
         // quantizer: features [input]
         BlockCoefficients {
             lut4: Term {
-                fixed: 871.87,
-                per: &[-2.63],
+                fixed: 809.82,
+                per: &[-1.68],
             },
             ff: Term {
                 fixed: 196.39,
@@ -63,8 +63,8 @@ pub const ICE40: FamilyCoefficients = FamilyCoefficients {
         // lowrank_unit: features [lane]
         BlockCoefficients {
             lut4: Term {
-                fixed: 200.64,
-                per: &[825.51],
+                fixed: 248.42,
+                per: &[835.68],
             },
             ff: Term {
                 fixed: 206.04,
@@ -74,8 +74,8 @@ pub const ICE40: FamilyCoefficients = FamilyCoefficients {
         // gate_unit: features [second_multiplier, borrowed_adder]
         BlockCoefficients {
             lut4: Term {
-                fixed: 1269.87,
-                per: &[959.64, -617.12],
+                fixed: 1244.66,
+                per: &[942.5, -650.56],
             },
             ff: Term {
                 fixed: 374.71,
@@ -85,7 +85,7 @@ pub const ICE40: FamilyCoefficients = FamilyCoefficients {
         // output_queue: features []
         BlockCoefficients {
             lut4: Term {
-                fixed: 40.45,
+                fixed: 39.04,
                 per: &[],
             },
             ff: Term {
@@ -96,7 +96,7 @@ pub const ICE40: FamilyCoefficients = FamilyCoefficients {
         // control: features []
         BlockCoefficients {
             lut4: Term {
-                fixed: 224.52,
+                fixed: 302.78,
                 per: &[],
             },
             ff: Term {
@@ -127,8 +127,8 @@ pub const ECP5: FamilyCoefficients = FamilyCoefficients {
         // ternary_array: features [row_input]
         BlockCoefficients {
             lut4: Term {
-                fixed: 47.91,
-                per: &[25.52],
+                fixed: 0.0,
+                per: &[36.14],
             },
             ff: Term {
                 fixed: 253.0,
@@ -139,7 +139,7 @@ pub const ECP5: FamilyCoefficients = FamilyCoefficients {
         BlockCoefficients {
             lut4: Term {
                 fixed: 0.0,
-                per: &[25.19],
+                per: &[6.21],
             },
             ff: Term {
                 fixed: 0.0,
@@ -149,8 +149,8 @@ pub const ECP5: FamilyCoefficients = FamilyCoefficients {
         // accumulator_bank: features [row_acc_bit]
         BlockCoefficients {
             lut4: Term {
-                fixed: 323.48,
-                per: &[-4.18],
+                fixed: 386.94,
+                per: &[-6.54],
             },
             ff: Term {
                 fixed: 47.43,
@@ -160,8 +160,8 @@ pub const ECP5: FamilyCoefficients = FamilyCoefficients {
         // quantizer: features [input]
         BlockCoefficients {
             lut4: Term {
-                fixed: 1099.39,
-                per: &[2.9],
+                fixed: 1559.85,
+                per: &[-23.12],
             },
             ff: Term {
                 fixed: 225.98,
@@ -171,8 +171,8 @@ pub const ECP5: FamilyCoefficients = FamilyCoefficients {
         // lowrank_unit: features [lane]
         BlockCoefficients {
             lut4: Term {
-                fixed: 532.84,
-                per: &[1323.45],
+                fixed: 654.64,
+                per: &[1294.57],
             },
             ff: Term {
                 fixed: 214.94,
@@ -182,8 +182,8 @@ pub const ECP5: FamilyCoefficients = FamilyCoefficients {
         // gate_unit: features [second_multiplier, borrowed_adder]
         BlockCoefficients {
             lut4: Term {
-                fixed: 2055.46,
-                per: &[2224.38, -493.11],
+                fixed: 1998.23,
+                per: &[1785.61, -809.77],
             },
             ff: Term {
                 fixed: 399.78,
@@ -193,7 +193,7 @@ pub const ECP5: FamilyCoefficients = FamilyCoefficients {
         // output_queue: features []
         BlockCoefficients {
             lut4: Term {
-                fixed: 52.76,
+                fixed: 52.75,
                 per: &[],
             },
             ff: Term {
@@ -204,7 +204,7 @@ pub const ECP5: FamilyCoefficients = FamilyCoefficients {
         // control: features []
         BlockCoefficients {
             lut4: Term {
-                fixed: 304.22,
+                fixed: 477.53,
                 per: &[],
             },
             ff: Term {
