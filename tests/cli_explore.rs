@@ -96,6 +96,36 @@ fn explore_prints_the_front_and_the_best_as_text() {
 }
 
 #[test]
+fn explore_with_nothing_fitting_prints_the_result_exits_1_and_writes_no_plot() {
+    // hgf-25m's largest projection needs about 40 block RAMs; the UP5K has 30.
+    let dir = tempfile::tempdir().unwrap();
+    let plot = dir.path().join("pareto.svg");
+    let out = hgf(&[
+        "explore",
+        "--model",
+        "hgf-25m",
+        "--board",
+        "icebreaker",
+        "--target",
+        "ice40-up5k",
+        "--plot",
+        plot.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("no candidate fits ice40-up5k"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stderr(&out).contains("no Pareto plot written"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!plot.exists());
+}
+
+#[test]
 fn explore_errors_name_what_is_allowed() {
     let cases: [(&[&str], &str); 4] = [
         (

@@ -63,8 +63,16 @@ pub fn run(args: &ExploreArgs) -> Result<ExitCode> {
     };
     let exploration = explore(&model, &board, args.target, &space, &area_figure)?;
     if let Some(path) = &args.plot {
-        write_pareto(&exploration, path)?;
-        eprintln!("hgf explore: Pareto plot written to {}", path.display());
+        // Nothing fits: there is no front to draw; the result below says so (exit code 1).
+        if exploration.best.is_some() {
+            write_pareto(&exploration, path)?;
+            eprintln!("hgf explore: Pareto plot written to {}", path.display());
+        } else {
+            eprintln!(
+                "hgf explore: no Pareto plot written to {}: no candidate fits",
+                path.display()
+            );
+        }
     }
     if let (Some(path), Some(best)) = (&args.write_config, &exploration.best) {
         std::fs::write(path, best.config.to_toml())
