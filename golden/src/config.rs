@@ -245,6 +245,28 @@ impl HgfConfig {
         Self::from_toml_str(&text).map_err(|e| e.with_path(path))
     }
 
+    /// The engine and its layer in one line, for summaries: `d_in 512, d_out 512, rank 16,
+    /// array 4x25, 4 FP lanes, 2 gate multipliers, base3` (and `, gate borrows the low-rank
+    /// adder` when [`HgfConfig::gate_shares_adder`]).
+    pub fn engine_summary(&self) -> String {
+        format!(
+            "d_in {}, d_out {}, rank {}, array {}x{}, {} FP lanes, {} gate multipliers, {}{}",
+            self.d_in,
+            self.d_out,
+            self.rank,
+            self.array_rows,
+            self.array_inputs,
+            self.fp_lanes,
+            self.gate_multipliers,
+            self.packing,
+            if self.gate_shares_adder {
+                ", gate borrows the low-rank adder"
+            } else {
+                ""
+            }
+        )
+    }
+
     /// The config as TOML, every field written out.
     pub fn to_toml(&self) -> String {
         toml::to_string(self).expect("HgfConfig always serialises")

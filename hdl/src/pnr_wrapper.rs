@@ -120,7 +120,7 @@ impl PnrWrapper {
     /// Register bits that hold the core's data inputs: a lower bound on the flip-flops of any
     /// synthesis of the wrapper, since none of them can be trimmed.
     pub fn input_register_bits(cfg: &HgfConfig) -> usize {
-        32 + 16 + 8 * cfg.weight_beat_bytes() + 16 * cfg.fp_lanes
+        HgfCore::input_data_bits(cfg)
     }
 
     /// Bits of the output shift register.

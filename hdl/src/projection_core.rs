@@ -265,14 +265,17 @@ impl HgfCore {
         }
     }
 
+    /// Data bits of one beat of each input stream, together: `s` 32, `x` 16, `t` 8 per
+    /// weight byte, `f` 16 per lane (the widths of the ports above).
+    pub fn input_data_bits(cfg: &HgfConfig) -> usize {
+        32 + 16 + 8 * cfg.weight_beat_bytes() + 16 * cfg.fp_lanes
+    }
+
     /// Flip-flops of the input register slices and the registered reset (`StreamSlice`): what
-    /// the core adds to its units so that no unit sees a top-level input.
+    /// the core adds to its units so that no unit sees a top-level input. Each of the four
+    /// slices holds one beat's data and a `held` bit.
     pub fn input_register_bits(cfg: &HgfConfig) -> usize {
-        StreamSlice::<32>::register_bits(1)
-            + StreamSlice::<16>::register_bits(1)
-            + StreamSlice::<8>::register_bits(cfg.weight_beat_bytes())
-            + StreamSlice::<16>::register_bits(cfg.fp_lanes)
-            + 1
+        Self::input_data_bits(cfg) + 4 + 1
     }
 
     /// Cycles of the gate's operand reads: the slower of the two read ports.

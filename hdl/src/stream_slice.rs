@@ -66,11 +66,6 @@ impl<const W: usize> StreamSlice<W> {
             room: Default::default(),
         }
     }
-
-    /// Flip-flops of a slice of `words` words: the data and the `held` bit.
-    pub fn register_bits(words: usize) -> usize {
-        words * W + 1
-    }
 }
 
 impl<const W: usize> Logic for StreamSlice<W> {

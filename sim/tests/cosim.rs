@@ -244,19 +244,7 @@ fn random_small_configs_match_golden_with_and_without_stalls() {
             let Some(cfg) = small_config(shape) else {
                 return Err(TestCaseError::reject("not a valid config"));
             };
-            eprintln!(
-                "case: d_in {}, d_out {}, rank {}, array {}x{}, {} FP lanes, {} gate \
-                 multipliers, shared adder {}, {}; stall {stall:.2}",
-                cfg.d_in,
-                cfg.d_out,
-                cfg.rank,
-                cfg.array_rows,
-                cfg.array_inputs,
-                cfg.fp_lanes,
-                cfg.gate_multipliers,
-                cfg.gate_shares_adder,
-                cfg.packing
-            );
+            eprintln!("case: {}; stall {stall:.2}", cfg.engine_summary());
             // No tracing support (the default): it doubles the build time and these runs
             // write no VCD.
             let sim = build_with(&cfg, &BuildOptions::default());

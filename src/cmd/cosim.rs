@@ -84,17 +84,10 @@ pub fn run(args: &CosimArgs) -> Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&outcome.to_json())?);
     } else {
         println!(
-            "core:       {} for {} (d_in {}, d_out {}, rank {}, array {}x{}, {} FP lanes, {}); \
-             Verilator model {}",
+            "core:       {} for {} ({}); Verilator model {}",
             cfg.name,
             cfg.target,
-            cfg.d_in,
-            cfg.d_out,
-            cfg.rank,
-            cfg.array_rows,
-            cfg.array_inputs,
-            cfg.fp_lanes,
-            cfg.packing,
+            cfg.engine_summary(),
             outcome.model_text()
         );
         outcome.print();

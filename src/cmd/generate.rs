@@ -23,16 +23,10 @@ pub fn run(args: &GenerateArgs) -> Result<ExitCode> {
     } else {
         let d = &generated.manifest.derived;
         println!(
-            "core:      {} for {} (d_in {}, d_out {}, rank {}, array {}x{}, {} FP lanes, {})",
+            "core:      {} for {} ({})",
             cfg.name,
             cfg.target,
-            cfg.d_in,
-            cfg.d_out,
-            cfg.rank,
-            cfg.array_rows,
-            cfg.array_inputs,
-            cfg.fp_lanes,
-            cfg.packing
+            cfg.engine_summary()
         );
         println!(
             "derived:   acc_bits {}, {} bytes per token, ideal {} cycles per token",

@@ -72,15 +72,9 @@ pub fn run(args: &SynthArgs) -> Result<ExitCode> {
 fn print_table(r: &SynthReport) {
     let cfg = &r.config;
     println!(
-        "core:      {} (d_in {}, d_out {}, rank {}, array {}x{}, {} FP lanes, {}) in `{}` ({} pins, {} input register bits)",
+        "core:      {} ({}) in `{}` ({} pins, {} input register bits)",
         cfg.name,
-        cfg.d_in,
-        cfg.d_out,
-        cfg.rank,
-        cfg.array_rows,
-        cfg.array_inputs,
-        cfg.fp_lanes,
-        cfg.packing,
+        cfg.engine_summary(),
         r.top,
         r.wrapper.pins,
         r.wrapper.input_register_bits
@@ -159,8 +153,9 @@ fn run_asic(args: &SynthArgs, cfg: &HgfConfig) -> Result<ExitCode> {
         println!("{json}");
     } else {
         println!(
-            "core:      {} (d_in {}, d_out {}, rank {}, array {}x{}, {} FP lanes, {}), without the FPGA wrapper",
-            cfg.name, cfg.d_in, cfg.d_out, cfg.rank, cfg.array_rows, cfg.array_inputs, cfg.fp_lanes, cfg.packing
+            "core:      {} ({}), without the FPGA wrapper",
+            cfg.name,
+            cfg.engine_summary()
         );
         println!(
             "synthesis: {}, generic `synth -flatten` onto {} (area only), {:.1} s",
