@@ -57,7 +57,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         let tokens = env_or("HGF_BENCH_TOKENS", tokens);
         let g = generate(&cfg)?;
-        let sim = CoreSim::build(&cfg, &g.verilog, &opts)?;
+        let verilog = match std::env::var("HGF_BENCH_VERILOG_FILE") {
+            Ok(f) => std::fs::read_to_string(f)?,
+            Err(_) => g.verilog.clone(),
+        };
+        let sim = CoreSim::build(&cfg, &verilog, &opts)?;
         eprintln!(
             "{name}: {} Verilog lines, model {:?} in {:.1} s",
             g.verilog.lines().count(),

@@ -6,7 +6,8 @@
 use std::path::PathBuf;
 
 use half::f16;
-use hgf_golden::streams::{factor_beats, scalar_beats, weight_beats};
+use hgf_golden::packing::pack_matrix;
+use hgf_golden::streams::{factor_beats, scalar_beats};
 use hgf_golden::{HgfConfig, HgfWeights};
 use hgf_hdl::schedule::{expected_cycles, ExpectedCycles};
 use ndarray::ArrayView2;
@@ -321,8 +322,13 @@ impl CoreSim {
         // Everything but the activations is the same for every token (repeated `n` times).
         let scalars = scalar_beats(w).to_vec();
         let activations: Vec<u32> = tokens.iter().map(|v| u32::from(v.to_bits())).collect();
-        let packed = weight_beats(cfg, w).map_err(|e| SimError::Driver(e.to_string()))?;
-        let weight_words: Vec<u32> = packed.iter().flatten().map(|&b| u32::from(b)).collect();
+        // The weight stream of §P3, one word per byte: a beat is its next
+        // `weight_beat_bytes` bytes (`hgf_golden::streams::weight_beats`).
+        let weight_words: Vec<u32> = pack_matrix(w.t.view(), cfg)
+            .map_err(|e| SimError::Driver(e.to_string()))?
+            .into_iter()
+            .map(u32::from)
+            .collect();
         let factor_words: Vec<u32> = factor_beats(cfg, w)
             .iter()
             .flatten()

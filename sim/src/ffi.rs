@@ -19,7 +19,7 @@ type TraceOpenFn = unsafe extern "C" fn(*mut c_void, *const c_char) -> c_int;
 type TraceDumpFn = unsafe extern "C" fn(*mut c_void, u64);
 type SetFn = unsafe extern "C" fn(*mut c_void, u32, *const u32) -> c_int;
 type GetFn = unsafe extern "C" fn(*mut c_void, u32, *mut u32) -> c_int;
-type SetNarrowFn = unsafe extern "C" fn(*mut c_void, u32, *const u32, *const u32) -> u32;
+type PortAddrFn = unsafe extern "C" fn(*mut c_void, u32) -> *mut c_void;
 type CountFn = unsafe extern "C" fn() -> u32;
 type IndexFn = unsafe extern "C" fn(u32) -> u32;
 type NameFn = unsafe extern "C" fn(u32) -> *const c_char;
@@ -36,7 +36,7 @@ pub(crate) struct Fns {
     pub trace_close: HandleFn,
     pub set: SetFn,
     pub get: GetFn,
-    pub set_narrow: SetNarrowFn,
+    pub port_addr: PortAddrFn,
 }
 
 /// A loaded design library: its port table and shim functions.
@@ -135,7 +135,7 @@ impl Loaded {
                 trace_close: symbol(&lib, path, "hgf_sim_trace_close")?,
                 set: symbol(&lib, path, "hgf_sim_set")?,
                 get: symbol(&lib, path, "hgf_sim_get")?,
-                set_narrow: symbol(&lib, path, "hgf_sim_set_narrow")?,
+                port_addr: symbol(&lib, path, "hgf_sim_port_addr")?,
             }
         };
         Ok(Self {

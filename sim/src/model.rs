@@ -42,8 +42,8 @@ impl PortId {
 }
 
 /// Several inputs of at most 32 bits of one design, checked once by [`Model::input_group`]
-/// and then set together by [`Model::set_group`] in a single call into the model: for a
-/// driver that writes many narrow ports per cycle, such as the lanes of a stream beat.
+/// and then set together by [`Model::set_group`], checks done once: for a driver that
+/// writes many narrow ports per cycle, such as the lanes of a stream beat.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InputGroup {
     design: u128,
@@ -82,6 +82,10 @@ impl InputGroup {
 pub struct Model {
     lib: Arc<Loaded>,
     handle: NonNull<c_void>,
+    /// The C++ member of each port of at most 64 bits, by port index (`None` for wider
+    /// ports): setting and reading a port is then a store or a load, not a call into the
+    /// shim, which the co-simulation does several times per cycle.
+    members: Vec<Option<Member>>,
     time: u64,
     cycles: u64,
     /// [`Model::clock_low`] was the last clock call: the next [`Model::clock_high`] is an edge.
@@ -110,9 +114,17 @@ impl Model {
         let handle = NonNull::new(raw).ok_or_else(|| SimError::Create {
             top: loaded.top.clone(),
         })?;
+        let members = (0..loaded.ports.len() as u32)
+            .map(|i| {
+                // SAFETY: the handle is live; any index is accepted.
+                let addr = unsafe { (loaded.fns.port_addr)(handle.as_ptr(), i) };
+                Member::new(addr, loaded.ports[i as usize].width)
+            })
+            .collect();
         Ok(Self {
             lib: loaded,
             handle,
+            members,
             time: 0,
             cycles: 0,
             clock_low: false,
@@ -261,7 +273,7 @@ impl Model {
         })
     }
 
-    /// Sets the inputs of `group`, `values[i]` to its `i`-th port, in one call into the
+    /// Sets the inputs of `group`, `values[i]` to its `i`-th port, each a store into the
     /// model. As [`Model::set`], a value with a one bit at or above its port's width is
     /// rejected with [`SimError::ValueTooWide`] (and nothing is set); a group of another
     /// design with [`SimError::ForeignPort`], and a wrong number of values with
@@ -292,31 +304,32 @@ impl Model {
                 needed: 32 - values[k].leading_zeros(),
             });
         }
-        let n = u32::try_from(values.len()).map_err(|_| {
-            SimError::Driver(format!("set_group: {} ports in one group", values.len()))
-        })?;
-        // SAFETY: the handle is live; `indices` and `values` hold `n` words each; the group
-        // was checked against this design's port table by `input_group`.
-        let rc = unsafe {
-            (self.lib.fns.set_narrow)(
-                self.handle.as_ptr(),
-                n,
-                group.indices.as_ptr(),
-                values.as_ptr(),
-            )
-        };
-        match rc {
-            0 => Ok(()),
-            k => Err(SimError::NotAnInput {
-                top: self.lib.top.clone(),
-                port: self.port_name_at(group.indices[k as usize - 1]),
-            }),
+        for (&index, &value) in group.indices.iter().zip(values) {
+            match self.members[index as usize] {
+                // SAFETY: the member belongs to this live model (the group was checked
+                // against this design's port table by `input_group`).
+                Some(member) => unsafe { member.write(u64::from(value)) },
+                None => {
+                    return Err(SimError::NotAnInput {
+                        top: self.lib.top.clone(),
+                        port: self.port_name_at(index),
+                    })
+                }
+            }
         }
+        Ok(())
     }
 
     /// `words` holds at least the port's word count (checked by the callers).
     fn raw_set(&mut self, port: PortId, words: &[u32]) -> Result<(), SimError> {
         debug_assert!(words.len() >= words_for(port.width));
+        if let Some(member) = self.members[port.index as usize] {
+            let value = u64::from(words[0]) | words.get(1).map_or(0, |&w| u64::from(w) << 32);
+            // SAFETY: the member belongs to this live model; the callers checked that the
+            // port is an input of this design and that the value fits its width.
+            unsafe { member.write(value & mask(port.width)) };
+            return Ok(());
+        }
         // SAFETY: the handle is live; `words` holds the port's word count; the index is in
         // range for this design (checked via `design`).
         let rc = unsafe { (self.lib.fns.set)(self.handle.as_ptr(), port.index, words.as_ptr()) };
@@ -339,6 +352,15 @@ impl Model {
             self.lib.top
         );
         debug_assert!(out.len() >= words_for(port.width));
+        if let Some(member) = self.members[port.index as usize] {
+            // SAFETY: the member belongs to this live model.
+            let value = unsafe { member.read() };
+            out[0] = value as u32;
+            if let Some(high) = out.get_mut(1) {
+                *high = (value >> 32) as u32;
+            }
+            return;
+        }
         // SAFETY: as in `raw_set`; `get` writes exactly the port's word count.
         let rc = unsafe { (self.lib.fns.get)(self.handle.as_ptr(), port.index, out.as_mut_ptr()) };
         debug_assert_eq!(rc, 0, "the shim has no getter for port #{}", port.index);
@@ -519,6 +541,67 @@ impl Drop for Model {
         // SAFETY: the handle came from `new` and is deleted exactly once; `delete` closes an
         // open trace. The library stays loaded until `self.lib` drops after this.
         unsafe { (self.lib.fns.delete)(self.handle.as_ptr()) }
+    }
+}
+
+/// The `width`-bit mask.
+fn mask(width: u32) -> u64 {
+    if width >= 64 {
+        u64::MAX
+    } else {
+        (1 << width) - 1
+    }
+}
+
+/// A port's C++ member in a model: `CData`, `SData`, `IData` or `QData` by the port's width,
+/// as Verilator declares it.
+#[derive(Clone, Copy)]
+enum Member {
+    U8(*mut u8),
+    U16(*mut u16),
+    U32(*mut u32),
+    U64(*mut u64),
+}
+
+impl Member {
+    /// The member at `addr` of a `width`-bit port; `None` for a null address (a port wider
+    /// than 64 bits).
+    fn new(addr: *mut c_void, width: u32) -> Option<Self> {
+        if addr.is_null() {
+            return None;
+        }
+        Some(match width {
+            0..=8 => Member::U8(addr.cast()),
+            9..=16 => Member::U16(addr.cast()),
+            17..=32 => Member::U32(addr.cast()),
+            _ => Member::U64(addr.cast()),
+        })
+    }
+
+    /// Stores `value` (which fits the port's width).
+    ///
+    /// # Safety
+    /// The model that holds the member must be alive.
+    unsafe fn write(self, value: u64) {
+        match self {
+            Member::U8(p) => p.write(value as u8),
+            Member::U16(p) => p.write(value as u16),
+            Member::U32(p) => p.write(value as u32),
+            Member::U64(p) => p.write(value),
+        }
+    }
+
+    /// Loads the member.
+    ///
+    /// # Safety
+    /// As [`Member::write`].
+    unsafe fn read(self) -> u64 {
+        match self {
+            Member::U8(p) => u64::from(p.read()),
+            Member::U16(p) => u64::from(p.read()),
+            Member::U32(p) => u64::from(p.read()),
+            Member::U64(p) => p.read(),
+        }
     }
 }
 

@@ -17,7 +17,7 @@ use crate::ports::{HeaderPort, Storage};
 
 /// Version of the C ABI below. Bump it with any change to the exported functions; it is part
 /// of the cache key, and [`crate::VerilatedLib`] refuses a library with another version.
-pub(crate) const ABI_VERSION: u32 = 2;
+pub(crate) const ABI_VERSION: u32 = 3;
 
 /// A C string literal for `s` (octal escapes for anything but plain printable ASCII).
 fn c_string(s: &str) -> String {
@@ -47,7 +47,7 @@ pub(crate) fn generate(top: &str, ports: &[HeaderPort]) -> String {
     let mut table = String::new();
     let mut set_cases = String::new();
     let mut get_cases = String::new();
-    let mut narrow_cases = String::new();
+    let mut addr_cases = String::new();
     for (i, p) in ports.iter().enumerate() {
         let m = &p.member;
         let width = p.port.width;
@@ -98,17 +98,9 @@ pub(crate) fn generate(top: &str, ports: &[HeaderPort]) -> String {
         };
         if p.port.direction.is_settable() {
             let _ = writeln!(set_cases, "    case {i}: {set} return 0;");
-            if let Some(ty) = match p.storage {
-                Storage::U8 => Some("CData"),
-                Storage::U16 => Some("SData"),
-                Storage::U32 => Some("IData"),
-                Storage::U64 | Storage::Wide(_) => None,
-            } {
-                let _ = writeln!(
-                    narrow_cases,
-                    "        case {i}: m->{m} = ({ty})(w[k] & {mask:#x}u); break;"
-                );
-            }
+        }
+        if !matches!(p.storage, Storage::Wide(_)) {
+            let _ = writeln!(addr_cases, "    case {i}: return &m->{m};");
         }
         let _ = writeln!(get_cases, "    case {i}: {get} return 0;");
     }
@@ -249,19 +241,15 @@ HGF_EXPORT int hgf_sim_set(void* p, uint32_t i, const uint32_t* w) {{
     }}
 }}
 
-// Sets `n` inputs of at most 32 bits in one call: port `idx[k]` to `w[k]` (bits above the
-// width masked off). Returns 0, or k + 1 for the first `idx[k]` that is not such an input
-// (the ports before it are set).
-HGF_EXPORT uint32_t hgf_sim_set_narrow(void* p, uint32_t n, const uint32_t* idx, const uint32_t* w) {{
+// The address of port `i`'s member for ports of at most 64 bits (`CData`, `SData`, `IData`
+// or `QData` by width), so that the caller reads and writes it in place; null for wider
+// ports and an index out of range. Valid while the model lives.
+HGF_EXPORT void* hgf_sim_port_addr(void* p, uint32_t i) {{
     {class}* m = static_cast<Handle*>(p)->model;
     (void)m;
-    (void)w;
-    for (uint32_t k = 0; k < n; ++k) {{
-        switch (idx[k]) {{
-{narrow_cases}        default: return k + 1;
-        }}
+    switch (i) {{
+{addr_cases}    default: return nullptr;
     }}
-    return 0;
 }}
 
 // Writes the port's ceil(width/32) words to `w`. Returns 1 for an index out of range.
@@ -292,7 +280,7 @@ mod tests {
     }
 
     #[test]
-    fn every_port_gets_a_getter_and_inputs_a_setter() {
+    fn every_port_gets_a_getter_and_narrow_ports_an_address() {
         let ports = parse_header(
             "VL_IN8(&clock,0,0);\nVL_IN64(&q__024x,39,0);\nVL_INW(&w,129,0,5);\nVL_OUT8(&o,3,0);\n",
         )
@@ -306,14 +294,12 @@ mod tests {
         );
         assert!(src.contains("0xffffffffffULL"), "{src}");
         assert!(src.contains("m->w[4] = w[4] & 0x3u;"), "{src}");
-        // The output has a getter but no setter.
-        assert_eq!(src.matches("case 3:").count(), 1, "{src}");
-        // Only the inputs of at most 32 bits can be set in a batch.
-        assert!(
-            src.contains("case 0: m->clock = (CData)(w[k] & 0x1u); break;"),
-            "{src}"
-        );
-        assert_eq!(src.matches("case 1:").count(), 2, "{src}");
+        // Every port of at most 64 bits has an address (read and written in place): the
+        // output has a getter and an address but no setter; the 130-bit input has no address.
+        assert!(src.contains("case 0: return &m->clock;"), "{src}");
+        assert!(src.contains("case 1: return &m->q__024x;"), "{src}");
+        assert!(src.contains("case 3: return &m->o;"), "{src}");
+        assert_eq!(src.matches("case 3:").count(), 2, "{src}");
         assert_eq!(src.matches("case 2:").count(), 2, "{src}");
     }
 }

@@ -837,7 +837,7 @@ fn half_cycles_show_the_response_before_the_edge_and_count_only_rising_edges(
 }
 
 #[test]
-fn input_groups_set_narrow_inputs_in_one_call_with_the_checks_of_set() -> Result<(), SimError> {
+fn input_groups_set_narrow_inputs_together_with_the_checks_of_set() -> Result<(), SimError> {
     let lib = mix_lib()?;
     let mut rtl = Rtl::new(&lib)?;
     let (m, p) = (&mut rtl.m, &rtl.p);
