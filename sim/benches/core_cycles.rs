@@ -10,7 +10,9 @@
 //! machine. Knobs (environment) for comparing builds: `HGF_BENCH_CONFIGS` (comma-separated
 //! subset of `default,up5k,small`), `HGF_BENCH_TOKENS` (tokens per run),
 //! `HGF_BENCH_TRACE=1` (verilate with `--trace`), `HGF_BENCH_CXX_OPT` (for example `-O3`),
-//! `HGF_BENCH_VERILATOR_ARGS` (space-separated extra Verilator arguments).
+//! `HGF_BENCH_VERILATOR_ARGS` (space-separated extra Verilator arguments),
+//! `HGF_BENCH_VERILOG_FILE` (simulate this Verilog instead of the generated core's, for
+//! example a hand-edited copy; it must keep the core's ports).
 
 use std::time::Instant;
 
