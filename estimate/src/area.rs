@@ -28,7 +28,9 @@ use hgf_golden::{HgfConfig, Packing, Target};
 use hgf_hdl::output_queue::OutputQueue;
 use hgf_hdl::pnr_wrapper::PnrWrapper;
 use hgf_hdl::projection_core::HgfCore;
+use hgf_hdl::ternary_array::TernaryArray;
 use hgf_hdl::tiled_ram::TiledRam;
+use hgf_hdl::weight_unpacker::WeightUnpacker;
 use serde::Serialize;
 
 use crate::area_coefficients::{ECP5, ICE40};
@@ -490,12 +492,16 @@ fn block_area(
     }
 }
 
-/// Flip-flops of `block` that the model counts from the structure rather than fits: the
-/// core's input register slices and registered reset (`HgfCore::input_register_bits`,
-/// flip-flops with an enable and no logic in front), in the control block.
+/// Flip-flops of `block` that the model counts from the structure rather than fits
+/// (flip-flops with an enable and no logic in front): the core's input register slices and
+/// registered reset in the control block (`HgfCore::input_register_bits`), the array's
+/// register on `q` (`TernaryArray::input_register_bits`) and the unpacker's register on the
+/// decoded beat (`WeightUnpacker::register_bits`).
 pub fn structural_ff(cfg: &HgfConfig, block: Block) -> f64 {
     match block {
         Block::Control => HgfCore::input_register_bits(cfg) as f64,
+        Block::TernaryArray => TernaryArray::input_register_bits(cfg.array_inputs) as f64,
+        Block::WeightUnpacker => WeightUnpacker::register_bits(cfg) as f64,
         _ => 0.0,
     }
 }

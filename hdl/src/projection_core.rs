@@ -404,6 +404,9 @@ impl Logic for HgfCore {
 
         // Ternary flow: one weight beat per cycle through the unpacker and the array; a tag
         // travels beside it and tells the accumulator bank what the sums are.
+        // The unpacker's register and the array's register on q are one pipeline stage.
+        self.unpacker.clock.next = self.clock.val();
+        self.unpacker.enable.next = true;
         for i in 0..self.t_data.len() {
             self.unpacker.bytes[i].next = self.t_in.out_data[i].val();
         }

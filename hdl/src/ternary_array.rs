@@ -15,15 +15,27 @@ const MAX_INPUTS: usize = hgf_golden::config::MAX_ARRAY_INPUTS;
 /// `negative[r·C + c]`, `negative` a don't-care where `nonzero` is low); `q_c` is an int8 in
 /// two's complement. No multiplier.
 ///
+/// **The first stage is shared with the unpacker.** The array registers `q`; the trits come
+/// already registered, from the unpacker's register, which loads the same beat on the same
+/// enabled edge. So the trits of the beat whose `q` is presented before enabled edge `n`
+/// are read during the cycles after that edge (until the next enabled one), which is where
+/// `WeightUnpacker`'s outputs hold them. Registering `q` once per column and each weight
+/// byte once (rather than a selected term per trit, 9 flip-flops and two registers for
+/// every trit) saves flip-flops, and it makes the array cheap to simulate: Verilator pays
+/// for every register on every cycle.
+///
 /// Datapath per row, in offset binary so that every width is implied by the adder tree and
 /// yosys trims it (no sign extension inside the tree):
-/// 1. *Select* (folded into the leaf register): `u_c = (q_c XOR (negative ? 0xFF : 0)) XOR
-///    0x80` if `nonzero`, else `0x80`, in `[0, 255]`; and the carry `n_c = nonzero AND
-///    negative`. Then `T·q + 128 = u_c + n_c` (because `−q = ~q + 1`). One LUT per bit.
+/// 1. *Select* (at the head of the first adder stage): `u_c = (q_c XOR (negative ? 0xFF :
+///    0)) XOR 0x80` if `nonzero`, else `0x80`, in `[0, 255]`; and the carry `n_c = nonzero
+///    AND negative`. Then `T·q + 128 = u_c + n_c` (because `−q = ~q + 1`). One LUT per bit,
+///    written with masks rather than branches (the same function; no data-dependent branch
+///    in the simulator).
 /// 2. *Balanced adder tree* over `P = 2^ceil(log2 C)` leaves (leaves `C .. P` are constant 0):
 ///    every node adds its two children and one pending carry, the left child's, on the carry
 ///    input of its adder (free on iCE40 `SB_CARRY` / ECP5 `CCU2C` chains); the right child's
 ///    pending carry moves up. A node of level `l` holds at most `2^(8+l) − 1`, `8 + l` bits.
+///    A registered node keeps its pending carry in bit 31 of the same register.
 /// 3. *Correction*: `sum = root + pending carry − 128·C`, taken modulo `2^w` and
 ///    sign-extended to 32 bits, where `w` is the smallest two's-complement width with
 ///    `2^(w−1) − 1 >= 128·C` ([`TernaryArray::sum_bits`]).
@@ -38,25 +50,22 @@ const MAX_INPUTS: usize = hgf_golden::config::MAX_ARRAY_INPUTS;
 /// | `clock` | in | 1 | rising edge; every port is synchronous to it |
 /// | `enable` | in | 1 | high: the pipeline advances on this edge; low: every register holds |
 /// | `q` | in | `C` x 8 | the quantized activations of the column block, int8 two's complement |
-/// | `nonzero`, `negative` | in | `R·C` x 1 | trit `r·C + c`: non-zero; −1 (where non-zero) |
+/// | `nonzero`, `negative` | in | `R·C` x 1 | trit `r·C + c`: non-zero; −1 (where non-zero); one enabled edge after `q`, from a register |
 /// | `sums` | out | `R` x 32 | block sum of row `r`, two's complement, from a register |
 ///
-/// Pipeline: a register on the selected leaves (`u`, `n`), one after every second adder
-/// level below the root (levels 2, 4, …; level `l` holds sums of `2^l` leaves), and one on
-/// the corrected sums. Logic per stage: the select; two adder levels; in the last stage one
-/// or two adder levels and the correction adder.
+/// Pipeline: the register on `q` (and the unpacker's on the trits), one after every second
+/// adder level below the root (levels 2, 4, …; level `l` holds sums of `2^l` leaves), and
+/// one on the corrected sums. Logic per stage: the select and two adder levels; two adder
+/// levels; in the last stage one or two adder levels and the correction adder.
 ///
 /// **Latency** [`TernaryArray::latency`] `= 2 + floor((L − 1) / 2)` enabled edges,
-/// `L = ceil(log2 C)`: inputs presented before enabled edge `n` give `sums` after enabled edge
-/// `n + latency − 1`. 2 for `C = 4`, 3 for `C = 5`, 4 for `C = 20` and `C = 40`, 6 for
-/// `C = 320`. **Throughput** one beat (R rows × C inputs) per enabled cycle; holds while
-/// `enable` is low.
-/// **Resources** no BRAM, no DSP, no multiplier. Per row about `9C` FF and `8C` LUT4 for the
-/// leaves, plus `C − 1` adders of 9 to `w` bits on carry chains and the stage registers.
-/// Synthesis estimates (yosys 0.23, `synth_ice40` / `synth_ecp5`): default preset (4 × 40)
-/// 3 052 LUT4 + 1 440 `SB_CARRY` + 2 092 FF on iCE40, 2 564 LUT4 + 856 `CCU2C` + 2 092 FF on
-/// ECP5; up5k preset (2 × 20) 766 LUT4 + 360 `SB_CARRY` + 546 FF, or 642 LUT4 + 216 `CCU2C` +
-/// 546 FF.
+/// `L = ceil(log2 C)`: a beat whose `q` is presented before enabled edge `n` (and its trits
+/// after it) gives `sums` after enabled edge `n + latency − 1`. 2 for `C = 4`, 3 for
+/// `C = 5`, 4 for `C = 20` and `C = 40`, 6 for `C = 320`. **Throughput** one beat (R rows ×
+/// C inputs) per enabled cycle; holds while `enable` is low.
+/// **Resources** no BRAM, no DSP, no multiplier. `8C` FF for `q`; per row about `8C` LUT4
+/// for the selects, `C − 1` adders of 9 to `w` bits on carry chains and the stage
+/// registers. Synthesised per block in docs/results.md (`hgf synth`, the `array` row).
 /// **Golden** `hgf_golden::ternary::ternary_accumulate` on one column block.
 /// **Limits** `R >= 1`, `2 <= C <= 320`.
 #[derive(LogicBlock)]
@@ -67,14 +76,16 @@ pub struct TernaryArray {
     pub enable: Signal<In, Bit>,
     /// The block's quantized activations `q_c`, int8 two's complement.
     pub q: Vec<Signal<In, Bits<8>>>,
-    /// Trit `r·C + c` is non-zero.
+    /// Trit `r·C + c` is non-zero (one enabled edge after `q`).
     pub nonzero: Vec<Signal<In, Bit>>,
     /// Trit `r·C + c` is −1 (a don't-care where `nonzero` is low).
     pub negative: Vec<Signal<In, Bit>>,
     /// Block sum of row `r`, 32-bit two's complement.
     pub sums: Vec<Signal<Out, Bits<32>>>,
-    /// Select and leaf register of trit `r·C + c`.
-    leaves: Vec<TritLeaf>,
+    /// `q_c`, registered.
+    q_reg: Vec<DFF<Bits<8>>>,
+    /// The select of trit `r·C + c`.
+    select: Vec<TritSelect>,
     /// Tree node `i` of row `r` at `r·S + i` (`S = 2P − 1`): leaves `0 .. P`, then the
     /// internal nodes, node `P + j` the sum of nodes `2j` and `2j + 1`; the root is `2P − 2`.
     node: Vec<Signal<Local, Bits<32>>>,
@@ -82,10 +93,11 @@ pub struct TernaryArray {
     carry: Vec<Signal<Local, Bit>>,
     /// Internal node `j` of row `r` before its optional register, at `r·(P − 1) + j`.
     sum: Vec<Signal<Local, Bits<32>>>,
-    /// Register of internal node `r·(P − 1) + j` (used where `registered[j]`).
+    /// The pending carry of internal node `r·(P − 1) + j` as bit 31 (`0` or `2^31`).
+    carry_bit31: Vec<Signal<Local, Bits<32>>>,
+    /// Register of internal node `r·(P − 1) + j` (used where `registered[j]`): the sum in
+    /// the low bits, the pending carry in bit 31.
     node_reg: Vec<DFF<Bits<32>>>,
-    /// Register of the pending carry of internal node `r·(P − 1) + j`.
-    carry_reg: Vec<DFF<Bit>>,
     /// Internal node `j` is registered (its level is even and below the root).
     registered: Vec<Constant<Bit>>,
     /// `2^(8 + l) − 1` for internal node `j` of level `l`: its sum always fits (no value
@@ -93,6 +105,10 @@ pub struct TernaryArray {
     /// multi-operand `$macc`, which it would build from LUT full adders instead of carry
     /// chains.
     level_mask: Vec<Constant<Bits<32>>>,
+    /// `2^31 − 1`: the sum part of a node register.
+    sum_part: Constant<Bits<32>>,
+    /// `2^31`: a pending carry in a node register.
+    bit31: Constant<Bits<32>>,
     /// The corrected sum of row `r`, reduced to `w` bits.
     total: Vec<Signal<Local, Bits<32>>>,
     /// Output register of row `r`.
@@ -157,14 +173,17 @@ impl TernaryArray {
             nonzero: (0..rows * inputs).map(|_| Default::default()).collect(),
             negative: (0..rows * inputs).map(|_| Default::default()).collect(),
             sums: (0..rows).map(|_| Default::default()).collect(),
-            leaves: (0..rows * inputs).map(|_| TritLeaf::default()).collect(),
+            q_reg: (0..inputs).map(|_| Default::default()).collect(),
+            select: (0..rows * inputs).map(|_| TritSelect::default()).collect(),
             node: (0..rows * stride).map(|_| Default::default()).collect(),
             carry: (0..rows * stride).map(|_| Default::default()).collect(),
             sum: (0..rows * internal).map(|_| Default::default()).collect(),
+            carry_bit31: (0..rows * internal).map(|_| Default::default()).collect(),
             node_reg: (0..rows * internal).map(|_| Default::default()).collect(),
-            carry_reg: (0..rows * internal).map(|_| Default::default()).collect(),
             registered,
             level_mask,
+            sum_part: Constant::new(0x7FFF_FFFFu64.into()),
+            bit31: Constant::new(0x8000_0000u64.into()),
             total: (0..rows).map(|_| Default::default()).collect(),
             out_reg: (0..rows).map(|_| Default::default()).collect(),
             offset: Constant::new(((1u64 << 32) - 128 * inputs as u64).into()),
@@ -184,19 +203,24 @@ impl TernaryArray {
         }
     }
 
-    /// Enabled clock edges from inputs to `sums`: `2 + floor((L − 1) / 2)`,
+    /// Enabled clock edges from `q` to `sums`: `2 + floor((L − 1) / 2)`,
     /// `L = ceil(log2 C)`.
     pub fn latency(&self) -> usize {
         self._latency
     }
 
-    /// [`TernaryArray::latency`] of an array of `inputs` inputs, without building it: the leaf
-    /// register, one register after every second adder level below the root (levels 2, 4,
-    /// …), and the output register.
+    /// [`TernaryArray::latency`] of an array of `inputs` inputs, without building it: the
+    /// register on `q` (and the unpacker's), one register after every second adder level
+    /// below the root (levels 2, 4, …), and the output register.
     pub fn latency_for_inputs(inputs: usize) -> usize {
         let levels = inputs.next_power_of_two().trailing_zeros() as usize;
         let registered_levels = (2..levels).filter(|l| l % 2 == 0).count();
         2 + registered_levels
+    }
+
+    /// Flip-flops of the register on `q` of an array of `inputs` inputs: 8 per input.
+    pub fn input_register_bits(inputs: usize) -> usize {
+        8 * inputs
     }
 
     /// The width `w` at which block sums are exact: the smallest two's-complement width with
@@ -219,20 +243,25 @@ impl TernaryArray {
 impl Logic for TernaryArray {
     #[hdl_gen]
     fn update(&mut self) {
-        // Leaves: select and register each trit's term; leaves C .. P are constant 0.
-        for i in 0..self.leaves.len() {
-            self.leaves[i].clock.next = self.clock.val();
-            self.leaves[i].enable.next = self.enable.val();
-            self.leaves[i].nonzero.next = self.nonzero[i].val();
-            self.leaves[i].negative.next = self.negative[i].val();
+        for c in 0..self.q_reg.len() {
+            self.q_reg[c].clock.next = self.clock.val();
+            self.q_reg[c].d.next = self.q_reg[c].q.val();
+            if self.enable.val() {
+                self.q_reg[c].d.next = self.q[c].val();
+            }
+        }
+        // Leaves: each trit's selected term; leaves C .. P are constant 0.
+        for i in 0..self.select.len() {
+            self.select[i].nonzero.next = self.nonzero[i].val();
+            self.select[i].negative.next = self.negative[i].val();
         }
         for cc in self._inputs..self._inputs_end {
             for ss in self._stride..self._stride_end {
                 for rr in 0..self._rows {
                     for c in 0..self._inputs {
-                        self.leaves[rr * cc + c].q.next = self.q[c].val();
-                        self.node[rr * ss + c].next = self.leaves[rr * cc + c].value.val();
-                        self.carry[rr * ss + c].next = self.leaves[rr * cc + c].carry.val();
+                        self.select[rr * cc + c].q.next = self.q_reg[c].q.val();
+                        self.node[rr * ss + c].next = self.select[rr * cc + c].value.val();
+                        self.carry[rr * ss + c].next = self.select[rr * cc + c].carry.val();
                     }
                     for c in 0..self._padding {
                         self.node[rr * ss + cc + c].next = 0.into();
@@ -251,23 +280,24 @@ impl Logic for TernaryArray {
                             + self.node[rr * ss + 2 * j + 1].val())
                             + self.carry[rr * ss + 2 * j].val())
                             & self.level_mask[j].val();
+                        self.carry_bit31[rr * (pp - 1) + j].next = 0.into();
+                        if self.carry[rr * ss + 2 * j + 1].val() {
+                            self.carry_bit31[rr * (pp - 1) + j].next = self.bit31.val();
+                        }
                         self.node_reg[rr * (pp - 1) + j].clock.next = self.clock.val();
                         self.node_reg[rr * (pp - 1) + j].d.next =
                             self.node_reg[rr * (pp - 1) + j].q.val();
-                        self.carry_reg[rr * (pp - 1) + j].clock.next = self.clock.val();
-                        self.carry_reg[rr * (pp - 1) + j].d.next =
-                            self.carry_reg[rr * (pp - 1) + j].q.val();
                         if self.enable.val() {
-                            self.node_reg[rr * (pp - 1) + j].d.next =
-                                self.sum[rr * (pp - 1) + j].val();
-                            self.carry_reg[rr * (pp - 1) + j].d.next =
-                                self.carry[rr * ss + 2 * j + 1].val();
+                            self.node_reg[rr * (pp - 1) + j].d.next = self.sum
+                                [rr * (pp - 1) + j]
+                                .val()
+                                | self.carry_bit31[rr * (pp - 1) + j].val();
                         }
                         if self.registered[j].val() {
                             self.node[rr * ss + pp + j].next =
-                                self.node_reg[rr * (pp - 1) + j].q.val();
+                                self.node_reg[rr * (pp - 1) + j].q.val() & self.sum_part.val();
                             self.carry[rr * ss + pp + j].next =
-                                self.carry_reg[rr * (pp - 1) + j].q.val();
+                                self.node_reg[rr * (pp - 1) + j].q.val().get_bit(31);
                         } else {
                             self.node[rr * ss + pp + j].next = self.sum[rr * (pp - 1) + j].val();
                             self.carry[rr * ss + pp + j].next =
@@ -298,40 +328,44 @@ impl Logic for TernaryArray {
     }
 }
 
-/// One leaf of [`TernaryArray`]: the select of one trit and its register. `value` is
-/// `u = (q XOR (negative ? 0xFF : 0)) XOR 0x80` for a non-zero trit and `0x80` for a zero
-/// one, zero-extended; `carry` is `nonzero AND negative` (the `+1` of `−q = ~q + 1`). So
-/// `T·q + 128 = value + carry`. Registered (holds while `enable` is low); a sub-block
-/// because rust-hdl cannot widen (`bit_cast`) a signal picked by a loop index.
+/// The select of one trit of [`TernaryArray`]: `value` is `u = (q XOR (negative ? 0xFF :
+/// 0)) XOR 0x80` for a non-zero trit and `0x80` for a zero one, zero-extended; `carry` is
+/// `nonzero AND negative` (the `+1` of `−q = ~q + 1`). So `T·q + 128 = value + carry`.
+/// Combinational, written with masks (a 3-input function per bit, as a branch would be, but
+/// without data-dependent branches in the simulator). A sub-block because rust-hdl cannot
+/// widen (`bit_cast`) a signal picked by a loop index.
 #[derive(LogicBlock, Default)]
-struct TritLeaf {
-    pub clock: Signal<In, Clock>,
-    pub enable: Signal<In, Bit>,
+struct TritSelect {
     pub q: Signal<In, Bits<8>>,
     pub nonzero: Signal<In, Bit>,
     pub negative: Signal<In, Bit>,
     pub value: Signal<Out, Bits<32>>,
     pub carry: Signal<Out, Bit>,
-    selected: DFF<Bits<8>>,
-    negated: DFF<Bit>,
+    /// `0xFF` for a −1 trit.
+    flip: Signal<Local, Bits<8>>,
+    /// `0xFF` for a non-zero trit.
+    keep: Signal<Local, Bits<8>>,
+    flipped: Signal<Local, Bits<8>>,
+    kept: Signal<Local, Bits<8>>,
+    biased: Signal<Local, Bits<8>>,
 }
 
-impl Logic for TritLeaf {
+impl Logic for TritSelect {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, selected, negated);
-        if self.enable.val() {
-            self.selected.d.next = 0x80.into();
-            if self.nonzero.val() {
-                self.selected.d.next = self.q.val() ^ 0x80;
-                if self.negative.val() {
-                    self.selected.d.next = (!self.q.val()) ^ 0x80;
-                }
-            }
-            self.negated.d.next = self.nonzero.val() & self.negative.val();
+        self.flip.next = 0.into();
+        if self.negative.val() {
+            self.flip.next = 0xFF.into();
         }
-        self.value.next = bit_cast::<32, 8>(self.selected.q.val());
-        self.carry.next = self.negated.q.val();
+        self.keep.next = 0.into();
+        if self.nonzero.val() {
+            self.keep.next = 0xFF.into();
+        }
+        self.flipped.next = self.q.val() ^ self.flip.val();
+        self.kept.next = self.flipped.val() & self.keep.val();
+        self.biased.next = self.kept.val() ^ 0x80;
+        self.value.next = bit_cast::<32, 8>(self.biased.val());
+        self.carry.next = self.nonzero.val() & self.negative.val();
     }
 }
 
@@ -371,8 +405,9 @@ mod tests {
         ternary_accumulate(w.t.view(), &beat.q)
     }
 
-    /// Drives the beats with `enable` following `enables` (beats advance on enabled edges
-    /// only; `negative` is randomised where the trit is zero) and checks every output.
+    /// Drives the beats with random holds (beats advance on enabled edges only; a beat's
+    /// trits follow its `q` by one enabled edge, as from the unpacker's register; `negative`
+    /// is randomised where the trit is zero) and checks every output.
     fn run(rows: usize, inputs: usize, beats: &[Beat], seed: u64, hold: f64) -> usize {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut uut = new_uut(rows, inputs);
@@ -383,6 +418,9 @@ mod tests {
         let mut next = 0;
         let mut checked = 0;
         let mut edges = 0;
+        // The trits on the ports: those of the beat whose q the last enabled edge loaded
+        // (as the unpacker's register holds them).
+        let mut loaded: Vec<Vec<i8>> = vec![vec![0; inputs]; rows];
         while checked < beats.len() {
             let enable = !rng.random_bool(hold);
             let beat = beats.get(next);
@@ -390,19 +428,20 @@ mod tests {
                 for (port, &q) in uut.q.iter_mut().zip(&beat.q) {
                     port.next = (q as u8 as u64).into();
                 }
-                for r in 0..rows {
-                    for c in 0..inputs {
-                        let t = beat.t[r][c];
-                        uut.nonzero[r * inputs + c].next = t != 0;
-                        uut.negative[r * inputs + c].next =
-                            if t == 0 { rng.random_bool(0.5) } else { t < 0 };
-                    }
+            }
+            for r in 0..rows {
+                for c in 0..inputs {
+                    let t = loaded[r][c];
+                    uut.nonzero[r * inputs + c].next = t != 0;
+                    uut.negative[r * inputs + c].next =
+                        if t == 0 { rng.random_bool(0.5) } else { t < 0 };
                 }
             }
             uut.enable.next = enable;
             tick(&mut uut, |u| &mut u.clock);
             if enable {
                 edges += 1;
+                loaded = beat.map_or_else(|| vec![vec![0; inputs]; rows], |b| b.t.clone());
                 pending.push_back(beat.map(golden));
                 next += 1;
                 if pending.len() == latency {

@@ -34,22 +34,32 @@ use rust_hdl::prelude::*;
 ///
 /// | port | dir | bits | meaning |
 /// |---|---|---|---|
+/// | `clock` | in | 1 | rising edge; every port is synchronous to it |
+/// | `enable` | in | 1 | high: the register loads the beat on this edge; low: it holds |
 /// | `bytes` | in | `R·block_bytes` x 8 | one weight beat, `bytes[r·block_bytes + b]` = byte `b` of row `r`'s block |
-/// | `nonzero` | out | `R·C` x 1 | trit `r·C + c` is non-zero |
-/// | `negative` | out | `R·C` x 1 | trit `r·C + c` is −1 (where `nonzero`) |
+/// | `nonzero` | out | `R·C` x 1 | trit `r·C + c` is non-zero, from a register |
+/// | `negative` | out | `R·C` x 1 | trit `r·C + c` is −1 (where `nonzero`), from a register |
 ///
-/// **Latency** 0 (combinational). **Throughput** one beat per cycle.
-/// **Resources** `2bit`: none (wires). `base3`: per byte five 8-bit shift-and-add stages
-/// (the last one only its carry), no FF, BRAM or DSP. Synthesis estimates (yosys 0.23) per
-/// byte: 38 LUT4 + 40 `SB_CARRY` on iCE40, 10 LUT4 + 25 `CCU2C` on ECP5 (7.6 LUT4 and 8
-/// carries per trit on iCE40); the default preset's beat (32 bytes): 1 216 LUT4 + 1 280
-/// `SB_CARRY`, or 320 LUT4 + 800 `CCU2C`; the up5k preset's (8 bytes): 304 + 320, or
-/// 80 + 200.
+/// Each byte's decoded form is registered (`base3`: its five digits, 10 bits; `2bit`: the byte
+/// itself): the register is the first stage of the ternary array's pipeline (the array
+/// registers `q` beside it, see [`crate::ternary_array::TernaryArray`]). Registering ten
+/// bits per byte rather than the array's nine per trit saves flip-flops, and one register
+/// per byte rather than two per trit is what makes the array cheap to simulate.
+///
+/// **Latency** 1 enabled edge: a beat presented before enabled edge `n` is on `nonzero` /
+/// `negative` after it, held while `enable` is low. **Throughput** one beat per cycle.
+/// **Resources** `2bit`: 8 FF per byte, no logic. `base3`: per byte five 8-bit
+/// shift-and-add stages (the last one only its carry) and 10 FF; no BRAM or DSP. Synthesised
+/// per block in docs/results.md (`hgf synth`, the `unpacker` row).
 /// **Golden** `hgf_golden::packing::base3_digits` and `unpack_byte` (every byte value), and
 /// `pack_matrix` / `streams::weight_beats` for whole beats.
 /// **Limits** none beyond the config's (`C` is a multiple of the trits per byte).
 #[derive(LogicBlock)]
 pub struct WeightUnpacker {
+    /// Rising edge; all ports are synchronous to it.
+    pub clock: Signal<In, Clock>,
+    /// High: the register loads the beat on this edge. Low: it holds.
+    pub enable: Signal<In, Bit>,
     /// One weight beat: `R·block_bytes` bytes, row `r`'s block at `r·block_bytes`.
     pub bytes: Vec<Signal<In, Bits<8>>>,
     /// Trit `r·C + c` is non-zero.
@@ -58,6 +68,10 @@ pub struct WeightUnpacker {
     pub negative: Vec<Signal<Out, Bit>>,
     /// base3: the multiply-by-3 chain of each byte.
     base3: Vec<Base3Byte>,
+    /// base3: the digits of byte `g`, registered.
+    digits: Vec<DFF<Bits<10>>>,
+    /// 2bit: byte `g`, registered (its codes are the select bits).
+    codes: Vec<DFF<Bits<8>>>,
     /// Bytes decoded as `2bit` (0 in a `base3` unpacker).
     _bytes_2bit: usize,
     /// Bytes decoded as `base3` (0 in a `2bit` unpacker).
@@ -77,13 +91,29 @@ impl WeightUnpacker {
             0
         };
         Self {
+            clock: Default::default(),
+            enable: Default::default(),
             bytes: (0..bytes).map(|_| Default::default()).collect(),
             nonzero: (0..trits).map(|_| Default::default()).collect(),
             negative: (0..trits).map(|_| Default::default()).collect(),
             base3: (0..base3).map(|_| Base3Byte::default()).collect(),
+            digits: (0..base3).map(|_| Default::default()).collect(),
+            codes: (0..bytes - base3).map(|_| Default::default()).collect(),
             _bytes_2bit: bytes - base3,
             _bytes_base3: base3,
         }
+    }
+}
+
+impl WeightUnpacker {
+    /// Flip-flops of the register on the decoded beat of `cfg`: per byte, 10 (`base3`, the
+    /// five digits) or 8 (`2bit`, the byte).
+    pub fn register_bits(cfg: &HgfConfig) -> usize {
+        let per_byte = match cfg.packing {
+            Packing::Base3 => 10,
+            Packing::TwoBit => 8,
+        };
+        cfg.weight_beat_bytes() * per_byte
     }
 }
 
@@ -92,17 +122,27 @@ impl Logic for WeightUnpacker {
     fn update(&mut self) {
         // 2bit: trit 4g + k is bits [2k+1 : 2k] of byte g.
         for g in 0..self._bytes_2bit {
+            self.codes[g].clock.next = self.clock.val();
+            self.codes[g].d.next = self.codes[g].q.val();
+            if self.enable.val() {
+                self.codes[g].d.next = self.bytes[g].val();
+            }
             for k in 0..4 {
-                self.nonzero[4 * g + k].next = self.bytes[g].val().get_bit(2 * k);
-                self.negative[4 * g + k].next = self.bytes[g].val().get_bit(2 * k + 1);
+                self.nonzero[4 * g + k].next = self.codes[g].q.val().get_bit(2 * k);
+                self.negative[4 * g + k].next = self.codes[g].q.val().get_bit(2 * k + 1);
             }
         }
         // base3: trit 5g + k is digit k of the multiply-by-3 chain of byte g.
         for g in 0..self._bytes_base3 {
             self.base3[g].code.next = self.bytes[g].val();
+            self.digits[g].clock.next = self.clock.val();
+            self.digits[g].d.next = self.digits[g].q.val();
+            if self.enable.val() {
+                self.digits[g].d.next = self.base3[g].digits.val();
+            }
             for k in 0..5 {
-                self.nonzero[5 * g + k].next = !self.base3[g].digits.val().get_bit(2 * k);
-                self.negative[5 * g + k].next = !self.base3[g].digits.val().get_bit(2 * k + 1);
+                self.nonzero[5 * g + k].next = !self.digits[g].q.val().get_bit(2 * k);
+                self.negative[5 * g + k].next = !self.digits[g].q.val().get_bit(2 * k + 1);
             }
         }
     }
@@ -154,7 +194,7 @@ impl Logic for Base3Byte {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::harness::settle;
+    use crate::harness::tick;
     use crate::verilog;
     use hgf_golden::packing::{base3_digits, pack_byte, unpack_byte};
     use hgf_golden::streams::weight_beats;
@@ -203,7 +243,8 @@ mod tests {
         for (port, &b) in uut.bytes.iter_mut().zip(beat) {
             port.next = (b as u64).into();
         }
-        settle(uut);
+        uut.enable.next = true;
+        tick(uut, |u| &mut u.clock);
         uut.nonzero
             .iter()
             .zip(&uut.negative)
