@@ -1,7 +1,10 @@
-//! Integration tests of the `hgf` command. One test binary; each module covers one command.
+//! Integration tests of the `hgf` command. One test binary; each module covers one command
+//! (`cli_closed_stdout`: what every command shares at the edge, its stdout).
 
 mod util;
 
+#[cfg(unix)]
+mod cli_closed_stdout;
 mod cli_config;
 mod cli_cosim;
 mod cli_estimate;

@@ -34,7 +34,7 @@ use hgf_hdl::weight_unpacker::WeightUnpacker;
 use serde::Serialize;
 
 use crate::area_coefficients::{ECP5, ICE40};
-use crate::device::{Capacity, Family};
+use crate::device::{Capacity, Family, UsePercent};
 
 /// 16x16 multiplier pieces of one `Fp32Mul` (hdl/src/fp32_mul.rs: the 24x24 significand
 /// product as four 16x16 products; `SB_MAC16` on iCE40, `MULT18X18D` on ECP5).
@@ -335,8 +335,8 @@ pub struct Fit {
     pub available: u64,
     /// `available - used` (negative: over by that much).
     pub margin: i64,
-    /// `used / available` in percent (infinite when the device has none).
-    pub percent: f64,
+    /// `used / available` in percent (none when the device has none and the core uses some).
+    pub percent: UsePercent,
 }
 
 impl Fit {
@@ -410,21 +410,12 @@ pub fn estimate_area_with(
         .map(|&resource| {
             let used = core.get(resource);
             let available = resource.capacity(&capacity);
-            let percent = if available == 0 {
-                if used == 0 {
-                    0.0
-                } else {
-                    f64::INFINITY
-                }
-            } else {
-                (1000.0 * used as f64 / available as f64).round() / 10.0
-            };
             Fit {
                 resource,
                 used,
                 available,
                 margin: available as i64 - used as i64,
-                percent,
+                percent: UsePercent::of(used, available),
             }
         })
         .collect();
@@ -605,7 +596,7 @@ impl AreaEstimate {
         for f in &self.fit {
             let _ = writeln!(
                 out,
-                "    {:<5} {:>7} of {:>7} ({:>5.1}%), margin {}",
+                "    {:<5} {:>7} of {:>7} ({:>6}), margin {}",
                 f.resource.name(),
                 f.used,
                 f.available,

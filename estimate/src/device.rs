@@ -1,5 +1,8 @@
 //! What each [`Target`] part holds, and its FPGA family: the one table of device capacities,
-//! used by the area model here and by the synthesis flow (`hgf-synth`'s `Device`).
+//! used by the area model here and by the synthesis flow (`hgf-synth`'s `Device`), and the one
+//! rule for how much of a capacity a design uses ([`UsePercent`]).
+
+use std::fmt;
 
 use hgf_golden::Target;
 use serde::Serialize;
@@ -85,5 +88,64 @@ impl Capacity {
                 io: 205,
             },
         }
+    }
+}
+
+/// How much of a device resource a design uses: `used / available` in percent, rounded to
+/// 0.1. None used of none available is 0 %. Any used of none available is over capacity
+/// with no finite percentage: [`UsePercent::value`] is `None`, JSON shows `null`, text
+/// shows `inf%` (the margin, or `used` against `available`, says by how much).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct UsePercent(Option<f64>);
+
+impl UsePercent {
+    /// The use of `available` units by `used`.
+    pub fn of(used: u64, available: u64) -> UsePercent {
+        UsePercent(match (used, available) {
+            (0, 0) => Some(0.0),
+            (_, 0) => None,
+            _ => Some((1000.0 * used as f64 / available as f64).round() / 10.0),
+        })
+    }
+
+    /// The percentage; `None` when something is used of nothing available.
+    pub fn value(self) -> Option<f64> {
+        self.0
+    }
+}
+
+impl fmt::Display for UsePercent {
+    /// `12.3%`, or `inf%` over nothing available; padded to the width the format asks for.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(p) => f.pad(&format!("{p:.1}%")),
+            None => f.pad("inf%"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn use_is_rounded_to_a_tenth_of_a_percent() {
+        assert_eq!(UsePercent::of(100, 5280).value(), Some(1.9));
+        assert_eq!(UsePercent::of(5280, 5280).value(), Some(100.0));
+        assert_eq!(UsePercent::of(30, 28).value(), Some(107.1));
+        assert_eq!(format!("[{:>7}]", UsePercent::of(1, 3)), "[  33.3%]");
+    }
+
+    #[test]
+    fn nothing_of_nothing_is_zero_and_something_of_nothing_has_no_percentage() {
+        assert_eq!(UsePercent::of(0, 0).value(), Some(0.0));
+        assert_eq!(UsePercent::of(0, 8).value(), Some(0.0));
+        let over = UsePercent::of(4, 0);
+        assert_eq!(over.value(), None);
+        assert_eq!(format!("[{over:>7}]"), "[   inf%]");
+        // Valid JSON: null, never a non-finite number.
+        assert_eq!(serde_json::to_string(&over).unwrap(), "null");
+        assert_eq!(serde_json::to_string(&UsePercent::of(0, 0)).unwrap(), "0.0");
     }
 }

@@ -28,10 +28,12 @@ fn area_figure(cfg: &HgfConfig) -> AreaFigure {
     AreaFigure {
         logic: logic.used,
         logic_capacity: logic.available,
+        // Some of a resource the device lacks is unbounded use; such a core does not fit,
+        // and the search drops it before anything is printed or serialised.
         utilisation: area
             .fit
             .iter()
-            .map(|f| f.percent / 100.0)
+            .map(|f| f.percent.value().map_or(f64::INFINITY, |p| p / 100.0))
             .fold(0.0, f64::max),
         fits: area.fits,
     }

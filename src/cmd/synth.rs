@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use hgf_golden::HgfConfig;
 use hgf_hdl::manifest::board_clock_mhz;
 use hgf_synth::asic::{asic_area, AsicArea};
+use hgf_synth::device::UsePercent;
 use hgf_synth::nextpnr::{NoFit, Placement};
 use hgf_synth::resources::Use;
 use hgf_synth::{run_flow, FlowOptions, PnrOutcome, Progress, Stage, SynthReport, Toolbox};
@@ -220,7 +221,7 @@ fn print_uses(uses: &[Use]) {
     );
     for u in uses {
         println!(
-            "           {:<8} {:>9} {:>10} {:>6.1}%{}",
+            "           {:<8} {:>9} {:>10} {:>7}{}",
             u.resource,
             thousands(u.used),
             thousands(u.available),
@@ -233,13 +234,12 @@ fn print_uses(uses: &[Use]) {
 fn print_placement(p: &Placement) {
     println!("place and route: {}, {:.1} s", p.tool, p.seconds);
     for (site, u) in p.utilisation.iter().filter(|(_, u)| u.used > 0) {
-        let uses = Use::new("", u.used, u.available);
         println!(
-            "           {:<16} {:>9} of {:>9} {:>6.1}%",
+            "           {:<16} {:>9} of {:>9} {:>7}",
             site,
             thousands(u.used),
             thousands(u.available),
-            uses.percent
+            UsePercent::of(u.used, u.available)
         );
     }
     match p.fmax_mhz {
@@ -265,13 +265,12 @@ fn print_no_fit(no: &NoFit) {
         no.tool, no.seconds
     );
     for o in &no.over {
-        let u = Use::new("", o.used, o.available);
         println!(
-            "           {:<16} {:>9} of {:>9} {:>6.1}%  OVER",
+            "           {:<16} {:>9} of {:>9} {:>7}  OVER",
             o.site,
             thousands(o.used),
             thousands(o.available),
-            u.percent
+            UsePercent::of(o.used, o.available)
         );
     }
     for e in &no.errors {

@@ -1,7 +1,7 @@
 //! The FPGA parts behind each [`Target`]: how yosys and nextpnr address them, and what they
 //! hold (the capacities are `hgf_estimate::device`'s, shared with the area model).
 
-pub use hgf_estimate::device::{Capacity, Family};
+pub use hgf_estimate::device::{Capacity, Family, UsePercent};
 use hgf_golden::Target;
 use serde::Serialize;
 

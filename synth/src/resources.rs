@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::device::{Device, Family};
+use crate::device::{Device, Family, UsePercent};
 
 /// What a synthesised design uses, by kind of site.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -89,22 +89,17 @@ pub struct Use {
     pub resource: &'static str,
     pub used: u64,
     pub available: u64,
-    /// `used / available` in percent (infinite when the device has none).
-    pub percent: f64,
+    /// `used / available` in percent (none when the device has none and the design uses some).
+    pub percent: UsePercent,
 }
 
 impl Use {
     pub fn new(resource: &'static str, used: u64, available: u64) -> Use {
-        let percent = if available == 0 {
-            f64::INFINITY
-        } else {
-            (1000.0 * used as f64 / available as f64).round() / 10.0
-        };
         Use {
             resource,
             used,
             available,
-            percent,
+            percent: UsePercent::of(used, available),
         }
     }
 
