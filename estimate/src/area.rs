@@ -121,7 +121,7 @@ impl Block {
         let rows = cfg.array_rows as f64;
         let inputs = cfg.array_inputs as f64;
         match self {
-            // Per row and input: a trit select leaf and its share of the adder tree. (The
+            // Per row and input: a trit select and its share of the adder tree. (The
             // array's per-row root, correction and output register grow with `R` like the
             // accumulator bank's rows and cannot be told apart from them in a sweep: the
             // bank's `row_acc_bit` term carries both.)

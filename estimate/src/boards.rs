@@ -53,18 +53,18 @@ const LITEX_CLOCK: &str = "assumed: the default system clock of the board's Lite
                            place-and-route for it here)";
 
 /// The core's clock on the iCEBreaker: nextpnr-ice40's Fmax of the `up5k` core on the
-/// UP5K, 16.09 MHz (docs/results.md), rounded down; below the 24 MHz LiteX system clock, so
+/// UP5K, 15.95 MHz (docs/results.md), rounded down; below the 24 MHz LiteX system clock, so
 /// the core would run in a clock domain of its own (the flash keeps its 24 MHz).
-const ICE40_CORE_MHZ: f64 = 16.0;
+const ICE40_CORE_MHZ: f64 = 15.0;
 const ICE40_CLOCK: &str = "measured: nextpnr-ice40 Fmax of the up5k core on the iCE40 UP5K, \
-                           16.09 MHz, rounded down (docs/results.md); below the LiteX system \
+                           15.95 MHz, rounded down (docs/results.md); below the LiteX system \
                            clock";
 
 /// The core's clock on an ECP5 board: nextpnr's Fmax of the `default` core on an ECP5-25k,
-/// 37.04 MHz (docs/results.md), rounded down. The boards' LiteX system clocks (48–50 MHz) are
+/// 35.58 MHz (docs/results.md), rounded down. The boards' LiteX system clocks (48–50 MHz) are
 /// above it, so the core would run in a clock domain of its own at this rate.
-const ECP5_CORE_MHZ: f64 = 37.0;
-const ECP5_CLOCK: &str = "measured: nextpnr Fmax of the default core on ECP5-25k, 37.04 MHz, \
+const ECP5_CORE_MHZ: f64 = 35.0;
+const ECP5_CLOCK: &str = "measured: nextpnr Fmax of the default core on ECP5-25k, 35.58 MHz, \
                           rounded down (docs/results.md); below the LiteX system clock";
 
 impl Board {

@@ -288,8 +288,7 @@ impl Logic for TernaryArray {
                         self.node_reg[rr * (pp - 1) + j].d.next =
                             self.node_reg[rr * (pp - 1) + j].q.val();
                         if self.enable.val() {
-                            self.node_reg[rr * (pp - 1) + j].d.next = self.sum
-                                [rr * (pp - 1) + j]
+                            self.node_reg[rr * (pp - 1) + j].d.next = self.sum[rr * (pp - 1) + j]
                                 .val()
                                 | self.carry_bit31[rr * (pp - 1) + j].val();
                         }

@@ -7,8 +7,9 @@
 //! `SB_MAC16`, `SB_RAM40_4K`) is written as Verilog and simulated in Verilator with the cell
 //! models that ship with yosys (`share/yosys/ice40/cells_sim.v`), driven through its serial
 //! pins exactly as the RTL is in `wrapper_cosim.rs`, with two random tokens and the six edge
-//! tokens of the contract (zeros, NaN, infinity, subnormals, huge values). Every output must
-//! equal the golden model's bit for bit.
+//! tokens of the contract (zeros, NaN, infinity, subnormals, huge values), then two tokens
+//! with tiny scalars so that the gate's binary32 products underflow into subnormals. Every
+//! output must equal the golden model's bit for bit.
 //!
 //! What this proves: yosys's iCE40 mapping (ABC9 with the flip-flops visible, DSP and block
 //! RAM inference) preserves the function of the core, as yosys's own cell models define the
@@ -18,7 +19,7 @@
 mod serial_driver;
 
 use hgf_golden::weights::{edge_tokens, random_tokens};
-use hgf_golden::{HgfConfig, Target};
+use hgf_golden::{HgfConfig, HgfProjection, HgfWeights, Target};
 use hgf_hdl::emit::generate_pnr_top;
 use hgf_sim::{BuildOptions, Model, VerilatedLib};
 use hgf_synth::yosys::{cell_models, write_netlist_verilog};
@@ -110,7 +111,35 @@ fn synthesised_ice40_netlist_matches_golden_through_the_serial_pins() {
         ],
     )
     .unwrap();
+    let w = HgfWeights::random(&cfg, 5);
     let outputs =
-        serial_driver::tokens_match_golden(&mut m, &cfg, &tokens, 5, "gate-level netlist");
+        serial_driver::tokens_match_golden(&mut m, &cfg, &tokens, &w, "gate-level netlist");
+    assert_eq!(outputs, tokens.nrows() * cfg.d_out);
+
+    // Tiny scalars: `g · v_j` and `fl32(acc_j) · k` underflow into binary32 subnormals (the
+    // multiplier's subnormal-result path, which the tokens above never reach) and most
+    // outputs round to signed zeros.
+    let mut tiny = HgfWeights::random(&cfg, 6);
+    tiny.gate = 1.0e-38;
+    tiny.beta = 1.0e-38;
+    let tokens = random_tokens(&cfg, 2, 6);
+    let golden = HgfProjection::new(&cfg, tiny.clone()).unwrap();
+    let subnormal = |v: f32| v != 0.0 && !v.is_normal();
+    let underflows = tokens
+        .rows()
+        .into_iter()
+        .map(|x| golden.run_token(&x.to_vec()))
+        .map(|t| {
+            let gated = t.v.iter().filter(|&&v| subnormal(tiny.gate * v)).count();
+            let dequantized = t.yt.iter().filter(|&&y| subnormal(y)).count();
+            (gated, dequantized)
+        })
+        .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    assert!(
+        underflows.0 > 0 && underflows.1 > 0,
+        "the tiny scalars must give subnormal products: {underflows:?}"
+    );
+    let outputs =
+        serial_driver::tokens_match_golden(&mut m, &cfg, &tokens, &tiny, "gate-level netlist");
     assert_eq!(outputs, tokens.nrows() * cfg.d_out);
 }

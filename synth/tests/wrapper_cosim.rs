@@ -5,7 +5,7 @@
 mod serial_driver;
 
 use hgf_golden::weights::random_tokens;
-use hgf_golden::HgfConfig;
+use hgf_golden::{HgfConfig, HgfWeights};
 use hgf_hdl::emit::generate_pnr_top;
 use hgf_sim::{BuildOptions, Model, VerilatedLib};
 
@@ -19,6 +19,7 @@ fn tokens_through_the_serial_pins_match_golden() {
     let lib = VerilatedLib::build(&top.verilog, &top.top, &BuildOptions::default()).unwrap();
     let mut m = Model::new(&lib).unwrap();
     let tokens = random_tokens(&cfg, 2, 3);
-    let outputs = serial_driver::tokens_match_golden(&mut m, &cfg, &tokens, 3, "rtl");
+    let w = HgfWeights::random(&cfg, 3);
+    let outputs = serial_driver::tokens_match_golden(&mut m, &cfg, &tokens, &w, "rtl");
     assert_eq!(outputs, 2 * cfg.d_out);
 }

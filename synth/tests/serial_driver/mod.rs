@@ -99,15 +99,15 @@ fn receive(m: &mut Model, pins: &Pins) -> u16 {
     (word & 0xffff) as u16
 }
 
-/// Resets the wrapper `m` (built from `cfg`), then runs `tokens` (one per row) with random
-/// weights from `weight_seed` through its serial pins, the weights streamed again for every
-/// token, and asserts that every output equals the golden model's, bit for bit. `what` names
-/// the model in the failure messages. Returns the number of outputs compared.
+/// Resets the wrapper `m` (built from `cfg`), then runs `tokens` (one per row) with the
+/// weights `w` through its serial pins, the weights streamed again for every token, and
+/// asserts that every output equals the golden model's, bit for bit. `what` names the model
+/// in the failure messages. Returns the number of outputs compared.
 pub fn tokens_match_golden(
     m: &mut Model,
     cfg: &HgfConfig,
     tokens: &Array2<f16>,
-    weight_seed: u64,
+    w: &HgfWeights,
     what: &str,
 ) -> usize {
     let pins = Pins::new(m);
@@ -120,13 +120,12 @@ pub fn tokens_match_golden(
         m.tick(pins.clock).unwrap();
     }
 
-    let w = HgfWeights::random(cfg, weight_seed);
     let golden = HgfProjection::new(cfg, w.clone()).unwrap();
-    let t_beats = weight_beats(cfg, &w).unwrap();
-    let f_beats = factor_beats(cfg, &w);
+    let t_beats = weight_beats(cfg, w).unwrap();
+    let f_beats = factor_beats(cfg, w);
     let mut compared = 0;
     for (k, token) in tokens.rows().into_iter().enumerate() {
-        for s in scalar_beats(&w) {
+        for s in scalar_beats(w) {
             send(m, &pins, 0, &[u64::from(s)], 32);
         }
         for x in token {
