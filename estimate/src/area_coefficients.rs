@@ -14,24 +14,24 @@ use crate::device::Family;
 pub const ICE40: FamilyCoefficients = FamilyCoefficients {
     family: Family::Ice40,
     source: "yosys 0.23 `synth_ice40 -dsp`, 25-config sweep, fitted by `calibrate --fit`",
-    unpaired_ff_fraction: 0.663,
+    unpaired_ff_fraction: 0.778,
     blocks: [
         // ternary_array: features [row_input]
         BlockCoefficients {
             lut4: Term {
-                fixed: 255.46,
-                per: &[16.86],
+                fixed: 159.71,
+                per: &[17.04],
             },
             ff: Term {
-                fixed: 199.2,
-                per: &[13.93],
+                fixed: 276.56,
+                per: &[4.93],
             },
         },
         // weight_unpacker: features [base3_byte]
         BlockCoefficients {
             lut4: Term {
-                fixed: 0.0,
-                per: &[22.87],
+                fixed: 40.11,
+                per: &[26.86],
             },
             ff: Term {
                 fixed: 0.0,
@@ -41,66 +41,66 @@ pub const ICE40: FamilyCoefficients = FamilyCoefficients {
         // accumulator_bank: features [row_acc_bit]
         BlockCoefficients {
             lut4: Term {
-                fixed: 82.34,
-                per: &[2.76],
+                fixed: 100.25,
+                per: &[2.21],
             },
             ff: Term {
-                fixed: 78.32,
+                fixed: 73.13,
                 per: &[2.11],
             },
         },
         // quantizer: features [input]
         BlockCoefficients {
             lut4: Term {
-                fixed: 809.82,
-                per: &[-1.68],
+                fixed: 808.53,
+                per: &[-1.57],
             },
             ff: Term {
-                fixed: 196.39,
+                fixed: 179.48,
                 per: &[13.94],
             },
         },
         // lowrank_unit: features [lane]
         BlockCoefficients {
             lut4: Term {
-                fixed: 248.42,
-                per: &[835.68],
+                fixed: 215.54,
+                per: &[836.57],
             },
             ff: Term {
-                fixed: 206.04,
+                fixed: 174.87,
                 per: &[334.84],
             },
         },
         // gate_unit: features [second_multiplier, borrowed_adder]
         BlockCoefficients {
             lut4: Term {
-                fixed: 1244.66,
-                per: &[942.5, -650.56],
+                fixed: 1227.87,
+                per: &[996.48, -610.41],
             },
             ff: Term {
-                fixed: 374.71,
+                fixed: 361.37,
                 per: &[427.64, -178.26],
             },
         },
         // output_queue: features []
         BlockCoefficients {
             lut4: Term {
-                fixed: 39.04,
+                fixed: 39.11,
                 per: &[],
             },
             ff: Term {
-                fixed: 29.31,
+                fixed: 28.26,
                 per: &[],
             },
         },
         // control: features []
         BlockCoefficients {
             lut4: Term {
-                fixed: 302.78,
+                fixed: 303.83,
                 per: &[],
             },
             ff: Term {
-                fixed: 272.83,
+                fixed: 263.12,
                 per: &[],
             },
         },
@@ -127,19 +127,19 @@ pub const ECP5: FamilyCoefficients = FamilyCoefficients {
         // ternary_array: features [row_input]
         BlockCoefficients {
             lut4: Term {
-                fixed: 0.0,
-                per: &[36.14],
+                fixed: 167.67,
+                per: &[19.43],
             },
             ff: Term {
-                fixed: 253.0,
-                per: &[13.85],
+                fixed: 315.89,
+                per: &[4.85],
             },
         },
         // weight_unpacker: features [base3_byte]
         BlockCoefficients {
             lut4: Term {
-                fixed: 0.0,
-                per: &[6.21],
+                fixed: 43.85,
+                per: &[60.03],
             },
             ff: Term {
                 fixed: 0.0,
@@ -149,66 +149,66 @@ pub const ECP5: FamilyCoefficients = FamilyCoefficients {
         // accumulator_bank: features [row_acc_bit]
         BlockCoefficients {
             lut4: Term {
-                fixed: 386.94,
-                per: &[-6.54],
+                fixed: 90.85,
+                per: &[2.95],
             },
             ff: Term {
-                fixed: 47.43,
+                fixed: 43.21,
                 per: &[3.38],
             },
         },
         // quantizer: features [input]
         BlockCoefficients {
             lut4: Term {
-                fixed: 1559.85,
-                per: &[-23.12],
+                fixed: 1367.47,
+                per: &[-13.43],
             },
             ff: Term {
-                fixed: 225.98,
+                fixed: 212.23,
                 per: &[14.05],
             },
         },
         // lowrank_unit: features [lane]
         BlockCoefficients {
             lut4: Term {
-                fixed: 654.64,
-                per: &[1294.57],
+                fixed: 854.67,
+                per: &[1198.78],
             },
             ff: Term {
-                fixed: 214.94,
+                fixed: 189.6,
                 per: &[359.68],
             },
         },
         // gate_unit: features [second_multiplier, borrowed_adder]
         BlockCoefficients {
             lut4: Term {
-                fixed: 1998.23,
-                per: &[1785.61, -809.77],
+                fixed: 2007.02,
+                per: &[1793.4, -806.22],
             },
             ff: Term {
-                fixed: 399.78,
+                fixed: 388.93,
                 per: &[432.79, -149.53],
             },
         },
         // output_queue: features []
         BlockCoefficients {
             lut4: Term {
-                fixed: 52.75,
+                fixed: 51.52,
                 per: &[],
             },
             ff: Term {
-                fixed: 31.27,
+                fixed: 30.42,
                 per: &[],
             },
         },
         // control: features []
         BlockCoefficients {
             lut4: Term {
-                fixed: 477.53,
+                fixed: 466.4,
                 per: &[],
             },
             ff: Term {
-                fixed: 291.09,
+                fixed: 283.19,
                 per: &[],
             },
         },

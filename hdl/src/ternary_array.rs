@@ -428,13 +428,10 @@ mod tests {
                     port.next = (q as u8 as u64).into();
                 }
             }
-            for r in 0..rows {
-                for c in 0..inputs {
-                    let t = loaded[r][c];
-                    uut.nonzero[r * inputs + c].next = t != 0;
-                    uut.negative[r * inputs + c].next =
-                        if t == 0 { rng.random_bool(0.5) } else { t < 0 };
-                }
+            // Trit r·C + c, row by row.
+            for (i, &t) in loaded.iter().flatten().enumerate() {
+                uut.nonzero[i].next = t != 0;
+                uut.negative[i].next = if t == 0 { rng.random_bool(0.5) } else { t < 0 };
             }
             uut.enable.next = enable;
             tick(&mut uut, |u| &mut u.clock);
