@@ -65,7 +65,8 @@ const MAX_INPUTS: usize = hgf_golden::config::MAX_ARRAY_INPUTS;
 /// C inputs) per enabled cycle; holds while `enable` is low.
 /// **Resources** no BRAM, no DSP, no multiplier. `8C` FF for `q`; per row about `8C` LUT4
 /// for the selects, `C − 1` adders of 9 to `w` bits on carry chains and the stage
-/// registers. Synthesised per block in docs/results.md (`hgf synth`, the `array` row).
+/// registers. Per config: the `ternary_array` row of `hgf estimate`'s area table (fitted to
+/// yosys).
 /// **Golden** `hgf_golden::ternary::ternary_accumulate` on one column block.
 /// **Limits** `R >= 1`, `2 <= C <= 320`.
 #[derive(LogicBlock)]

@@ -49,8 +49,8 @@ use rust_hdl::prelude::*;
 /// **Latency** 1 enabled edge: a beat presented before enabled edge `n` is on `nonzero` /
 /// `negative` after it, held while `enable` is low. **Throughput** one beat per cycle.
 /// **Resources** `2bit`: 8 FF per byte, no logic. `base3`: per byte five 8-bit
-/// shift-and-add stages (the last one only its carry) and 10 FF; no BRAM or DSP. Synthesised
-/// per block in docs/results.md (`hgf synth`, the `unpacker` row).
+/// shift-and-add stages (the last one only its carry) and 10 FF; no BRAM or DSP. Per config:
+/// the `weight_unpacker` row of `hgf estimate`'s area table (fitted to yosys).
 /// **Golden** `hgf_golden::packing::base3_digits` and `unpack_byte` (every byte value), and
 /// `pack_matrix` / `streams::weight_beats` for whole beats.
 /// **Limits** none beyond the config's (`C` is a multiple of the trits per byte).
@@ -103,9 +103,7 @@ impl WeightUnpacker {
             _bytes_base3: base3,
         }
     }
-}
 
-impl WeightUnpacker {
     /// Flip-flops of the register on the decoded beat of `cfg`: per byte, 10 (`base3`, the
     /// five digits) or 8 (`2bit`, the byte).
     pub fn register_bits(cfg: &HgfConfig) -> usize {
