@@ -102,10 +102,6 @@ pub fn pack_row(row: &[i8], packing: Packing) -> Vec<u8> {
 
 /// Checks that every value of T is a trit.
 fn check_trits(t: ArrayView2<'_, i8>) -> Result<(), PackError> {
-    // The common case in one pass without indices; the slow search only names a bad one.
-    if t.iter().all(|v| (-1..=1).contains(v)) {
-        return Ok(());
-    }
     match t.indexed_iter().find(|(_, &v)| !(-1..=1).contains(&v)) {
         Some(((row, col), &value)) => Err(PackError::TritOutOfRange { row, col, value }),
         None => Ok(()),
@@ -130,27 +126,21 @@ fn stream_position(cfg: &HgfConfig, index: usize) -> (usize, usize) {
 pub fn pack_matrix(t: ArrayView2<'_, i8>, cfg: &HgfConfig) -> Result<Vec<u8>, PackError> {
     assert_eq!(t.dim(), (cfg.d_out, cfg.d_in), "T is d_out x d_in");
     check_trits(t)?;
-    let mut padded = vec![0i8; cfg.row_trits()];
     let rows: Vec<Vec<u8>> = t
         .rows()
         .into_iter()
         .map(|row| {
-            for (p, &v) in padded.iter_mut().zip(row) {
-                *p = v;
-            }
+            let mut padded = row.to_vec();
+            padded.resize(cfg.row_trits(), 0);
             pack_row(&padded, cfg.packing)
         })
         .collect();
-    // The order of `stream_position`, written as loops: block by block, row by row.
-    let block_bytes = cfg.block_bytes();
-    let mut stream = Vec::with_capacity(cfg.weight_bytes());
-    for block in 0..cfg.weight_bytes() / (cfg.d_out * block_bytes) {
-        for row in &rows {
-            stream.extend_from_slice(&row[block * block_bytes..(block + 1) * block_bytes]);
-        }
-    }
-    debug_assert_eq!(stream.len(), cfg.weight_bytes());
-    Ok(stream)
+    Ok((0..cfg.weight_bytes())
+        .map(|i| {
+            let (row, b) = stream_position(cfg, i);
+            rows[row][b]
+        })
+        .collect())
 }
 
 /// Decodes a weight stream of §P3 back into T. Rejects a wrong length, reserved codes and

@@ -3,6 +3,9 @@
 use hgf_golden::config::{HgfConfig, Packing};
 use rust_hdl::prelude::*;
 
+/// Bits of a `base3` byte's decoded form: five digits of 2 bits.
+const DIGITS_BITS: usize = 10;
+
 /// Weight-beat unpacker (`WeightUnpacker`).
 ///
 /// **Function.** Decodes one beat of the weight stream (docs/arithmetic.md §P3: one column
@@ -69,7 +72,7 @@ pub struct WeightUnpacker {
     /// base3: the multiply-by-3 chain of each byte.
     base3: Vec<Base3Byte>,
     /// base3: the digits of byte `g`, registered.
-    digits: Vec<DFF<Bits<10>>>,
+    digits: Vec<DFF<Bits<DIGITS_BITS>>>,
     /// 2bit: byte `g`, registered (its codes are the select bits).
     codes: Vec<DFF<Bits<8>>>,
     /// Bytes decoded as `2bit` (0 in a `base3` unpacker).
@@ -104,11 +107,11 @@ impl WeightUnpacker {
         }
     }
 
-    /// Flip-flops of the register on the decoded beat of `cfg`: per byte, 10 (`base3`, the
-    /// five digits) or 8 (`2bit`, the byte).
+    /// Flip-flops of the register on the decoded beat of `cfg`: per byte, `DIGITS_BITS`
+    /// (`base3`, the five digits) or 8 (`2bit`, the byte).
     pub fn register_bits(cfg: &HgfConfig) -> usize {
         let per_byte = match cfg.packing {
-            Packing::Base3 => 10,
+            Packing::Base3 => DIGITS_BITS,
             Packing::TwoBit => 8,
         };
         cfg.weight_beat_bytes() * per_byte
@@ -155,7 +158,7 @@ struct Base3Byte {
     /// The packed byte (not named `byte`: a SystemVerilog keyword).
     pub code: Signal<In, Bits<8>>,
     /// Digit `k` in bits `[2k+1 : 2k]`.
-    pub digits: Signal<Out, Bits<10>>,
+    pub digits: Signal<Out, Bits<DIGITS_BITS>>,
     /// The value entering stage `k`, zero-extended.
     b0: Signal<Local, Bits<10>>,
     b1: Signal<Local, Bits<10>>,

@@ -47,6 +47,9 @@ pub(crate) struct Loaded {
     pub design: u128,
     /// The ports, by index.
     pub ports: Vec<Port>,
+    /// The size of each port's C++ member (1, 2, 4 or 8 bytes: `CData` .. `QData`), by
+    /// index; 0 for a port of more than 64 bits (`VlWide`, set and read through the shim).
+    pub member_bytes: Vec<u32>,
     /// Built with `--trace`.
     pub traced: bool,
     pub fns: Fns,
@@ -95,7 +98,9 @@ impl Loaded {
         let name: NameFn = unsafe { symbol(&lib, path, "hgf_sim_port_name")? };
         let width: IndexFn = unsafe { symbol(&lib, path, "hgf_sim_port_width")? };
         let dir: IndexFn = unsafe { symbol(&lib, path, "hgf_sim_port_dir")? };
+        let bytes: IndexFn = unsafe { symbol(&lib, path, "hgf_sim_port_bytes")? };
         let mut ports = Vec::new();
+        let mut member_bytes = Vec::new();
         // SAFETY: the table functions take any index and return static data.
         for i in 0..unsafe { count() } {
             let bad = |reason: String| SimError::ToolOutput {
@@ -118,6 +123,18 @@ impl Loaded {
             if w == 0 {
                 return Err(bad(format!("port `{port_name}` has width 0")));
             }
+            let b = unsafe { bytes(i) };
+            let fits = match b {
+                0 => w > 64,
+                1 | 2 | 4 | 8 => w <= 8 * b,
+                _ => false,
+            };
+            if !fits {
+                return Err(bad(format!(
+                    "port `{port_name}` ({w} bits) has a member of {b} bytes"
+                )));
+            }
+            member_bytes.push(b);
             ports.push(Port {
                 name: port_name,
                 width: w,
@@ -142,6 +159,7 @@ impl Loaded {
             top: top.to_string(),
             design,
             ports,
+            member_bytes,
             traced: unsafe { traced() } != 0,
             fns,
             _lib: lib,

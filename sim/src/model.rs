@@ -118,7 +118,7 @@ impl Model {
             .map(|i| {
                 // SAFETY: the handle is live; any index is accepted.
                 let addr = unsafe { (loaded.fns.port_addr)(handle.as_ptr(), i) };
-                Member::new(addr, loaded.ports[i as usize].width)
+                Member::new(addr, loaded.member_bytes[i as usize])
             })
             .collect();
         Ok(Self {
@@ -327,7 +327,7 @@ impl Model {
             let value = u64::from(words[0]) | words.get(1).map_or(0, |&w| u64::from(w) << 32);
             // SAFETY: the member belongs to this live model; the callers checked that the
             // port is an input of this design and that the value fits its width.
-            unsafe { member.write(value & mask(port.width)) };
+            unsafe { member.write(value) };
             return Ok(());
         }
         // SAFETY: the handle is live; `words` holds the port's word count; the index is in
@@ -544,17 +544,8 @@ impl Drop for Model {
     }
 }
 
-/// The `width`-bit mask.
-fn mask(width: u32) -> u64 {
-    if width >= 64 {
-        u64::MAX
-    } else {
-        (1 << width) - 1
-    }
-}
-
-/// A port's C++ member in a model: `CData`, `SData`, `IData` or `QData` by the port's width,
-/// as Verilator declares it.
+/// A port's C++ member in a model: `CData`, `SData`, `IData` or `QData`, as the shim's port
+/// table states it (from Verilator's header).
 #[derive(Clone, Copy)]
 enum Member {
     U8(*mut u8),
@@ -564,18 +555,19 @@ enum Member {
 }
 
 impl Member {
-    /// The member at `addr` of a `width`-bit port; `None` for a null address (a port wider
-    /// than 64 bits).
-    fn new(addr: *mut c_void, width: u32) -> Option<Self> {
+    /// The member of `bytes` bytes at `addr`; `None` for a port without one (more than 64
+    /// bits: `bytes` is 0 and `addr` null).
+    fn new(addr: *mut c_void, bytes: u32) -> Option<Self> {
         if addr.is_null() {
             return None;
         }
-        Some(match width {
-            0..=8 => Member::U8(addr.cast()),
-            9..=16 => Member::U16(addr.cast()),
-            17..=32 => Member::U32(addr.cast()),
-            _ => Member::U64(addr.cast()),
-        })
+        match bytes {
+            1 => Some(Member::U8(addr.cast())),
+            2 => Some(Member::U16(addr.cast())),
+            4 => Some(Member::U32(addr.cast())),
+            8 => Some(Member::U64(addr.cast())),
+            _ => None,
+        }
     }
 
     /// Stores `value` (which fits the port's width).

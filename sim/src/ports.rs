@@ -92,6 +92,19 @@ pub(crate) enum Storage {
     Wide(u32),
 }
 
+impl Storage {
+    /// Size in bytes of a member of this storage, 0 for `VlWide` (an array of words).
+    pub(crate) fn member_bytes(self) -> u32 {
+        match self {
+            Storage::U8 => 1,
+            Storage::U16 => 2,
+            Storage::U32 => 4,
+            Storage::U64 => 8,
+            Storage::Wide(_) => 0,
+        }
+    }
+}
+
 /// A port as the shim generator needs it: the C++ member name and storage too.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct HeaderPort {

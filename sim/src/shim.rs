@@ -2,9 +2,11 @@
 //!
 //! Verilator models are C++ classes with one public member per port, so Rust cannot call them
 //! directly. Instead of generating Rust code per design, every design gets the same C ABI: a
-//! port table (name, width, direction) and `set`/`get` by port index that move values as
-//! little-endian arrays of 32-bit words. One Rust wrapper then drives any design, with ports
-//! of any width. Every model gets its own `VerilatedContext`, so models in different threads
+//! port table (name, width, direction, and the size of the port's C++ member), the address
+//! of each port of at most 64 bits (`CData` .. `QData`, which the Rust side then reads and
+//! writes in place: the co-simulation does so several times per cycle), and `set`/`get` by
+//! port index for the wider ones (`VlWide`), which move values as little-endian arrays of
+//! 32-bit words. One Rust wrapper then drives any design, with ports of any width. Every model gets its own `VerilatedContext`, so models in different threads
 //! share no simulation state.
 //!
 //! The functions are the only symbols the library exports (it is compiled with
@@ -17,7 +19,7 @@ use crate::ports::{HeaderPort, Storage};
 
 /// Version of the C ABI below. Bump it with any change to the exported functions; it is part
 /// of the cache key, and [`crate::VerilatedLib`] refuses a library with another version.
-pub(crate) const ABI_VERSION: u32 = 3;
+pub(crate) const ABI_VERSION: u32 = 4;
 
 /// A C string literal for `s` (octal escapes for anything but plain printable ASCII).
 fn c_string(s: &str) -> String {
@@ -53,61 +55,39 @@ pub(crate) fn generate(top: &str, ports: &[HeaderPort]) -> String {
         let width = p.port.width;
         let _ = writeln!(
             table,
-            "    {{{}, {width}u, {}u}},",
+            "    {{{}, {width}u, {}u, {}u}},",
             c_string(&p.port.name),
-            p.port.direction.code()
+            p.port.direction.code(),
+            p.storage.member_bytes()
         );
-        let mask = top_word_mask(width);
-        let (set, get) = match p.storage {
-            Storage::U8 | Storage::U16 | Storage::U32 => {
-                let ty = match p.storage {
-                    Storage::U8 => "CData",
-                    Storage::U16 => "SData",
-                    _ => "IData",
-                };
-                (
-                    format!("m->{m} = ({ty})(w[0] & {mask:#x}u);"),
-                    format!("w[0] = (uint32_t)m->{m};"),
-                )
+        match p.storage {
+            // Read and written in place, through the member's address.
+            Storage::U8 | Storage::U16 | Storage::U32 | Storage::U64 => {
+                let _ = writeln!(addr_cases, "    case {i}: return &m->{m};");
             }
-            Storage::U64 => {
-                let mask64: u64 = if width == 64 {
-                    u64::MAX
-                } else {
-                    (1u64 << width) - 1
-                };
-                (
-                    format!(
-                        "m->{m} = ((QData)w[0] | ((QData)w[1] << 32)) & {mask64:#x}ULL;"
-                    ),
-                    format!(
-                        "{{ const QData v = m->{m}; w[0] = (uint32_t)v; w[1] = (uint32_t)(v >> 32); }}"
-                    ),
-                )
-            }
+            // Copied word by word.
             Storage::Wide(words) => {
                 let last = words - 1;
-                (
-                    format!(
-                        "for (uint32_t k = 0; k < {last}u; ++k) m->{m}[k] = w[k]; \
-                         m->{m}[{last}] = w[{last}] & {mask:#x}u;"
-                    ),
-                    format!("for (uint32_t k = 0; k < {words}u; ++k) w[k] = m->{m}[k];"),
-                )
+                let mask = top_word_mask(width);
+                if p.port.direction.is_settable() {
+                    let _ = writeln!(
+                        set_cases,
+                        "    case {i}: for (uint32_t k = 0; k < {last}u; ++k) m->{m}[k] = w[k]; \
+                         m->{m}[{last}] = w[{last}] & {mask:#x}u; return 0;"
+                    );
+                }
+                let _ = writeln!(
+                    get_cases,
+                    "    case {i}: for (uint32_t k = 0; k < {words}u; ++k) w[k] = m->{m}[k]; \
+                     return 0;"
+                );
             }
-        };
-        if p.port.direction.is_settable() {
-            let _ = writeln!(set_cases, "    case {i}: {set} return 0;");
         }
-        if !matches!(p.storage, Storage::Wide(_)) {
-            let _ = writeln!(addr_cases, "    case {i}: return &m->{m};");
-        }
-        let _ = writeln!(get_cases, "    case {i}: {get} return 0;");
     }
     let count = ports.len();
     // A zero-length array is not valid C++; keep one dummy row that the count hides.
     if ports.is_empty() {
-        table.push_str("    {\"\", 0u, 0u},\n");
+        table.push_str("    {\"\", 0u, 0u, 0u},\n");
     }
     format!(
         r#"// Generated by hgf-sim (shim ABI {ABI_VERSION}) for top module `{top}`. Do not edit.
@@ -133,6 +113,7 @@ struct PortRow {{
     const char* name;
     uint32_t width;
     uint32_t dir;  // 0 in, 1 out, 2 inout
+    uint32_t bytes;  // the member's CData/SData/IData/QData size; 0 for a VlWide
 }};
 const PortRow PORTS[] = {{
 {table}}};
@@ -145,6 +126,7 @@ HGF_EXPORT uint32_t hgf_sim_port_count() {{ return NPORTS; }}
 HGF_EXPORT const char* hgf_sim_port_name(uint32_t i) {{ return i < NPORTS ? PORTS[i].name : nullptr; }}
 HGF_EXPORT uint32_t hgf_sim_port_width(uint32_t i) {{ return i < NPORTS ? PORTS[i].width : 0u; }}
 HGF_EXPORT uint32_t hgf_sim_port_dir(uint32_t i) {{ return i < NPORTS ? PORTS[i].dir : 0u; }}
+HGF_EXPORT uint32_t hgf_sim_port_bytes(uint32_t i) {{ return i < NPORTS ? PORTS[i].bytes : 0u; }}
 
 HGF_EXPORT void* hgf_sim_new() {{
     try {{
@@ -230,8 +212,9 @@ HGF_EXPORT void hgf_sim_trace_close(void* p) {{
 #endif
 }}
 
-// `w` holds the port's ceil(width/32) words, least significant first; bits above the width
-// are masked off. Returns 1 for an output or an index out of range.
+// Ports of more than 64 bits only (the narrower ones have an address). `w` holds the port's
+// ceil(width/32) words, least significant first; bits above the width are masked off.
+// Returns 1 for an output, a narrower port or an index out of range.
 HGF_EXPORT int hgf_sim_set(void* p, uint32_t i, const uint32_t* w) {{
     {class}* m = static_cast<Handle*>(p)->model;
     (void)m;
@@ -252,7 +235,8 @@ HGF_EXPORT void* hgf_sim_port_addr(void* p, uint32_t i) {{
     }}
 }}
 
-// Writes the port's ceil(width/32) words to `w`. Returns 1 for an index out of range.
+// Ports of more than 64 bits only: writes the port's ceil(width/32) words to `w`. Returns 1
+// for a narrower port or an index out of range.
 HGF_EXPORT int hgf_sim_get(void* p, uint32_t i, uint32_t* w) {{
     {class}* m = static_cast<Handle*>(p)->model;
     (void)m;
@@ -280,26 +264,27 @@ mod tests {
     }
 
     #[test]
-    fn every_port_gets_a_getter_and_narrow_ports_an_address() {
+    fn narrow_ports_get_an_address_and_wide_ones_a_setter_and_getter() {
         let ports = parse_header(
             "VL_IN8(&clock,0,0);\nVL_IN64(&q__024x,39,0);\nVL_INW(&w,129,0,5);\nVL_OUT8(&o,3,0);\n",
         )
         .unwrap();
         let src = generate("t", &ports);
-        assert!(src.contains("{\"q$x\", 40u, 0u}"), "{src}");
-        assert!(src.contains("{\"o\", 4u, 1u}"), "{src}");
-        assert!(
-            src.contains("case 0: m->clock = (CData)(w[0] & 0x1u); return 0;"),
-            "{src}"
-        );
-        assert!(src.contains("0xffffffffffULL"), "{src}");
-        assert!(src.contains("m->w[4] = w[4] & 0x3u;"), "{src}");
-        // Every port of at most 64 bits has an address (read and written in place): the
-        // output has a getter and an address but no setter; the 130-bit input has no address.
+        // The table states each member's size (0 for the VlWide).
+        assert!(src.contains("{\"clock\", 1u, 0u, 1u}"), "{src}");
+        assert!(src.contains("{\"q$x\", 40u, 0u, 8u}"), "{src}");
+        assert!(src.contains("{\"w\", 130u, 0u, 0u}"), "{src}");
+        assert!(src.contains("{\"o\", 4u, 1u, 1u}"), "{src}");
+        // Every port of at most 64 bits, output or input, has an address and nothing else.
         assert!(src.contains("case 0: return &m->clock;"), "{src}");
         assert!(src.contains("case 1: return &m->q__024x;"), "{src}");
         assert!(src.contains("case 3: return &m->o;"), "{src}");
-        assert_eq!(src.matches("case 3:").count(), 2, "{src}");
+        for i in [0, 1, 3] {
+            assert_eq!(src.matches(&format!("case {i}:")).count(), 1, "{src}");
+        }
+        // The 130-bit input is copied word by word, its top word masked, both ways.
+        assert!(src.contains("m->w[4] = w[4] & 0x3u; return 0;"), "{src}");
+        assert!(src.contains("w[k] = m->w[k];"), "{src}");
         assert_eq!(src.matches("case 2:").count(), 2, "{src}");
     }
 }
