@@ -40,6 +40,8 @@ fn run_generates_cosimulates_and_reports() {
             .unwrap_or_else(|| panic!("{key}: {}", v[key]));
         assert!(speed.is_finite() && speed > 0.0, "{key}: {speed}");
     }
+    // ... and the processor they were measured on (null where Linux does not name it).
+    assert_eq!(v["processor"], serde_json::json!(hgf_sim::cpu_model()));
     let written: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("o/report.json")).unwrap())
             .unwrap();

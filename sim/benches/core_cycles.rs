@@ -7,7 +7,7 @@
 //! figures, best of [`RUNS`] runs: cycles per wall-clock second, and per CPU second of the
 //! simulating thread, which is what an otherwise idle core gives (on a shared machine the
 //! wall clock also counts other processes). Nothing is asserted: speed depends on the
-//! machine. Knobs (environment) for comparing builds: `HGF_BENCH_CONFIGS` (comma-separated
+//! machine, whose processor the bench names first. Knobs (environment) for comparing builds: `HGF_BENCH_CONFIGS` (comma-separated
 //! subset of `default,up5k,small`), `HGF_BENCH_TOKENS` (tokens per run),
 //! `HGF_BENCH_TRACE=1` (verilate with `--trace`), `HGF_BENCH_CXX_OPT` (for example `-O3`),
 //! `HGF_BENCH_VERILATOR_ARGS` (space-separated extra Verilator arguments),
@@ -20,7 +20,7 @@ use hgf_golden::weights::random_tokens;
 use hgf_golden::{HgfConfig, HgfWeights};
 use hgf_hdl::emit::generate;
 use hgf_sim::core_driver::CoreSim;
-use hgf_sim::{thread_cpu_time, BuildOptions};
+use hgf_sim::{cpu_model, thread_cpu_time, BuildOptions};
 
 /// Timed runs per configuration.
 const RUNS: usize = 3;
@@ -43,6 +43,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Ok(a) = std::env::var("HGF_BENCH_VERILATOR_ARGS") {
         opts.verilator_args = a.split_whitespace().map(String::from).collect();
     }
+    eprintln!(
+        "processor: {}",
+        cpu_model().unwrap_or_else(|| "unknown".into())
+    );
     let wanted = std::env::var("HGF_BENCH_CONFIGS").unwrap_or_else(|_| "default,up5k,small".into());
     for name in wanted.split(',') {
         let (cfg, tokens) = match name {

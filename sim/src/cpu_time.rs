@@ -1,8 +1,27 @@
 //! CPU time of the calling thread: the speed figures (simulated cycles per second) divide by
 //! it as well as by wall-clock time, because on a shared machine the wall clock also counts
-//! the time other processes had the core.
+//! the time other processes had the core. A speed figure also needs the processor it was
+//! measured on: the same model and driver ran at 0.78 M cycles per CPU second on one machine
+//! of the project's kind and at 1.2 M on another (docs/results.md), so reports name it.
 
 use std::time::Duration;
+
+/// The processor's model name as Linux states it (`model name` in `/proc/cpuinfo`, the
+/// first core's), or `None` where that file does not say (other systems, some ARM kernels).
+pub fn cpu_model() -> Option<String> {
+    let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    cpu_model_from(&info)
+}
+
+/// The first `model name` of a `/proc/cpuinfo` text, trimmed; `None` if there is none or it
+/// is empty.
+fn cpu_model_from(info: &str) -> Option<String> {
+    info.lines()
+        .filter_map(|line| line.split_once(':'))
+        .find(|(key, _)| key.trim() == "model name")
+        .map(|(_, value)| value.trim().to_string())
+        .filter(|name| !name.is_empty())
+}
 
 /// CPU time the calling thread has used so far (`CLOCK_THREAD_CPUTIME_ID`), or `None` where
 /// that clock is not available. Only differences between two calls mean anything.
@@ -28,6 +47,15 @@ pub fn thread_cpu_time() -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cpu_model_is_the_first_model_name_line() {
+        let info = "processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC  \n\n\
+                    processor\t: 1\nmodel name\t: Other\n";
+        assert_eq!(cpu_model_from(info).as_deref(), Some("AMD EPYC"));
+        assert_eq!(cpu_model_from("processor\t: 0\nmodel name\t:   \n"), None);
+        assert_eq!(cpu_model_from("Hardware\t: BCM2835\n"), None);
+    }
 
     #[test]
     fn thread_cpu_time_advances_with_work_and_not_past_the_wall_clock() {

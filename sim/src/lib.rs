@@ -52,7 +52,7 @@ mod toolchain;
 mod verilate;
 
 pub use cache::{default_cache_root, CacheOutcome, CACHE_ENV};
-pub use cpu_time::thread_cpu_time;
+pub use cpu_time::{cpu_model, thread_cpu_time};
 pub use error::SimError;
 pub use model::{InputGroup, Model, PortId, HALF_PERIOD};
 pub use ports::{decode_name, Direction, Port};

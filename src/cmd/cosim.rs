@@ -15,7 +15,7 @@ use hgf_golden::{HgfConfig, HgfProjection, HgfWeights};
 use hgf_hdl::emit::generate;
 use hgf_sim::core_driver::{CoreRun, CoreSim, CycleCheck, RunOptions};
 use hgf_sim::cosim::{compare, diagnose, golden_outputs, Comparison, Diagnosis, Stage};
-use hgf_sim::{thread_cpu_time, BuildOptions};
+use hgf_sim::{cpu_model, thread_cpu_time, BuildOptions};
 use ndarray::ArrayView2;
 use serde_json::{json, Value};
 
@@ -366,10 +366,11 @@ impl Outcome {
             .map(|c| format!(" ({} per CPU second)", si(c)))
             .unwrap_or_default();
         println!(
-            "speed:      {} cycles in {:.2} s, {} simulated cycles/s{per_cpu_second}",
+            "speed:      {} cycles in {:.2} s, {} simulated cycles/s{per_cpu_second} on {}",
             self.run.cycles,
             self.seconds,
-            si(self.cycles_per_second())
+            si(self.cycles_per_second()),
+            cpu_model().as_deref().unwrap_or("an unnamed processor")
         );
         if let Some((t, j)) = self.flip_expected {
             println!("test hook:  expected output {j} of token {t} flipped (--flip-expected)");
@@ -493,6 +494,7 @@ impl Outcome {
             "simulated_cycles_per_second": self.cycles_per_second(),
             "cpu_seconds": self.cpu_seconds,
             "simulated_cycles_per_cpu_second": self.cycles_per_cpu_second(),
+            "processor": cpu_model(),
             "verilator_model": self.model_text(),
             "first_mismatch": first,
             "expected_flipped": self.flip_expected.map(|(t, j)| json!({"token": t, "output": j})),
