@@ -110,24 +110,24 @@ pub mod phase {
 ///
 /// **Latency** [`cycles_per_token`] enabled cycles (cycles in which the flow advances) after
 /// the `start` edge until `done`: `(ceil(d_in/F) + log2 F) · max(rank, 6) + ceil(d_out/(8F))
-/// · rank · 8 + 16`; for the default config (512, 512, rank 16, F = 8) `(64 + 3) · 16 + 8 ·
-/// 16 · 8 + 16 = 2,112`. Every cycle in which the factor stream or a missing `x` holds the
+/// · rank · 8 + 16`; for the default config (512, 512, rank 16, F = 4) `(128 + 2) · 16 + 16 ·
+/// 16 · 8 + 16 = 4,144`. Every cycle in which the factor stream or a missing `x` holds the
 /// flow up adds one (with `x` arriving one per cycle from `start`, step 0 waits `F - 1`
 /// cycles, and later steps wait if `max(rank, 6) < F`). `v_read_data` follows `v_read_row`
 /// after one edge.
 /// **Throughput** one factor beat per cycle in phases U (when `rank >= 6`) and V; the factor
-/// stream (`hgf_golden::HgfConfig::factor_beats`, 2,048 beats for the default config) is the
+/// stream (`hgf_golden::HgfConfig::factor_beats`, 4,096 beats for the default config) is the
 /// bottleneck, plus the tree and two drains.
 /// **Resources** F [`Fp16MacLane`]s (F 16x16 multipliers, F binary32 adders, F register files
 /// of `max(rank, 8)` words), one [`F32ToF16`], RAM: F x banks of `ceil(d_in/F)` x 16 bits, F v
 /// banks of `ceil(d_out/F)` x 32 bits, a u buffer of `rank` x 16 bits, each a [`TiledRam`]
-/// (256-word tiles); F x 16 bits of beat register. Synthesis estimate, yosys 0.23, for the
-/// default config (F = 8): `synth_ecp5` 10,332 LUT4 (+ 1,280 L6MUX21, 2,936 PFUMX, 669
+/// (256-word tiles); F x 16 bits of beat register. Synthesis estimate, yosys 0.23, for the earlier
+/// 8-lane default config (F = 8): `synth_ecp5` 10,332 LUT4 (+ 1,280 L6MUX21, 2,936 PFUMX, 669
 /// CCU2C), 3,165 FF, 8 MULT18X18D, 25 DP16KD; `synth_ice40 -dsp` 7,738 SB_LUT4, 2,988 FF, 8
-/// SB_MAC16, 41 SB_RAM40_4K. For the earlier `up5k` preset (F = 2): `synth_ecp5` 3,216
-/// LUT4, 1,020 FF, 2 MULT18X18D, 7 DP16KD; `synth_ice40 -dsp` 2,510 SB_LUT4, 975 FF, 2
-/// SB_MAC16, 11 SB_RAM40_4K; the F = 1 `up5k` of now: `synth_ice40 -dsp` 1,550 SB_LUT4, 641
-/// FF, 1 SB_MAC16, 6 SB_RAM40_4K. The lanes are most of it (iCE40: 853 SB_LUT4 and 359 FF each).
+/// SB_MAC16, 41 SB_RAM40_4K. For the earlier `up5k` preset (F = 2): `synth_ecp5` 3,216 LUT4, 1,020
+/// FF, 2 MULT18X18D, 7 DP16KD; `synth_ice40 -dsp` 2,510 SB_LUT4, 975 FF, 2 SB_MAC16, 11
+/// SB_RAM40_4K; the F = 1 `up5k` of now: `synth_ice40 -dsp` 1,550 SB_LUT4, 641 FF, 1 SB_MAC16, 6
+/// SB_RAM40_4K. The lanes are most of it (iCE40: 853 SB_LUT4 and 359 FF each).
 /// **Golden** `hgf_golden::lowrank::project_down` (u) and `project_up` (v), with the factor
 /// stream of `hgf_golden::streams::factor_beats`.
 /// **Limits** F a power of two in 1..=64; `d_in <= 2^17`; `d_out < 2^20` (`v_ready_count` is

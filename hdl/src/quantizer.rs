@@ -62,13 +62,13 @@ use crate::tiled_ram::TiledRam;
 /// edges including `e`: RAM read, binary32 register, 4 multiplier stages, the shift). From
 /// `start` (edge `S`) with one beat per cycle, `x_last` is edge `S + d_in` (`S + d_in - 1`
 /// if the first beat shares the `start` edge), so block 0 is valid after edge
-/// `S + d_in + 46 + C`: 598 for d_in = 512, C = 40 (the shape of the cycle test), 623 for the
-/// default config (C = 65).
+/// `S + d_in + 46 + C`: 598 for d_in = 512, C = 40 (the shape of the cycle test), 583 for the
+/// default config (C = 25).
 /// **Throughput.** One quantized element per cycle. A block takes
 /// [`QuantizerUnit::block_fill_cycles`] = C + 8 cycles, counted from the edge that moved the
 /// previous block into the current buffer: the next `block_valid` follows `block_done` with
 /// no gap when the array spends at least C + 8 cycles per block (`d_out / R` cycles in the
-/// core: 128 ≥ 73 for the default config), else after the rest of the C + 8. A token takes
+/// core: 128 ≥ 33 for the default config), else after the rest of the C + 8. A token takes
 /// `d_in` beats (at most one per cycle) + 46 + C + (column_blocks - 1) · max(C + 8, array
 /// time per block) cycles up to its last block.
 /// **Resources** one [`Fp32Mul`] (two 16x16 multipliers: its operand `x` is a binary16

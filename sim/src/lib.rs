@@ -9,9 +9,10 @@
 //!   configurations it uses, straight from the output of `hgf_hdl::verilog::emit_named`, and
 //!   a cache (keyed by Verilog, top, options and tool versions) makes every later run a
 //!   `dlopen`. See [`VerilatedLib::build`] and the `cache` module for the atomic creation.
-//! - No Rust code is generated per design. A small generated C++ shim exposes a port table
-//!   and `set`/`get` by port index on arrays of 32-bit words, so one [`Model`] type drives
-//!   every design, whatever its port widths (the core has 256-bit weight beats).
+//! - No Rust code is generated per design. A small generated C++ shim exposes a port table,
+//!   the address of every port of at most 64 bits (read and written in place), and `set`/`get`
+//!   by port index on arrays of 32-bit words for the wider ones, so one [`Model`] type drives
+//!   every design, whatever its port widths.
 //!
 //! ```no_run
 //! # fn main() -> Result<(), hgf_sim::SimError> {
