@@ -52,6 +52,8 @@ use crate::tiled_ram::TiledRam;
 /// | `block_valid` | out | 1 | the current buffer holds block `block_index`, complete; stable until `block_done` |
 /// | `block_index` | out | 20 | the current block's number, `0 .. column_blocks - 1` in order |
 /// | `idle` | out | 1 | no token in progress: after `reset`, and once the last block's `block_done` is taken and `k_valid` is up (for tiny configs the blocks can finish before `k`); a `start` then loses nothing |
+/// | `mul_a`, `mul_b` | out | 32, 32 | the operands `fl32(x_i)`, `s` of `x_i · s` for a multiplier outside the unit (`HgfConfig::shares_quantizer_multiplier`; they feed nothing otherwise) |
+/// | `mul_product` | in | 32 | `fl32(mul_a · mul_b)` from that multiplier, [`Fp32Mul::LATENCY`] edges after the operands (ignored when the unit has its own multiplier) |
 ///
 /// **Latency.** With `x_last` accepted on edge `T`: the divider samples `127, m` on edge
 /// `T + 1`; `s` is registered and the `beta / s` division starts on edge `T + 38`
@@ -117,8 +119,8 @@ pub struct QuantizerUnit {
     pub block_index: Signal<Out, Bits<20>>,
     /// No token in progress.
     pub idle: Signal<Out, Bit>,
-    /// Operands of `x * s` for a multiplier outside the unit (when built with
-    /// `external_multiplier`; otherwise they feed nothing).
+    /// Operands of `x * s` for a multiplier outside the unit (when the config shares the
+    /// gate's, `HgfConfig::shares_quantizer_multiplier`; otherwise they feed nothing).
     pub mul_a: Signal<Out, Bits<32>>,
     pub mul_b: Signal<Out, Bits<32>>,
     /// `fl32(mul_a * mul_b)` from the outside multiplier, [`Fp32Mul::LATENCY`] edges after

@@ -2,7 +2,7 @@
 //!
 //!     cargo run --release -p hgf-synth --example calibrate -- [--fit] [--quick] [--reuse] [--out DIR]
 //!
-//! Synthesises every config of `hgf_synth::calibration::sweep` (22 cores; `--quick`: the
+//! Synthesises every config of `hgf_synth::calibration::sweep` (25 cores; `--quick`: the
 //! test suite's two) for iCE40 UP5K and ECP5-25k, one family per thread, and writes the
 //! error table of the area estimate against yosys to `DIR/calibration.md` and `.json`
 //! (default `out/area-calibration`). `--fit` first refits the coefficients (a `-noflatten`
