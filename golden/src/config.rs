@@ -122,7 +122,7 @@ pub struct HgfConfig {
     /// both `fl32(acc) * k` and `g * v`) one output every other cycle, for DSP-poor devices.
     pub gate_multipliers: usize,
     /// The gate borrows low-rank lane 0's binary32 adder and binary16 rounding instead of
-    /// having its own (about 600 iCE40 logic cells fewer); the gate then starts only once the
+    /// having its own (about 700 iCE40 logic cells fewer); the gate then starts only once the
     /// whole low-rank flow of the token is done, so the two flows no longer overlap with the
     /// gate. For small devices whose core is bound by the ternary flow or by memory.
     #[serde(default)]
