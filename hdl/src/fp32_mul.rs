@@ -28,7 +28,7 @@ use crate::shift_sticky::ShiftRightSticky;
 /// `MULT18X18D`); 3. sum of the partial products (48 bits), normalisation by one bit, the 24
 /// kept bits plus round and sticky bits, biased exponent, overflow, right-shift distance for
 /// a subnormal result; 4. right shift with sticky bit (the shared
-/// [`ShiftRightSticky`](crate::shift_sticky::ShiftRightSticky)), round to nearest even, pack
+/// [`ShiftRightSticky`]), round to nearest even, pack
 /// (a rounding carry moves the exponent up by itself), special values.
 ///
 /// **Latency** [`Fp32Mul::LATENCY`] = 4 enabled cycles: operands presented in the cycle

@@ -820,9 +820,10 @@ mod tests {
     }
 
     #[test]
-    fn the_sweep_has_twenty_distinct_valid_configs_around_the_reference() {
+    fn the_sweep_has_25_distinct_valid_configs_around_the_reference() {
         let s = sweep();
-        assert!(s.len() >= 20);
+        // docs/results.md's error table and the fitted model are over these 25.
+        assert_eq!(s.len(), 25);
         assert_eq!(s[0].label, REFERENCE);
         for (i, a) in s.iter().enumerate() {
             assert!(a.config.validate().is_ok());
