@@ -210,6 +210,22 @@ fn bad_arguments_and_missing_files_are_errors() {
 }
 
 #[test]
+fn an_unusable_model_cache_is_named_with_the_os_reason_once() {
+    let dir = small_dir();
+    std::fs::write(dir.path().join("file"), "").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hgf"))
+        .args(["cosim", "--config", "c.toml"])
+        .env("HGF_SIM_CACHE", dir.path().join("file/cache"))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("file/cache"), "{err}");
+    assert_eq!(err.matches("os error").count(), 1, "{err}");
+}
+
+#[test]
 fn weights_and_input_files_from_hgf_golden_round_trip() {
     let dir = small_dir();
     let out = hgf_in(

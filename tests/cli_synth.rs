@@ -124,6 +124,28 @@ fn synth_without_the_tools_names_the_setup_command() {
     );
 }
 
+#[test]
+fn an_output_directory_that_cannot_be_created_is_named_with_the_os_reason_once() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("file"), "").unwrap();
+    // Fails when the directory is created, before yosys runs.
+    let out = hgf_in(
+        dir.path(),
+        &[
+            "synth",
+            "--preset",
+            "up5k",
+            "--no-pnr",
+            "--out",
+            "file/synth",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("file/synth"), "{err}");
+    assert_eq!(err.matches("os error").count(), 1, "{err}");
+}
+
 fn which(tool: &str) -> std::path::PathBuf {
     std::env::split_paths(&std::env::var_os("PATH").unwrap())
         .map(|d| d.join(tool))
