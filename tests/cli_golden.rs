@@ -396,6 +396,25 @@ fn tokens_with_the_wrong_width_are_rejected() {
 }
 
 #[test]
+fn no_tokens_are_rejected_from_a_file_and_from_the_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_valid_files(d);
+    let none = Array2::from_elem((0, 512), f16::ONE);
+    save_tokens(d.join("none.npy"), none.view()).unwrap();
+    assert_fails(
+        d,
+        &["--weights", "w.safetensors", "--input", "none.npy"],
+        &["none.npy", "no tokens", "at least 1"],
+    );
+    assert_fails(
+        d,
+        &["--random", "--tokens", "0"],
+        &["--tokens", "at least 1"],
+    );
+}
+
+#[test]
 fn tokens_of_dtype_f32_are_rejected() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

@@ -75,6 +75,9 @@ fn generate(
     written: &mut Vec<PathBuf>,
 ) -> Result<(HgfConfig, HgfWeights, Array2<f16>)> {
     let cfg = super::load_config(&args.source)?;
+    if args.tokens == 0 {
+        anyhow::bail!("--tokens must be at least 1");
+    }
     let x = layer::random_tokens_checked(&cfg, args.tokens, args.seed)?;
     if !args.force {
         for path in [&args.weights, &args.input].into_iter().flatten() {

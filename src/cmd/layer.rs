@@ -56,10 +56,18 @@ pub fn read_weights(source: &ConfigSource, path: &Path) -> Result<(HgfConfig, Hg
     Ok((cfg, weights))
 }
 
-/// Reads a tokens file, which must have `d_in` values per token. `shape_from` says where
-/// `d_in` came from, for the error message.
+/// Reads a tokens file, which must hold at least one token of `d_in` values. `shape_from`
+/// says where `d_in` came from, for the error message.
 pub fn read_tokens(path: &Path, cfg: &HgfConfig, shape_from: &str) -> Result<Array2<f16>> {
     let x = load_tokens(path).context("cannot load the input tokens")?;
+    // No tokens would make a co-simulation pass with nothing compared.
+    if x.nrows() == 0 {
+        anyhow::bail!(
+            "input file {} has no tokens (shape [0, {}]); at least 1 is needed",
+            path.display(),
+            x.ncols()
+        );
+    }
     if x.ncols() != cfg.d_in {
         anyhow::bail!(
             "input file {} has {} values per token (shape [{}, {}]); {shape_from} needs \
