@@ -461,3 +461,15 @@ fn absurd_token_count_is_an_error_not_a_panic() {
         &["--tokens", "too large"],
     );
 }
+
+#[test]
+fn a_token_count_beyond_memory_is_an_error_not_an_abort() {
+    let dir = tempfile::tempdir().unwrap();
+    // 10^14 tokens of 1024 binary16 values: addressable, but no machine has 200 PB. The
+    // allocation used to fail inside ndarray and abort (exit 134, backtrace).
+    assert_fails(
+        dir.path(),
+        &["--random", "--tokens", "100000000000000"],
+        &["--tokens 100000000000000", "too large", "allocate"],
+    );
+}
