@@ -162,6 +162,14 @@ fn usage_errors_exit_2_with_what_is_allowed() {
             "`--bandwidth` = 0",
         ),
         (vec!["estimate", "--clock", "nan"], "`--clock` = NaN"),
+        (
+            vec!["estimate", "--board", "ulx3s", "--bandwidth", "-5"],
+            "`--bandwidth` = -5 is out of range",
+        ),
+        (
+            vec!["estimate", "--clock", "-25"],
+            "`--clock` = -25 is out of range",
+        ),
         (vec!["estimate", "--preset", "huge"], "default, up5k"),
     ] {
         let out = hgf(&args);
