@@ -88,6 +88,31 @@ fn random_does_not_overwrite_files_without_force() {
 }
 
 #[test]
+fn random_does_not_write_two_files_to_one_path() {
+    let dir = tempfile::tempdir().unwrap();
+    // The tokens used to overwrite the weights just written, and the run exited 0.
+    let out = hgf_in(
+        dir.path(),
+        &["golden", "--random", "--weights", "same", "--input", "same"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("--weights and --input both name same"),
+        "{err}"
+    );
+    assert!(!dir.path().join("same").exists());
+    let out = hgf_in(
+        dir.path(),
+        &[
+            "golden", "--random", "--input", "x.npy", "--output", "x.npy",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(stderr(&out).contains("--input and --output both name x.npy"));
+}
+
+#[test]
 fn negative_counts_and_seeds_name_the_option() {
     // clap used to answer "unexpected argument '-1' found", as if the option took no value.
     for args in [
