@@ -1,5 +1,9 @@
 //! What the user typed: the clap definitions of every `hgf` subcommand. Turning these into
 //! validated plans happens in `cmd/`.
+//!
+//! Every numeric option has `allow_negative_numbers`: without it clap reads `--freq -1` as
+//! the option without a value followed by a stray argument `-1` ("unexpected argument"), and
+//! the range check that names what is allowed never runs.
 
 use std::path::PathBuf;
 
@@ -75,13 +79,13 @@ pub struct GoldenArgs {
     #[arg(long)]
     pub random: bool,
     /// Seed for --random.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
     pub seed: u64,
     /// With --random: overwrite existing files at --weights / --input.
     #[arg(long, requires = "random")]
     pub force: bool,
     /// Number of tokens for --random.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, allow_negative_numbers = true)]
     pub tokens: usize,
     /// Print the summary as JSON.
     #[arg(long)]
@@ -120,10 +124,10 @@ pub struct RunArgs {
     #[command(flatten)]
     pub source: ConfigSource,
     /// Seed of the generated layer and tokens.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
     pub seed: u64,
     /// Number of tokens.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, allow_negative_numbers = true)]
     pub tokens: usize,
     /// Output directory for the Verilog, manifest and report (default: out/<name>).
     #[arg(long, value_name = "DIR")]
@@ -138,10 +142,15 @@ pub struct CosimArgs {
     #[command(flatten)]
     pub source: ConfigSource,
     /// Number of tokens generated from --seed (without --input).
-    #[arg(long, default_value_t = 4, conflicts_with = "input")]
+    #[arg(
+        long,
+        default_value_t = 4,
+        conflicts_with = "input",
+        allow_negative_numbers = true
+    )]
     pub tokens: usize,
     /// Seed of the generated layer and tokens, and of the stall pattern.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
     pub seed: u64,
     /// Layer weights (safetensors, as `hgf golden`); without it, generated from --seed. Its
     /// shape must fit the config; with no --config or --preset, the default preset is adapted
@@ -216,10 +225,10 @@ pub struct EstimateArgs {
     pub board: Option<String>,
     /// Sustained memory bandwidth in MB/s (10^6 bytes/s), replacing the board's. Without
     /// --board it describes a custom board, which also needs --clock.
-    #[arg(long, value_name = "MB/s")]
+    #[arg(long, value_name = "MB/s", allow_negative_numbers = true)]
     pub bandwidth: Option<f64>,
     /// Clock of the core in MHz, replacing the board's.
-    #[arg(long, value_name = "MHz")]
+    #[arg(long, value_name = "MHz", allow_negative_numbers = true)]
     pub clock: Option<f64>,
     /// Print the estimate as JSON.
     #[arg(long)]
@@ -238,7 +247,7 @@ pub struct SynthArgs {
     pub target: Option<Target>,
     /// Clock frequency to meet, in MHz (default: the target board's oscillator, 12 MHz on
     /// iCE40 and 25 MHz on ECP5).
-    #[arg(long, value_name = "MHZ")]
+    #[arg(long, value_name = "MHZ", allow_negative_numbers = true)]
     pub freq: Option<f64>,
     /// Output directory for the Verilog, netlist, tool reports and logs (default:
     /// out/<name>/synth-<target>).
@@ -295,10 +304,10 @@ pub struct ExploreArgs {
     #[arg(long, value_name = "NAME")]
     pub board: String,
     /// Sustained memory bandwidth in MB/s, replacing the board's.
-    #[arg(long, value_name = "MB/s")]
+    #[arg(long, value_name = "MB/s", allow_negative_numbers = true)]
     pub bandwidth: Option<f64>,
     /// Clock of the core in MHz, replacing the board's.
-    #[arg(long, value_name = "MHz")]
+    #[arg(long, value_name = "MHz", allow_negative_numbers = true)]
     pub clock: Option<f64>,
     /// The device the core must fit: ice40-up5k, ice40-hx8k, ecp5-25k, ecp5-85k.
     #[arg(long, value_name = "DEVICE", value_parser = parse_target)]
@@ -317,7 +326,12 @@ pub struct ExploreArgs {
     pub write_config: Option<PathBuf>,
     /// Confirm the N fastest points of the front with `hgf synth` (yosys, then nextpnr's
     /// packing; minutes each).
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        allow_negative_numbers = true
+    )]
     pub confirm: usize,
     /// Directory of the confirmation runs.
     #[arg(long, value_name = "DIR", default_value = "out/explore")]

@@ -45,3 +45,14 @@ fn unknown_packing_is_rejected_with_the_allowed_values() {
         "{err}"
     );
 }
+
+#[test]
+fn missing_file_is_named_with_the_os_reason_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = hgf_in(dir.path(), &["config", "--config", "absent.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    // The OS reason was once printed twice: in the message and again as its source.
+    assert!(err.contains("absent.toml"), "{err}");
+    assert_eq!(err.matches("os error").count(), 1, "{err}");
+}

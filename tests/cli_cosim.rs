@@ -210,6 +210,40 @@ fn bad_arguments_and_missing_files_are_errors() {
 }
 
 #[test]
+fn an_input_file_without_tokens_is_an_error_not_a_vacuous_pass() {
+    let dir = small_dir();
+    let none = ndarray::Array2::from_elem((0, 12), half::f16::ONE);
+    hgf_golden::io::save_tokens(dir.path().join("none.npy"), none.view()).unwrap();
+    let out = hgf_in(
+        dir.path(),
+        &["cosim", "--config", "c.toml", "--input", "none.npy"],
+    );
+    // It used to report `0 outputs compared bit for bit, 0 mismatches` and exit 0.
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("none.npy") && err.contains("no tokens") && err.contains("at least 1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unusable_model_cache_is_named_with_the_os_reason_once() {
+    let dir = small_dir();
+    std::fs::write(dir.path().join("file"), "").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hgf"))
+        .args(["cosim", "--config", "c.toml"])
+        .env("HGF_SIM_CACHE", dir.path().join("file/cache"))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("file/cache"), "{err}");
+    assert_eq!(err.matches("os error").count(), 1, "{err}");
+}
+
+#[test]
 fn weights_and_input_files_from_hgf_golden_round_trip() {
     let dir = small_dir();
     let out = hgf_in(

@@ -136,6 +136,16 @@ fn bad_model_file_exits_2_naming_file_and_field() {
 }
 
 #[test]
+fn missing_model_file_is_named_with_the_os_reason_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = hgf_in(dir.path(), &["estimate", "--model-file", "absent.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("absent.toml"), "{err}");
+    assert_eq!(err.matches("os error").count(), 1, "{err}");
+}
+
+#[test]
 fn usage_errors_exit_2_with_what_is_allowed() {
     for (args, expect) in [
         (
@@ -152,6 +162,14 @@ fn usage_errors_exit_2_with_what_is_allowed() {
             "`--bandwidth` = 0",
         ),
         (vec!["estimate", "--clock", "nan"], "`--clock` = NaN"),
+        (
+            vec!["estimate", "--board", "ulx3s", "--bandwidth", "-5"],
+            "`--bandwidth` = -5 is out of range",
+        ),
+        (
+            vec!["estimate", "--clock", "-25"],
+            "`--clock` = -25 is out of range",
+        ),
         (vec!["estimate", "--preset", "huge"], "default, up5k"),
     ] {
         let out = hgf(&args);

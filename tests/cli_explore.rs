@@ -127,7 +127,7 @@ fn explore_with_nothing_fitting_prints_the_result_exits_1_and_writes_no_plot() {
 
 #[test]
 fn explore_errors_name_what_is_allowed() {
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 5] = [
         (
             &[
                 "explore", "--model", "hgf-25m", "--board", "ulx3s", "--target", "xc7a35t",
@@ -149,6 +149,13 @@ fn explore_errors_name_what_is_allowed() {
         (
             &["explore", "--board", "ulx3s", "--target", "ecp5-25k"],
             "--model",
+        ),
+        (
+            &[
+                "explore", "--model", "hgf-25m", "--board", "ulx3s", "--target", "ecp5-25k",
+                "--clock", "-1",
+            ],
+            "`--clock` = -1 is out of range",
         ),
     ];
     for (args, want) in cases {

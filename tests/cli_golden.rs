@@ -396,6 +396,25 @@ fn tokens_with_the_wrong_width_are_rejected() {
 }
 
 #[test]
+fn no_tokens_are_rejected_from_a_file_and_from_the_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_valid_files(d);
+    let none = Array2::from_elem((0, 512), f16::ONE);
+    save_tokens(d.join("none.npy"), none.view()).unwrap();
+    assert_fails(
+        d,
+        &["--weights", "w.safetensors", "--input", "none.npy"],
+        &["none.npy", "no tokens", "at least 1"],
+    );
+    assert_fails(
+        d,
+        &["--random", "--tokens", "0"],
+        &["--tokens", "at least 1"],
+    );
+}
+
+#[test]
 fn tokens_of_dtype_f32_are_rejected() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -440,5 +459,17 @@ fn absurd_token_count_is_an_error_not_a_panic() {
         dir.path(),
         &["--random", "--tokens", &u64::MAX.to_string()],
         &["--tokens", "too large"],
+    );
+}
+
+#[test]
+fn a_token_count_beyond_memory_is_an_error_not_an_abort() {
+    let dir = tempfile::tempdir().unwrap();
+    // 10^14 tokens of 1024 binary16 values: addressable, but no machine has 200 PB. The
+    // allocation used to fail inside ndarray and abort (exit 134, backtrace).
+    assert_fails(
+        dir.path(),
+        &["--random", "--tokens", "100000000000000"],
+        &["--tokens 100000000000000", "too large", "allocate"],
     );
 }

@@ -1,7 +1,7 @@
-//! `hgf run`, the README's main job (generate, co-simulate, report), and the overwrite guard
-//! of `hgf golden --random`.
+//! `hgf run`, the README's main job (generate, co-simulate, report), the overwrite guard
+//! of `hgf golden --random`, and negative counts and seeds on the commands that take them.
 
-use crate::util::{hgf_in, stderr, stdout};
+use crate::util::{hgf, hgf_in, stderr, stdout};
 
 #[test]
 fn run_generates_cosimulates_and_reports() {
@@ -85,4 +85,55 @@ fn random_does_not_overwrite_files_without_force() {
         std::fs::read(dir.path().join("w.safetensors")).unwrap(),
         b"precious"
     );
+}
+
+#[test]
+fn random_does_not_write_two_files_to_one_path() {
+    let dir = tempfile::tempdir().unwrap();
+    // The tokens used to overwrite the weights just written, and the run exited 0.
+    let out = hgf_in(
+        dir.path(),
+        &["golden", "--random", "--weights", "same", "--input", "same"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("--weights and --input both name same"),
+        "{err}"
+    );
+    assert!(!dir.path().join("same").exists());
+    let out = hgf_in(
+        dir.path(),
+        &[
+            "golden", "--random", "--input", "x.npy", "--output", "x.npy",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(stderr(&out).contains("--input and --output both name x.npy"));
+}
+
+#[test]
+fn negative_counts_and_seeds_name_the_option() {
+    // clap used to answer "unexpected argument '-1' found", as if the option took no value.
+    for args in [
+        &["run", "--tokens", "-1"][..],
+        &["cosim", "--seed", "-1"],
+        &["golden", "--random", "--tokens", "-3"],
+        &[
+            "explore",
+            "--model",
+            "hgf-25m",
+            "--board",
+            "ulx3s",
+            "--target",
+            "ecp5-25k",
+            "--confirm",
+            "-1",
+        ],
+    ] {
+        let out = hgf(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert!(err.contains("invalid value '-"), "{args:?}: {err}");
+    }
 }

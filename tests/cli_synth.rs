@@ -90,6 +90,20 @@ fn synth_rejects_an_unknown_target_with_exit_2() {
 }
 
 #[test]
+fn a_negative_frequency_is_out_of_range_not_a_stray_argument() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = hgf_in(dir.path(), &["synth", "--preset", "up5k", "--freq", "-12"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    // clap used to answer "unexpected argument '-12' found".
+    assert!(err.contains("frequency -12 MHz is out of range"), "{err}");
+    assert!(
+        !dir.path().join("out").exists(),
+        "nothing ran before the check"
+    );
+}
+
+#[test]
 fn synth_without_the_tools_names_the_setup_command() {
     let dir = tempfile::tempdir().unwrap();
     let empty = tempfile::tempdir().unwrap();
@@ -122,6 +136,28 @@ fn synth_without_the_tools_names_the_setup_command() {
         !dir.path().join("out").exists(),
         "nothing ran before the check"
     );
+}
+
+#[test]
+fn an_output_directory_that_cannot_be_created_is_named_with_the_os_reason_once() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("file"), "").unwrap();
+    // Fails when the directory is created, before yosys runs.
+    let out = hgf_in(
+        dir.path(),
+        &[
+            "synth",
+            "--preset",
+            "up5k",
+            "--no-pnr",
+            "--out",
+            "file/synth",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("file/synth"), "{err}");
+    assert_eq!(err.matches("os error").count(), 1, "{err}");
 }
 
 fn which(tool: &str) -> std::path::PathBuf {

@@ -9,10 +9,12 @@ use thiserror::Error;
 /// Why a model, board, override, estimate or plot was rejected.
 #[derive(Debug, Error)]
 pub enum EstimateError {
-    #[error("cannot read model file {path}: {source}")]
+    /// The I/O error is part of the message rather than a `#[source]`, so that printing the
+    /// error alone or with its chain (as `hgf` does) shows it exactly once.
+    #[error("cannot read model file {}: {error}", path.display())]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{}{message}", path.as_ref().map(|p| format!("model file {}: ", p.display())).unwrap_or_default())]
     Syntax {

@@ -259,9 +259,9 @@ impl Model {
 
     /// Reads and validates a model file.
     pub fn load(path: &Path) -> Result<Model, EstimateError> {
-        let text = std::fs::read_to_string(path).map_err(|source| EstimateError::Read {
+        let text = std::fs::read_to_string(path).map_err(|error| EstimateError::Read {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         Model::from_toml_str(&text).map_err(|e| match e {
             EstimateError::Syntax { message, .. } => EstimateError::Syntax {

@@ -238,9 +238,9 @@ impl HgfConfig {
 
     /// Reads and validates a TOML config file.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         Self::from_toml_str(&text).map_err(|e| e.with_path(path))
     }
@@ -649,10 +649,12 @@ impl ConfigFile {
 /// Why a config was rejected.
 #[derive(Debug, Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
+    /// The I/O error is part of the message rather than a `#[source]`, so that printing the
+    /// error alone or with its chain (as `hgf` does) shows it exactly once.
+    #[error("cannot read config file {}: {error}", path.display())]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{}{message}", path.as_ref().map(|p| format!("config file {}: ", p.display())).unwrap_or_default())]
     Syntax {

@@ -25,11 +25,10 @@ pub enum VerilogError {
         log: PathBuf,
         excerpt: String,
     },
-    #[error("I/O error while checking `{name}`: {source}")]
-    Io {
-        name: String,
-        source: std::io::Error,
-    },
+    // The I/O error is part of the message rather than a `#[source]`, so that printing the
+    // error alone or with its chain (as `hgf` does) shows it exactly once.
+    #[error("I/O error while checking `{name}`: {error}")]
+    Io { name: String, error: std::io::Error },
 }
 
 /// Emits `uut` (already `connect_all`ed) as Verilog whose top module is called `name`.
@@ -52,9 +51,9 @@ fn run_tool(
     verilog: &str,
     args: &[String],
 ) -> Result<(), VerilogError> {
-    let io = |source| VerilogError::Io {
+    let io = |error| VerilogError::Io {
         name: name.to_string(),
-        source,
+        error,
     };
     let dir = std::env::temp_dir().join(format!("hgf-{tool}-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(io)?;

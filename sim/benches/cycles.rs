@@ -107,10 +107,10 @@ fn run(lib: &VerilatedLib, cycles: u64, drive: bool, vcd: bool) -> Result<f64, S
     let acc0 = m.port("accs$0")?;
     let dir = std::env::temp_dir().join(format!("hgf-sim-bench-{}", std::process::id()));
     if vcd {
-        std::fs::create_dir_all(&dir).map_err(|source| SimError::Io {
+        std::fs::create_dir_all(&dir).map_err(|error| SimError::Io {
             action: "creating",
             path: dir.clone(),
-            source,
+            error,
         })?;
         m.trace_open(dir.join("bank.vcd"))?;
     }

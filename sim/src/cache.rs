@@ -154,7 +154,7 @@ pub(crate) fn ensure_entry(
         Err(e) => Err(SimError::Io {
             action: "moving a finished build into the cache at",
             path: entry,
-            source: e,
+            error: e,
         }),
     }
 }

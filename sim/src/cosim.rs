@@ -219,7 +219,7 @@ pub fn read_gate_inputs(path: &Path) -> Result<GateTrace, SimError> {
     let file = File::open(path).map_err(|e| SimError::Io {
         action: "opening the VCD",
         path: path.to_path_buf(),
-        source: e,
+        error: e,
     })?;
     let mut parser = vcd::Parser::new(BufReader::new(file));
     let header = parser

@@ -66,18 +66,18 @@ unsafe fn symbol<T: Copy>(lib: &Library, path: &Path, name: &str) -> Result<T, S
     cname.push(0);
     lib.get::<T>(&cname)
         .map(|s| *s)
-        .map_err(|source| SimError::Load {
+        .map_err(|error| SimError::Load {
             path: path.to_path_buf(),
-            source,
+            error,
         })
 }
 
 impl Loaded {
     /// Loads the library at `path`, built by this crate's shim for `top`.
     pub(crate) fn open(path: &Path, top: &str, design: u128) -> Result<Self, SimError> {
-        let load_err = |source| SimError::Load {
+        let load_err = |error| SimError::Load {
             path: path.to_path_buf(),
-            source,
+            error,
         };
         // SAFETY: the library was built by this crate from Verilator output; its static
         // initialisers only set up the Verilator runtime.

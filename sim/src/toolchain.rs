@@ -99,7 +99,7 @@ fn query(tool: &'static str, package: &'static str, args: &[&str]) -> Result<Out
             SimError::Io {
                 action: "running",
                 path: PathBuf::from(tool),
-                source: e,
+                error: e,
             }
         }
     })?;
@@ -150,7 +150,7 @@ impl Step<'_> {
                 SimError::Io {
                     action: "running",
                     path: PathBuf::from(self.tool),
-                    source: e,
+                    error: e,
                 }
             }
         })?;

@@ -75,7 +75,27 @@ fn generate(
     written: &mut Vec<PathBuf>,
 ) -> Result<(HgfConfig, HgfWeights, Array2<f16>)> {
     let cfg = super::load_config(&args.source)?;
+    if args.tokens == 0 {
+        anyhow::bail!("--tokens must be at least 1");
+    }
     let x = layer::random_tokens_checked(&cfg, args.tokens, args.seed)?;
+    let files = [
+        ("--weights", &args.weights),
+        ("--input", &args.input),
+        ("--output", &args.output),
+    ];
+    for (i, (flag, path)) in files.iter().enumerate() {
+        let Some(path) = path else { continue };
+        if let Some((other, _)) = files[i + 1..]
+            .iter()
+            .find(|(_, p)| p.as_ref() == Some(path))
+        {
+            anyhow::bail!(
+                "{flag} and {other} both name {}; --random writes a different file to each",
+                path.display()
+            );
+        }
+    }
     if !args.force {
         for path in [&args.weights, &args.input].into_iter().flatten() {
             if path.exists() {

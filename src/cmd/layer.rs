@@ -56,10 +56,18 @@ pub fn read_weights(source: &ConfigSource, path: &Path) -> Result<(HgfConfig, Hg
     Ok((cfg, weights))
 }
 
-/// Reads a tokens file, which must have `d_in` values per token. `shape_from` says where
-/// `d_in` came from, for the error message.
+/// Reads a tokens file, which must hold at least one token of `d_in` values. `shape_from`
+/// says where `d_in` came from, for the error message.
 pub fn read_tokens(path: &Path, cfg: &HgfConfig, shape_from: &str) -> Result<Array2<f16>> {
     let x = load_tokens(path).context("cannot load the input tokens")?;
+    // No tokens would make a co-simulation pass with nothing compared.
+    if x.nrows() == 0 {
+        anyhow::bail!(
+            "input file {} has no tokens (shape [0, {}]); at least 1 is needed",
+            path.display(),
+            x.ncols()
+        );
+    }
     if x.ncols() != cfg.d_in {
         anyhow::bail!(
             "input file {} has {} values per token (shape [{}, {}]); {shape_from} needs \
@@ -75,17 +83,27 @@ pub fn read_tokens(path: &Path, cfg: &HgfConfig, shape_from: &str) -> Result<Arr
 }
 
 /// `tokens` random tokens from `seed`, after checking that they (and their outputs) can be
-/// held in memory: ndarray panics on shapes whose size overflows isize.
+/// held in memory: ndarray panics on shapes whose size overflows isize, and a failed
+/// allocation aborts the process with a backtrace.
 pub fn random_tokens_checked(cfg: &HgfConfig, tokens: usize, seed: u64) -> Result<Array2<f16>> {
-    let addressable = tokens
-        .checked_mul(cfg.d_in + cfg.d_out)
+    let width = cfg.d_in + cfg.d_out;
+    let bytes = tokens
+        .checked_mul(width)
         .and_then(|n| n.checked_mul(std::mem::size_of::<f16>()))
-        .is_some_and(|bytes| isize::try_from(bytes).is_ok());
-    if !addressable {
+        .filter(|&bytes| isize::try_from(bytes).is_ok());
+    let Some(bytes) = bytes else {
         anyhow::bail!(
             "--tokens {tokens} is too large: inputs and outputs of {tokens} x (d_in + d_out = \
-             {}) binary16 values cannot be addressed",
-            cfg.d_in + cfg.d_out
+             {width}) binary16 values cannot be addressed"
+        );
+    };
+    // Reserving (without touching) what the inputs and outputs will take asks the allocator
+    // the one question a typo such as `--tokens 99999999999999` needs answered, and gets a
+    // refusal back as a value; the pages are never used, so this costs no memory.
+    if Vec::<u8>::new().try_reserve_exact(bytes).is_err() {
+        anyhow::bail!(
+            "--tokens {tokens} is too large: inputs and outputs of {tokens} x (d_in + d_out = \
+             {width}) binary16 values take {bytes} bytes, more than this machine can allocate"
         );
     }
     Ok(random_tokens(cfg, tokens, seed))

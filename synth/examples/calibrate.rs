@@ -128,9 +128,9 @@ fn run(
         let path =
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../estimate/src/area_coefficients.rs");
         let refs: Vec<_> = sets.iter().collect();
-        std::fs::write(&path, coefficients_source(&refs)).map_err(|source| SynthError::Io {
+        std::fs::write(&path, coefficients_source(&refs)).map_err(|error| SynthError::Io {
             path: path.clone(),
-            source,
+            error,
         })?;
         eprintln!(
             "calibrate: wrote {} (run `cargo fmt`, then rebuild)",
@@ -148,9 +148,9 @@ fn run(
         })
         .collect();
     let table = markdown(&comparisons);
-    std::fs::create_dir_all(out).map_err(|source| SynthError::Io {
+    std::fs::create_dir_all(out).map_err(|error| SynthError::Io {
         path: out.to_path_buf(),
-        source,
+        error,
     })?;
     for (name, text) in [
         ("calibration.md", table.clone()),
@@ -160,9 +160,9 @@ fn run(
         ),
     ] {
         let path = out.join(name);
-        std::fs::write(&path, text).map_err(|source| SynthError::Io {
+        std::fs::write(&path, text).map_err(|error| SynthError::Io {
             path: path.clone(),
-            source,
+            error,
         })?;
     }
     println!("{table}");

@@ -20,8 +20,10 @@ pub enum SynthError {
         start: PathBuf,
         install: &'static str,
     },
+    /// The inner error is part of the message rather than a `#[source]` (here and in `Io`),
+    /// so that printing the error alone or with its chain (as `hgf` does) shows it once.
     #[error("cannot emit the design: {0}")]
-    Emit(#[from] VerilogError),
+    Emit(VerilogError),
     #[error("{tool} failed ({status}; log kept in {}):\n{excerpt}", log.display())]
     ToolFailed {
         tool: &'static str,
@@ -35,10 +37,10 @@ pub enum SynthError {
         path: PathBuf,
         message: String,
     },
-    #[error("I/O error on {}: {source}", path.display())]
+    #[error("I/O error on {}: {error}", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("frequency {value} MHz is out of range; allowed: above 0 and at most 1000 MHz")]
     BadFrequency { value: f64 },
@@ -47,6 +49,12 @@ pub enum SynthError {
 impl SynthError {
     pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> SynthError {
         let path = path.into();
-        move |source| SynthError::Io { path, source }
+        move |error| SynthError::Io { path, error }
+    }
+}
+
+impl From<VerilogError> for SynthError {
+    fn from(error: VerilogError) -> Self {
+        SynthError::Emit(error)
     }
 }
