@@ -43,6 +43,8 @@ pub(crate) struct Fns {
 pub(crate) struct Loaded {
     /// The top module.
     pub top: String,
+    /// The library file.
+    pub path: PathBuf,
     /// Identifies the design (its cache key); [`crate::PortId`]s carry it.
     pub design: u128,
     /// The ports, by index.
@@ -157,6 +159,7 @@ impl Loaded {
         };
         Ok(Self {
             top: top.to_string(),
+            path: path.to_path_buf(),
             design,
             ports,
             member_bytes,

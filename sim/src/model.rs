@@ -114,22 +114,32 @@ impl Model {
         let handle = NonNull::new(raw).ok_or_else(|| SimError::Create {
             top: loaded.top.clone(),
         })?;
-        let members = (0..loaded.ports.len() as u32)
-            .map(|i| {
-                // SAFETY: the handle is live; any index is accepted.
-                let addr = unsafe { (loaded.fns.port_addr)(handle.as_ptr(), i) };
-                Member::new(addr, loaded.member_bytes[i as usize])
-            })
-            .collect();
-        Ok(Self {
+        let ports = loaded.ports.len();
+        // Owned from here on: an error below deletes the C++ object on drop.
+        let mut model = Self {
             lib: loaded,
             handle,
-            members,
+            members: Vec::with_capacity(ports),
             time: 0,
             cycles: 0,
             clock_low: false,
             trace: None,
-        })
+        };
+        for i in 0..ports {
+            let bytes = model.lib.member_bytes[i];
+            // SAFETY: the handle is live; any index is accepted.
+            let addr = unsafe { (model.lib.fns.port_addr)(model.handle.as_ptr(), i as u32) };
+            // Every port of at most 64 bits must have its member: reading one without it
+            // would fall back to the shim's getter, which has no case for it.
+            let member = Member::new(addr, bytes).map_err(|reason| SimError::ToolOutput {
+                tool: "verilator",
+                what: "port addresses of the shim",
+                path: model.lib.path.clone(),
+                reason: format!("port `{}`: {reason}", model.lib.ports[i].name),
+            })?;
+            model.members.push(member);
+        }
+        Ok(model)
     }
 
     /// The top module.
@@ -545,7 +555,8 @@ impl Drop for Model {
 }
 
 /// A port's C++ member in a model: `CData`, `SData`, `IData` or `QData`, as the shim's port
-/// table states it (from Verilator's header).
+/// table states it (from Verilator's header; the shim's `static_assert`s check the member's
+/// type against it), at an address [`Member::new`] checked for null and alignment.
 #[derive(Clone, Copy)]
 enum Member {
     U8(*mut u8),
@@ -555,25 +566,36 @@ enum Member {
 }
 
 impl Member {
-    /// The member of `bytes` bytes at `addr`; `None` for a port without one (more than 64
-    /// bits: `bytes` is 0 and `addr` null).
-    fn new(addr: *mut c_void, bytes: u32) -> Option<Self> {
+    /// The member of `bytes` bytes at `addr`; `None` for a port without one (`bytes` 0:
+    /// more than 64 bits, set and read through the shim). An address that cannot hold such
+    /// a member (null or misaligned) is an error: the loads and stores would be undefined.
+    fn new(addr: *mut c_void, bytes: u32) -> Result<Option<Self>, String> {
+        if bytes == 0 {
+            return Ok(None);
+        }
         if addr.is_null() {
-            return None;
+            return Err(format!("no address for its {bytes}-byte member"));
+        }
+        if addr as usize % bytes as usize != 0 {
+            return Err(format!(
+                "its {bytes}-byte member at {addr:p} is not aligned to {bytes} bytes"
+            ));
         }
         match bytes {
-            1 => Some(Member::U8(addr.cast())),
-            2 => Some(Member::U16(addr.cast())),
-            4 => Some(Member::U32(addr.cast())),
-            8 => Some(Member::U64(addr.cast())),
-            _ => None,
+            1 => Ok(Some(Member::U8(addr.cast()))),
+            2 => Ok(Some(Member::U16(addr.cast()))),
+            4 => Ok(Some(Member::U32(addr.cast()))),
+            8 => Ok(Some(Member::U64(addr.cast()))),
+            _ => Err(format!("a member of {bytes} bytes")),
         }
     }
 
-    /// Stores `value` (which fits the port's width).
+    /// Stores `value`.
     ///
     /// # Safety
-    /// The model that holds the member must be alive.
+    /// The model that holds the member must be alive, and used by no other thread. `value`
+    /// must fit the port's width: this is not memory safety, but Verilator's code assumes
+    /// the bits above a port's width are zero.
     unsafe fn write(self, value: u64) {
         match self {
             Member::U8(p) => p.write(value as u8),
@@ -606,4 +628,24 @@ fn path_to_cstring(path: &Path) -> Option<CString> {
 #[cfg(not(unix))]
 fn path_to_cstring(path: &Path) -> Option<CString> {
     CString::new(path.to_string_lossy().into_owned()).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn members_need_an_aligned_address() {
+        let mut word = 0u64;
+        let addr: *mut c_void = (&mut word as *mut u64).cast();
+        assert!(matches!(Member::new(addr, 8), Ok(Some(Member::U64(_)))));
+        assert!(matches!(Member::new(addr, 1), Ok(Some(Member::U8(_)))));
+        // A port of more than 64 bits has no member, whatever the address.
+        assert!(matches!(Member::new(std::ptr::null_mut(), 0), Ok(None)));
+        assert!(Member::new(std::ptr::null_mut(), 4).is_err());
+        let odd = addr.wrapping_byte_add(1);
+        assert!(Member::new(odd, 2).is_err());
+        assert!(Member::new(odd, 1).is_ok());
+        assert!(Member::new(addr, 3).is_err());
+    }
 }

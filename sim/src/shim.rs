@@ -7,7 +7,8 @@
 //! writes in place: the co-simulation does so several times per cycle), and `set`/`get` by
 //! port index for the wider ones (`VlWide`), which move values as little-endian arrays of
 //! 32-bit words. One Rust wrapper then drives any design, with ports of any width. Every model gets its own `VerilatedContext`, so models in different threads
-//! share no simulation state.
+//! share no simulation state, and every call that runs model code first makes it the
+//! thread's current context, so neither do several models on one thread.
 //!
 //! The functions are the only symbols the library exports (it is compiled with
 //! `-fvisibility=hidden`), so two designs loaded into one process cannot bind to each other's
@@ -19,7 +20,7 @@ use crate::ports::{HeaderPort, Storage};
 
 /// Version of the C ABI below. Bump it with any change to the exported functions; it is part
 /// of the cache key, and [`crate::VerilatedLib`] refuses a library with another version.
-pub(crate) const ABI_VERSION: u32 = 4;
+pub(crate) const ABI_VERSION: u32 = 5;
 
 /// A C string literal for `s` (octal escapes for anything but plain printable ASCII).
 fn c_string(s: &str) -> String {
@@ -50,9 +51,24 @@ pub(crate) fn generate(top: &str, ports: &[HeaderPort]) -> String {
     let mut set_cases = String::new();
     let mut get_cases = String::new();
     let mut addr_cases = String::new();
+    let mut type_checks = String::new();
     for (i, p) in ports.iter().enumerate() {
         let m = &p.member;
         let width = p.port.width;
+        // The Rust side reads and writes `bytes` at the member's address, and the setter
+        // and getter copy `words`: the compiler checks the type the table was made from.
+        let cpp_type = match p.storage {
+            Storage::U8 => "CData".to_string(),
+            Storage::U16 => "SData".to_string(),
+            Storage::U32 => "IData".to_string(),
+            Storage::U64 => "QData".to_string(),
+            Storage::Wide(words) => format!("VlWide<{words}>"),
+        };
+        let _ = writeln!(
+            type_checks,
+            "static_assert(std::is_same<std::remove_reference<decltype({class}::{m})>::type, \
+             {cpp_type}>::value, \"port member {m} must be a {cpp_type}\");"
+        );
         let _ = writeln!(
             table,
             "    {{{}, {width}u, {}u, {}u}},",
@@ -98,9 +114,11 @@ pub(crate) fn generate(top: &str, ports: &[HeaderPort]) -> String {
 #endif
 #include <cstdint>
 #include <new>
+#include <type_traits>
 
 #define HGF_EXPORT extern "C" __attribute__((visibility("default")))
 
+{type_checks}
 namespace {{
 struct Handle {{
     VerilatedContext* ctx;
@@ -109,6 +127,17 @@ struct Handle {{
     VerilatedVcdC* vcd;
 #endif
 }};
+
+// Verilator's runtime finds "the" context of a thread (for file descriptors, `$time`,
+// `$finish`, fatal errors, a new VCD's time unit) through a thread-local pointer, which each
+// VerilatedContext sets when it is constructed. With two models on one thread that is the
+// context of the one created last, and once that model is deleted a dangling pointer: a
+// `$fgetc` of the other model then crashes. So every entry point that runs model code points
+// it at the model's own context first (one compare when a thread drives one model).
+inline void use_context(Handle* h) {{
+    if (Verilated::threadContextp() != h->ctx) Verilated::threadContextp(h->ctx);
+}}
+
 struct PortRow {{
     const char* name;
     uint32_t width;
@@ -145,6 +174,7 @@ HGF_EXPORT void* hgf_sim_new() {{
 
 HGF_EXPORT void hgf_sim_delete(void* p) {{
     Handle* h = static_cast<Handle*>(p);
+    use_context(h);
 #if VM_TRACE
     if (h->vcd) {{
         h->vcd->close();
@@ -155,14 +185,21 @@ HGF_EXPORT void hgf_sim_delete(void* p) {{
     delete h->model;
     delete h->ctx;
     delete h;
+    // The thread's context pointer is left dangling, but every entry point resets it before
+    // any model code can read it.
 }}
 
-HGF_EXPORT void hgf_sim_eval(void* p) {{ static_cast<Handle*>(p)->model->eval(); }}
+HGF_EXPORT void hgf_sim_eval(void* p) {{
+    Handle* h = static_cast<Handle*>(p);
+    use_context(h);
+    h->model->eval();
+}}
 
 // 0: open; 1: built without --trace; 2: already open; 3: the file could not be opened.
 HGF_EXPORT int hgf_sim_trace_open(void* p, const char* path) {{
 #if VM_TRACE
     Handle* h = static_cast<Handle*>(p);
+    use_context(h);
     if (h->vcd) return 2;
     h->vcd = new VerilatedVcdC;
     h->model->trace(h->vcd, 99);
@@ -183,6 +220,7 @@ HGF_EXPORT int hgf_sim_trace_open(void* p, const char* path) {{
 HGF_EXPORT void hgf_sim_trace_dump(void* p, uint64_t time) {{
 #if VM_TRACE
     Handle* h = static_cast<Handle*>(p);
+    use_context(h);
     if (h->vcd) h->vcd->dump(time);
 #else
     (void)p;
@@ -193,6 +231,7 @@ HGF_EXPORT void hgf_sim_trace_dump(void* p, uint64_t time) {{
 HGF_EXPORT void hgf_sim_trace_flush(void* p) {{
 #if VM_TRACE
     Handle* h = static_cast<Handle*>(p);
+    use_context(h);
     if (h->vcd) h->vcd->flush();
 #else
     (void)p;
@@ -202,6 +241,7 @@ HGF_EXPORT void hgf_sim_trace_flush(void* p) {{
 HGF_EXPORT void hgf_sim_trace_close(void* p) {{
 #if VM_TRACE
     Handle* h = static_cast<Handle*>(p);
+    use_context(h);
     if (h->vcd) {{
         h->vcd->close();
         delete h->vcd;
@@ -270,7 +310,16 @@ mod tests {
         )
         .unwrap();
         let src = generate("t", &ports);
-        // The table states each member's size (0 for the VlWide).
+        // The table states each member's size (0 for the VlWide), and the compiler checks
+        // the member's type.
+        assert!(
+            src.contains("decltype(Vt::q__024x)>::type, QData>::value"),
+            "{src}"
+        );
+        assert!(
+            src.contains("decltype(Vt::w)>::type, VlWide<5>>::value"),
+            "{src}"
+        );
         assert!(src.contains("{\"clock\", 1u, 0u, 1u}"), "{src}");
         assert!(src.contains("{\"q$x\", 40u, 0u, 8u}"), "{src}");
         assert!(src.contains("{\"w\", 130u, 0u, 0u}"), "{src}");

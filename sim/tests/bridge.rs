@@ -573,6 +573,43 @@ fn models_in_parallel_threads_keep_their_own_state() -> Result<(), SimError> {
     })
 }
 
+/// Verilator's runtime finds file descriptors (and `$time`, `$finish`, fatal errors, a new
+/// VCD's time unit) through "the thread's context", which the last model created on a thread
+/// used to set for good. Model `a` reads `/dev/zero` through a descriptor its own context
+/// opened; after `b` is created on the same thread, a read through `b`'s context finds no
+/// such descriptor (`$fgetc` gives -1), and after `b` is dropped it would read freed memory
+/// (which valgrind reports).
+#[test]
+fn models_on_one_thread_each_use_their_own_verilator_context() -> Result<(), SimError> {
+    // `fd` is a port so that Verilator keeps it (5.006 turns it into a local of each block).
+    let verilog = r#"module ctxio(input wire clock, output reg [31:0] fd, output reg [31:0] c);
+  initial fd = $fopen("/dev/zero", "r");
+  always @(posedge clock) c <= $fgetc(fd);
+endmodule
+"#;
+    let lib = VerilatedLib::build(verilog, "ctxio", &BuildOptions::default())?;
+    let mut a = Model::new(&lib)?;
+    let (clock, fd, c) = (a.port("clock")?, a.port("fd")?, a.port("c")?);
+    a.tick(clock)?;
+    assert_ne!(a.get(fd), 0, "$fopen failed");
+    assert_eq!(a.get(c), 0, "a alone");
+    let mut b = Model::new(&lib)?;
+    a.tick(clock)?;
+    assert_eq!(
+        a.get(c),
+        0,
+        "a after b was created (-1: read through b's context)"
+    );
+    b.tick(clock)?;
+    assert_eq!(b.get(c), 0, "b");
+    a.tick(clock)?;
+    assert_eq!(a.get(c), 0, "a after b ran");
+    drop(b);
+    a.tick(clock)?;
+    assert_eq!(a.get(c), 0, "a after b was dropped");
+    Ok(())
+}
+
 /// The number of cache entries of designs (not runtime objects, not temporaries).
 fn design_entries(root: &Path) -> usize {
     std::fs::read_dir(root)
