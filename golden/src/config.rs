@@ -249,15 +249,18 @@ impl HgfConfig {
     /// array 4x25, 4 FP lanes, 2 gate multipliers, base3` (and `, gate borrows the low-rank
     /// adder` when [`HgfConfig::gate_shares_adder`]).
     pub fn engine_summary(&self) -> String {
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
         format!(
-            "d_in {}, d_out {}, rank {}, array {}x{}, {} FP lanes, {} gate multipliers, {}{}",
+            "d_in {}, d_out {}, rank {}, array {}x{}, {} FP lane{}, {} gate multiplier{}, {}{}",
             self.d_in,
             self.d_out,
             self.rank,
             self.array_rows,
             self.array_inputs,
             self.fp_lanes,
+            plural(self.fp_lanes),
             self.gate_multipliers,
+            plural(self.gate_multipliers),
             self.packing,
             if self.gate_shares_adder {
                 ", gate borrows the low-rank adder"

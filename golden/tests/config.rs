@@ -180,3 +180,20 @@ fn adapted_to_keeps_the_engine_and_fits_shape_and_packing() {
         d.adapted_to(300, 48, 16, d.packing).unwrap()
     );
 }
+
+#[test]
+fn the_engine_summary_counts_lanes_and_multipliers_in_words() {
+    let default = HgfConfig::default().engine_summary();
+    assert_eq!(
+        default,
+        "d_in 512, d_out 512, rank 16, array 4x25, 4 FP lanes, 2 gate multipliers, base3"
+    );
+    let one =
+        HgfConfig::from_toml_str("fp_lanes = 1\ngate_multipliers = 1\ngate_shares_adder = true")
+            .unwrap()
+            .engine_summary();
+    assert!(
+        one.contains(", 1 FP lane, 1 gate multiplier, base3, gate borrows the low-rank adder"),
+        "{one}"
+    );
+}

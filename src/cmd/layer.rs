@@ -70,8 +70,8 @@ pub fn read_tokens(path: &Path, cfg: &HgfConfig, shape_from: &str) -> Result<Arr
     }
     if x.ncols() != cfg.d_in {
         anyhow::bail!(
-            "input file {} has {} values per token (shape [{}, {}]); {shape_from} needs \
-             d_in = {}",
+            "input file {} has {} values per token (shape [{}, {}]); d_in = {} is needed \
+             (from {shape_from})",
             path.display(),
             x.ncols(),
             x.nrows(),
