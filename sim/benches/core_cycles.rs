@@ -7,8 +7,9 @@
 //! figures, best of [`RUNS`] runs: cycles per wall-clock second, and per CPU second of the
 //! simulating thread, which is what an otherwise idle core gives (on a shared machine the
 //! wall clock also counts other processes). Nothing is asserted: speed depends on the
-//! machine, whose processor the bench names first. Knobs (environment) for comparing builds: `HGF_BENCH_CONFIGS` (comma-separated
-//! subset of `default,up5k,small`), `HGF_BENCH_TOKENS` (tokens per run),
+//! machine, whose processor the bench names first. Knobs (environment) for comparing
+//! builds: `HGF_BENCH_CONFIGS` (comma-separated subset of `default,up5k,small`),
+//! `HGF_BENCH_TOKENS` (tokens per run),
 //! `HGF_BENCH_TRACE=1` (verilate with `--trace`), `HGF_BENCH_CXX_OPT` (for example `-O3`),
 //! `HGF_BENCH_VERILATOR_ARGS` (space-separated extra Verilator arguments),
 //! `HGF_BENCH_VERILOG_FILE` (simulate this Verilog instead of the generated core's, for

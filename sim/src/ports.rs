@@ -93,6 +93,17 @@ pub(crate) enum Storage {
 }
 
 impl Storage {
+    /// The C++ type of a member of this storage in Verilator's header.
+    pub(crate) fn cpp_type(self) -> String {
+        match self {
+            Storage::U8 => "CData".into(),
+            Storage::U16 => "SData".into(),
+            Storage::U32 => "IData".into(),
+            Storage::U64 => "QData".into(),
+            Storage::Wide(words) => format!("VlWide<{words}>"),
+        }
+    }
+
     /// Size in bytes of a member of this storage, 0 for `VlWide` (an array of words).
     pub(crate) fn member_bytes(self) -> u32 {
         match self {

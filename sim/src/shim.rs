@@ -6,9 +6,10 @@
 //! of each port of at most 64 bits (`CData` .. `QData`, which the Rust side then reads and
 //! writes in place: the co-simulation does so several times per cycle), and `set`/`get` by
 //! port index for the wider ones (`VlWide`), which move values as little-endian arrays of
-//! 32-bit words. One Rust wrapper then drives any design, with ports of any width. Every model gets its own `VerilatedContext`, so models in different threads
-//! share no simulation state, and every call that runs model code first makes it the
-//! thread's current context, so neither do several models on one thread.
+//! 32-bit words. One Rust wrapper then drives any design, with ports of any width. Every
+//! model gets its own `VerilatedContext`, so models in different threads share no simulation
+//! state, and every call that runs model code first makes it the thread's current context,
+//! so neither do several models on one thread.
 //!
 //! The functions are the only symbols the library exports (it is compiled with
 //! `-fvisibility=hidden`), so two designs loaded into one process cannot bind to each other's
@@ -57,13 +58,7 @@ pub(crate) fn generate(top: &str, ports: &[HeaderPort]) -> String {
         let width = p.port.width;
         // The Rust side reads and writes `bytes` at the member's address, and the setter
         // and getter copy `words`: the compiler checks the type the table was made from.
-        let cpp_type = match p.storage {
-            Storage::U8 => "CData".to_string(),
-            Storage::U16 => "SData".to_string(),
-            Storage::U32 => "IData".to_string(),
-            Storage::U64 => "QData".to_string(),
-            Storage::Wide(words) => format!("VlWide<{words}>"),
-        };
+        let cpp_type = p.storage.cpp_type();
         let _ = writeln!(
             type_checks,
             "static_assert(std::is_same<std::remove_reference<decltype({class}::{m})>::type, \

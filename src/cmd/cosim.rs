@@ -53,9 +53,6 @@ pub fn run(args: &CosimArgs) -> Result<ExitCode> {
             (x, path.display().to_string())
         }
         None => {
-            if args.tokens == 0 {
-                anyhow::bail!("--tokens must be at least 1");
-            }
             let x = layer::random_tokens_checked(&cfg, args.tokens, args.seed)?;
             (x, format!("random (seed {})", args.seed))
         }
@@ -142,6 +139,8 @@ pub struct Outcome {
     /// The same span in CPU time of the simulating thread: on a shared machine it leaves
     /// out the time other processes had the core (`None` where the clock is unavailable).
     cpu_seconds: Option<f64>,
+    /// The processor that ran it (`None` where the system does not name it).
+    processor: Option<String>,
     model_built: bool,
     flip_expected: Option<(usize, usize)>,
     /// On a mismatch: the VCD and the stage, or why the rerun failed.
@@ -242,6 +241,7 @@ pub fn cosimulate(job: &Job<'_>) -> Result<Outcome> {
         run,
         seconds,
         cpu_seconds,
+        processor: cpu_model(),
         model_built: sim.lib().was_built(),
         flip_expected: job.flip_expected,
         diagnosis,
@@ -370,7 +370,7 @@ impl Outcome {
             self.run.cycles,
             self.seconds,
             si(self.cycles_per_second()),
-            cpu_model().as_deref().unwrap_or("an unnamed processor")
+            self.processor.as_deref().unwrap_or("an unnamed processor")
         );
         if let Some((t, j)) = self.flip_expected {
             println!("test hook:  expected output {j} of token {t} flipped (--flip-expected)");
@@ -494,7 +494,7 @@ impl Outcome {
             "simulated_cycles_per_second": self.cycles_per_second(),
             "cpu_seconds": self.cpu_seconds,
             "simulated_cycles_per_cpu_second": self.cycles_per_cpu_second(),
-            "processor": cpu_model(),
+            "processor": self.processor,
             "verilator_model": self.model_text(),
             "first_mismatch": first,
             "expected_flipped": self.flip_expected.map(|(t, j)| json!({"token": t, "output": j})),

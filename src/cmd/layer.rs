@@ -82,10 +82,15 @@ pub fn read_tokens(path: &Path, cfg: &HgfConfig, shape_from: &str) -> Result<Arr
     Ok(x)
 }
 
-/// `tokens` random tokens from `seed`, after checking that they (and their outputs) can be
-/// held in memory: ndarray panics on shapes whose size overflows isize, and a failed
-/// allocation aborts the process with a backtrace.
+/// `tokens` random tokens from `seed` (the `--tokens` of `run`, `cosim` and `golden
+/// --random`), after checking that there is at least one (no tokens would make a
+/// co-simulation pass with nothing compared) and that they and their outputs can be held in
+/// memory: ndarray panics on shapes whose size overflows isize, and a failed allocation
+/// aborts the process with a backtrace.
 pub fn random_tokens_checked(cfg: &HgfConfig, tokens: usize, seed: u64) -> Result<Array2<f16>> {
+    if tokens == 0 {
+        anyhow::bail!("--tokens must be at least 1");
+    }
     let width = cfg.d_in + cfg.d_out;
     let bytes = tokens
         .checked_mul(width)

@@ -16,9 +16,6 @@ use crate::cli::RunArgs;
 
 pub fn run(args: &RunArgs) -> Result<ExitCode> {
     let cfg = super::load_config(&args.source)?;
-    if args.tokens == 0 {
-        anyhow::bail!("--tokens must be at least 1");
-    }
     let tokens = layer::random_tokens_checked(&cfg, args.tokens, args.seed)?;
     let weights = HgfWeights::random(&cfg, args.seed);
     let dir = args
