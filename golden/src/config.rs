@@ -26,6 +26,9 @@ pub const MAX_ARRAY_INPUTS: usize = 320;
 pub const MAX_BEATS: usize = 1 << 20;
 /// Largest number of FP16 MAC lanes (a power of two, docs/arithmetic.md §L2).
 pub const MAX_FP_LANES: usize = 64;
+/// Largest rank: the hardware counts the sums of a pass in 20 bits, and a rank this high is
+/// far beyond the low-rank corrections of the paper (4 to 16).
+pub const MAX_RANK: usize = 1 << 17;
 
 /// How ternary weights are packed into bytes (docs/arithmetic.md §P).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -100,18 +103,22 @@ impl fmt::Display for Target {
     }
 }
 
-/// One HGF projection engine (`y = BitLinear(x) + g * B(A x)`) and the layer it runs.
+/// One HGF projection engine (`y = BitLinear(x) + g * B(A x)`): what is built, and the
+/// largest projection it runs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HgfConfig {
     /// Name of the generated top module and of every artefact (a Verilog identifier).
     pub name: String,
-    /// Inputs of the projection (columns of T and A).
-    pub d_in: usize,
-    /// Outputs of the projection (rows of T and B).
-    pub d_out: usize,
-    /// Rank of the low-rank correction (rows of A, columns of B).
-    pub rank: usize,
+    /// Largest `d_in` of a projection the core runs (columns of T and A); buffers, counters
+    /// and the accumulator width are sized for it. Each projection's own shape comes at run
+    /// time, in its descriptor ([`crate::shape::Shape`]).
+    pub max_d_in: usize,
+    /// Largest `d_out` (rows of T and B).
+    pub max_d_out: usize,
+    /// Largest rank of the low-rank correction (rows of A, columns of B); a projection may
+    /// have any rank up to it, 0 (ternary-only) included.
+    pub max_rank: usize,
     /// Output rows the ternary array computes in parallel.
     pub array_rows: usize,
     /// Inputs per row the ternary array consumes per cycle.
@@ -152,9 +159,9 @@ impl HgfConfig {
         match name {
             "default" => Ok(HgfConfig {
                 name: "hgf_core".into(),
-                d_in: 512,
-                d_out: 512,
-                rank: 16,
+                max_d_in: 1376,
+                max_d_out: 1376,
+                max_rank: 16,
                 array_rows: 4,
                 array_inputs: 25,
                 fp_lanes: 4,
@@ -165,9 +172,9 @@ impl HgfConfig {
             }),
             "up5k" => Ok(HgfConfig {
                 name: "hgf_core".into(),
-                d_in: 256,
-                d_out: 256,
-                rank: 8,
+                max_d_in: 256,
+                max_d_out: 256,
+                max_rank: 8,
                 array_rows: 1,
                 array_inputs: 4,
                 fp_lanes: 1,
@@ -181,49 +188,6 @@ impl HgfConfig {
                 allowed: PRESETS.join(", "),
             }),
         }
-    }
-
-    /// The default preset adapted to a layer shape, for when the shape comes from a weights
-    /// file and no config is given (see [`HgfConfig::adapted_to`]).
-    pub fn for_shape(d_in: usize, d_out: usize, rank: usize) -> Result<Self, ConfigError> {
-        let base = HgfConfig::default();
-        base.adapted_to(d_in, d_out, rank, base.packing)
-    }
-
-    /// This config's engine (array, FP lanes, target, name) adapted to a projection of another
-    /// shape and packing: `array_rows` is lowered to the largest divisor of `d_out` not above
-    /// it, `array_inputs` to a multiple of the packing's trits per byte that is no wider than
-    /// the padded row, and `fp_lanes` is halved until it is at most `d_in`. The result is
-    /// validated. The estimator runs every projection of a model through this, so one core
-    /// config is costed on many shapes.
-    pub fn adapted_to(
-        &self,
-        d_in: usize,
-        d_out: usize,
-        rank: usize,
-        packing: Packing,
-    ) -> Result<Self, ConfigError> {
-        let mut cfg = HgfConfig {
-            d_in,
-            d_out,
-            rank,
-            packing,
-            ..self.clone()
-        };
-        if (1..=MAX_D_OUT).contains(&d_out) {
-            cfg.array_rows = (1..=cfg.array_rows.min(d_out))
-                .rev()
-                .find(|r| d_out % r == 0)
-                .unwrap_or(1);
-        }
-        let tpb = packing.trits_per_byte();
-        let row_trits = d_in.div_ceil(tpb).max(1) * tpb;
-        cfg.array_inputs = ((cfg.array_inputs / tpb).max(1) * tpb).min(row_trits);
-        while cfg.fp_lanes > 1 && cfg.fp_lanes > d_in {
-            cfg.fp_lanes /= 2;
-        }
-        cfg.validate()?;
-        Ok(cfg)
     }
 
     /// Parses TOML text; fields that are missing take the values of the `preset` field's
@@ -245,16 +209,16 @@ impl HgfConfig {
         Self::from_toml_str(&text).map_err(|e| e.with_path(path))
     }
 
-    /// The engine and its layer in one line, for summaries: `d_in 512, d_out 512, rank 16,
-    /// array 4x25, 4 FP lanes, 2 gate multipliers, base3` (and `, gate borrows the low-rank
-    /// adder` when [`HgfConfig::gate_shares_adder`]).
+    /// The engine in one line, for summaries: `up to 1376x1376 rank 16, array 4x25, 4 FP
+    /// lanes, 2 gate multipliers, base3` (and `, gate borrows the low-rank adder` when
+    /// [`HgfConfig::gate_shares_adder`]).
     pub fn engine_summary(&self) -> String {
         let plural = |n: usize| if n == 1 { "" } else { "s" };
         format!(
-            "d_in {}, d_out {}, rank {}, array {}x{}, {} FP lane{}, {} gate multiplier{}, {}{}",
-            self.d_in,
-            self.d_out,
-            self.rank,
+            "up to {}x{} rank {}, array {}x{}, {} FP lane{}, {} gate multiplier{}, {}{}",
+            self.max_d_in,
+            self.max_d_out,
+            self.max_rank,
             self.array_rows,
             self.array_inputs,
             self.fp_lanes,
@@ -290,37 +254,37 @@ impl HgfConfig {
                 name: self.name.clone(),
             });
         }
-        if !(1..=MAX_D_IN).contains(&self.d_in) {
+        if !(1..=MAX_D_IN).contains(&self.max_d_in) {
             return bad(
-                "d_in",
-                self.d_in,
+                "max_d_in",
+                self.max_d_in,
                 format!(
                     "1..={MAX_D_IN} (above that 128*d_in exceeds 2^24 and the ternary sum no \
                      longer converts to FP32 exactly, docs/arithmetic.md §T3)"
                 ),
             );
         }
-        if !(1..=MAX_D_OUT).contains(&self.d_out) {
-            return bad("d_out", self.d_out, format!("1..={MAX_D_OUT}"));
+        if !(1..=MAX_D_OUT).contains(&self.max_d_out) {
+            return bad("max_d_out", self.max_d_out, format!("1..={MAX_D_OUT}"));
         }
-        let max_rank = self.d_in.min(self.d_out);
-        if !(1..=max_rank).contains(&self.rank) {
+        let rank_limit = self.max_d_in.min(self.max_d_out).min(MAX_RANK);
+        if !(1..=rank_limit).contains(&self.max_rank) {
             return bad(
-                "rank",
-                self.rank,
-                format!("1..={max_rank} (at most min(d_in, d_out))"),
+                "max_rank",
+                self.max_rank,
+                format!("1..={rank_limit} (at most min(max_d_in, max_d_out, {MAX_RANK}))"),
             );
         }
-        let max_rows = MAX_ARRAY_ROWS.min(self.d_out);
-        if !(1..=max_rows).contains(&self.array_rows) || self.d_out % self.array_rows != 0 {
+        let max_rows = MAX_ARRAY_ROWS.min(self.max_d_out);
+        if !(1..=max_rows).contains(&self.array_rows) {
             return bad(
                 "array_rows",
                 self.array_rows,
-                format!("a divisor of d_out = {} in 1..={max_rows}", self.d_out),
+                format!("1..={max_rows} (at most 64 and at most max_d_out)"),
             );
         }
         let tpb = self.packing.trits_per_byte();
-        let row_trits = self.d_in.div_ceil(tpb) * tpb;
+        let row_trits = self.max_d_in.div_ceil(tpb) * tpb;
         let max_inputs = MAX_ARRAY_INPUTS.min(row_trits);
         if self.array_inputs == 0 || self.array_inputs % tpb != 0 || self.array_inputs > max_inputs
         {
@@ -334,24 +298,24 @@ impl HgfConfig {
                 ),
             );
         }
-        if self.weight_beats() >= MAX_BEATS {
+        let max = self.max_layout();
+        if max.weight_beats() >= MAX_BEATS {
             return bad(
                 "array_rows",
                 self.array_rows,
                 format!(
-                    "a divisor of d_out = {} large enough that one token's weight stream has \
-                     fewer than 2^20 beats (the hardware counts them in 20 bits; now {})",
-                    self.d_out,
-                    self.weight_beats()
+                    "large enough that the largest projection's weight stream has fewer than \
+                     2^20 beats per token (the hardware counts them in 20 bits; now {})",
+                    max.weight_beats()
                 ),
             );
         }
-        let max_lanes = MAX_FP_LANES.min(self.d_in);
+        let max_lanes = MAX_FP_LANES.min(self.max_d_in);
         if !self.fp_lanes.is_power_of_two() || self.fp_lanes > max_lanes {
             return bad(
                 "fp_lanes",
                 self.fp_lanes,
-                format!("a power of two in 1..={max_lanes} (at most d_in)"),
+                format!("a power of two in 1..={max_lanes} (at most max_d_in)"),
             );
         }
         if !(1..=2).contains(&self.gate_multipliers) {
@@ -361,14 +325,15 @@ impl HgfConfig {
                 "1 or 2".to_string(),
             );
         }
-        if self.factor_beats() >= MAX_BEATS {
+        if max.factor_beats() >= MAX_BEATS {
             return bad(
                 "fp_lanes",
                 self.fp_lanes,
                 format!(
-                    "a power of two large enough that one token's factor stream has fewer \
-                     than 2^20 beats (the hardware counts them in 20 bits; now {})",
-                    self.factor_beats()
+                    "a power of two large enough that the largest projection's factor stream \
+                     has fewer than 2^20 beats per token (the hardware counts them in 20 bits; \
+                     now {})",
+                    max.factor_beats()
                 ),
             );
         }
@@ -616,9 +581,9 @@ const VERILOG_KEYWORDS: &[&str] = &[
 struct ConfigFile {
     preset: Option<String>,
     name: Option<String>,
-    d_in: Option<usize>,
-    d_out: Option<usize>,
-    rank: Option<usize>,
+    max_d_in: Option<usize>,
+    max_d_out: Option<usize>,
+    max_rank: Option<usize>,
     array_rows: Option<usize>,
     array_inputs: Option<usize>,
     fp_lanes: Option<usize>,
@@ -633,9 +598,9 @@ impl ConfigFile {
         let base = HgfConfig::preset(self.preset.as_deref().unwrap_or("default"))?;
         let cfg = HgfConfig {
             name: self.name.unwrap_or(base.name),
-            d_in: self.d_in.unwrap_or(base.d_in),
-            d_out: self.d_out.unwrap_or(base.d_out),
-            rank: self.rank.unwrap_or(base.rank),
+            max_d_in: self.max_d_in.unwrap_or(base.max_d_in),
+            max_d_out: self.max_d_out.unwrap_or(base.max_d_out),
+            max_rank: self.max_rank.unwrap_or(base.max_rank),
             array_rows: self.array_rows.unwrap_or(base.array_rows),
             array_inputs: self.array_inputs.unwrap_or(base.array_inputs),
             fp_lanes: self.fp_lanes.unwrap_or(base.fp_lanes),

@@ -6,6 +6,8 @@
 use serde::Serialize;
 
 use crate::config::HgfConfig;
+use crate::shape::Layout;
+use crate::streams::DESCRIPTOR_BEATS;
 
 /// Bytes of one FP16 value.
 const F16_BYTES: usize = 2;
@@ -35,19 +37,76 @@ pub fn counter_bits(max: usize) -> u32 {
 }
 
 impl HgfConfig {
-    /// Width in bits of a ternary accumulator (§T2): [`ternary_sum_bits`] of `d_in` terms.
+    /// Width in bits of a ternary accumulator (§T2): [`ternary_sum_bits`] of `max_d_in`
+    /// terms, so that every projection the core runs fits.
     pub fn acc_bits(&self) -> u32 {
-        ternary_sum_bits(self.d_in)
-    }
-
-    /// Row groups of `array_rows` consecutive outputs: the array's visits per column block.
-    pub fn row_groups(&self) -> usize {
-        self.d_out / self.array_rows
+        ternary_sum_bits(self.max_d_in)
     }
 
     /// Trits held by one packed weight byte (§P1).
     pub fn trits_per_byte(&self) -> usize {
         self.packing.trits_per_byte()
+    }
+
+    /// Bytes per weight beat: one column block of `array_rows` rows (the same for every
+    /// shape).
+    pub fn weight_beat_bytes(&self) -> usize {
+        self.max_layout().weight_beat_bytes()
+    }
+
+    /// Rows of the accumulator bank: `max_d_out` padded to whole row groups (§P2).
+    pub fn acc_rows(&self) -> usize {
+        self.max_layout().padded_rows()
+    }
+
+    /// Whether the quantizer's `x * s` runs on the gate's multiplier (with one gate
+    /// multiplier: the gate works only once every block is quantized, so the two never
+    /// need it at once).
+    pub fn shares_quantizer_multiplier(&self) -> bool {
+        self.gate_multipliers == 1
+    }
+
+    /// Cycles between two outputs entering the gate: 1 with two gate multipliers, 2 when one
+    /// multiplier computes both `fl32(acc) * k` and `g * v` of an output.
+    pub fn gate_issue_interval(&self) -> usize {
+        if self.gate_multipliers >= 2 {
+            1
+        } else {
+            2
+        }
+    }
+
+    /// The engine's sizes and its largest projection's, as one serialisable record (for
+    /// manifests and reports).
+    pub fn derived(&self) -> Derived {
+        let max = self.max_layout();
+        Derived {
+            acc_bits: self.acc_bits(),
+            trits_per_byte: self.trits_per_byte(),
+            acc_rows: self.acc_rows(),
+            x_buffer_depth: self.max_d_in,
+            u_buffer_depth: self.max_rank,
+            max_projection: max.derived(),
+        }
+    }
+}
+
+impl Layout {
+    /// Trits held by one packed weight byte (§P1).
+    pub fn trits_per_byte(&self) -> usize {
+        self.packing.trits_per_byte()
+    }
+
+    /// Row groups of `array_rows` consecutive outputs: the array's visits per column block.
+    /// The last group is padded with zero rows when `array_rows` does not divide `d_out`
+    /// (§P2).
+    pub fn row_groups(&self) -> usize {
+        self.d_out.div_ceil(self.array_rows)
+    }
+
+    /// Rows of the weight stream: `d_out` padded to whole row groups (§P2).
+    pub fn padded_rows(&self) -> usize {
+        self.row_groups() * self.array_rows
     }
 
     /// Column blocks of `array_inputs` columns that cover one row (§P2).
@@ -71,44 +130,38 @@ impl HgfConfig {
         self.array_inputs / self.trits_per_byte()
     }
 
-    /// Bytes of the packed ternary weight stream of the whole matrix (§P3).
+    /// Bytes of the packed ternary weight stream of the whole matrix, padding rows included
+    /// (§P3).
     pub fn weight_bytes(&self) -> usize {
-        self.d_out * self.row_bytes()
+        self.padded_rows() * self.row_bytes()
     }
 
-    /// Bytes of the low-rank factors A and B (binary16).
+    /// Bytes of the low-rank factors A and B (binary16); 0 for a ternary-only projection.
     pub fn factor_bytes(&self) -> usize {
         self.rank * (self.d_in + self.d_out) * F16_BYTES
     }
 
-    /// Bytes of the ternary path's scale beta (binary32).
-    pub fn beta_bytes(&self) -> usize {
-        F32_BYTES
-    }
-
-    /// Bytes of the gate g (binary32).
-    pub fn gate_bytes(&self) -> usize {
-        F32_BYTES
-    }
-
-    /// Bytes of the two FP32 scalars beta and g.
-    pub fn scalar_bytes(&self) -> usize {
-        self.beta_bytes() + self.gate_bytes()
+    /// Bytes of the projection's descriptor: its [`DESCRIPTOR_BEATS`] binary32 words (shape,
+    /// token count, beta and g; docs/interfaces.md), sent once per run of tokens.
+    pub fn descriptor_bytes(&self) -> usize {
+        DESCRIPTOR_BEATS * F32_BYTES
     }
 
     /// Parameter bytes of the ternary backbone that one token reads: the packed weight stream
-    /// and beta. This is all a projection without the low-rank correction reads.
+    /// and the descriptor (which carries beta). All a ternary-only projection reads.
     pub fn ternary_bytes_per_token(&self) -> usize {
-        self.weight_bytes() + self.beta_bytes()
+        self.weight_bytes() + self.descriptor_bytes()
     }
 
-    /// Parameter bytes of the low-rank correction that one token reads: A, B and g.
+    /// Parameter bytes of the low-rank correction that one token reads: A and B (g travels
+    /// in the descriptor).
     pub fn lowrank_bytes_per_token(&self) -> usize {
-        self.factor_bytes() + self.gate_bytes()
+        self.factor_bytes()
     }
 
-    /// Parameter bytes that one token reads when nothing is cached on chip: the ternary
-    /// backbone plus the low-rank correction.
+    /// Parameter bytes of one token when nothing is cached on chip and every token comes
+    /// with its own descriptor (a token of generation): the ternary backbone plus the
+    /// low-rank correction.
     pub fn bytes_per_token(&self) -> usize {
         self.ternary_bytes_per_token() + self.lowrank_bytes_per_token()
     }
@@ -120,32 +173,15 @@ impl HgfConfig {
 
     /// Cycles of the FP16 MAC lanes per token: one factor beat per cycle, that is the
     /// `rank` sums of `A x` shared by the lanes (§L2), then whole outputs of `B u` per lane
-    /// (§L5), padded to `V_INTERLEAVE` outputs per lane.
+    /// (§L5), padded to `V_INTERLEAVE` outputs per lane. 0 for a ternary-only projection.
     pub fn lowrank_cycles(&self) -> usize {
         self.factor_beats()
     }
 
     /// The ideal cycles per token when both flows run side by side: the slower of the two.
-    /// Pipeline fill and drain latencies are added by the hardware manifest.
+    /// Pipeline fill and drain latencies are added by the cycle model.
     pub fn ideal_cycles(&self) -> usize {
         self.ternary_cycles().max(self.lowrank_cycles())
-    }
-
-    /// Whether the quantizer's `x * s` runs on the gate's multiplier (with one gate
-    /// multiplier: the gate works only once every block is quantized, so the two never
-    /// need it at once).
-    pub fn shares_quantizer_multiplier(&self) -> bool {
-        self.gate_multipliers == 1
-    }
-
-    /// Cycles between two outputs entering the gate: 1 with two gate multipliers, 2 when one
-    /// multiplier computes both `fl32(acc) * k` and `g * v` of an output.
-    pub fn gate_issue_interval(&self) -> usize {
-        if self.gate_multipliers >= 2 {
-            1
-        } else {
-            2
-        }
     }
 
     /// Ternary multiply-accumulates (additions, in fact) per token.
@@ -159,17 +195,17 @@ impl HgfConfig {
     }
 
     /// Everything above, as one serialisable record (for manifests and reports).
-    pub fn derived(&self) -> Derived {
-        Derived {
-            acc_bits: self.acc_bits(),
-            trits_per_byte: self.trits_per_byte(),
+    pub fn derived(&self) -> ProjectionDerived {
+        ProjectionDerived {
+            d_in: self.d_in,
+            d_out: self.d_out,
+            rank: self.rank,
             row_bytes: self.row_bytes(),
             weight_bytes: self.weight_bytes(),
             factor_bytes: self.factor_bytes(),
             bytes_per_token: self.bytes_per_token(),
-            x_buffer_depth: self.d_in,
-            u_buffer_depth: self.rank,
             column_blocks: self.column_blocks(),
+            row_groups: self.row_groups(),
             ternary_cycles: self.ternary_cycles(),
             lowrank_cycles: self.lowrank_cycles(),
             ideal_cycles: self.ideal_cycles(),
@@ -179,18 +215,31 @@ impl HgfConfig {
     }
 }
 
-/// The derived quantities of one config (see the methods of [`HgfConfig`] in this module).
+/// The derived quantities of one engine (see the methods of [`HgfConfig`] in this module).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Derived {
     pub acc_bits: u32,
     pub trits_per_byte: usize,
+    /// Rows of the accumulator bank (`max_d_out` padded to row groups).
+    pub acc_rows: usize,
+    pub x_buffer_depth: usize,
+    pub u_buffer_depth: usize,
+    /// The largest projection's quantities.
+    pub max_projection: ProjectionDerived,
+}
+
+/// The derived quantities of one projection on an engine (see the methods of [`Layout`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ProjectionDerived {
+    pub d_in: usize,
+    pub d_out: usize,
+    pub rank: usize,
     pub row_bytes: usize,
     pub weight_bytes: usize,
     pub factor_bytes: usize,
     pub bytes_per_token: usize,
-    pub x_buffer_depth: usize,
-    pub u_buffer_depth: usize,
     pub column_blocks: usize,
+    pub row_groups: usize,
     pub ternary_cycles: usize,
     pub lowrank_cycles: usize,
     pub ideal_cycles: usize,
@@ -201,6 +250,7 @@ pub struct Derived {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::shape::Shape;
 
     #[test]
     fn counter_bits_holds_the_largest_value_and_no_more() {
@@ -219,7 +269,7 @@ mod tests {
     fn acc_bits_holds_the_extreme_sums() {
         let mut cfg = HgfConfig::default();
         for d_in in [1usize, 2, 3, 100, 511, 512, 513, 4096, 1 << 17] {
-            cfg.d_in = d_in;
+            cfg.max_d_in = d_in;
             let w = cfg.acc_bits();
             let max = (1i64 << (w - 1)) - 1;
             let min = -(1i64 << (w - 1));
@@ -233,30 +283,43 @@ mod tests {
                 "d_in {d_in} w {w} not minimal"
             );
         }
-        cfg.d_in = 512;
+        cfg.max_d_in = 512;
         assert_eq!(cfg.acc_bits(), 18);
     }
 
     #[test]
     fn bytes_per_token_is_backbone_plus_correction() {
-        let cfg = HgfConfig::default();
-        // 512 rows of 105 base-3 bytes (21 blocks of 25 trits) and beta; A and B:
-        // 16 * (512 + 512) binary16 and g.
-        assert_eq!(cfg.ternary_bytes_per_token(), 512 * 105 + 4);
-        assert_eq!(cfg.lowrank_bytes_per_token(), 16 * 1024 * 2 + 4);
-        assert_eq!(cfg.bytes_per_token(), 86_536);
+        let p = HgfConfig::default().layout(Shape::new(512, 512, 16));
+        // 512 rows of 105 base-3 bytes (21 blocks of 25 trits) and the descriptor's six
+        // words; A and B: 16 * (512 + 512) binary16.
+        assert_eq!(p.ternary_bytes_per_token(), 512 * 105 + 24);
+        assert_eq!(p.lowrank_bytes_per_token(), 16 * 1024 * 2);
+        assert_eq!(p.bytes_per_token(), 86_552);
+        let ternary_only = HgfConfig::default().layout(Shape::new(512, 1376, 0));
+        assert_eq!(ternary_only.lowrank_bytes_per_token(), 0);
+        assert_eq!(ternary_only.lowrank_cycles(), 0);
     }
 
     #[test]
-    fn default_preset_cycle_counts() {
-        let cfg = HgfConfig::default();
+    fn default_engine_cycle_counts() {
+        let p = HgfConfig::default().layout(Shape::new(512, 512, 16));
         // 512 inputs pad to 21 blocks of 25 trits: 525 trits, 105 base-3 bytes.
-        assert_eq!(cfg.row_bytes(), 105);
-        assert_eq!(cfg.column_blocks(), 21);
-        assert_eq!(cfg.ternary_cycles(), 128 * 21);
+        assert_eq!(p.row_bytes(), 105);
+        assert_eq!(p.column_blocks(), 21);
+        assert_eq!(p.ternary_cycles(), 128 * 21);
         // Four lanes: 512 / 4 beats for each of the 16 rows of A, then B u: 512 outputs of
         // 16 products, 128 per lane.
-        assert_eq!(cfg.lowrank_cycles(), 16 * 128 + 128 * 16);
-        assert_eq!(cfg.ideal_cycles(), 4096);
+        assert_eq!(p.lowrank_cycles(), 16 * 128 + 128 * 16);
+        assert_eq!(p.ideal_cycles(), 4096);
+    }
+
+    #[test]
+    fn rows_pad_to_whole_row_groups() {
+        // 10 outputs on 4 array rows: three groups, two zero rows of padding.
+        let p = HgfConfig::default().layout(Shape::new(30, 10, 2));
+        assert_eq!(p.row_groups(), 3);
+        assert_eq!(p.padded_rows(), 12);
+        assert_eq!(p.weight_bytes(), 12 * p.row_bytes());
+        assert_eq!(HgfConfig::default().acc_rows(), 1376);
     }
 }

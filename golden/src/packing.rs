@@ -6,7 +6,8 @@
 use ndarray::{Array2, ArrayView2};
 use thiserror::Error;
 
-use crate::config::{HgfConfig, Packing};
+use crate::config::Packing;
+use crate::shape::Layout;
 
 /// Why a packed stream does not decode.
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -110,10 +111,11 @@ fn check_trits(t: ArrayView2<'_, i8>) -> Result<(), PackError> {
 
 /// Byte `index` of the stream holds byte `b` of row `row` (§P3): column blocks in increasing
 /// order; within a block, rows in increasing order, each with its `block_bytes` bytes of that
-/// block. A run of `array_rows * block_bytes` bytes is one cycle of the array.
-fn stream_position(cfg: &HgfConfig, index: usize) -> (usize, usize) {
-    let block_bytes = cfg.block_bytes();
-    let slice = cfg.d_out * block_bytes;
+/// block. A run of `array_rows * block_bytes` bytes is one cycle of the array. Rows run
+/// over the padded rows (`d_out` up to whole row groups, §P2).
+fn stream_position(layout: &Layout, index: usize) -> (usize, usize) {
+    let block_bytes = layout.block_bytes();
+    let slice = layout.padded_rows() * block_bytes;
     let (block, within) = (index / slice, index % slice);
     (
         within / block_bytes,
@@ -121,23 +123,26 @@ fn stream_position(cfg: &HgfConfig, index: usize) -> (usize, usize) {
     )
 }
 
-/// Packs T (`d_out x d_in`) into the weight stream of §P3 for this config's packing and
-/// array shape.
-pub fn pack_matrix(t: ArrayView2<'_, i8>, cfg: &HgfConfig) -> Result<Vec<u8>, PackError> {
-    assert_eq!(t.dim(), (cfg.d_out, cfg.d_in), "T is d_out x d_in");
+/// Packs T (`d_out x d_in`) into the weight stream of §P3 for the layout's packing and
+/// array shape: every row padded with zero trits to whole column blocks, and zero rows
+/// added up to whole row groups (§P2).
+pub fn pack_matrix(t: ArrayView2<'_, i8>, layout: &Layout) -> Result<Vec<u8>, PackError> {
+    assert_eq!(t.dim(), (layout.d_out, layout.d_in), "T is d_out x d_in");
     check_trits(t)?;
-    let rows: Vec<Vec<u8>> = t
+    let zero_row = pack_row(&vec![0; layout.row_trits()], layout.packing);
+    let mut rows: Vec<Vec<u8>> = t
         .rows()
         .into_iter()
         .map(|row| {
             let mut padded = row.to_vec();
-            padded.resize(cfg.row_trits(), 0);
-            pack_row(&padded, cfg.packing)
+            padded.resize(layout.row_trits(), 0);
+            pack_row(&padded, layout.packing)
         })
         .collect();
-    Ok((0..cfg.weight_bytes())
+    rows.resize(layout.padded_rows(), zero_row);
+    Ok((0..layout.weight_bytes())
         .map(|i| {
-            let (row, b) = stream_position(cfg, i);
+            let (row, b) = stream_position(layout, i);
             rows[row][b]
         })
         .collect())
@@ -145,26 +150,27 @@ pub fn pack_matrix(t: ArrayView2<'_, i8>, cfg: &HgfConfig) -> Result<Vec<u8>, Pa
 
 /// Decodes a weight stream of §P3 back into T. Rejects a wrong length, reserved codes and
 /// non-zero padding.
-pub fn unpack_matrix(stream: &[u8], cfg: &HgfConfig) -> Result<Array2<i8>, PackError> {
-    if stream.len() != cfg.weight_bytes() {
+pub fn unpack_matrix(stream: &[u8], layout: &Layout) -> Result<Array2<i8>, PackError> {
+    if stream.len() != layout.weight_bytes() {
         return Err(PackError::Length {
-            expected: cfg.weight_bytes(),
+            expected: layout.weight_bytes(),
             got: stream.len(),
         });
     }
-    let tpb = cfg.trits_per_byte();
-    let mut t = Array2::zeros((cfg.d_out, cfg.d_in));
+    let tpb = layout.trits_per_byte();
+    let mut t = Array2::zeros((layout.d_out, layout.d_in));
     for (index, &byte) in stream.iter().enumerate() {
-        let trits = unpack_byte(byte, cfg.packing).map_err(|reason| PackError::InvalidCode {
-            index,
-            value: byte,
-            packing: cfg.packing,
-            reason,
-        })?;
-        let (row, b) = stream_position(cfg, index);
+        let trits =
+            unpack_byte(byte, layout.packing).map_err(|reason| PackError::InvalidCode {
+                index,
+                value: byte,
+                packing: layout.packing,
+                reason,
+            })?;
+        let (row, b) = stream_position(layout, index);
         for (k, trit) in trits.into_iter().enumerate() {
             let col = b * tpb + k;
-            if col < cfg.d_in {
+            if row < layout.d_out && col < layout.d_in {
                 t[[row, col]] = trit;
             } else if trit != 0 {
                 return Err(PackError::NonZeroPadding { index });

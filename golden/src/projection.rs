@@ -4,7 +4,7 @@ use half::f16;
 use ndarray::{Array2, ArrayView2};
 
 use crate::config::HgfConfig;
-use crate::gate::gate;
+use crate::gate::{gate, ternary_only};
 use crate::lowrank::{project_down, project_up};
 use crate::quantize::activation_quantize;
 use crate::ternary::{dequant_factor, dequantize, ternary_accumulate};
@@ -43,7 +43,7 @@ pub struct TokenTrace {
 }
 
 impl HgfProjection {
-    /// Checks that the weights are valid and have the config's shape.
+    /// Checks that the weights are valid and that the engine `cfg` runs their shape.
     pub fn new(cfg: &HgfConfig, weights: HgfWeights) -> Result<Self, WeightsError> {
         weights.validate_for(cfg)?;
         Ok(HgfProjection {
@@ -62,7 +62,7 @@ impl HgfProjection {
 
     /// Runs one token (`d_in` values) and keeps every intermediate.
     pub fn run_token(&self, x: &[f16]) -> TokenTrace {
-        assert_eq!(x.len(), self.cfg.d_in, "a token has d_in values");
+        assert_eq!(x.len(), self.weights.t.ncols(), "a token has d_in values");
         let w = &self.weights;
         let lanes = self.cfg.fp_lanes;
         let qt = activation_quantize(x);
@@ -71,11 +71,11 @@ impl HgfProjection {
         let yt: Vec<f32> = acc.iter().map(|&a| dequantize(a, k)).collect();
         let u = project_down(w.a.view(), x, lanes);
         let v = project_up(w.b.view(), &u);
-        let y = yt
-            .iter()
-            .zip(&v)
-            .map(|(&t, &c)| gate(t, w.gate, c))
-            .collect();
+        let y = if w.a.nrows() == 0 {
+            yt.iter().map(|&t| ternary_only(t)).collect()
+        } else {
+            yt.iter().zip(&v).map(|(&t, &c)| gate(t, w.gate, c)).collect()
+        };
         TokenTrace {
             m: qt.m,
             s: qt.s,
@@ -96,8 +96,9 @@ impl HgfProjection {
 
     /// Outputs of many tokens: `x` is `tokens x d_in`, the result `tokens x d_out`.
     pub fn run(&self, x: ArrayView2<'_, f16>) -> Array2<f16> {
-        assert_eq!(x.ncols(), self.cfg.d_in, "x has d_in columns");
-        let mut y = Array2::from_elem((x.nrows(), self.cfg.d_out), f16::ZERO);
+        let (d_in, d_out, _) = self.weights.shape();
+        assert_eq!(x.ncols(), d_in, "x has d_in columns");
+        let mut y = Array2::from_elem((x.nrows(), d_out), f16::ZERO);
         for (xr, mut yr) in x.rows().into_iter().zip(y.rows_mut()) {
             let out = self.forward(&xr.to_vec());
             yr.iter_mut().zip(out).for_each(|(d, v)| *d = v);

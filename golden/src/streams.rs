@@ -1,14 +1,15 @@
-//! The beats of the core's input streams for one token (docs/interfaces.md).
+//! The beats of the core's input streams (docs/interfaces.md).
 //!
-//! The core holds no parameters between tokens: for every token it reads the two scalars,
-//! the activations, the ternary weight stream and the low-rank factors. These functions give
-//! the exact beat sequences, so the co-simulation driver, the estimator and any host software
-//! agree with the hardware on the order.
+//! Each projection starts with a descriptor on the scalar stream (its shape, how many tokens
+//! follow, beta and g); then, for every token, the core reads the activations, the ternary
+//! weight stream and the low-rank factors (it keeps no weights between tokens). These
+//! functions give the exact beat sequences, so the co-simulation driver, the estimator and
+//! any host software agree with the hardware on the order.
 
 use half::f16;
 use ndarray::ArrayView2;
 
-use crate::config::HgfConfig;
+use crate::shape::Layout;
 use crate::packing::{pack_matrix, PackError};
 use crate::weights::HgfWeights;
 
@@ -18,7 +19,7 @@ use crate::weights::HgfWeights;
 /// this.
 pub const V_INTERLEAVE: usize = 8;
 
-impl HgfConfig {
+impl Layout {
     /// Beats of the activation stream per token: one binary16 value each.
     pub fn x_beats(&self) -> usize {
         self.d_in
@@ -44,25 +45,37 @@ impl HgfConfig {
         self.d_out.div_ceil(self.fp_lanes * V_INTERLEAVE)
     }
 
-    /// Beats of the factor stream per token: A, then B, `fp_lanes` binary16 values each.
+    /// Beats of the factor stream per token: A, then B, `fp_lanes` binary16 values each;
+    /// none for a ternary-only projection (`rank = 0`).
     pub fn factor_beats(&self) -> usize {
         self.u_steps() * self.rank + self.v_blocks() * self.rank * V_INTERLEAVE
     }
 }
 
-/// Beats of the scalar stream per token: beta, then g.
-pub const SCALAR_BEATS: usize = 2;
+/// Beats of a projection's descriptor on the scalar stream.
+pub const DESCRIPTOR_BEATS: usize = 6;
 
-/// The two scalar beats of a token: beta, then g, as binary32 bit patterns.
-pub fn scalar_beats(w: &HgfWeights) -> [u32; SCALAR_BEATS] {
-    [w.beta.to_bits(), w.gate.to_bits()]
+/// The descriptor of a run of `tokens` tokens of one projection, as binary32 words in the
+/// order the core takes them (docs/interfaces.md): `d_in`, `d_out`, `rank`, `tokens` (each an
+/// unsigned integer), then beta and g (binary32 bit patterns). The shape is the weights'.
+pub fn descriptor_beats(w: &HgfWeights, tokens: u32) -> [u32; DESCRIPTOR_BEATS] {
+    let (d_in, d_out, rank) = w.shape();
+    let word = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
+    [
+        word(d_in),
+        word(d_out),
+        word(rank),
+        tokens,
+        w.beta.to_bits(),
+        w.gate.to_bits(),
+    ]
 }
 
 /// The weight stream of §P3 cut into beats of `weight_beat_bytes` bytes.
-pub fn weight_beats(cfg: &HgfConfig, w: &HgfWeights) -> Result<Vec<Vec<u8>>, PackError> {
-    let stream = pack_matrix(w.t.view(), cfg)?;
+pub fn weight_beats(layout: &Layout, w: &HgfWeights) -> Result<Vec<Vec<u8>>, PackError> {
+    let stream = pack_matrix(w.t.view(), layout)?;
     Ok(stream
-        .chunks(cfg.weight_beat_bytes())
+        .chunks(layout.weight_beat_bytes())
         .map(<[u8]>::to_vec)
         .collect())
 }
@@ -72,8 +85,8 @@ pub fn weight_beats(cfg: &HgfConfig, w: &HgfWeights) -> Result<Vec<Vec<u8>>, Pac
 /// 1. A, for each step `t` and each `k < rank`: lane `l` carries `A[k][t·F + l]`.
 /// 2. B, for each block `b`, each `k < rank` and each `m < V_INTERLEAVE`: lane `l` carries
 ///    `B[(b·V_INTERLEAVE + m)·F + l][k]`.
-pub fn factor_beats(cfg: &HgfConfig, w: &HgfWeights) -> Vec<Vec<f16>> {
-    let lanes = cfg.fp_lanes;
+pub fn factor_beats(layout: &Layout, w: &HgfWeights) -> Vec<Vec<f16>> {
+    let lanes = layout.fp_lanes;
     let at = |m: ArrayView2<'_, f16>, r: usize, c: usize| {
         if r < m.nrows() && c < m.ncols() {
             m[[r, c]]
@@ -81,9 +94,9 @@ pub fn factor_beats(cfg: &HgfConfig, w: &HgfWeights) -> Vec<Vec<f16>> {
             f16::ZERO
         }
     };
-    let mut beats = Vec::with_capacity(cfg.factor_beats());
-    for t in 0..cfg.u_steps() {
-        for k in 0..cfg.rank {
+    let mut beats = Vec::with_capacity(layout.factor_beats());
+    for t in 0..layout.u_steps() {
+        for k in 0..layout.rank {
             beats.push(
                 (0..lanes)
                     .map(|l| at(w.a.view(), k, t * lanes + l))
@@ -91,8 +104,8 @@ pub fn factor_beats(cfg: &HgfConfig, w: &HgfWeights) -> Vec<Vec<f16>> {
             );
         }
     }
-    for b in 0..cfg.v_blocks() {
-        for k in 0..cfg.rank {
+    for b in 0..layout.v_blocks() {
+        for k in 0..layout.rank {
             for m in 0..V_INTERLEAVE {
                 let row = (b * V_INTERLEAVE + m) * lanes;
                 beats.push((0..lanes).map(|l| at(w.b.view(), row + l, k)).collect());
@@ -105,26 +118,32 @@ pub fn factor_beats(cfg: &HgfConfig, w: &HgfWeights) -> Vec<Vec<f16>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::HgfConfig;
+    use crate::shape::Shape;
 
     #[test]
     fn beat_counts_agree_with_the_streams() {
         for preset in crate::config::PRESETS {
             let cfg = HgfConfig::preset(preset).unwrap();
-            let w = HgfWeights::random(&cfg, 1);
-            let wb = weight_beats(&cfg, &w).unwrap();
-            assert_eq!(wb.len(), cfg.weight_beats());
-            assert!(wb.iter().all(|b| b.len() == cfg.weight_beat_bytes()));
-            let fb = factor_beats(&cfg, &w);
-            assert_eq!(fb.len(), cfg.factor_beats());
-            assert!(fb.iter().all(|b| b.len() == cfg.fp_lanes));
+            for shape in [cfg.max_shape(), Shape::new(13, 7, 0), Shape::new(33, 9, 3)] {
+                let p = cfg.layout(shape);
+                let w = HgfWeights::random(shape, 1);
+                let wb = weight_beats(&p, &w).unwrap();
+                assert_eq!(wb.len(), p.weight_beats());
+                assert!(wb.iter().all(|b| b.len() == p.weight_beat_bytes()));
+                let fb = factor_beats(&p, &w);
+                assert_eq!(fb.len(), p.factor_beats());
+                assert!(fb.iter().all(|b| b.len() == cfg.fp_lanes));
+            }
         }
     }
 
     #[test]
     fn factor_beats_place_every_entry_once() {
-        let mut cfg = HgfConfig::for_shape(10, 20, 3).unwrap();
-        cfg.fp_lanes = 4;
-        let mut w = HgfWeights::random(&cfg, 2);
+        let cfg = HgfConfig::default();
+        assert_eq!(cfg.fp_lanes, 4);
+        let p = cfg.layout(Shape::new(10, 20, 3));
+        let mut w = HgfWeights::random(p.shape(), 2);
         // Distinct values: A entries 1.., B entries 1000..
         w.a = ndarray::Array2::from_shape_fn((3, 10), |(k, i)| {
             f16::from_f32((1 + k * 10 + i) as f32)
@@ -132,7 +151,7 @@ mod tests {
         w.b = ndarray::Array2::from_shape_fn((20, 3), |(j, k)| {
             f16::from_f32((1000 + j * 3 + k) as f32)
         });
-        let beats = factor_beats(&cfg, &w);
+        let beats = factor_beats(&p, &w);
         let mut values: Vec<f32> = beats
             .iter()
             .flatten()
@@ -146,7 +165,7 @@ mod tests {
         // Beat 1 is step 0, k = 1: A[1][0..4].
         assert_eq!(beats[1][3].to_f32(), (1 + 10 + 3) as f32);
         // The first B beat: block 0, k = 0, m = 0: B[0..4][0].
-        let first_b = cfg.u_steps() * cfg.rank;
+        let first_b = p.u_steps() * p.rank;
         assert_eq!(beats[first_b][2].to_f32(), (1000 + 2 * 3) as f32);
         // m = 1: rows 4..8.
         assert_eq!(beats[first_b + 1][0].to_f32(), (1000 + 4 * 3) as f32);

@@ -8,6 +8,7 @@ use rand_chacha::ChaCha8Rng;
 use thiserror::Error;
 
 use crate::config::HgfConfig;
+use crate::shape::{Shape, ShapeError};
 
 /// The parameters of one projection.
 #[derive(Clone, Debug, PartialEq)]
@@ -38,6 +39,8 @@ pub enum WeightsError {
     TritOutOfRange { row: usize, col: usize, value: i8 },
     #[error("scalar `{name}` is {value}; it must be finite")]
     NotFinite { name: &'static str, value: f32 },
+    #[error(transparent)]
+    NotRunnable(#[from] ShapeError),
 }
 
 fn reason_suffix(reason: &str) -> String {
@@ -87,42 +90,35 @@ impl HgfWeights {
         Ok(())
     }
 
-    /// Checks the weights and that their shape is the config's.
+    /// The weights' projection shape.
+    pub fn projection_shape(&self) -> Shape {
+        let (d_in, d_out, rank) = self.shape();
+        Shape::new(d_in, d_out, rank)
+    }
+
+    /// Checks the weights and that the engine `cfg` runs their shape (within its maxima).
     pub fn validate_for(&self, cfg: &HgfConfig) -> Result<(), WeightsError> {
         self.validate()?;
-        let checks: [(&'static str, Vec<usize>, Vec<usize>); 3] = [
-            ("T", self.t.shape().to_vec(), vec![cfg.d_out, cfg.d_in]),
-            ("A", self.a.shape().to_vec(), vec![cfg.rank, cfg.d_in]),
-            ("B", self.b.shape().to_vec(), vec![cfg.d_out, cfg.rank]),
-        ];
-        for (tensor, got, expected) in checks {
-            if got != expected {
-                return Err(WeightsError::Shape {
-                    tensor,
-                    got,
-                    expected,
-                    reason: "the config's d_out, d_in and rank",
-                });
-            }
-        }
+        cfg.check_shape(self.projection_shape())?;
         Ok(())
     }
 
-    /// A random layer of the config's shape, reproducible from `seed`.
+    /// A random layer of `shape`, reproducible from `seed`.
     ///
     /// T has about one third of each trit; beta is near BitNet's typical mean |W|; A and B are
     /// non-zero (unlike a LoRA init) so that the low-rank path is exercised; g is near the
     /// paper's trained equilibrium of 0.1.
-    pub fn random(cfg: &HgfConfig, seed: u64) -> Self {
+    pub fn random(shape: Shape, seed: u64) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let t = Array2::from_shape_fn((cfg.d_out, cfg.d_in), |_| rng.random_range(-1i8..=1));
+        let t =
+            Array2::from_shape_fn((shape.d_out, shape.d_in), |_| rng.random_range(-1i8..=1));
         let beta = rng.random_range(0.005f32..0.05);
-        let a_scale = 1.0 / (cfg.d_in as f32).sqrt();
-        let a = Array2::from_shape_fn((cfg.rank, cfg.d_in), |_| {
+        let a_scale = 1.0 / (shape.d_in as f32).sqrt();
+        let a = Array2::from_shape_fn((shape.rank, shape.d_in), |_| {
             f16::from_f32(rng.random_range(-a_scale..a_scale))
         });
-        let b_scale = 1.0 / (cfg.rank as f32).sqrt();
-        let b = Array2::from_shape_fn((cfg.d_out, cfg.rank), |_| {
+        let b_scale = 1.0 / (shape.rank.max(1) as f32).sqrt();
+        let b = Array2::from_shape_fn((shape.d_out, shape.rank), |_| {
             f16::from_f32(rng.random_range(-b_scale..b_scale))
         });
         let gate = rng.random_range(0.05f32..0.2);
@@ -138,9 +134,9 @@ impl HgfWeights {
 
 /// Random activations, `tokens x d_in`, reproducible from `seed`: roughly unit-normal-sized
 /// values with an occasional outlier, as activations after an RMSNorm look.
-pub fn random_tokens(cfg: &HgfConfig, tokens: usize, seed: u64) -> Array2<f16> {
+pub fn random_tokens(d_in: usize, tokens: usize, seed: u64) -> Array2<f16> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x9E37_79B9_7F4A_7C15);
-    Array2::from_shape_fn((tokens, cfg.d_in), |_| {
+    Array2::from_shape_fn((tokens, d_in), |_| {
         let outlier = rng.random_bool(0.01);
         let v: f32 = rng.random_range(-2.0..2.0);
         f16::from_f32(if outlier { v * 8.0 } else { v })
@@ -150,10 +146,10 @@ pub fn random_tokens(cfg: &HgfConfig, tokens: usize, seed: u64) -> Array2<f16> {
 /// Six tokens with the edges of the contract, reproducible from `seed`: all zeros, a NaN, a
 /// negative infinity, subnormals (`1, 2, 3, ...` as bit patterns, while `d_in < 1024`), huge
 /// values next to small ones (60000 and -3), and a random one; the others random around them.
-pub fn edge_tokens(cfg: &HgfConfig, seed: u64) -> Array2<f16> {
-    let mut x = random_tokens(cfg, 6, seed);
+pub fn edge_tokens(d_in: usize, seed: u64) -> Array2<f16> {
+    let mut x = random_tokens(d_in, 6, seed);
     x.row_mut(0).fill(f16::ZERO);
-    x[[1, cfg.d_in / 2]] = f16::NAN;
+    x[[1, d_in / 2]] = f16::NAN;
     x[[2, 0]] = f16::NEG_INFINITY;
     x.row_mut(3)
         .iter_mut()
