@@ -554,16 +554,16 @@ fn describe_dtype(descr: &str) -> String {
 mod tests {
     use super::*;
 
-    use crate::config::HgfConfig;
+    use crate::shape::Shape;
     use ndarray_npy::write_npy;
 
-    fn small_cfg() -> HgfConfig {
-        HgfConfig::for_shape(12, 6, 3).expect("a valid shape")
+    fn small_shape() -> Shape {
+        Shape::new(12, 6, 3)
     }
 
     /// A small random layer with hard binary16 and FP32 bit patterns planted in it.
     fn special_weights() -> HgfWeights {
-        let mut w = HgfWeights::random(&small_cfg(), 7);
+        let mut w = HgfWeights::random(small_shape(), 7);
         let specials = [
             0x7e00u16, // quiet NaN
             0x7c01,    // signalling NaN with a payload
@@ -622,7 +622,7 @@ mod tests {
 
     /// The tensors of a valid small layer, to be broken one at a time.
     fn valid_tensors() -> Vec<Raw> {
-        let w = HgfWeights::random(&small_cfg(), 1);
+        let w = HgfWeights::random(small_shape(), 1);
         vec![
             raw(
                 "T",

@@ -12,7 +12,7 @@ use crate::shape::Layout;
 /// Why a packed stream does not decode.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum PackError {
-    #[error("weight stream has {got} bytes; expected {expected} (d_out x row_bytes)")]
+    #[error("weight stream has {got} bytes; expected {expected} (padded rows x row_bytes)")]
     Length { expected: usize, got: usize },
     #[error("weight byte {index} = {value:#04x} is not a valid `{packing}` code ({reason})")]
     InvalidCode {
@@ -21,7 +21,9 @@ pub enum PackError {
         packing: Packing,
         reason: &'static str,
     },
-    #[error("weight byte {index} holds a non-zero padding trit past column d_in of its row")]
+    #[error(
+        "weight byte {index} holds a non-zero padding trit (past column d_in, or in a padding row)"
+    )]
     NonZeroPadding { index: usize },
     #[error("T holds {value} at [{row}, {col}]; allowed values: -1, 0, 1")]
     TritOutOfRange { row: usize, col: usize, value: i8 },
@@ -160,13 +162,12 @@ pub fn unpack_matrix(stream: &[u8], layout: &Layout) -> Result<Array2<i8>, PackE
     let tpb = layout.trits_per_byte();
     let mut t = Array2::zeros((layout.d_out, layout.d_in));
     for (index, &byte) in stream.iter().enumerate() {
-        let trits =
-            unpack_byte(byte, layout.packing).map_err(|reason| PackError::InvalidCode {
-                index,
-                value: byte,
-                packing: layout.packing,
-                reason,
-            })?;
+        let trits = unpack_byte(byte, layout.packing).map_err(|reason| PackError::InvalidCode {
+            index,
+            value: byte,
+            packing: layout.packing,
+            reason,
+        })?;
         let (row, b) = stream_position(layout, index);
         for (k, trit) in trits.into_iter().enumerate() {
             let col = b * tpb + k;

@@ -74,7 +74,10 @@ impl HgfProjection {
         let y = if w.a.nrows() == 0 {
             yt.iter().map(|&t| ternary_only(t)).collect()
         } else {
-            yt.iter().zip(&v).map(|(&t, &c)| gate(t, w.gate, c)).collect()
+            yt.iter()
+                .zip(&v)
+                .map(|(&t, &c)| gate(t, w.gate, c))
+                .collect()
         };
         TokenTrace {
             m: qt.m,

@@ -41,7 +41,9 @@ impl fmt::Display for Shape {
 /// `error` output (docs/interfaces.md, "Descriptor").
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum ShapeError {
-    #[error("projection {shape}: `{field}` = {value} is outside 1..={max} (the core's `max_{field}`)")]
+    #[error(
+        "projection {shape}: `{field}` = {value} is outside 1..={max} (the core's `max_{field}`)"
+    )]
     OutOfRange {
         shape: Shape,
         field: &'static str,

@@ -9,8 +9,8 @@
 use half::f16;
 use ndarray::ArrayView2;
 
-use crate::shape::Layout;
 use crate::packing::{pack_matrix, PackError};
+use crate::shape::Layout;
 use crate::weights::HgfWeights;
 
 /// Outputs each FP lane interleaves in the up projection (docs/interfaces.md, factor stream):

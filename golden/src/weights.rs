@@ -110,8 +110,7 @@ impl HgfWeights {
     /// paper's trained equilibrium of 0.1.
     pub fn random(shape: Shape, seed: u64) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let t =
-            Array2::from_shape_fn((shape.d_out, shape.d_in), |_| rng.random_range(-1i8..=1));
+        let t = Array2::from_shape_fn((shape.d_out, shape.d_in), |_| rng.random_range(-1i8..=1));
         let beta = rng.random_range(0.005f32..0.05);
         let a_scale = 1.0 / (shape.d_in as f32).sqrt();
         let a = Array2::from_shape_fn((shape.rank, shape.d_in), |_| {

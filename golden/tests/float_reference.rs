@@ -3,7 +3,7 @@
 //! from the contract's rounding steps, on random shapes, lane counts and values.
 
 use half::f16;
-use hgf_golden::{HgfConfig, HgfProjection, HgfWeights, TokenTrace};
+use hgf_golden::{HgfConfig, HgfProjection, HgfWeights, Shape, TokenTrace};
 use ndarray::Array2;
 use proptest::prelude::*;
 
@@ -26,10 +26,19 @@ fn additions(n: usize, lanes: usize) -> usize {
 // The indices i, j, k address several matrices at once, as the formulas of §R do.
 #[allow(clippy::needless_range_loop)]
 fn check_token(p: &HgfProjection, x: &[f16]) -> Result<f64, TestCaseError> {
-    let cfg = p.config();
+    let lanes = p.config().fp_lanes;
     let w = p.weights();
+    let (d_in, d_out, rank) = w.shape();
     let t: TokenTrace = p.run_token(x);
     let xf: Vec<f64> = x.iter().map(|v| v.to_f64()).collect();
+
+    // §G2: a ternary-only projection outputs binary16(yt) exactly, whatever g is.
+    if rank == 0 {
+        prop_assert!(t.u.is_empty());
+        for (j, (y, yt)) in t.y.iter().zip(&t.yt).enumerate() {
+            prop_assert_eq!(y.to_bits(), f16::from_f32(*yt).to_bits(), "y[{}]", j);
+        }
+    }
 
     // §R1: quantization against f64.
     let m = xf
@@ -59,43 +68,41 @@ fn check_token(p: &HgfProjection, x: &[f16]) -> Result<f64, TestCaseError> {
     // Reference values, in f64.
     let beta = w.beta as f64;
     let g = w.gate as f64;
-    let yt_ref: Vec<f64> = (0..cfg.d_out)
+    let yt_ref: Vec<f64> = (0..d_out)
         .map(|j| {
-            let acc: i64 = (0..cfg.d_in)
-                .map(|i| w.t[[j, i]] as i64 * t.q[i] as i64)
-                .sum();
+            let acc: i64 = (0..d_in).map(|i| w.t[[j, i]] as i64 * t.q[i] as i64).sum();
             prop_assert_eq!(acc, t.acc[j] as i64, "acc[{}]", j);
             Ok(acc as f64 * m / 127.0 * beta)
         })
         .collect::<Result<_, TestCaseError>>()?;
-    let u_ref: Vec<f64> = (0..cfg.rank)
-        .map(|k| (0..cfg.d_in).map(|i| w.a[[k, i]].to_f64() * xf[i]).sum())
+    let u_ref: Vec<f64> = (0..rank)
+        .map(|k| (0..d_in).map(|i| w.a[[k, i]].to_f64() * xf[i]).sum())
         .collect();
-    let u_abs: Vec<f64> = (0..cfg.rank)
+    let u_abs: Vec<f64> = (0..rank)
         .map(|k| {
-            (0..cfg.d_in)
+            (0..d_in)
                 .map(|i| (w.a[[k, i]].to_f64() * xf[i]).abs())
                 .sum()
         })
         .collect();
 
     // §R3: error of u.
-    let g1 = gamma(additions(cfg.d_in, cfg.fp_lanes));
-    let e_u: Vec<f64> = (0..cfg.rank)
+    let g1 = gamma(additions(d_in, lanes));
+    let e_u: Vec<f64> = (0..rank)
         .map(|k| {
             let e_s = g1 * u_abs[k];
             e_s + H * (u_ref[k].abs() + e_s) + F16_HALF_MIN_SUB
         })
         .collect();
-    let g2 = gamma(cfg.rank); // §L5: one sequential sum per output
+    let g2 = gamma(rank); // §L5: one sequential sum per output
 
     let mut worst = 0.0f64;
-    for j in 0..cfg.d_out {
-        let v_ref: f64 = (0..cfg.rank).map(|k| w.b[[j, k]].to_f64() * u_ref[k]).sum();
+    for j in 0..d_out {
+        let v_ref: f64 = (0..rank).map(|k| w.b[[j, k]].to_f64() * u_ref[k]).sum();
         let y_ref = yt_ref[j] + g * v_ref;
         // §R2, §R4, §R5.
         let e_t = 3.01 * U * yt_ref[j].abs() + (t.acc[j].unsigned_abs() as f64 + 1.0) * F32_MIN_SUB;
-        let e_v: f64 = (0..cfg.rank)
+        let e_v: f64 = (0..rank)
             .map(|k| w.b[[j, k]].to_f64().abs() * (g2 * t.u[k].to_f64().abs() + e_u[k]))
             .sum();
         let gv = (w.gate * t.v[j]) as f64;
@@ -117,11 +124,11 @@ fn check_token(p: &HgfProjection, x: &[f16]) -> Result<f64, TestCaseError> {
         // The tolerance is not vacuous: a few binary16 ulps of the magnitudes involved.
         let scale: f64 = yt_ref[j].abs()
             + g.abs()
-                * (0..cfg.rank)
+                * (0..rank)
                     .map(|k| (w.b[[j, k]].to_f64() * u_ref[k]).abs())
                     .sum::<f64>()
             + g.abs()
-                * (0..cfg.rank)
+                * (0..rank)
                     .map(|k| w.b[[j, k]].to_f64().abs() * u_abs[k])
                     .sum::<f64>()
                 * H;
@@ -138,19 +145,40 @@ fn check_token(p: &HgfProjection, x: &[f16]) -> Result<f64, TestCaseError> {
     Ok(worst)
 }
 
-/// A random small config: any shape, any power-of-two lane count.
-fn config_strategy() -> impl Strategy<Value = HgfConfig> {
-    (1usize..48, 1usize..24, 1usize..8, 0u32..6).prop_map(|(d_in, d_out, rank, lanes_log)| {
-        let rank = rank.min(d_in).min(d_out);
-        let mut cfg = HgfConfig::for_shape(d_in, d_out, rank).unwrap();
-        let mut lanes = 1usize << lanes_log;
-        while lanes > d_in {
-            lanes /= 2;
-        }
-        cfg.fp_lanes = lanes;
-        cfg.validate().unwrap();
-        cfg
-    })
+/// A random small projection on a random engine that runs it: maxima at or above the shape,
+/// any power-of-two lane count up to `max_d_in` (so possibly more lanes than the projection
+/// has inputs), rank 0 (ternary-only) included.
+fn engine_and_shape() -> impl Strategy<Value = (HgfConfig, Shape)> {
+    (
+        (1usize..48, 1usize..24, 0usize..8),
+        (0usize..40, 0usize..20, 0usize..4),
+        0u32..7,
+    )
+        .prop_map(
+            |((d_in, d_out, rank), (slack_in, slack_out, slack_rank), lanes_log)| {
+                let shape = Shape::new(d_in, d_out, rank);
+                let max_rank = rank.max(1) + slack_rank;
+                let max_d_in = (d_in + slack_in).max(max_rank);
+                let max_d_out = (d_out + slack_out).max(max_rank);
+                let mut fp_lanes = 1usize << lanes_log;
+                while fp_lanes > max_d_in {
+                    fp_lanes /= 2;
+                }
+                let base = HgfConfig::default();
+                let cfg = HgfConfig {
+                    max_d_in,
+                    max_d_out,
+                    max_rank,
+                    array_rows: base.array_rows.min(max_d_out),
+                    array_inputs: base.trits_per_byte(),
+                    fp_lanes,
+                    ..base
+                };
+                cfg.validate().unwrap();
+                cfg.check_shape(shape).unwrap();
+                (cfg, shape)
+            },
+        )
 }
 
 /// Values with a random magnitude (including subnormal binary16 values) and sign.
@@ -169,18 +197,18 @@ proptest! {
 
     #[test]
     fn golden_matches_float_math_within_the_derived_tolerance(
-        cfg in config_strategy(),
+        (cfg, shape) in engine_and_shape(),
         seed in any::<u64>(),
         x_bits in proptest::collection::vec(any::<u32>(), 48),
         x_scale in prop_oneof![Just(1e-3f32), Just(1.0), Just(30.0)],
         beta in 1e-3f32..2.0,
         gate in -1.0f32..1.0,
     ) {
-        let mut w = HgfWeights::random(&cfg, seed);
+        let mut w = HgfWeights::random(shape, seed);
         w.beta = beta;
         w.gate = gate;
         let p = HgfProjection::new(&cfg, w).unwrap();
-        let x: Vec<f16> = x_bits[..cfg.d_in].iter().map(|&b| value(b, x_scale)).collect();
+        let x: Vec<f16> = x_bits[..shape.d_in].iter().map(|&b| value(b, x_scale)).collect();
         let worst = check_token(&p, &x)?;
         prop_assert!(worst <= 1.0);
     }
@@ -189,8 +217,10 @@ proptest! {
 /// Ties in the quantizer: values chosen so that x·127/m is exactly k + 0.5.
 #[test]
 fn quantizer_ties_round_to_even() {
-    let mut cfg = HgfConfig::for_shape(4, 4, 1).unwrap();
-    cfg.fp_lanes = 1;
+    let cfg = HgfConfig {
+        fp_lanes: 1,
+        ..HgfConfig::default()
+    };
     let w = HgfWeights {
         t: Array2::from_elem((4, 4), 1),
         beta: 1.0,

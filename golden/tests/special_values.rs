@@ -3,18 +3,26 @@
 
 use half::f16;
 use hgf_golden::fp::{CANONICAL_NAN_F16, CANONICAL_NAN_F32};
-use hgf_golden::{HgfConfig, HgfProjection, HgfWeights};
+use hgf_golden::{HgfConfig, HgfProjection, HgfWeights, Shape};
+
+/// The projection of every test: 20 inputs, 8 outputs, rank 4, on an engine of that size.
+const SHAPE: Shape = Shape {
+    d_in: 20,
+    d_out: 8,
+    rank: 4,
+};
 
 fn small_config() -> HgfConfig {
     HgfConfig::from_toml_str(
-        "d_in = 20\nd_out = 8\nrank = 4\narray_rows = 4\narray_inputs = 10\nfp_lanes = 4",
+        "max_d_in = 20\nmax_d_out = 8\nmax_rank = 4\n\
+         array_rows = 4\narray_inputs = 10\nfp_lanes = 4",
     )
     .unwrap()
 }
 
 fn projection(beta: f32) -> HgfProjection {
     let cfg = small_config();
-    let mut w = HgfWeights::random(&cfg, 7);
+    let mut w = HgfWeights::random(SHAPE, 7);
     w.beta = beta;
     HgfProjection::new(&cfg, w).unwrap()
 }
@@ -109,7 +117,7 @@ fn subnormal_tokens_are_not_flushed() {
 #[test]
 fn huge_values_overflow_to_infinity_not_nan() {
     let cfg = small_config();
-    let mut w = HgfWeights::random(&cfg, 11);
+    let mut w = HgfWeights::random(SHAPE, 11);
     w.a.fill(f16::from_f32(60000.0));
     w.b.fill(f16::from_f32(1.0));
     w.gate = 1.0;
@@ -127,7 +135,7 @@ fn huge_values_overflow_to_infinity_not_nan() {
 #[test]
 fn gate_zero_gives_exactly_bitlinear() {
     let cfg = small_config();
-    let mut w = HgfWeights::random(&cfg, 5);
+    let mut w = HgfWeights::random(SHAPE, 5);
     w.gate = 0.0;
     let p = HgfProjection::new(&cfg, w).unwrap();
     let t = p.run_token(&token(|i| (i as f32 - 9.5) * 0.37));
