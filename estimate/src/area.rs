@@ -174,25 +174,31 @@ impl Block {
     }
 
     /// The block's memories: (depth in words, data bits that yosys keeps), as the units
-    /// build them (hdl/src/quantizer.rs, accumulator_bank.rs, lowrank_unit.rs, fp16_mac.rs).
+    /// build them (hdl/src/quantizer.rs, accumulator_bank.rs, lowrank_unit.rs, fp16_mac.rs):
+    /// sized for the core's largest projection (`max_d_in`, `max_d_out`, `max_rank`), which
+    /// every smaller run-time shape uses a part of.
     pub fn memories(self, cfg: &HgfConfig) -> Vec<(usize, u32)> {
         let lanes = cfg.fp_lanes;
+        let max = cfg.max_layout();
         match self {
             // The token's binary16 values.
-            Block::Quantizer => vec![(cfg.d_in, 16)],
-            // One bank per row of `d_out / R` accumulators, stored `acc_bits` wide.
-            Block::AccumulatorBank => vec![(cfg.row_groups(), cfg.acc_bits()); cfg.array_rows],
+            Block::Quantizer => vec![(cfg.max_d_in, 16)],
+            // One bank per row of `acc_rows / R` accumulators (`max_d_out` padded to whole
+            // row groups), stored `acc_bits` wide.
+            Block::AccumulatorBank => {
+                vec![(cfg.acc_rows() / cfg.array_rows, cfg.acc_bits()); cfg.array_rows]
+            }
             Block::LowRankUnit => {
                 let mut m = Vec::new();
                 // Per lane: x bank (binary16), v bank (binary32), MAC register file
                 // (binary32, at least V_INTERLEAVE slots).
                 for _ in 0..lanes {
-                    m.push((cfg.u_steps(), 16));
-                    m.push((cfg.d_out.div_ceil(lanes), 32));
-                    m.push((cfg.rank.max(V_INTERLEAVE), 32));
+                    m.push((max.u_steps(), 16));
+                    m.push((cfg.max_d_out.div_ceil(lanes), 32));
+                    m.push((cfg.max_rank.max(V_INTERLEAVE), 32));
                 }
                 // The u buffer (binary16).
-                m.push((cfg.rank, 16));
+                m.push((cfg.max_rank, 16));
                 m
             }
             // The outputs waiting for the `y` stream (binary16).
@@ -624,9 +630,9 @@ mod tests {
         // The up5k shape: 1 lane, one gate multiplier lent to the quantizer; 256 x 256,
         // rank 8, 1 row of 17-bit accumulators.
         let mut c = cfg("up5k");
-        c.d_in = 256;
-        c.d_out = 256;
-        c.rank = 8;
+        c.max_d_in = 256;
+        c.max_d_out = 256;
+        c.max_rank = 8;
         c.array_rows = 1;
         c.fp_lanes = 1;
         c.gate_multipliers = 1;
@@ -647,13 +653,36 @@ mod tests {
     }
 
     #[test]
+    fn memories_are_sized_for_the_largest_projection() {
+        // 100 x 30 at most, rank 5, on 4 rows of 10 inputs and 2 lanes: 30 outputs pad to
+        // 8 row groups (32 accumulators, 8 per bank).
+        let c = HgfConfig::from_toml_str(
+            "max_d_in = 100\nmax_d_out = 30\nmax_rank = 5\narray_rows = 4\n\
+             array_inputs = 10\nfp_lanes = 2",
+        )
+        .unwrap();
+        assert_eq!(Block::Quantizer.memories(&c), [(100, 16)]);
+        assert_eq!(
+            Block::AccumulatorBank.memories(&c),
+            [(8, c.acc_bits()); 4],
+            "acc_bits {}",
+            c.acc_bits()
+        );
+        // Per lane: 50 x steps, 15 v rows, max(5, 8) register slots; the u buffer holds 5.
+        let lane = [(50, 16), (15, 32), (8, 32)];
+        let mut lowrank = [lane, lane].concat();
+        lowrank.push((5, 16));
+        assert_eq!(Block::LowRankUnit.memories(&c), lowrank);
+    }
+
+    #[test]
     fn tiles_are_the_tiled_rams() {
         assert_eq!(tiles(1), 1);
         assert_eq!(tiles(256), 1);
         assert_eq!(tiles(257), 2);
         assert_eq!(tiles(1000), 4);
         let mut c = cfg("default");
-        c.d_in = 1024;
+        c.max_d_in = 1024;
         // The quantizer's 1024 words are 4 tiles: 3 extra tiles of 16 bits.
         assert_eq!(tile_mux_lut4(&c, Block::Quantizer), 48.0);
         assert_eq!(tile_mux_lut4(&c, Block::TernaryArray), 0.0);

@@ -1,57 +1,48 @@
 //! Parameter bytes one token reads: per projection, per layer and for the whole model, split
-//! into the ternary backbone (packed weights and beta) and the low-rank correction (A, B and
-//! g). Every byte count comes from golden/src/derived.rs on the projection's core config;
-//! this module only adds them up.
+//! into the ternary backbone (packed weights, and the descriptor that carries beta) and the
+//! low-rank correction (A and B). Every byte count comes from golden/src/derived.rs on the
+//! projection's layout on the core; this module only adds them up.
 
 use std::ops::{Add, Mul};
 
-use hgf_golden::Packing;
+use hgf_golden::{Layout, Packing};
 use serde::Serialize;
 
-use crate::cores::ProjectionCore;
+use crate::cores::ProjectionRun;
 use crate::models::ProjectionKind;
 
 /// Bytes of the parts of one projection, or a sum of them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ByteCounts {
     /// The packed ternary weight stream (docs/arithmetic.md §P: rows padded to whole column
-    /// blocks).
+    /// blocks, `d_out` to whole row groups).
     pub weight: u64,
-    /// beta, binary32.
-    pub beta: u64,
-    /// A and B, binary16.
+    /// The projection's descriptor: its shape, token count, beta and g (binary32 words,
+    /// docs/interfaces.md), sent with every token of generation.
+    pub descriptor: u64,
+    /// A and B, binary16; 0 for a ternary-only projection.
     pub factor: u64,
-    /// g, binary32.
-    pub gate: u64,
-    /// The ternary backbone: `weight + beta`.
+    /// The ternary backbone: `weight + descriptor`.
     pub ternary: u64,
-    /// The low-rank correction: `factor + gate`.
+    /// The low-rank correction: `factor`.
     pub lowrank: u64,
     /// Everything: `ternary + lowrank`.
     pub total: u64,
 }
 
 impl ByteCounts {
-    /// The bytes one token reads for one projection, from golden/src/derived.rs. A
-    /// projection without the low-rank correction reads only its ternary backbone.
-    pub fn of(core: &ProjectionCore) -> ByteCounts {
-        let cfg = &core.config;
-        let ternary = ByteCounts {
-            weight: cfg.weight_bytes() as u64,
-            beta: cfg.beta_bytes() as u64,
-            ternary: cfg.ternary_bytes_per_token() as u64,
-            total: cfg.ternary_bytes_per_token() as u64,
-            ..ByteCounts::default()
-        };
-        if !core.spec.is_hybrid() {
-            return ternary;
-        }
+    /// The bytes one token of generation reads for one projection (its descriptor
+    /// included), from golden/src/derived.rs. A ternary-only projection (rank 0) has no
+    /// factor bytes.
+    pub fn of(layout: &Layout) -> ByteCounts {
+        let n = |v: usize| v as u64;
         ByteCounts {
-            factor: cfg.factor_bytes() as u64,
-            gate: cfg.gate_bytes() as u64,
-            lowrank: cfg.lowrank_bytes_per_token() as u64,
-            total: cfg.bytes_per_token() as u64,
-            ..ternary
+            weight: n(layout.weight_bytes()),
+            descriptor: n(layout.descriptor_bytes()),
+            factor: n(layout.factor_bytes()),
+            ternary: n(layout.ternary_bytes_per_token()),
+            lowrank: n(layout.lowrank_bytes_per_token()),
+            total: n(layout.bytes_per_token()),
         }
     }
 }
@@ -61,9 +52,8 @@ impl Add for ByteCounts {
     fn add(self, o: ByteCounts) -> ByteCounts {
         ByteCounts {
             weight: self.weight + o.weight,
-            beta: self.beta + o.beta,
+            descriptor: self.descriptor + o.descriptor,
             factor: self.factor + o.factor,
-            gate: self.gate + o.gate,
             ternary: self.ternary + o.ternary,
             lowrank: self.lowrank + o.lowrank,
             total: self.total + o.total,
@@ -76,9 +66,8 @@ impl Mul<u64> for ByteCounts {
     fn mul(self, n: u64) -> ByteCounts {
         ByteCounts {
             weight: self.weight * n,
-            beta: self.beta * n,
+            descriptor: self.descriptor * n,
             factor: self.factor * n,
-            gate: self.gate * n,
             ternary: self.ternary * n,
             lowrank: self.lowrank * n,
             total: self.total * n,
@@ -92,7 +81,8 @@ pub struct ProjectionBytes {
     pub projection: ProjectionKind,
     pub d_in: usize,
     pub d_out: usize,
-    pub rank: Option<usize>,
+    /// 0 for a ternary-only projection.
+    pub rank: usize,
     #[serde(flatten)]
     pub bytes: ByteCounts,
 }
@@ -114,16 +104,16 @@ pub struct ModelBytes {
     pub lowrank_share: f64,
 }
 
-/// Adds up the bytes of one layer's projection cores over `layers` layers.
-pub fn model_bytes(cores: &[ProjectionCore], layers: usize, packing: Packing) -> ModelBytes {
-    let projections: Vec<ProjectionBytes> = cores
+/// Adds up the bytes of one layer's projections on the core over `layers` layers.
+pub fn model_bytes(runs: &[ProjectionRun], layers: usize, packing: Packing) -> ModelBytes {
+    let projections: Vec<ProjectionBytes> = runs
         .iter()
-        .map(|core| ProjectionBytes {
-            projection: core.spec.kind,
-            d_in: core.spec.d_in,
-            d_out: core.spec.d_out,
-            rank: core.spec.rank,
-            bytes: ByteCounts::of(core),
+        .map(|run| ProjectionBytes {
+            projection: run.spec.kind,
+            d_in: run.spec.d_in,
+            d_out: run.spec.d_out,
+            rank: run.layout.rank,
+            bytes: ByteCounts::of(&run.layout),
         })
         .collect();
     let per_layer = projections

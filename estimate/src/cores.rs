@@ -1,53 +1,108 @@
-//! The core config each projection of a model runs on: the user's core (array, FP lanes,
-//! target) adapted to the projection's shape and to a packing by
-//! [`HgfConfig::adapted_to`] (golden/src/config.rs). Bandwidth and compute read every figure
-//! from these configs through golden/src/derived.rs, so the estimator never restates a
-//! packing or cycle rule.
+//! The one core a model runs on: every projection of the model is a run-time shape
+//! ([`Shape`]) on the same engine, the core as built. A projection beyond the core's maxima
+//! (`max_d_in`, `max_d_out`, `max_rank`, [`HgfConfig::check_shape`]) makes the model not
+//! runnable on that core. Bandwidth and compute read every figure from the projections'
+//! [`Layout`]s through golden/src/derived.rs and from the core's cycle model, so the
+//! estimator never restates a packing or cycle rule.
 
-use hgf_golden::{HgfConfig, Packing};
+use std::fmt;
+
+use hgf_golden::{HgfConfig, Layout, ShapeError};
 use serde::Serialize;
 
 use crate::error::EstimateError;
-use crate::models::{Model, ProjectionSpec};
+use crate::models::{Model, ProjectionKind, ProjectionSpec};
 
-/// Rank written into the config of a projection without the low-rank correction. A config
-/// needs a rank of at least 1: the core runs such a projection with a zero correction of
-/// rank 1 (its cycles are that config's, `compute::projection_cycles`); its bytes are the
-/// ternary ones alone (`ternary_bytes_per_token`), which do not depend on the rank.
-const RANK_OF_TERNARY_ONLY: usize = 1;
-
-/// One projection of a layer and the core config it runs on.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ProjectionCore {
+/// One projection of a layer on the core: its shape laid out on the engine.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProjectionRun {
     pub spec: ProjectionSpec,
-    pub config: HgfConfig,
+    pub layout: Layout,
 }
 
-/// The core configs of one layer's projections, in execution order, for `packing`.
-pub fn projection_cores(
+/// A projection that the core cannot run, and the first of its limits that the projection
+/// exceeds (the same check as the core's descriptor, [`HgfConfig::check_shape`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ProjectionBeyond {
+    pub projection: ProjectionKind,
+    pub d_in: usize,
+    pub d_out: usize,
+    /// 0 for a ternary-only projection.
+    pub rank: usize,
+    /// The core's config field that the projection exceeds (`max_d_in`, `max_d_out` or
+    /// `max_rank`).
+    pub field: String,
+    /// The projection's size, and the core's limit.
+    pub value: usize,
+    pub limit: usize,
+}
+
+impl ProjectionBeyond {
+    fn new(spec: &ProjectionSpec, error: &ShapeError) -> Self {
+        let (field, value, limit) = match error {
+            ShapeError::OutOfRange {
+                field, value, max, ..
+            } => (format!("max_{field}"), *value, *max),
+            ShapeError::RankTooLarge { rank, max, .. } => ("max_rank".to_string(), *rank, *max),
+        };
+        let shape = spec.shape();
+        ProjectionBeyond {
+            projection: spec.kind,
+            d_in: shape.d_in,
+            d_out: shape.d_out,
+            rank: shape.rank,
+            field,
+            value,
+            limit,
+        }
+    }
+}
+
+impl fmt::Display for ProjectionBeyond {
+    /// `down 1376x512 rank 0: d_in 1376 exceeds max_d_in 512`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let size = self.field.trim_start_matches("max_");
+        write!(
+            f,
+            "{} {}x{} rank {}: {size} {} ",
+            self.projection, self.d_in, self.d_out, self.rank, self.value
+        )?;
+        if self.value > self.limit {
+            write!(f, "exceeds {} {}", self.field, self.limit)
+        } else {
+            write!(f, "is outside 1..={} ({})", self.limit, self.field)
+        }
+    }
+}
+
+/// One layer's projections on the engine `core`, in execution order; or, when some exceed
+/// the core's maxima, [`EstimateError::NotRunnable`] naming every one of them.
+pub fn projection_runs(
     model: &Model,
     core: &HgfConfig,
-    packing: Packing,
-) -> Result<Vec<ProjectionCore>, EstimateError> {
-    model
+) -> Result<Vec<ProjectionRun>, EstimateError> {
+    let beyond: Vec<ProjectionBeyond> = model
         .projections
         .iter()
-        .map(|spec| {
-            let rank = spec.rank.unwrap_or(RANK_OF_TERNARY_ONLY);
-            let config = core
-                .adapted_to(spec.d_in, spec.d_out, rank, packing)
-                .map_err(|error| EstimateError::Core {
-                    model: model.name.clone(),
-                    projection: spec.kind.name(),
-                    d_in: spec.d_in,
-                    d_out: spec.d_out,
-                    packing,
-                    error,
-                })?;
-            Ok(ProjectionCore {
-                spec: spec.clone(),
-                config,
-            })
+        .filter_map(|spec| {
+            core.check_shape(spec.shape())
+                .err()
+                .map(|e| ProjectionBeyond::new(spec, &e))
         })
-        .collect()
+        .collect();
+    if !beyond.is_empty() {
+        return Err(EstimateError::NotRunnable {
+            model: model.name.clone(),
+            core: core.engine_summary(),
+            projections: beyond,
+        });
+    }
+    Ok(model
+        .projections
+        .iter()
+        .map(|spec| ProjectionRun {
+            spec: spec.clone(),
+            layout: core.layout(spec.shape()),
+        })
+        .collect())
 }

@@ -3,8 +3,9 @@
 
 use std::path::PathBuf;
 
-use hgf_golden::{ConfigError, Packing};
 use thiserror::Error;
+
+use crate::cores::ProjectionBeyond;
 
 /// Why a model, board, override, estimate or plot was rejected.
 #[derive(Debug, Error)]
@@ -46,29 +47,18 @@ pub enum EstimateError {
         value: f64,
         allowed: String,
     },
+    /// Some projections of the model exceed the maxima of the core (`max_d_in`,
+    /// `max_d_out`, `max_rank`): the core's descriptor check would refuse them.
     #[error(
-        "projection `{projection}` ({d_in} -> {d_out}) of model `{model}` does not fit the core \
-         config in `{packing}` packing: {error}"
+        "model `{model}` is not runnable on this core ({core}): {}",
+        projections.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
     )]
-    Core {
+    NotRunnable {
         model: String,
-        projection: &'static str,
-        d_in: usize,
-        d_out: usize,
-        packing: Packing,
-        error: ConfigError,
-    },
-    /// Every candidate of an exploration that the config rules accept fails to run some
-    /// projection of the model.
-    #[error(
-        "none of the {unmapped} candidate cores that the config rules accept can run every \
-         projection of model `{model}`; the first refused: {first}"
-    )]
-    NoCandidateRunsModel {
-        model: String,
-        unmapped: usize,
-        /// The reason of the first candidate (an [`EstimateError::Core`] message).
-        first: String,
+        /// The core in one line (`HgfConfig::engine_summary`).
+        core: String,
+        /// Every projection of a layer that the core cannot run, in execution order.
+        projections: Vec<ProjectionBeyond>,
     },
     #[error("cannot write plot {path}: {message}")]
     Plot { path: PathBuf, message: String },
@@ -82,7 +72,9 @@ impl EstimateError {
                 Some(field)
             }
             EstimateError::BadOverride { option, .. } => Some(option),
-            EstimateError::Core { error, .. } => error.field(),
+            EstimateError::NotRunnable { projections, .. } => {
+                projections.first().map(|p| p.field.as_str())
+            }
             EstimateError::InFile { error, .. } => error.field(),
             _ => None,
         }

@@ -2,15 +2,15 @@
 //! board and still fits a device.
 //!
 //! Every candidate engine (array rows × inputs per row, FP lanes, gate multipliers, packing)
-//! is sized for the model's largest projection (its buffers hold the longest `x` and the
-//! most outputs; a candidate that then cannot run one of the smaller projections is skipped
-//! and counted), costed with the area model, and run through the same estimate as
-//! `hgf estimate`: bytes per token, cycles per token from the core's cycle model, tokens/s
-//! bounded by the board's memory and the core's clock. Among the candidates that fit, the
-//! Pareto front of tokens/s against logic is kept: no candidate off the front is both
-//! smaller and faster than one on it. The best candidate is the fastest on the front, the
-//! smallest of equally fast ones (on a memory-bound board many engines reach the same rate,
-//! and the smallest of them is the one to build).
+//! has its maxima sized for the model's largest projection (`max_d_in`, `max_d_out` and
+//! `max_rank` the largest of any projection, so that the one core runs every projection of
+//! the model as a run-time shape), is costed with the area model, and is run through the
+//! same estimate as `hgf estimate`: bytes per token, cycles per token from the core's cycle
+//! model, tokens/s bounded by the board's memory and the core's clock. Among the candidates
+//! that fit, the Pareto front of tokens/s against logic is kept: no candidate off the front
+//! is both smaller and faster than one on it. The best candidate is the fastest on the
+//! front, the smallest of equally fast ones (on a memory-bound board many engines reach the
+//! same rate, and the smallest of them is the one to build).
 //!
 //! The area model comes in as a function ([`AreaFn`]), so the search is tested on its own
 //! and the CLI passes the calibrated model (`crate::area`).
@@ -109,15 +109,9 @@ pub struct Exploration {
     pub board: Board,
     pub target: Target,
     pub space: Space,
-    /// Candidates the config rules accept and that can run every projection of the model.
+    /// Candidates the config rules accept (each runs every projection of the model: its
+    /// maxima are the model's largest sizes).
     pub evaluated: usize,
-    /// Candidates the config rules accept for the largest projection but that cannot run
-    /// some other projection (adapted to a smaller shape, its array may need more beats per
-    /// token than the hardware counts); skipped.
-    pub unmapped: usize,
-    /// Why the first of those could not run the model (`hgf estimate` with that config says
-    /// the same). `None` when no candidate was skipped for this.
-    pub unmapped_reason: Option<String>,
     /// Of the evaluated candidates, the ones that fit the device.
     pub fitting: usize,
     /// The Pareto front of the fitting candidates, by logic ascending (and so tokens/s
@@ -131,8 +125,9 @@ pub struct Exploration {
     pub all_fitting: Vec<Candidate>,
 }
 
-/// The core config of an engine for `model` on `target`: the engine's fields, the model's
-/// largest `d_in`, `d_out` and rank, named `name`.
+/// The core config of an engine for `model` on `target`: the engine's fields, and maxima
+/// that are the model's largest `d_in`, `d_out` and rank (at least 1: a model without
+/// low-rank corrections still gets the smallest low-rank unit), named `name`.
 #[allow(clippy::too_many_arguments)]
 pub fn engine_config(
     model: &Model,
@@ -150,9 +145,9 @@ pub fn engine_config(
     };
     HgfConfig {
         name: name.to_string(),
-        d_in: max(|p| p.d_in),
-        d_out: max(|p| p.d_out),
-        rank: max(|p| p.rank.unwrap_or(1)),
+        max_d_in: max(|p| p.d_in),
+        max_d_out: max(|p| p.d_out),
+        max_rank: max(|p| p.rank.unwrap_or(1)),
         array_rows,
         array_inputs,
         fp_lanes,
@@ -183,8 +178,6 @@ pub fn explore(
     area: &AreaFn<'_>,
 ) -> Result<Exploration, EstimateError> {
     let mut candidates = Vec::new();
-    let mut unmapped = 0;
-    let mut first_unmapped: Option<EstimateError> = None;
     for &packing in &space.packings {
         for &rows in &space.array_rows {
             for &inputs in &space.array_inputs {
@@ -200,27 +193,13 @@ pub fn explore(
                         if cfg.validate().is_err() {
                             continue;
                         }
-                        match evaluate(cfg, model, board, area) {
-                            Ok(c) => candidates.push(c),
-                            Err(e @ EstimateError::Core { .. }) => {
-                                unmapped += 1;
-                                first_unmapped.get_or_insert(e);
-                            }
-                            Err(e) => return Err(e),
-                        }
+                        candidates.push(evaluate(cfg, model, board, area)?);
                     }
                 }
             }
         }
     }
     let evaluated = candidates.len();
-    if let (0, Some(error)) = (evaluated, first_unmapped.as_ref()) {
-        return Err(EstimateError::NoCandidateRunsModel {
-            model: model.name.clone(),
-            unmapped,
-            first: error.to_string(),
-        });
-    }
     let mut all_fitting: Vec<Candidate> = candidates.into_iter().filter(|c| c.area.fits).collect();
     all_fitting.sort_by(|a, b| {
         a.area
@@ -235,8 +214,6 @@ pub fn explore(
         target,
         space: space.clone(),
         evaluated,
-        unmapped,
-        unmapped_reason: first_unmapped.map(|e| e.to_string()),
         fitting: all_fitting.len(),
         best: pareto.last().cloned(),
         pareto,
@@ -255,8 +232,7 @@ fn evaluate(
         std::slice::from_ref(model),
         std::slice::from_ref(board),
     )?;
-    let p = est.models[0].packing(config.packing);
-    let t = &p.boards[0];
+    let t = &est.models[0].boards[0];
     Ok(Candidate {
         area: area(&config),
         bytes_per_token: t.bytes_per_token,
@@ -297,14 +273,6 @@ impl Exploration {
             self.evaluated,
             self.fitting
         );
-        if let Some(reason) = &self.unmapped_reason {
-            let _ = writeln!(
-                out,
-                "{} other candidates skipped: they cannot run every projection of the model; the \
-                 first: {reason}",
-                self.unmapped
-            );
-        }
         if self.pareto.is_empty() {
             let _ = writeln!(out, "no candidate fits {}", self.target);
             return out;

@@ -5,7 +5,8 @@
 //! The pieces, one per module:
 //! - [`models`]: transformer models (presets and TOML files), layer by layer;
 //! - [`boards`]: boards, their memory and clock;
-//! - [`cores`]: the core config each projection runs on ([`hgf_golden::HgfConfig::adapted_to`]);
+//! - [`cores`]: the one core every projection runs on, each as a run-time shape within the
+//!   core's maxima (or the projections that exceed them);
 //! - [`bandwidth`]: bytes per token, from golden/src/derived.rs;
 //! - [`compute`]: cycles per token, from the core's cycle model (`hgf_hdl::schedule`)
 //!   through one function;
@@ -35,7 +36,8 @@ pub mod throughput;
 
 pub use area::{estimate_area, AreaEstimate};
 pub use boards::Board;
+pub use cores::ProjectionBeyond;
 pub use error::EstimateError;
 pub use models::{Model, ProjectionKind, ProjectionSpec};
-pub use report::{estimate, estimate_each, Estimate, UnmappedModel};
+pub use report::{estimate, estimate_each, Estimate, ModelEstimate, UnmappedModel};
 pub use throughput::{Bound, Throughput};

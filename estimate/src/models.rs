@@ -10,6 +10,7 @@ use std::fmt;
 use std::path::Path;
 
 use hgf_golden::config::{MAX_D_IN, MAX_D_OUT};
+use hgf_golden::Shape;
 use serde::{Deserialize, Serialize};
 
 use crate::error::EstimateError;
@@ -87,6 +88,12 @@ pub struct ProjectionSpec {
 }
 
 impl ProjectionSpec {
+    /// The projection's shape as the core takes it at run time: rank 0 when it has no
+    /// low-rank correction (a ternary-only projection, docs/arithmetic.md §G2).
+    pub fn shape(&self) -> Shape {
+        Shape::new(self.d_in, self.d_out, self.rank.unwrap_or(0))
+    }
+
     /// Whether the projection carries the low-rank correction.
     pub fn is_hybrid(&self) -> bool {
         self.rank.is_some()

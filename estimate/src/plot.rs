@@ -8,7 +8,6 @@
 
 use std::path::Path;
 
-use hgf_golden::Packing;
 use plotters::prelude::*;
 
 use crate::error::EstimateError;
@@ -27,13 +26,10 @@ const PALETTE: [RGBColor; 6] = [
     RGBColor(140, 86, 75),
 ];
 
-/// Writes the roofline of every model and board of `estimate`, in `packing`, to `path`.
-pub fn write_roofline(
-    estimate: &Estimate,
-    packing: Packing,
-    path: &Path,
-) -> Result<(), EstimateError> {
-    write_svg(path, |path| draw(estimate, packing, path))
+/// Writes the roofline of every model and board of `estimate` (in the core's packing) to
+/// `path`.
+pub fn write_roofline(estimate: &Estimate, path: &Path) -> Result<(), EstimateError> {
+    write_svg(path, |path| draw(estimate, path))
 }
 
 /// Runs `draw` on `path` and checks that it left an SVG file there: plotters reports some
@@ -70,10 +66,10 @@ pub(crate) fn finish<'a, CT: CoordTranslate>(
     root.present().map_err(|e| s(&e))
 }
 
-fn draw(estimate: &Estimate, packing: Packing, path: &Path) -> Result<(), String> {
+fn draw(estimate: &Estimate, path: &Path) -> Result<(), String> {
     let s = |e: &dyn std::fmt::Display| e.to_string();
     let boards = &estimate.boards;
-    let models: Vec<_> = estimate.models.iter().map(|m| m.packing(packing)).collect();
+    let models = &estimate.models;
     if boards.is_empty() || models.is_empty() {
         return Err("nothing to plot: no board or no model".into());
     }
@@ -83,7 +79,7 @@ fn draw(estimate: &Estimate, packing: Packing, path: &Path) -> Result<(), String
     let (x0, x1) = (bw_min / 4.0, bw_max * 4.0);
     let mut roofs = Vec::new();
     let mut floors = Vec::new();
-    for m in &models {
+    for m in models {
         for t in &m.boards {
             roofs.push(t.compute_bound_tokens_per_s);
             floors.push(t.tokens_per_s);
@@ -97,9 +93,9 @@ fn draw(estimate: &Estimate, packing: Packing, path: &Path) -> Result<(), String
     root.fill(&WHITE).map_err(|e| s(&e))?;
     let c = &estimate.core;
     let caption = format!(
-        "tokens/s vs memory bandwidth, {packing} packing (core: {} rows x {} inputs, {} FP \
-         lanes); hollow dot: weights do not fit",
-        c.array_rows, c.array_inputs, c.fp_lanes
+        "tokens/s vs memory bandwidth, {} packing (core: {} rows x {} inputs, {} FP lanes); \
+         hollow dot: weights do not fit",
+        c.packing, c.array_rows, c.array_inputs, c.fp_lanes
     );
     let mut chart = ChartBuilder::on(&root)
         .caption(caption, ("sans-serif", 17))
@@ -136,7 +132,7 @@ fn draw(estimate: &Estimate, packing: Packing, path: &Path) -> Result<(), String
             .map_err(|e| s(&e))?;
     }
 
-    for (i, (m, est)) in models.iter().zip(&estimate.models).enumerate() {
+    for (i, m) in models.iter().enumerate() {
         let color = PALETTE[i % PALETTE.len()];
         let bytes_mb = m.bytes.per_token.total as f64 / 1e6;
         // The diagonal, clipped to the plot: tokens/s = bandwidth / MB per token.
@@ -151,7 +147,7 @@ fn draw(estimate: &Estimate, packing: Packing, path: &Path) -> Result<(), String
                 .map_err(|e| s(&e))?
                 .label(format!(
                     "{} ({:.2} MB/token, {} cycles/token)",
-                    est.model.name,
+                    m.model.name,
                     bytes_mb,
                     thousands(m.cycles.per_token)
                 ))
@@ -216,7 +212,7 @@ fn draw(estimate: &Estimate, packing: Packing, path: &Path) -> Result<(), String
                 EmptyElement::at((x0, y0))
                     + Text::new(
                         format!(
-                            "not estimated (a projection does not fit the core): {}",
+                            "not estimated (not runnable on this core: a projection exceeds its maxima): {}",
                             names.join(", ")
                         ),
                         (8, -20),

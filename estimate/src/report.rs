@@ -1,5 +1,5 @@
-//! The estimate of some models on some boards with one core config, and its human-readable
-//! form. The same structure is what `hgf estimate --json` prints.
+//! The estimate of some models on some boards with one core, and its human-readable form.
+//! The same structure is what `hgf estimate --json` prints.
 
 use std::fmt::Write as _;
 
@@ -10,123 +10,98 @@ use crate::area::{estimate_area, AreaEstimate};
 use crate::bandwidth::{model_bytes, ByteCounts, ModelBytes};
 use crate::boards::Board;
 use crate::compute::{model_cycles, ModelCycles};
-use crate::cores::projection_cores;
+use crate::cores::{projection_runs, ProjectionBeyond};
 use crate::error::EstimateError;
 use crate::models::Model;
 use crate::throughput::{throughput, Bound, Throughput};
 
-/// One model in one packing: bytes, cycles, and the throughput on every board.
+/// One model on the core: bytes, cycles, and the throughput on every board.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct PackingEstimate {
+pub struct ModelEstimate {
+    pub model: Model,
+    pub ternary_weights: u64,
+    pub lowrank_parameters: u64,
+    /// The core's packing, the one its weight streams are in.
     pub packing: Packing,
     pub bytes: ModelBytes,
     pub cycles: ModelCycles,
     pub boards: Vec<Throughput>,
 }
 
-/// One model in every packing.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct ModelEstimate {
-    pub model: Model,
-    pub ternary_weights: u64,
-    pub lowrank_parameters: u64,
-    pub packings: Vec<PackingEstimate>,
-}
-
-impl ModelEstimate {
-    /// The estimate in `packing`.
-    pub fn packing(&self, packing: Packing) -> &PackingEstimate {
-        self.packings
-            .iter()
-            .find(|p| p.packing == packing)
-            .expect("every packing is estimated")
-    }
-}
-
-/// Models on boards with one core config.
+/// Models on boards with one core.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Estimate {
-    /// The core config. Its array, FP lanes and target are used for every projection; its
-    /// shape is replaced by each projection's, and both packings are estimated (its own
-    /// packing is the one plotted).
+    /// The core as built: every projection of every model runs on it as a run-time shape
+    /// within its maxima, in its packing.
     pub core: HgfConfig,
     pub boards: Vec<Board>,
     pub models: Vec<ModelEstimate>,
-    /// The models that could not be estimated because a projection does not fit the core
-    /// config (only [`estimate_each`] records them; [`estimate`] fails instead). Empty when
+    /// The models that are not runnable on the core because some projections exceed its
+    /// maxima (only [`estimate_each`] records them; [`estimate`] fails instead). Empty when
     /// every model was estimated.
     pub unmapped: Vec<UnmappedModel>,
-    /// The area of the core config on its target (`crate::area`): per block, total, and
-    /// whether it fits.
+    /// The area of the core on its target (`crate::area`): per block, total, and whether it
+    /// fits.
     pub area: AreaEstimate,
 }
 
-/// A model that cannot run on the core config: one of its projections, adapted to the core
-/// ([`crate::cores::projection_cores`]), breaks a config rule. In `hgf estimate --json` it
-/// takes the place of the model's numbers.
+/// A model that is not runnable on the core: some of its projections exceed the core's
+/// maxima ([`crate::cores::projection_runs`]). In `hgf estimate --json` it takes the place
+/// of the model's numbers.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct UnmappedModel {
     pub model: Model,
-    /// The first projection found that does not fit.
+    /// The first projection that the core cannot run.
     pub projection: &'static str,
-    /// The packing in which it was found not to fit.
-    pub packing: Packing,
-    /// The config field that is out of range, when the rule is about one.
-    pub field: Option<String>,
+    /// The core's config field that it exceeds (`max_d_in`, `max_d_out` or `max_rank`).
+    pub field: String,
+    /// Every projection of a layer that the core cannot run, with the limit it exceeds.
+    pub projections: Vec<ProjectionBeyond>,
     /// The whole reason, as `hgf estimate --model NAME` reports it.
     pub error: String,
 }
 
 impl UnmappedModel {
-    /// The unmapped model that `error` describes, when it is the error of a projection that
-    /// does not fit the core ([`EstimateError::Core`]); any other error is given back.
+    /// The unmapped model that `error` describes, when it says that the model is not
+    /// runnable on the core ([`EstimateError::NotRunnable`]); any other error is given back.
     fn from_error(model: &Model, error: EstimateError) -> Result<UnmappedModel, EstimateError> {
         match &error {
-            EstimateError::Core {
-                projection,
-                packing,
-                ..
-            } => Ok(UnmappedModel {
-                model: model.clone(),
-                projection,
-                packing: *packing,
-                field: error.field().map(str::to_string),
-                error: error.to_string(),
-            }),
+            EstimateError::NotRunnable { projections, .. } if !projections.is_empty() => {
+                let first = &projections[0];
+                Ok(UnmappedModel {
+                    model: model.clone(),
+                    projection: first.projection.name(),
+                    field: first.field.clone(),
+                    projections: projections.clone(),
+                    error: error.to_string(),
+                })
+            }
             _ => Err(error),
         }
     }
 }
 
-/// One model on every board with the `core` config, in both packings.
+/// One model on every board with the `core`.
 fn model_estimate(
     core: &HgfConfig,
     model: &Model,
     boards: &[Board],
 ) -> Result<ModelEstimate, EstimateError> {
-    let packings = Packing::ALL
+    let runs = projection_runs(model, core)?;
+    let bytes = model_bytes(&runs, model.layers, core.packing);
+    let cycles = model_cycles(core, &runs, model.layers);
+    let boards = boards
         .iter()
-        .map(|&packing| {
-            let cores = projection_cores(model, core, packing)?;
-            let bytes = model_bytes(&cores, model.layers, packing);
-            let cycles = model_cycles(&cores, model.layers);
-            let boards = boards
-                .iter()
-                .map(|b| throughput(bytes.per_token.total, cycles.per_token, packing, b))
-                .collect();
-            Ok(PackingEstimate {
-                packing,
-                bytes,
-                cycles,
-                boards,
-            })
-        })
-        .collect::<Result<Vec<_>, EstimateError>>()?;
+        .map(|b| throughput(bytes.per_token.total, cycles.per_token, core.packing, b))
+        .collect();
     Ok(ModelEstimate {
         model: model.clone(),
         ternary_weights: model.ternary_weights(),
         lowrank_parameters: model.lowrank_parameters(),
-        packings,
+        packing: core.packing,
+        bytes,
+        cycles,
+        boards,
     })
 }
 
@@ -145,9 +120,9 @@ fn assemble(
     }
 }
 
-/// Estimates every model on every board with the `core` config, in both packings. Fails when
-/// any model cannot be estimated, naming the model, the projection and the config rule: the
-/// models asked for are required.
+/// Estimates every model on every board with the `core`. Fails when a model is not runnable
+/// on the core, naming the model, its projections beyond the core's maxima and the limits:
+/// the models asked for are required.
 pub fn estimate(
     core: &HgfConfig,
     models: &[Model],
@@ -160,8 +135,8 @@ pub fn estimate(
     Ok(assemble(core, boards, models, Vec::new()))
 }
 
-/// Estimates each model on its own, as [`estimate`] does, except that a model whose
-/// projections do not all fit the core config is recorded in [`Estimate::unmapped`] with the
+/// Estimates each model on its own, as [`estimate`] does, except that a model that is not
+/// runnable on the core is recorded in [`Estimate::unmapped`] with the
 /// reason instead of failing the whole estimate: for a survey of models (`hgf estimate`
 /// without `--model`), where the others are still worth having. Other errors still fail.
 pub fn estimate_each(
@@ -269,13 +244,13 @@ impl Estimate {
     /// and its throughput on every board; then, for several models, a summary table.
     pub fn to_text(&self) -> String {
         let mut out = String::new();
-        let c = &self.core;
         let _ = writeln!(
             out,
-            "core: array_rows {}, array_inputs {}, fp_lanes {}, target {} (each projection \
-             runs on this core adapted to its shape; cycles from the core's cycle model, \
-             hdl/src/schedule.rs)",
-            c.array_rows, c.array_inputs, c.fp_lanes, c.target
+            "core: {}, target {} (every projection runs on this core with its own shape, set \
+             at run time; cycles per token: the cycle model's, hdl/src/schedule.rs, of one \
+             token of each projection with its descriptor)",
+            self.core.engine_summary(),
+            self.core.target
         );
         out.push('\n');
         out += &self.area.to_text();
@@ -288,17 +263,16 @@ impl Estimate {
             out += &unmapped_text(u);
         }
         if self.models.len() + self.unmapped.len() > 1 {
-            for &packing in &Packing::ALL {
-                out.push('\n');
-                out += &self.summary(packing);
-            }
+            out.push('\n');
+            out += &self.summary();
         }
         out
     }
 
-    /// Tokens/s of every model (rows) on every board (columns) in `packing`, as a Markdown
-    /// table with its legend.
-    pub fn summary(&self, packing: Packing) -> String {
+    /// Tokens/s of every model (rows) on every board (columns), as a Markdown table with its
+    /// legend.
+    pub fn summary(&self) -> String {
+        let packing = self.core.packing;
         let mut header = vec![format!("model ({packing})")];
         header.extend(self.boards.iter().map(|b| {
             format!(
@@ -313,7 +287,7 @@ impl Estimate {
             .iter()
             .map(|m| {
                 let mut row = vec![m.model.name.clone()];
-                row.extend(m.packing(packing).boards.iter().map(|t| {
+                row.extend(m.boards.iter().map(|t| {
                     let bound = match t.bound {
                         Bound::Memory => "M",
                         Bound::Compute => "C",
@@ -340,38 +314,34 @@ impl Estimate {
         if !self.unmapped.is_empty() {
             let _ = writeln!(
                 out,
-                "{NOT_ESTIMATED}: not estimated, a projection does not fit the core config \
-                 (the model's section says which and why)."
+                "{NOT_ESTIMATED}: not estimated, the model is not runnable on this core (a \
+                 projection exceeds its maxima; the model's section says which)."
             );
         }
         out
     }
 }
 
-/// A row of the per-layer table: label, shape (d_in, d_out, rank), the bytes in base3 and
-/// 2bit (factor and scalar bytes do not depend on the packing), and the cycles in both.
-fn layer_row(
-    label: String,
-    shape: [String; 3],
-    [base3, two_bit]: [&ByteCounts; 2],
-    cycles: [u64; 2],
-) -> Vec<String> {
+/// A row of the per-layer table: label, shape (d_in, d_out, rank), the bytes of the weights,
+/// the factors and the descriptor, the total, and the cycles.
+fn layer_row(label: String, shape: [String; 3], bytes: &ByteCounts, cycles: u64) -> Vec<String> {
     let mut row = vec![label];
     row.extend(shape);
     row.extend([
-        thousands(base3.weight),
-        thousands(two_bit.weight),
-        thousands(base3.factor),
-        thousands(base3.beta + base3.gate),
+        thousands(bytes.weight),
+        thousands(bytes.factor),
+        thousands(bytes.descriptor),
+        thousands(bytes.total),
+        thousands(cycles),
     ]);
-    row.extend(cycles.map(thousands));
     row
 }
 
 /// The summary's cell of a model that was not estimated.
 const NOT_ESTIMATED: &str = "-";
 
-/// The section of a model that was not estimated: what it is, and why it does not fit.
+/// The section of a model that was not estimated: what it is, and why the core cannot run
+/// it.
 fn unmapped_text(u: &UnmappedModel) -> String {
     let mut out = format!("model {}: {}\n", u.model.name, u.model.description);
     let _ = writeln!(out, "  not estimated: {}", u.error);
@@ -394,78 +364,59 @@ fn model_text(m: &ModelEstimate) -> String {
         model.hybrid_summary()
     );
 
-    let [base3, two_bit] = Packing::ALL.map(|p| m.packing(p));
-    out += "\n  bytes and cycles per token, one layer:\n";
+    let _ = writeln!(
+        out,
+        "\n  bytes and cycles per token, one layer ({} packing; rank 0: ternary only):",
+        m.packing
+    );
     let header = [
         "proj",
         "d_in",
         "d_out",
         "rank",
-        "base3 weights",
-        "2bit weights",
+        "weights",
         "A,B (f16)",
-        "beta,g (f32)",
-        "cycles base3",
-        "cycles 2bit",
+        "descriptor",
+        "bytes",
+        "cycles",
     ];
-    let projections = base3
+    let mut rows: Vec<Vec<String>> = m
         .bytes
         .projections
         .iter()
-        .zip(&two_bit.bytes.projections)
-        .zip(
-            base3
-                .cycles
-                .projections
-                .iter()
-                .zip(&two_bit.cycles.projections),
-        );
-    let mut rows: Vec<Vec<String>> = projections
-        .map(|((b3, b2), (c3, c2))| {
-            let shape = [
-                b3.d_in.to_string(),
-                b3.d_out.to_string(),
-                b3.rank.map_or("-".into(), |r| r.to_string()),
-            ];
-            layer_row(
-                b3.projection.name().into(),
-                shape,
-                [&b3.bytes, &b2.bytes],
-                [c3.cycles, c2.cycles],
-            )
+        .zip(&m.cycles.projections)
+        .map(|(b, c)| {
+            let shape = [b.d_in, b.d_out, b.rank].map(|v| v.to_string());
+            layer_row(b.projection.name().into(), shape, &b.bytes, c.cycles)
         })
         .collect();
     rows.push(layer_row(
         "layer".into(),
         Default::default(),
-        [&base3.bytes.per_layer, &two_bit.bytes.per_layer],
-        [base3.cycles.per_layer, two_bit.cycles.per_layer],
+        &m.bytes.per_layer,
+        m.cycles.per_layer,
     ));
     rows.push(layer_row(
         format!("all {}", model.layers),
         Default::default(),
-        [&base3.bytes.per_token, &two_bit.bytes.per_token],
-        [base3.cycles.per_token, two_bit.cycles.per_token],
+        &m.bytes.per_token,
+        m.cycles.per_token,
     ));
     out += &table(&header, &rows);
-    for p in [base3, two_bit] {
-        let b = &p.bytes.per_token;
-        let _ = writeln!(
-            out,
-            "  {}: {} bytes per token ({:.2} MB); the low-rank path adds {} to the ternary \
-             backbone ({} of all bytes)",
-            p.packing,
-            thousands(b.total),
-            b.total as f64 / 1e6,
-            percent(p.bytes.lowrank_overhead),
-            percent(p.bytes.lowrank_share),
-        );
-    }
+    let b = &m.bytes.per_token;
+    let _ = writeln!(
+        out,
+        "  {} bytes per token ({:.2} MB); the low-rank path adds {} to the ternary backbone \
+         ({} of all bytes)",
+        thousands(b.total),
+        b.total as f64 / 1e6,
+        percent(m.bytes.lowrank_overhead),
+        percent(m.bytes.lowrank_share),
+    );
 
     out += "\n  throughput (sustained bandwidth; projections run one after another):\n";
     let header = [
         "board",
-        "packing",
         "MB/s",
         "MHz",
         "MB/token",
@@ -475,13 +426,12 @@ fn model_text(m: &ModelEstimate) -> String {
         "bound",
         "fits",
     ];
-    let mut rows = Vec::new();
-    for (i, _) in base3.boards.iter().enumerate() {
-        for p in [base3, two_bit] {
-            let t = &p.boards[i];
-            rows.push(vec![
+    let rows: Vec<Vec<String>> = m
+        .boards
+        .iter()
+        .map(|t| {
+            vec![
                 t.board.clone(),
-                t.packing.to_string(),
                 short(t.bandwidth_mb_s),
                 short(t.clock_mhz),
                 format!("{:.2}", t.bytes_per_token as f64 / 1e6),
@@ -494,9 +444,9 @@ fn model_text(m: &ModelEstimate) -> String {
                     Some(false) => "NO".into(),
                     None => "?".into(),
                 },
-            ]);
-        }
-    }
+            ]
+        })
+        .collect();
     out += &table(&header, &rows);
     out
 }

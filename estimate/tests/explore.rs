@@ -74,7 +74,14 @@ fn the_front_dominates_every_fitting_candidate_and_ends_at_the_best() {
         .all(|c| c.area.logic >= best.area.logic));
     // The best config is a valid config of the model's largest projection.
     best.config.validate().unwrap();
-    assert_eq!((best.config.d_in, best.config.d_out), (1376, 1376));
+    assert_eq!(
+        (
+            best.config.max_d_in,
+            best.config.max_d_out,
+            best.config.max_rank
+        ),
+        (1376, 1376, 16)
+    );
     assert_eq!(best.config.target, Target::Ecp5_25k);
 }
 
@@ -170,4 +177,70 @@ fn the_pareto_plot_marks_the_front_the_best_and_the_device() {
         err.contains("x.svg") && err.contains("none of the"),
         "{err}"
     );
+}
+
+#[test]
+fn every_candidate_is_sized_for_the_model_and_runs_all_its_projections() {
+    use hgf_estimate::explore::engine_config;
+    // BitNet 2B4T: the largest d_in is down's 6912, the largest d_out gate's and up's 6912;
+    // no projection has a correction, and the core keeps the smallest low-rank unit.
+    let model = Model::preset("bitnet-2b4t").unwrap();
+    let cfg = engine_config(
+        &model,
+        Target::Ecp5_25k,
+        "hgf_core",
+        4,
+        40,
+        2,
+        1,
+        false,
+        Packing::TwoBit,
+    );
+    assert_eq!((cfg.max_d_in, cfg.max_d_out, cfg.max_rank), (6912, 6912, 1));
+    cfg.validate().unwrap();
+    for p in &model.projections {
+        cfg.check_shape(p.shape()).unwrap();
+    }
+    // The search evaluates every candidate that the config rules accept: none is left out
+    // for not running a projection.
+    let e = explore(
+        &model,
+        &Board::preset("arty-a7").unwrap(),
+        Target::Ecp5_25k,
+        &small_space(),
+        &toy_area,
+    )
+    .unwrap();
+    let accepted = Packing::ALL
+        .iter()
+        .flat_map(|&packing| {
+            let space = small_space();
+            let mut configs = Vec::new();
+            for &r in &space.array_rows {
+                for &c in &space.array_inputs {
+                    for &f in &space.fp_lanes {
+                        for &g in &space.gate_multipliers {
+                            for &a in &space.gate_shares_adder {
+                                configs.push(engine_config(
+                                    &model,
+                                    Target::Ecp5_25k,
+                                    "hgf_core",
+                                    r,
+                                    c,
+                                    f,
+                                    g,
+                                    a,
+                                    packing,
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+            configs
+        })
+        .filter(|c| c.validate().is_ok())
+        .count();
+    assert_eq!(e.evaluated, accepted);
+    assert!(accepted > 0);
 }

@@ -2,7 +2,7 @@
 
 use hgf_estimate::models::PRESETS;
 use hgf_estimate::{estimate, estimate_each, Board, EstimateError, Model, ProjectionKind};
-use hgf_golden::HgfConfig;
+use hgf_golden::{HgfConfig, Shape};
 
 const GOOD: &str = r#"
 name = "tiny-ffn"
@@ -119,6 +119,9 @@ fn a_good_file_parses_and_gate_is_optional() {
     assert_eq!(kinds, ["q", "k", "v", "o", "up", "down"]);
     assert_eq!(m.projections[0].rank, Some(4));
     assert_eq!(m.projections[1].rank, None);
+    // A projection without a rank is the ternary-only shape of rank 0.
+    assert_eq!(m.projections[1].shape(), Shape::new(64, 16, 0));
+    assert_eq!(m.projections[0].shape(), Shape::new(64, 64, 4));
     assert_eq!(m.hybrid_summary(), "q (rank 4)");
 }
 
@@ -201,40 +204,67 @@ fn load_names_the_file() {
     assert_eq!(Model::load(&path).unwrap().name, "tiny-ffn");
 }
 
+/// `GOOD` with a wide FFN: `up` 64 -> `d_ffn` and `down` `d_ffn` -> 64.
+fn wide_ffn(d_ffn: usize) -> Model {
+    let text = edit("up", "d_out", &format!("d_out = {d_ffn}"))
+        .replace("[down]\nd_in = 256", &format!("[down]\nd_in = {d_ffn}"));
+    let mut m = Model::from_toml_str(&text).unwrap();
+    m.name = format!("ffn-{d_ffn}");
+    m
+}
+
 #[test]
-fn a_shape_the_core_cannot_stream_names_the_projection_and_field() {
-    // 131072 inputs in 40-trit blocks (3,277) for 524288 / 4 row groups: far more than the
-    // 2^20 weight beats per token the hardware counts.
-    let text = edit("up", "d_out", "d_out = 524288")
-        .replace("d_in = 64\nd_out = 524288", "d_in = 131072\nd_out = 524288");
-    let m = Model::from_toml_str(&text).unwrap();
-    let e = estimate(
-        &HgfConfig::default(),
-        &[m],
-        &[Board::preset("kv260").unwrap()],
-    )
-    .unwrap_err();
-    assert_eq!(e.field(), Some("array_rows"), "{e}");
+fn a_projection_beyond_the_core_maxima_makes_the_model_not_runnable_naming_it() {
+    let boards = [Board::preset("kv260").unwrap()];
+    // The default core runs projections up to 1376 x 1376 at rank 16: an FFN of 1376 runs,
+    // one of 1377 does not, and both of its projections are named with the limit.
+    let core = HgfConfig::default();
+    assert!(estimate(&core, &[wide_ffn(1376)], &boards).is_ok());
+    let e = estimate(&core, &[wide_ffn(1377)], &boards).unwrap_err();
+    assert_eq!(e.field(), Some("max_d_out"), "{e}");
+    assert_eq!(
+        e.to_string(),
+        "model `ffn-1377` is not runnable on this core (up to 1376x1376 rank 16, array 4x25, \
+         4 FP lanes, 2 gate multipliers, base3): up 64x1377 rank 0: d_out 1377 exceeds \
+         max_d_out 1376; down 1377x64 rank 0: d_in 1377 exceeds max_d_in 1376"
+    );
+    let EstimateError::NotRunnable { projections, .. } = &e else {
+        panic!("{e:?}");
+    };
+    let named: Vec<(ProjectionKind, &str, usize, usize)> = projections
+        .iter()
+        .map(|p| (p.projection, p.field.as_str(), p.value, p.limit))
+        .collect();
+    assert_eq!(
+        named,
+        [
+            (ProjectionKind::Up, "max_d_out", 1377, 1376),
+            (ProjectionKind::Down, "max_d_in", 1377, 1376)
+        ]
+    );
+    // The rank is a limit too: q's correction of rank 4 on a core of at most rank 2.
+    let low_rank = HgfConfig {
+        max_rank: 2,
+        ..HgfConfig::default()
+    };
+    let tiny = Model::from_toml_str(GOOD).unwrap();
+    let e = estimate(&low_rank, &[tiny], &boards).unwrap_err();
+    assert_eq!(e.field(), Some("max_rank"), "{e}");
     assert!(
-        e.to_string().contains("`up`") && e.to_string().contains("tiny-ffn"),
+        e.to_string()
+            .ends_with(": q 64x64 rank 4: rank 4 exceeds max_rank 2"),
         "{e}"
     );
 }
 
 #[test]
-fn estimate_each_records_a_model_that_does_not_fit_and_estimates_the_others() {
-    // The shape of the test above: `up` cannot be streamed, so `wide` does not fit.
-    let mut wide = Model::from_toml_str(
-        &edit("up", "d_out", "d_out = 524288")
-            .replace("d_in = 64\nd_out = 524288", "d_in = 131072\nd_out = 524288"),
-    )
-    .unwrap();
-    wide.name = "wide".into();
+fn estimate_each_records_a_model_that_is_not_runnable_and_estimates_the_others() {
+    let wide = wide_ffn(2000);
     let tiny = Model::from_toml_str(GOOD).unwrap();
     let core = HgfConfig::default();
     let boards = [Board::preset("kv260").unwrap()];
     let each = estimate_each(&core, &[tiny.clone(), wide.clone()], &boards).unwrap();
-    // The model that fits is estimated exactly as on its own.
+    // The model that runs is estimated exactly as on its own.
     let alone = estimate(&core, std::slice::from_ref(&tiny), &boards).unwrap();
     assert_eq!(each.models, alone.models);
     assert!(alone.unmapped.is_empty());
@@ -242,9 +272,20 @@ fn estimate_each_records_a_model_that_does_not_fit_and_estimates_the_others() {
     let u = &each.unmapped[0];
     assert_eq!(u.model, wide);
     assert_eq!(u.projection, "up");
-    assert_eq!(u.field.as_deref(), Some("array_rows"));
+    assert_eq!(u.field, "max_d_out");
+    let kinds: Vec<ProjectionKind> = u.projections.iter().map(|p| p.projection).collect();
+    assert_eq!(kinds, [ProjectionKind::Up, ProjectionKind::Down]);
     // The reason is the error that `estimate` gives for the model alone.
     let strict = estimate(&core, &[wide], &boards).unwrap_err();
     assert_eq!(u.error, strict.to_string());
-    assert!(each.to_text().contains(&format!("not estimated: {strict}")));
+    let text = each.to_text();
+    assert!(text.contains(&format!("not estimated: {strict}")), "{text}");
+    assert!(text.contains("| ffn-2000 | - |"), "{text}");
+    assert!(text.contains("-: not estimated, the model is not runnable on this core"));
+    let json = serde_json::to_value(&each).unwrap();
+    let u = &json["unmapped"][0];
+    assert_eq!(u["projections"][1]["projection"], "down");
+    assert_eq!(u["projections"][1]["field"], "max_d_in");
+    assert_eq!(u["projections"][1]["limit"], 1376);
+    assert!(u.get("bytes").is_none(), "{u}");
 }
