@@ -174,3 +174,31 @@ fn a_smaller_shape_gives_the_same_outputs_on_any_engine_that_runs_it() {
     let bits = |y: &ndarray::Array2<f16>| y.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
     assert_eq!(bits(&a), bits(&b));
 }
+
+#[test]
+fn the_descriptor_carries_the_shape_the_token_count_beta_and_g() {
+    use hgf_golden::streams::{descriptor_beats, DESCRIPTOR_BEATS};
+    for shape in [Shape::new(37, 29, 0), Shape::new(40, 30, 5)] {
+        let mut w = HgfWeights::random(shape, 6);
+        w.beta = -0.0;
+        w.gate = f32::from_bits(0x0000_0001); // a subnormal g travels bit for bit
+        let d = descriptor_beats(&w, 9);
+        assert_eq!(d.len(), DESCRIPTOR_BEATS);
+        assert_eq!(
+            d,
+            [
+                shape.d_in as u32,
+                shape.d_out as u32,
+                shape.rank as u32,
+                9,
+                0x8000_0000,
+                0x0000_0001
+            ]
+        );
+        // Its bytes are the descriptor bytes of the layout.
+        assert_eq!(
+            DESCRIPTOR_BEATS * 4,
+            engine().layout(shape).descriptor_bytes()
+        );
+    }
+}
