@@ -162,7 +162,7 @@ impl AccumulatorBank {
     /// The bank of `cfg`: `array_rows` banks of `d_out / array_rows` accumulators of
     /// `acc_bits` bits.
     pub fn new(cfg: &HgfConfig) -> Self {
-        Self::with_shape(cfg.array_rows, cfg.d_out, cfg.acc_bits() as usize)
+        Self::with_shape(cfg.array_rows, cfg.acc_rows(), cfg.acc_bits() as usize)
     }
 
     /// `rows` banks for `d_out` accumulators of `acc_bits` bits.
@@ -379,9 +379,9 @@ mod tests {
     /// A valid config of this shape (C = 5, base3).
     fn config(d_in: usize, d_out: usize, rows: usize) -> HgfConfig {
         let cfg = HgfConfig {
-            d_in,
-            d_out,
-            rank: 1,
+            max_d_in: d_in,
+            max_d_out: d_out,
+            max_rank: 1,
             array_rows: rows,
             array_inputs: 5,
             fp_lanes: 1,
@@ -489,21 +489,21 @@ mod tests {
     /// order with random stalls and gaps, then a readout of every row in random order.
     fn token(cfg: &HgfConfig, seed: u64, extreme: Option<(i8, i8)>) {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let mut w = HgfWeights::random(cfg, seed);
-        let mut q: Vec<i8> = (0..cfg.d_in).map(|_| rng.random::<i8>()).collect();
+        let mut w = HgfWeights::random(cfg.max_shape(), seed);
+        let mut q: Vec<i8> = (0..cfg.max_d_in).map(|_| rng.random::<i8>()).collect();
         if let Some((t, qv)) = extreme {
             w.t.fill(t);
             q.fill(qv);
         }
         let golden = ternary_accumulate(w.t.view(), &q);
         let (rows, c) = (cfg.array_rows, cfg.array_inputs);
-        let groups = cfg.row_groups();
+        let groups = cfg.max_layout().row_groups();
         let mut d = Driver::new(cfg);
-        for block in 0..cfg.column_blocks() {
+        for block in 0..cfg.max_layout().column_blocks() {
             for g in 0..groups {
                 let sums: Vec<i32> = (0..rows)
                     .map(|r| {
-                        (block * c..(block * c + c).min(cfg.d_in))
+                        (block * c..(block * c + c).min(cfg.max_d_in))
                             .map(|i| i32::from(w.t[[g * rows + r, i]]) * i32::from(q[i]))
                             .sum()
                     })
@@ -526,7 +526,7 @@ mod tests {
             d.cycle(false, None, None);
         }
         d.cycle(true, None, None);
-        let mut order: Vec<usize> = (0..cfg.d_out).collect();
+        let mut order: Vec<usize> = (0..cfg.max_d_out).collect();
         for i in (1..order.len()).rev() {
             order.swap(i, rng.random_range(0..=i));
         }
@@ -539,12 +539,12 @@ mod tests {
         }
         d.cycle(true, None, None);
         d.cycle(true, None, None);
-        assert_eq!(d.results.len(), cfg.d_out);
+        assert_eq!(d.results.len(), cfg.max_d_out);
         for &(j, got) in &d.results {
             assert_eq!(
                 got, golden[j],
                 "d_in {} d_out {} R {rows}: acc_{j}",
-                cfg.d_in, cfg.d_out
+                cfg.max_d_in, cfg.max_d_out
             );
         }
     }

@@ -2,7 +2,7 @@
 //! then `v = B u` (docs/arithmetic.md §L).
 
 use hgf_golden::streams::V_INTERLEAVE;
-use hgf_golden::HgfConfig;
+use hgf_golden::{HgfConfig, Layout};
 use rust_hdl::prelude::*;
 
 use crate::counter_mask::counter_mask;
@@ -22,16 +22,20 @@ pub const COUNT_BITS: usize = 20;
 /// Cycles of one pass over the `rank` sums: `max(rank, LOOP_LATENCY)`. A pass shorter than
 /// the lanes' accumulate loop is padded with idle cycles, so that a slot is never revisited
 /// sooner than [`Fp16MacLane::LOOP_LATENCY`] cycles after its last write was issued.
-pub fn pass_cycles(cfg: &HgfConfig) -> usize {
-    cfg.rank.max(Fp16MacLane::LOOP_LATENCY)
+pub fn pass_cycles(rank: usize) -> usize {
+    rank.max(Fp16MacLane::LOOP_LATENCY)
 }
 
 /// Enabled cycles of [`LowRankUnit`] per token, from the edge that takes `start` to the edge
 /// after which `done` is high, when no stream ever holds it up:
-/// `(ceil(d_in/F) + log2 F) · max(rank, 6) + ceil(d_out/(8F)) · rank · 8 + 2 · 8`.
-pub fn cycles_per_token(cfg: &HgfConfig) -> usize {
-    (cfg.u_steps() + cfg.fp_lanes.trailing_zeros() as usize) * pass_cycles(cfg)
-        + cfg.v_blocks() * cfg.rank * V_INTERLEAVE
+/// `(ceil(d_in/F) + log2 F) · max(rank, 6) + ceil(d_out/(8F)) · rank · 8 + 2 · 8`, or 0 for
+/// a ternary-only projection (`rank = 0`: `done` right after the `start` edge).
+pub fn cycles_per_token(p: &Layout) -> usize {
+    if p.rank == 0 {
+        return 0;
+    }
+    (p.u_steps() + p.fp_lanes.trailing_zeros() as usize) * pass_cycles(p.rank)
+        + p.v_blocks() * p.rank * V_INTERLEAVE
         + 2 * DRAIN_CYCLES
 }
 
@@ -147,6 +151,11 @@ pub struct LowRankUnit {
     pub x_valid: Signal<In, Bit>,
     /// binary16 activation `x_i`.
     pub x_data: Signal<In, Bits<16>>,
+    /// The projection's shape, sampled with `start` (`1 <= d_in <= max_d_in`, `1 <= d_out
+    /// <= max_d_out`, `rank <= max_rank`; `rank = 0`: ternary-only).
+    pub d_in: Signal<In, Bits<COUNT_BITS>>,
+    pub d_out: Signal<In, Bits<COUNT_BITS>>,
+    pub rank: Signal<In, Bits<COUNT_BITS>>,
     /// A factor beat is offered.
     pub f_valid: Signal<In, Bit>,
     /// The factor beat: one binary16 value per lane.
@@ -177,30 +186,49 @@ pub struct LowRankUnit {
     v_bank: Vec<TiledRam<32>>,
     u_buf: TiledRam<16>,
     to_f16: F32ToF16,
-    // ---- Sizes of the config.
-    c_rank: Constant<Bits<COUNT_BITS>>,
-    c_rank_m1: Constant<Bits<COUNT_BITS>>,
-    /// `max(rank, LOOP_LATENCY) - 1`.
-    c_pass_m1: Constant<Bits<COUNT_BITS>>,
-    c_steps_m1: Constant<Bits<COUNT_BITS>>,
+    // ---- Sizes of the engine.
     /// `log2 F - 1` (0 when F = 1: the tree is skipped).
     c_rounds_m1: Constant<Bits<COUNT_BITS>>,
-    c_blocks_m1: Constant<Bits<COUNT_BITS>>,
-    /// Widths of `x_count` (up to `d_in`) and of `outer` (up to its largest last value over
-    /// the phases), `counter_mask`.
+    /// Widths of `x_count` (up to `max_d_in`) and of `outer` (up to its largest last value
+    /// over the phases of the largest projection), `counter_mask`.
     x_count_mask: Constant<Bits<COUNT_BITS>>,
     outer_mask: Constant<Bits<COUNT_BITS>>,
-    c_d_in: Constant<Bits<COUNT_BITS>>,
-    c_d_out: Constant<Bits<21>>,
     c_lanes: Constant<Bits<COUNT_BITS>>,
     c_lanes21: Constant<Bits<21>>,
     c_lanes_m1: Constant<Bits<8>>,
+    /// `log2 F`: `d_in - 1` shifted by it is the last step; by it + 3, the last block.
+    c_lane_bits: Constant<Bits<5>>,
+    c_block_bits: Constant<Bits<5>>,
     c_half: Constant<Bits<8>>,
     c_has_tree: Constant<Bit>,
     c_lane_shift: Constant<Bits<8>>,
-    /// `min(F, d_in)`: the `x` values step 0 needs.
-    c_x_need0: Constant<Bits<COUNT_BITS>>,
     c_drain_m1: Constant<Bits<4>>,
+    c_loop_m1: Constant<Bits<COUNT_BITS>>,
+    /// binary32 -0.
+    c_neg_zero: Constant<Bits<32>>,
+    /// Every lane's bit.
+    c_all_lanes: Constant<Bits<64>>,
+    // ---- Sizes of the token's projection, registered with `start`.
+    r_rank: DFF<Bits<COUNT_BITS>>,
+    r_rank_m1: DFF<Bits<COUNT_BITS>>,
+    /// `max(rank, LOOP_LATENCY) - 1`.
+    r_pass_m1: DFF<Bits<COUNT_BITS>>,
+    /// `ceil(d_in / F) - 1`.
+    r_steps_m1: DFF<Bits<COUNT_BITS>>,
+    /// `ceil(d_out / 8F) - 1`.
+    r_blocks_m1: DFF<Bits<COUNT_BITS>>,
+    r_d_in: DFF<Bits<COUNT_BITS>>,
+    r_d_out: DFF<Bits<21>>,
+    /// Bit `l`: lane `l` has no input in the last step (`l > (d_in - 1) mod F`).
+    r_pad_lanes: DFF<Bits<64>>,
+    /// `rank = 0`: no low-rank flow; `v` reads as `-0` (docs/arithmetic.md §G2).
+    r_bypass: DFF<Bit>,
+    /// The shape ports' values as the registers above take them on a `start` edge.
+    d_in_m1: Signal<Local, Bits<COUNT_BITS>>,
+    rank_m1: Signal<Local, Bits<COUNT_BITS>>,
+    pass_m1: Signal<Local, Bits<COUNT_BITS>>,
+    /// `min(F, d_in)`: the `x` values step 0 needs.
+    x_need0: Signal<Local, Bits<COUNT_BITS>>,
     // ---- Phase values (module [`phase`]).
     p_idle: Constant<Bits<3>>,
     p_down: Constant<Bits<3>>,
@@ -210,10 +238,9 @@ pub struct LowRankUnit {
     p_done: Constant<Bits<3>>,
     /// Lane `l`'s number.
     lane_index: Vec<Constant<Bits<8>>>,
-    /// Lane `l` has no input in the last step (`l >= d_in - (steps - 1) F`).
-    pad_last: Vec<Constant<Bit>>,
-    /// `max(d_out - l, 0)`: lane `l` writes group `g` only if `g F < d_out - l`.
-    v_limit: Vec<Constant<Bits<21>>>,
+    lane_index21: Vec<Constant<Bits<21>>>,
+    /// Lane `l` writes row `v_base + l` of the group only below `d_out`.
+    v_row: Vec<Signal<Local, Bits<21>>>,
     // ---- Combinational signals.
     start_ok: Signal<Local, Bit>,
     busy: Signal<Local, Bit>,
@@ -292,17 +319,17 @@ impl LowRankUnit {
             lanes.is_power_of_two() && lanes <= 64,
             "fp_lanes {lanes} is not a power of two in 1..=64"
         );
-        assert!((1..=1 << 17).contains(&cfg.d_in), "d_in {}", cfg.d_in);
+        let max = cfg.max_layout();
+        assert!((1..=1 << 17).contains(&max.d_in), "max_d_in {}", max.d_in);
         assert!(
-            (1..1 << COUNT_BITS).contains(&cfg.d_out),
-            "d_out {} (below 2^20)",
-            cfg.d_out
+            (1..1 << COUNT_BITS).contains(&max.d_out),
+            "max_d_out {} (below 2^20)",
+            max.d_out
         );
-        assert!((1..=1 << 17).contains(&cfg.rank), "rank {}", cfg.rank);
+        assert!((1..=1 << 17).contains(&max.rank), "max_rank {}", max.rank);
         const { assert!(V_INTERLEAVE == 8 && V_INTERLEAVE >= Fp16MacLane::LOOP_LATENCY) };
-        let steps = cfg.u_steps();
+        let steps = max.u_steps();
         let rounds = lanes.trailing_zeros() as u64;
-        let last_step_inputs = cfg.d_in - (steps - 1) * lanes;
         let c = |v: usize| Constant::new((v as u64).into());
         Self {
             clock: Default::default(),
@@ -310,6 +337,9 @@ impl LowRankUnit {
             start: Default::default(),
             x_valid: Default::default(),
             x_data: Default::default(),
+            d_in: Default::default(),
+            d_out: Default::default(),
+            rank: Default::default(),
             f_valid: Default::default(),
             f_data: (0..lanes).map(|_| Default::default()).collect(),
             v_read_row: Default::default(),
@@ -323,32 +353,42 @@ impl LowRankUnit {
             lend_b: Default::default(),
             lent_sum16: Default::default(),
             lanes: (0..lanes)
-                .map(|_| Fp16MacLane::new(cfg.rank.max(V_INTERLEAVE)))
+                .map(|_| Fp16MacLane::new(max.rank.max(V_INTERLEAVE)))
                 .collect(),
             x_bank: (0..lanes).map(|_| TiledRam::new(steps)).collect(),
             v_bank: (0..lanes)
-                .map(|_| TiledRam::new(cfg.d_out.div_ceil(lanes)))
+                .map(|_| TiledRam::new(max.d_out.div_ceil(lanes)))
                 .collect(),
-            u_buf: TiledRam::new(cfg.rank),
+            u_buf: TiledRam::new(max.rank),
             to_f16: F32ToF16::new(),
-            c_rank: c(cfg.rank),
-            c_rank_m1: c(cfg.rank - 1),
-            c_pass_m1: c(pass_cycles(cfg) - 1),
-            c_steps_m1: c(steps - 1),
             c_rounds_m1: Constant::new(rounds.saturating_sub(1).into()),
-            c_blocks_m1: c(cfg.v_blocks() - 1),
-            x_count_mask: counter_mask(cfg.d_in),
-            outer_mask: counter_mask((steps - 1).max(rounds as usize).max(cfg.v_blocks() - 1)),
-            c_d_in: c(cfg.d_in),
-            c_d_out: Constant::new((cfg.d_out as u64).into()),
+            x_count_mask: counter_mask(max.d_in),
+            outer_mask: counter_mask((steps - 1).max(rounds as usize).max(max.v_blocks() - 1)),
             c_lanes: c(lanes),
             c_lanes21: Constant::new((lanes as u64).into()),
             c_lanes_m1: Constant::new(((lanes - 1) as u64).into()),
+            c_lane_bits: Constant::new(rounds.into()),
+            c_block_bits: Constant::new((rounds + V_INTERLEAVE.trailing_zeros() as u64).into()),
             c_half: Constant::new(((lanes / 2) as u64).into()),
             c_has_tree: Constant::new(lanes > 1),
             c_lane_shift: Constant::new(rounds.into()),
-            c_x_need0: c(lanes.min(cfg.d_in)),
             c_drain_m1: Constant::new(((DRAIN_CYCLES - 1) as u64).into()),
+            c_loop_m1: c(Fp16MacLane::LOOP_LATENCY - 1),
+            c_neg_zero: Constant::new(0x8000_0000u64.into()),
+            c_all_lanes: Constant::new(u64::MAX.into()),
+            r_rank: Default::default(),
+            r_rank_m1: Default::default(),
+            r_pass_m1: Default::default(),
+            r_steps_m1: Default::default(),
+            r_blocks_m1: Default::default(),
+            r_d_in: Default::default(),
+            r_d_out: Default::default(),
+            r_pad_lanes: Default::default(),
+            r_bypass: Default::default(),
+            d_in_m1: Default::default(),
+            rank_m1: Default::default(),
+            pass_m1: Default::default(),
+            x_need0: Default::default(),
             p_idle: Constant::new(phase::IDLE.into()),
             p_down: Constant::new(phase::DOWN.into()),
             p_tree: Constant::new(phase::TREE.into()),
@@ -358,12 +398,10 @@ impl LowRankUnit {
             lane_index: (0..lanes)
                 .map(|l| Constant::new((l as u64).into()))
                 .collect(),
-            pad_last: (0..lanes)
-                .map(|l| Constant::new(l >= last_step_inputs))
+            lane_index21: (0..lanes)
+                .map(|l| Constant::new((l as u64).into()))
                 .collect(),
-            v_limit: (0..lanes)
-                .map(|l| Constant::new((cfg.d_out.saturating_sub(l) as u64).into()))
-                .collect(),
+            v_row: (0..lanes).map(|_| Default::default()).collect(),
             start_ok: Default::default(),
             busy: Default::default(),
             x_base: Default::default(),
@@ -445,7 +483,16 @@ impl Logic for LowRankUnit {
             s1_up,
             s1_slot,
             s1_raddr,
-            s1_tree_lanes
+            s1_tree_lanes,
+            r_rank,
+            r_rank_m1,
+            r_pass_m1,
+            r_steps_m1,
+            r_blocks_m1,
+            r_d_in,
+            r_d_out,
+            r_pad_lanes,
+            r_bypass
         );
         for l in 0..self.s1_f.len() {
             self.s1_f[l].clock.next = self.clock.val();
@@ -469,7 +516,7 @@ impl Logic for LowRankUnit {
         }
         self.x_take.next = self.x_valid.val()
             & (self.start_ok.val()
-                | (self.busy.val() & (self.x_count.q.val() < self.c_d_in.val())));
+                | (self.busy.val() & (self.x_count.q.val() < self.r_d_in.q.val())));
         self.x_count.d.next = self.x_base.val();
         self.x_sel.d.next = self.x_wsel.val();
         self.x_addr.d.next = self.x_waddr.val();
@@ -488,8 +535,8 @@ impl Logic for LowRankUnit {
         self.needs_beat.next = false;
         self.f_ready.next = false;
         if self.state.q.val() == self.p_down.val() {
-            self.needs_beat.next = self.k.q.val() < self.c_rank.val();
-            self.f_ready.next = (self.k.q.val() < self.c_rank.val())
+            self.needs_beat.next = self.k.q.val() < self.r_rank.q.val();
+            self.f_ready.next = (self.k.q.val() < self.r_rank.q.val())
                 & (self.x_count.q.val() >= self.x_need.q.val());
         }
         if self.state.q.val() == self.p_up.val() {
@@ -515,8 +562,8 @@ impl Logic for LowRankUnit {
 
         // ---- Sequencer.
         self.x_need_next.next = self.x_need.q.val() + self.c_lanes.val();
-        if self.x_need_next.val() > self.c_d_in.val() {
-            self.x_need_next.next = self.c_d_in.val();
+        if self.x_need_next.val() > self.r_d_in.q.val() {
+            self.x_need_next.next = self.r_d_in.q.val();
         }
         if self.adv.val() {
             self.s1_valid.d.next = false;
@@ -532,17 +579,17 @@ impl Logic for LowRankUnit {
                 self.s1_f[l].d.next = self.f_data[l].val();
             }
             if self.state.q.val() == self.p_down.val() {
-                self.s1_valid.d.next = self.k.q.val() < self.c_rank.val();
+                self.s1_valid.d.next = self.k.q.val() < self.r_rank.q.val();
                 self.s1_first.d.next = self.outer.q.val() == 0;
-                self.s1_last_step.d.next = self.outer.q.val() == self.c_steps_m1.val();
+                self.s1_last_step.d.next = self.outer.q.val() == self.r_steps_m1.q.val();
                 self.s1_last.d.next =
-                    (self.outer.q.val() == self.c_steps_m1.val()) & !self.c_has_tree.val();
+                    (self.outer.q.val() == self.r_steps_m1.q.val()) & !self.c_has_tree.val();
                 self.k.d.next = self.k.q.val() + 1;
-                if self.k.q.val() == self.c_pass_m1.val() {
+                if self.k.q.val() == self.r_pass_m1.q.val() {
                     self.k.d.next = 0.into();
                     self.outer.d.next = (self.outer.q.val() + 1) & self.outer_mask.val();
                     self.x_need.d.next = self.x_need_next.val();
-                    if self.outer.q.val() == self.c_steps_m1.val() {
+                    if self.outer.q.val() == self.r_steps_m1.q.val() {
                         self.outer.d.next = 0.into();
                         self.to_done.d.next = false;
                         self.state.d.next = self.p_drain.val();
@@ -553,11 +600,11 @@ impl Logic for LowRankUnit {
                 }
             }
             if self.state.q.val() == self.p_tree.val() {
-                self.s1_valid.d.next = self.k.q.val() < self.c_rank.val();
+                self.s1_valid.d.next = self.k.q.val() < self.r_rank.q.val();
                 self.s1_tree.d.next = true;
                 self.s1_last.d.next = self.outer.q.val() == self.c_rounds_m1.val();
                 self.k.d.next = self.k.q.val() + 1;
-                if self.k.q.val() == self.c_pass_m1.val() {
+                if self.k.q.val() == self.r_pass_m1.q.val() {
                     self.k.d.next = 0.into();
                     self.outer.d.next = (self.outer.q.val() + 1) & self.outer_mask.val();
                     self.tree_lanes.d.next = self.tree_lanes.q.val() >> 1;
@@ -581,16 +628,16 @@ impl Logic for LowRankUnit {
             if self.state.q.val() == self.p_up.val() {
                 self.s1_valid.d.next = true;
                 self.s1_first.d.next = self.k.q.val() == 0;
-                self.s1_last.d.next = self.k.q.val() == self.c_rank_m1.val();
+                self.s1_last.d.next = self.k.q.val() == self.r_rank_m1.q.val();
                 self.s1_up.d.next = true;
                 self.s1_slot.d.next = bit_cast::<SLOT_BITS, 3>(self.m.q.val());
                 self.m.d.next = self.m.q.val() + 1;
                 if self.m.q.val() == 7 {
                     self.k.d.next = self.k.q.val() + 1;
-                    if self.k.q.val() == self.c_rank_m1.val() {
+                    if self.k.q.val() == self.r_rank_m1.q.val() {
                         self.k.d.next = 0.into();
                         self.outer.d.next = (self.outer.q.val() + 1) & self.outer_mask.val();
-                        if self.outer.q.val() == self.c_blocks_m1.val() {
+                        if self.outer.q.val() == self.r_blocks_m1.q.val() {
                             self.outer.d.next = 0.into();
                             self.to_done.d.next = true;
                             self.state.d.next = self.p_drain.val();
@@ -621,7 +668,7 @@ impl Logic for LowRankUnit {
             if self.s1_up.q.val() {
                 self.lanes[l].b.next = self.u_buf.read_data.val();
             }
-            if self.s1_last_step.q.val() & self.pad_last[l].val() {
+            if self.s1_last_step.q.val() & self.r_pad_lanes.q.val().get_bit(l) {
                 self.lanes[l].a.next = 0x8000.into();
                 self.lanes[l].b.next = 0.into();
             }
@@ -669,9 +716,10 @@ impl Logic for LowRankUnit {
         self.v_row_addr.next = self.v_read_row.val() >> self.c_lane_shift.val();
         for l in 0..self.v_bank.len() {
             self.v_bank[l].clock.next = self.clock.val();
+            self.v_row[l].next = self.v_base.q.val() + self.lane_index21[l].val();
             self.v_bank[l].write_enable.next = ((self.adv.val() & self.v_out.val())
                 & (self.lanes[l].sum_valid.val() & self.lanes[l].sum_last.val()))
-                & ((self.v_base.q.val() < self.v_limit[l].val()) & !self.reset.val());
+                & ((self.v_row[l].val() < self.r_d_out.q.val()) & !self.reset.val());
             self.v_bank[l].write_address.next = self.v_group.q.val();
             self.v_bank[l].write_data.next = self.lanes[l].sum.val();
             self.v_bank[l].read_address.next = self.v_row_addr.val();
@@ -681,8 +729,8 @@ impl Logic for LowRankUnit {
             self.v_group.d.next = self.v_group.q.val() + 1;
             self.v_base.d.next = self.v_next_base.val();
             self.v_ready.d.next = self.v_next_base.val().get_bits::<COUNT_BITS>(0);
-            if self.v_next_base.val() > self.c_d_out.val() {
-                self.v_ready.d.next = self.c_d_out.val().get_bits::<COUNT_BITS>(0);
+            if self.v_next_base.val() > self.r_d_out.q.val() {
+                self.v_ready.d.next = self.r_d_out.q.val().get_bits::<COUNT_BITS>(0);
             }
         }
         self.v_sel.d.next = self.v_read_row.val().get_bits::<8>(0) & self.c_lanes_m1.val();
@@ -692,22 +740,54 @@ impl Logic for LowRankUnit {
                 self.v_read_data.next = self.v_bank[l].read_data.val();
             }
         }
+        // A ternary-only projection's correction is -0, the identity of the gate's sum.
+        if self.r_bypass.q.val() {
+            self.v_read_data.next = self.c_neg_zero.val();
+        }
         self.v_ready_count.next = self.v_ready.q.val();
         self.done.next = self.state.q.val() == self.p_done.val();
 
+        // ---- The token's shape, taken with `start`.
+        self.d_in_m1.next = self.d_in.val() - 1;
+        self.rank_m1.next = self.rank.val() - 1;
+        self.pass_m1.next = self.rank_m1.val();
+        if self.rank.val() < self.c_loop_m1.val() + 1 {
+            self.pass_m1.next = self.c_loop_m1.val();
+        }
+        self.x_need0.next = self.c_lanes.val();
+        if self.d_in.val() < self.c_lanes.val() {
+            self.x_need0.next = self.d_in.val();
+        }
+
         // ---- A new token, and reset (which wins).
         if self.start_ok.val() {
+            self.r_rank.d.next = self.rank.val();
+            self.r_rank_m1.d.next = self.rank_m1.val();
+            self.r_pass_m1.d.next = self.pass_m1.val();
+            self.r_steps_m1.d.next = self.d_in_m1.val() >> self.c_lane_bits.val();
+            self.r_blocks_m1.d.next = (self.d_out.val() - 1) >> self.c_block_bits.val();
+            self.r_d_in.d.next = self.d_in.val();
+            self.r_d_out.d.next = bit_cast::<21, COUNT_BITS>(self.d_out.val());
+            self.r_pad_lanes.d.next = (self.c_all_lanes.val()
+                << (self.d_in_m1.val().get_bits::<8>(0) & self.c_lanes_m1.val()))
+                << 1;
+            self.r_bypass.d.next = self.rank.val() == 0;
             self.state.d.next = self.p_down.val();
             self.outer.d.next = 0.into();
             self.k.d.next = 0.into();
             self.m.d.next = 0.into();
             self.drain.d.next = 0.into();
-            self.x_need.d.next = self.c_x_need0.val();
+            self.x_need.d.next = self.x_need0.val();
             self.tree_lanes.d.next = self.c_half.val();
             self.u_wr.d.next = 0.into();
             self.v_group.d.next = 0.into();
             self.v_base.d.next = 0.into();
             self.v_ready.d.next = 0.into();
+            if self.rank.val() == 0 {
+                // Ternary-only: every v_j (-0) is ready at once.
+                self.state.d.next = self.p_done.val();
+                self.v_ready.d.next = self.d_out.val();
+            }
         }
         if self.reset.val() {
             self.state.d.next = self.p_idle.val();
@@ -739,7 +819,7 @@ mod tests {
     use half::f16;
     use hgf_golden::lowrank::{project_down, project_up};
     use hgf_golden::streams::factor_beats;
-    use hgf_golden::HgfWeights;
+    use hgf_golden::{HgfWeights, Shape};
     use rand::{RngExt, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
@@ -751,12 +831,16 @@ mod tests {
         uut
     }
 
-    /// A config of the given shape with `lanes` FP lanes (set after `for_shape`, so F may
-    /// exceed `d_in`).
+    /// An engine for projections of up to the given shape with `lanes` FP lanes (built
+    /// without `validate`: F may exceed `d_in`, and the unit needs nothing else).
     fn config(d_in: usize, d_out: usize, rank: usize, lanes: usize) -> HgfConfig {
-        let mut cfg = HgfConfig::for_shape(d_in, d_out, rank).unwrap();
-        cfg.fp_lanes = lanes;
-        cfg
+        HgfConfig {
+            max_d_in: d_in,
+            max_d_out: d_out,
+            max_rank: rank,
+            fp_lanes: lanes,
+            ..HgfConfig::default()
+        }
     }
 
     /// A binary16 value that stresses the arithmetic: signed zeros, subnormals, the largest
@@ -793,9 +877,9 @@ mod tests {
     }
 
     /// Random weights and a token for `cfg`.
-    fn token(cfg: &HgfConfig, flavour: Flavour, rng: &mut ChaCha8Rng) -> (HgfWeights, Vec<f16>) {
-        let mut w = HgfWeights::random(cfg, rng.random());
-        let mut x: Vec<f16> = (0..cfg.d_in)
+    fn token(shape: Shape, flavour: Flavour, rng: &mut ChaCha8Rng) -> (HgfWeights, Vec<f16>) {
+        let mut w = HgfWeights::random(shape, rng.random());
+        let mut x: Vec<f16> = (0..shape.d_in)
             .map(|_| f16::from_f32(rng.random_range(-2.0f32..2.0)))
             .collect();
         let (p_w, p_x, non_finite) = match flavour {
@@ -871,13 +955,14 @@ mod tests {
         rng: &mut ChaCha8Rng,
         mut stop: Option<&mut dyn FnMut(&LowRankUnit) -> bool>,
     ) -> Outcome {
-        let beats = factor_beats(cfg, w);
+        let p = cfg.layout(w.projection_shape());
+        let beats = factor_beats(&p, w);
         let u_gold = project_down(w.a.view(), x, cfg.fp_lanes);
         let v_gold = project_up(w.b.view(), &u_gold);
         let mut out = Outcome::default();
         let (mut xi, mut fi, mut next_read) = (0, 0, 0);
         let mut last_ready = 0;
-        let limit = 200 * (cycles_per_token(cfg) + cfg.d_in) + 1000;
+        let limit = 200 * (cycles_per_token(&p) + p.d_in) + 1000;
         for cycle in 0.. {
             if let Some(stop) = stop.as_mut() {
                 if cycle > 0 && stop(uut) {
@@ -886,7 +971,10 @@ mod tests {
             }
             assert!(cycle < limit, "{cfg:?}: no done after {cycle} cycles");
             uut.start.next = cycle == 0;
-            let offer_x = xi < cfg.d_in && (cycle == 0 || !rng.random_bool(gaps.x));
+            uut.d_in.next = (p.d_in as u64).into();
+            uut.d_out.next = (p.d_out as u64).into();
+            uut.rank.next = (p.rank as u64).into();
+            let offer_x = xi < p.d_in && (cycle == 0 || !rng.random_bool(gaps.x));
             uut.x_valid.next = offer_x;
             uut.x_data.next = if offer_x {
                 u64::from(x[xi].to_bits()).into()
@@ -909,10 +997,10 @@ mod tests {
                 uut.v_ready_count.val().index()
             };
             assert!(ready >= last_ready, "v_ready_count went down");
-            assert!(ready <= cfg.d_out);
+            assert!(ready <= p.d_out);
             last_ready = ready;
             let read = (next_read < ready).then_some(next_read);
-            uut.v_read_row.next = (read.unwrap_or(rng.random_range(0..cfg.d_out)) as u64).into();
+            uut.v_read_row.next = (read.unwrap_or(rng.random_range(0..p.d_out)) as u64).into();
             settle(uut);
             let took_f = offer_f && uut.f_ready.val();
             if uut.u_buf.write_enable.val() {
@@ -944,8 +1032,10 @@ mod tests {
             }
         }
         assert_eq!(fi, beats.len(), "{cfg:?}: factor beats left at done");
-        assert_eq!(xi, cfg.d_in);
-        assert_eq!(uut.v_ready_count.val().index(), cfg.d_out);
+        if p.rank > 0 {
+            assert_eq!(xi, p.d_in, "{cfg:?}: x beats at done");
+        }
+        assert_eq!(uut.v_ready_count.val().index(), p.d_out);
         assert!(!uut.f_ready.val(), "f_ready after done");
         // u: every entry written once, in order, bit for bit.
         let want: Vec<(u64, u16)> = u_gold
@@ -984,7 +1074,7 @@ mod tests {
             let cfg = config(d_in, d_out, rank, lanes);
             let mut uut = new_uut(&cfg);
             for (i, &flavour) in flavours.iter().enumerate() {
-                let (w, x) = token(&cfg, flavour, &mut rng);
+                let (w, x) = token(cfg.max_shape(), flavour, &mut rng);
                 let gaps = match i {
                     0 => Gaps { x: 0.0, f: 0.0 },
                     1 => Gaps { x: 0.5, f: 0.3 },
@@ -995,7 +1085,7 @@ mod tests {
                 let out = run_token(&mut uut, &cfg, &w, &x, gaps, &mut rng, None);
                 assert_eq!(
                     out.enabled_cycles,
-                    cycles_per_token(&cfg),
+                    cycles_per_token(&cfg.max_layout()),
                     "{cfg:?}: enabled cycles per token"
                 );
                 assert!(out.early_reads > 0, "{cfg:?}: the reader never ran");
@@ -1003,8 +1093,9 @@ mod tests {
         }
     }
 
-    /// Twelve random shapes (d_in, d_out 1..=40, rank 1..=8, F in 1, 2, 4, 8), two tokens
-    /// each with random flavours and gaps.
+    /// One unit per F (1, 2, 4, 8) for projections of up to 40 x 40, rank 8, runs twelve
+    /// random shapes within those maxima back to back (d_in, d_out 1..=40, rank 0..=8),
+    /// two tokens each with random flavours and gaps.
     #[test]
     fn random_shapes_match_golden() {
         let mut rng = ChaCha8Rng::seed_from_u64(SEED + 4);
@@ -1015,22 +1106,29 @@ mod tests {
             Flavour::Huge,
             Flavour::NegZeros,
         ];
-        for _ in 0..12 {
-            let d_in = rng.random_range(1..=40);
-            let d_out = rng.random_range(1..=40);
-            let rank = rng.random_range(1..=8.min(d_in).min(d_out));
-            let lanes = 1 << rng.random_range(0..4);
-            let cfg = config(d_in, d_out, rank, lanes);
+        for lanes in [1, 2, 4, 8] {
+            let cfg = config(40, 40, 8, lanes);
             let mut uut = new_uut(&cfg);
-            for _ in 0..2 {
-                let flavour = flavours[rng.random_range(0..flavours.len())];
-                let (w, x) = token(&cfg, flavour, &mut rng);
-                let gaps = Gaps {
-                    x: rng.random_range(0.0..0.9),
-                    f: rng.random_range(0.0..0.9),
-                };
-                let out = run_token(&mut uut, &cfg, &w, &x, gaps, &mut rng, None);
-                assert_eq!(out.enabled_cycles, cycles_per_token(&cfg), "{cfg:?}");
+            for _ in 0..12 {
+                let shape = Shape::new(
+                    rng.random_range(1..=40),
+                    rng.random_range(1..=40),
+                    rng.random_range(0..=8),
+                );
+                for _ in 0..2 {
+                    let flavour = flavours[rng.random_range(0..flavours.len())];
+                    let (w, x) = token(shape, flavour, &mut rng);
+                    let gaps = Gaps {
+                        x: rng.random_range(0.0..0.9),
+                        f: rng.random_range(0.0..0.9),
+                    };
+                    let out = run_token(&mut uut, &cfg, &w, &x, gaps, &mut rng, None);
+                    assert_eq!(
+                        out.enabled_cycles,
+                        cycles_per_token(&cfg.layout(shape)),
+                        "{cfg:?} {shape}"
+                    );
+                }
             }
         }
     }
@@ -1054,7 +1152,7 @@ mod tests {
                 if target == phase::TREE && lanes == 1 {
                     continue;
                 }
-                let (w, x) = token(&cfg, Flavour::Plain, &mut rng);
+                let (w, x) = token(cfg.max_shape(), Flavour::Plain, &mut rng);
                 let extra = rng.random_range(0..4);
                 let mut seen = 0;
                 let mut stop = |u: &LowRankUnit| {
@@ -1089,10 +1187,14 @@ mod tests {
                     }
                     tick(&mut uut, |u| &mut u.clock);
                 }
-                let (w, x) = token(&cfg, Flavour::NonFinite, &mut rng);
+                let (w, x) = token(cfg.max_shape(), Flavour::NonFinite, &mut rng);
                 let gaps = Gaps { x: 0.5, f: 0.5 };
                 let out = run_token(&mut uut, &cfg, &w, &x, gaps, &mut rng, None);
-                assert_eq!(out.enabled_cycles, cycles_per_token(&cfg), "{cfg:?}");
+                assert_eq!(
+                    out.enabled_cycles,
+                    cycles_per_token(&cfg.max_layout()),
+                    "{cfg:?}"
+                );
             }
         }
     }
@@ -1112,12 +1214,12 @@ mod tests {
     #[test]
     fn cycles_per_token_of_pinned_shapes() {
         // Shapes pinned here, not taken from the presets (which change).
-        let shape = |d_in, d_out, rank, fp_lanes| HgfConfig {
-            d_in,
-            d_out,
-            rank,
-            fp_lanes,
-            ..HgfConfig::preset("default").unwrap()
+        let shape = |d_in, d_out, rank, fp_lanes| {
+            HgfConfig {
+                fp_lanes,
+                ..HgfConfig::preset("default").unwrap()
+            }
+            .layout(Shape::new(d_in, d_out, rank))
         };
         // (64 + 3) * 16 + 8 * 16 * 8 + 16.
         assert_eq!(cycles_per_token(&shape(512, 512, 16, 8)), 2112);
@@ -1125,6 +1227,8 @@ mod tests {
         assert_eq!(cycles_per_token(&shape(512, 512, 16, 4)), 4144);
         // One lane: (256 + 0) * 8 + 32 * 8 * 8 + 16.
         assert_eq!(cycles_per_token(&shape(256, 256, 8, 1)), 4112);
+        // Ternary-only: done right after the start edge.
+        assert_eq!(cycles_per_token(&shape(256, 256, 0, 1)), 0);
     }
 
     /// One lane: plain sequential sums, no tree (d_in, d_out, rank, F).

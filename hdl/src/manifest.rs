@@ -125,9 +125,12 @@ pub struct Manifest {
     pub config: HgfConfig,
     pub derived: Derived,
     pub latencies: Latencies,
-    /// Cycles per token when no stream stalls, first token and steady, and the milestones of
-    /// one token ([`crate::schedule::expected_cycles`]; equal to what `hgf cosim` measures).
+    /// Cycles per token of the largest projection (`max_d_in x max_d_out`, `max_rank`) when
+    /// no stream stalls, the first of a run and the later ones, and the milestones of one
+    /// token ([`crate::schedule::expected_cycles`]; equal to what `hgf cosim` measures).
     pub expected_cycles_per_token: ExpectedCycles,
+    /// How the cycles of any other shape follow (the cycle model in words).
+    pub cycle_model: String,
     pub ports: Vec<Port>,
     pub files: Vec<PathBuf>,
 }

@@ -5,8 +5,8 @@ use rust_hdl::prelude::*;
 
 use crate::projection_core::HgfCore;
 
-/// Bits of the output shift register: `block` (20), `status` (4) and `y_data` (16).
-const OUT_BITS: usize = 40;
+/// Bits of the output shift register: `error` (1), `block` (20), `status` (4) and `y_data` (16).
+const OUT_BITS: usize = 41;
 
 /// The [`HgfCore`] with its wide data ports behind shift registers (`PnrWrapper`).
 ///
@@ -26,7 +26,7 @@ const OUT_BITS: usize = 40;
 /// registers drive `s_data`, `x_data`, `t_data$i` and `f_data$l` directly.
 ///
 /// Output shift register (40 bits): on an edge with `out_load` high it takes
-/// `{block, status, y_data}`; on every other edge it shifts down by one. `sdo` is its bit 0,
+/// `{error, block, status, y_data}`; on every other edge it shifts down by one. `sdo` is its bit 0,
 /// so `y_data` comes out first, least significant bit first.
 ///
 /// | port | dir | bits | meaning |
@@ -38,7 +38,7 @@ const OUT_BITS: usize = 40;
 /// | `s_valid`, `x_valid`, `t_valid`, `f_valid` | in | 1 each | the core's input valids |
 /// | `s_ready`, `x_ready`, `t_ready`, `f_ready` | out | 1 each | the core's input readies |
 /// | `y_valid`, `y_ready` | out, in | 1, 1 | the core's output handshake |
-/// | `out_load` | in | 1 | load `{block, status, y_data}` into the output shift register |
+/// | `out_load` | in | 1 | load `{error, block, status, y_data}` into the output shift register |
 /// | `sdo` | out | 1 | bit 0 of the output shift register |
 ///
 /// 19 pins in all, whatever the config. **Latency** none added to the core's. **Resources**
@@ -188,7 +188,8 @@ impl Logic for PnrWrapper {
         self.core.y_ready.next = self.y_ready.val();
 
         // Output shift register.
-        self.out_word.next = (bit_cast::<OUT_BITS, 20>(self.core.block.val()) << 20)
+        self.out_word.next = (bit_cast::<OUT_BITS, 1>(self.core.error.val().into()) << 40)
+            | (bit_cast::<OUT_BITS, 20>(self.core.block.val()) << 20)
             | (bit_cast::<OUT_BITS, 4>(self.core.status.val()) << 16)
             | bit_cast::<OUT_BITS, 16>(self.core.y_data.val());
         if self.out_load.val() {
@@ -208,7 +209,7 @@ mod tests {
 
     fn tiny() -> HgfConfig {
         HgfConfig::from_toml_str(
-            "name = \"tiny\"\nd_in = 10\nd_out = 2\nrank = 1\narray_rows = 2\narray_inputs = 10\nfp_lanes = 2",
+            "name = \"tiny\"\nmax_d_in = 10\nmax_d_out = 2\nmax_rank = 1\narray_rows = 2\narray_inputs = 10\nfp_lanes = 2",
         )
         .unwrap()
     }

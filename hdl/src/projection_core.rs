@@ -79,6 +79,9 @@ pub struct HgfCore {
     // Progress, for debugging and the co-simulation's stage reports.
     pub status: Signal<Out, Bits<4>>,
     pub block: Signal<Out, Bits<20>>,
+    /// A descriptor was refused (a zero size, a size beyond the maxima, or no tokens); held
+    /// until `reset`.
+    pub error: Signal<Out, Bit>,
     // Input register slices, one per input stream (`StreamSlice`).
     s_in: StreamSlice<32>,
     x_in: StreamSlice<16>,
@@ -92,13 +95,19 @@ pub struct HgfCore {
     lowrank: LowRankUnit,
     gate: GateUnit,
     queue: OutputQueue,
-    // Config-derived limits (minus one where compared with a counter's last value).
-    last_x: Constant<Bits<20>>,
-    d_out: Constant<Bits<20>>,
-    last_y: Constant<Bits<20>>,
-    last_group: Constant<Bits<20>>,
-    blocks: Constant<Bits<20>>,
-    beats: Constant<Bits<20>>,
+    // The engine's limits: a descriptor beyond them is refused.
+    max_d_in: Constant<Bits<32>>,
+    max_d_out: Constant<Bits<32>>,
+    max_rank: Constant<Bits<32>>,
+    /// Rows and columns the array takes per weight beat, as steps of the row and column
+    /// positions.
+    row_step: Constant<Bits<20>>,
+    col_step: Constant<Bits<20>>,
+    /// The `mode` register's values.
+    m_desc: Constant<Bits<2>>,
+    m_check: Constant<Bits<2>>,
+    m_run: Constant<Bits<2>>,
+    m_error: Constant<Bits<2>>,
     queue_depth: Constant<Bits<6>>,
     /// High when the gate takes an output every other cycle (one gate multiplier).
     gate_gap: Constant<Bit>,
@@ -112,20 +121,39 @@ pub struct HgfCore {
     x_mask: Constant<Bits<20>>,
     block_mask: Constant<Bits<20>>,
     group_mask: Constant<Bits<20>>,
-    beat_mask: Constant<Bits<20>>,
     row_mask: Constant<Bits<20>>,
+    /// Widths of the row and column positions of the weight stream (up to the padded
+    /// maxima).
+    t_row_mask: Constant<Bits<20>>,
+    t_col_mask: Constant<Bits<20>>,
     flush_cycles: Constant<Bits<6>>,
     /// `reset` of the last edge: every unit's reset (the slices take `reset` itself).
     reset_q: DFF<Bit>,
-    // Token state.
-    start_pending: DFF<Bit>,
-    s_count: DFF<Bits<2>>,
+    // The projection: what the descriptor says.
+    /// Descriptor (`m_desc`), checking it (`m_check`), running its tokens (`m_run`), or
+    /// refused (`m_error`, until reset).
+    mode: DFF<Bits<2>>,
+    s_count: DFF<Bits<3>>,
+    d_in_word: DFF<Bits<32>>,
+    d_out_word: DFF<Bits<32>>,
+    rank_word: DFF<Bits<32>>,
+    tokens_word: DFF<Bits<32>>,
     beta: DFF<Bits<32>>,
     g: DFF<Bits<32>>,
+    /// Tokens of the run still to start after the current one.
+    tokens_left: DFF<Bits<32>>,
+    // Token state.
+    start_pending: DFF<Bit>,
     x_count: DFF<Bits<20>>,
     t_block: DFF<Bits<20>>,
     t_group: DFF<Bits<20>>,
-    landed: DFF<Bits<20>>,
+    /// The first row and column of the next weight beat: `t_group · R`, `t_block · C`.
+    t_row: DFF<Bits<20>>,
+    t_col: DFF<Bits<20>>,
+    /// Every weight beat of the token is taken.
+    t_done: DFF<Bit>,
+    /// The last weight beat's sums have reached the accumulator bank.
+    landed: DFF<Bit>,
     acc_settle: DFF<Bits<4>>,
     acc_final: DFF<Bit>,
     gate_row: DFF<Bits<20>>,
@@ -133,8 +161,9 @@ pub struct HgfCore {
     y_count: DFF<Bits<20>>,
     // After a reset: cycles during which the gate pipeline still drains abandoned work.
     flush: DFF<Bits<6>>,
-    // Array pipeline tags: bit 0 valid, bit 1 first block, bits 21:2 row group.
-    tags: Vec<DFF<Bits<22>>>,
+    // Array pipeline tags: bit 0 valid, bit 1 first block, bits 21:2 row group, bit 22 the
+    // token's last beat.
+    tags: Vec<DFF<Bits<23>>>,
     // Read-latency alignment of the gate's operands.
     acc_delay: Vec<DFF<Bits<32>>>,
     v_delay: Vec<DFF<Bits<32>>>,
@@ -148,7 +177,19 @@ pub struct HgfCore {
     x_fire: Signal<Local, Bit>,
     t_fire: Signal<Local, Bit>,
     y_fire: Signal<Local, Bit>,
-    tag_out: Signal<Local, Bits<22>>,
+    tag_out: Signal<Local, Bits<23>>,
+    /// The projection's shape (the descriptor words' low bits: the check refuses larger).
+    d_in: Signal<Local, Bits<20>>,
+    d_out: Signal<Local, Bits<20>>,
+    rank: Signal<Local, Bits<20>>,
+    /// The next weight beat is the last of its block, of its token.
+    t_last_group: Signal<Local, Bit>,
+    t_last_block: Signal<Local, Bit>,
+    /// The next weight beat is of column block 0; is the token's last.
+    t_first: Signal<Local, Bit>,
+    t_last: Signal<Local, Bit>,
+    /// The descriptor is refused.
+    bad_descriptor: Signal<Local, Bit>,
     issue: Signal<Local, Bit>,
     retire: Signal<Local, Bit>,
     token_end: Signal<Local, Bit>,
@@ -171,7 +212,8 @@ impl HgfCore {
         let read_latency = Self::read_latency();
         let acc_delay = read_latency - AccumulatorBank::READ_LATENCY + 1;
         let v_delay = read_latency - LowRankUnit::V_READ_LATENCY + 1;
-        let groups = cfg.row_groups();
+        let max = cfg.max_layout();
+        let groups = max.row_groups();
         let tags_len = array.latency();
         let c = |v: usize| Constant::new((v as u64).into());
         Self {
@@ -196,6 +238,7 @@ impl HgfCore {
             y_data: Default::default(),
             status: Default::default(),
             block: Default::default(),
+            error: Default::default(),
             s_in: StreamSlice::new(1),
             x_in: StreamSlice::new(1),
             t_in: StreamSlice::new(cfg.weight_beat_bytes()),
@@ -208,32 +251,45 @@ impl HgfCore {
             lowrank: LowRankUnit::new(cfg),
             gate: GateUnit::new(cfg.gate_multipliers, cfg.gate_shares_adder),
             queue: OutputQueue::new(),
-            last_x: c(cfg.d_in - 1),
-            d_out: c(cfg.d_out),
-            last_y: c(cfg.d_out - 1),
-            last_group: c(groups - 1),
-            blocks: c(cfg.column_blocks()),
-            beats: c(cfg.weight_beats()),
+            max_d_in: Constant::new((cfg.max_d_in as u64).into()),
+            max_d_out: Constant::new((cfg.max_d_out as u64).into()),
+            max_rank: Constant::new((cfg.max_rank as u64).into()),
+            row_step: c(cfg.array_rows),
+            col_step: c(cfg.array_inputs),
+            m_desc: Constant::new(0.into()),
+            m_check: Constant::new(1.into()),
+            m_run: Constant::new(2.into()),
+            m_error: Constant::new(3.into()),
             queue_depth: Constant::new((OutputQueue::DEPTH as u64).into()),
             gate_gap: Constant::new(cfg.gate_issue_interval() == 2),
             share_mul: Constant::new(cfg.shares_quantizer_multiplier()),
             share_add: Constant::new(cfg.gate_shares_adder),
             settle_cycles: Constant::new((ACC_SETTLE as u64).into()),
-            x_mask: counter_mask(cfg.d_in),
-            block_mask: counter_mask(cfg.column_blocks()),
+            x_mask: counter_mask(max.d_in),
+            block_mask: counter_mask(max.column_blocks()),
             group_mask: counter_mask(groups - 1),
-            beat_mask: counter_mask(cfg.weight_beats()),
-            row_mask: counter_mask(cfg.d_out),
+            row_mask: counter_mask(max.d_out),
+            t_row_mask: counter_mask(max.padded_rows()),
+            t_col_mask: counter_mask(max.row_trits()),
             flush_cycles: Constant::new((Self::flush_cycles() as u64).into()),
             flush: Default::default(),
             reset_q: Default::default(),
-            start_pending: Default::default(),
+            mode: Default::default(),
             s_count: Default::default(),
+            d_in_word: Default::default(),
+            d_out_word: Default::default(),
+            rank_word: Default::default(),
+            tokens_word: Default::default(),
             beta: Default::default(),
             g: Default::default(),
+            tokens_left: Default::default(),
+            start_pending: Default::default(),
             x_count: Default::default(),
             t_block: Default::default(),
             t_group: Default::default(),
+            t_row: Default::default(),
+            t_col: Default::default(),
+            t_done: Default::default(),
             landed: Default::default(),
             acc_settle: Default::default(),
             acc_final: Default::default(),
@@ -251,6 +307,14 @@ impl HgfCore {
             t_fire: Default::default(),
             y_fire: Default::default(),
             tag_out: Default::default(),
+            d_in: Default::default(),
+            d_out: Default::default(),
+            rank: Default::default(),
+            t_last_group: Default::default(),
+            t_last_block: Default::default(),
+            t_first: Default::default(),
+            t_last: Default::default(),
+            bad_descriptor: Default::default(),
             issue: Default::default(),
             retire: Default::default(),
             token_end: Default::default(),
@@ -296,13 +360,22 @@ impl Logic for HgfCore {
         dff_setup!(
             self,
             clock,
-            start_pending,
+            mode,
             s_count,
+            d_in_word,
+            d_out_word,
+            rank_word,
+            tokens_word,
             beta,
             g,
+            tokens_left,
+            start_pending,
             x_count,
             t_block,
             t_group,
+            t_row,
+            t_col,
+            t_done,
             landed,
             acc_settle,
             acc_final,
@@ -351,16 +424,21 @@ impl Logic for HgfCore {
         }
         self.f_ready.next = self.f_in.in_ready.val();
 
-        // The units take beats from the slices. Nothing is taken in the cycle that starts a
-        // token.
-        self.s_take.next =
-            (self.s_count.q.val() != 2) & !self.start_pending.q.val() & !self.reset_q.q.val();
-        self.x_take.next = (self.s_count.q.val() == 2)
-            & (self.x_count.q.val() != self.last_x.val() + 1)
+        // The projection's shape. A word with bits above these is refused by the check.
+        self.d_in.next = self.d_in_word.q.val().get_bits::<20>(0);
+        self.d_out.next = self.d_out_word.q.val().get_bits::<20>(0);
+        self.rank.next = self.rank_word.q.val().get_bits::<20>(0);
+
+        // The units take beats from the slices: the descriptor's while waiting for one, the
+        // token's while running. Nothing is taken in the cycle that starts a token.
+        self.s_take.next = (self.mode.q.val() == self.m_desc.val()) & !self.reset_q.q.val();
+        self.x_take.next = (self.mode.q.val() == self.m_run.val())
+            & (self.x_count.q.val() != self.d_in.val())
             & !self.start_pending.q.val()
             & !self.reset_q.q.val();
         self.t_take.next = self.quantizer.block_valid.val()
-            & (self.t_block.q.val() != self.blocks.val())
+            & !self.t_done.q.val()
+            & (self.mode.q.val() == self.m_run.val())
             & !self.start_pending.q.val()
             & !self.reset_q.q.val();
         self.s_in.out_ready.next = self.s_take.val();
@@ -372,27 +450,64 @@ impl Logic for HgfCore {
         self.x_fire.next = self.x_in.out_valid.val() & self.x_take.val();
         self.t_fire.next = self.t_in.out_valid.val() & self.t_take.val();
 
-        // Scalars: beta first, then g.
+        // The descriptor: d_in, d_out, rank, tokens, beta, g (docs/interfaces.md).
         if self.s_fire.val() {
             self.s_count.d.next = self.s_count.q.val() + 1;
             if self.s_count.q.val() == 0 {
+                self.d_in_word.d.next = self.s_in.out_data[0].val();
+            }
+            if self.s_count.q.val() == 1 {
+                self.d_out_word.d.next = self.s_in.out_data[0].val();
+            }
+            if self.s_count.q.val() == 2 {
+                self.rank_word.d.next = self.s_in.out_data[0].val();
+            }
+            if self.s_count.q.val() == 3 {
+                self.tokens_word.d.next = self.s_in.out_data[0].val();
+            }
+            if self.s_count.q.val() == 4 {
                 self.beta.d.next = self.s_in.out_data[0].val();
-            } else {
+            }
+            if self.s_count.q.val() == 5 {
                 self.g.d.next = self.s_in.out_data[0].val();
+                self.s_count.d.next = 0.into();
+                self.mode.d.next = self.m_check.val();
             }
         }
+        // The check: a zero size, a size beyond the maxima or no tokens is refused, and the
+        // core stops until reset; else the run's first token starts.
+        self.bad_descriptor.next = (self.d_in_word.q.val() == 0)
+            | (self.d_in_word.q.val() > self.max_d_in.val())
+            | (self.d_out_word.q.val() == 0)
+            | (self.d_out_word.q.val() > self.max_d_out.val())
+            | (self.rank_word.q.val() > self.max_rank.val())
+            | (self.tokens_word.q.val() == 0);
+        if self.mode.q.val() == self.m_check.val() {
+            self.tokens_left.d.next = self.tokens_word.q.val() - 1;
+            if self.bad_descriptor.val() {
+                self.mode.d.next = self.m_error.val();
+            } else {
+                self.mode.d.next = self.m_run.val();
+                self.start_pending.d.next = true;
+            }
+        }
+        self.error.next = self.mode.q.val() == self.m_error.val();
 
         // The token goes to both flows.
         self.quantizer.reset.next = self.reset_q.q.val();
         self.quantizer.start.next = self.start_pending.q.val();
         self.quantizer.x_valid.next = self.x_fire.val();
-        self.quantizer.x_last.next = self.x_count.q.val() == self.last_x.val();
+        self.quantizer.x_last.next = self.x_count.q.val() == self.d_in.val() - 1;
         self.quantizer.x_data.next = self.x_in.out_data[0].val();
+        self.quantizer.d_in.next = self.d_in.val();
         self.quantizer.beta.next = self.beta.q.val();
         self.lowrank.reset.next = self.reset_q.q.val();
         self.lowrank.start.next = self.start_pending.q.val();
         self.lowrank.x_valid.next = self.x_fire.val();
         self.lowrank.x_data.next = self.x_in.out_data[0].val();
+        self.lowrank.d_in.next = self.d_in.val();
+        self.lowrank.d_out.next = self.d_out.val();
+        self.lowrank.rank.next = self.rank.val();
         self.lowrank.f_valid.next =
             self.f_in.out_valid.val() & !self.start_pending.q.val() & !self.reset_q.q.val();
         for l in 0..self.f_data.len() {
@@ -420,18 +535,27 @@ impl Logic for HgfCore {
         self.array.enable.next = true;
         self.tags[0].d.next = 0.into();
         self.quantizer.block_done.next = false;
+        self.t_last_group.next = (self.t_row.q.val() + self.row_step.val()) >= self.d_out.val();
+        self.t_last_block.next = (self.t_col.q.val() + self.col_step.val()) >= self.d_in.val();
+        self.t_first.next = self.t_block.q.val() == 0;
+        self.t_last.next = self.t_last_group.val() & self.t_last_block.val();
         if self.t_fire.val() {
-            if self.t_block.q.val() == 0 {
-                self.tags[0].d.next = (bit_cast::<22, 20>(self.t_group.q.val()) << 2) | 3;
-            } else {
-                self.tags[0].d.next = (bit_cast::<22, 20>(self.t_group.q.val()) << 2) | 1;
-            }
-            if self.t_group.q.val() == self.last_group.val() {
+            self.tags[0].d.next = (bit_cast::<23, 20>(self.t_group.q.val()) << 2)
+                | (bit_cast::<23, 1>(self.t_first.val().into()) << 1)
+                | (bit_cast::<23, 1>(self.t_last.val().into()) << 22)
+                | 1;
+            if self.t_last_group.val() {
                 self.t_group.d.next = 0.into();
+                self.t_row.d.next = 0.into();
                 self.t_block.d.next = (self.t_block.q.val() + 1) & self.block_mask.val();
+                self.t_col.d.next = (self.t_col.q.val() + self.col_step.val()) & self.t_col_mask.val();
                 self.quantizer.block_done.next = true;
+                if self.t_last_block.val() {
+                    self.t_done.d.next = true;
+                }
             } else {
                 self.t_group.d.next = (self.t_group.q.val() + 1) & self.group_mask.val();
+                self.t_row.d.next = (self.t_row.q.val() + self.row_step.val()) & self.t_row_mask.val();
             }
         }
         for i in 1..self.tags.len() {
@@ -448,10 +572,10 @@ impl Logic for HgfCore {
         for r in 0..self.accs.sums.len() {
             self.accs.sums[r].next = self.array.sums[r].val();
         }
-        if self.tag_out.val().get_bit(0) {
-            self.landed.d.next = (self.landed.q.val() + 1) & self.beat_mask.val();
+        if self.tag_out.val().get_bit(22) {
+            self.landed.d.next = true;
         }
-        if (self.landed.q.val() == self.beats.val()) & !self.acc_final.q.val() {
+        if self.landed.q.val() & !self.acc_final.q.val() {
             self.acc_settle.d.next = self.acc_settle.q.val() + 1;
             if self.acc_settle.q.val() == self.settle_cycles.val() {
                 self.acc_final.d.next = true;
@@ -504,7 +628,11 @@ impl Logic for HgfCore {
         self.gate.lend_a.next = self.quantizer.mul_a.val();
         self.gate.lend_b.next = self.quantizer.mul_b.val();
         self.quantizer.mul_product.next = self.gate.lent_product.val();
+        // A ternary-only projection: g = +0 and v = -0 give yt + (-0) = yt (§G2).
         self.gate.g.next = self.g.q.val();
+        if self.rank.val() == 0 {
+            self.gate.g.next = 0.into();
+        }
         // A borrowed adder: the gate takes rows only once the low-rank flow is done, and the
         // next token's flow starts only after this token's last output has left the gate.
         self.lowrank.lend.next = self.share_add.val() & self.lowrank.done.val();
@@ -543,22 +671,38 @@ impl Logic for HgfCore {
             | (bit_cast::<4, 1>(self.accs.read_valid.val().into()) << 3);
         self.block.next = self.quantizer.block_index.val();
 
-        // The last output ends the token; the next cycle starts a new one.
-        self.token_end.next = self.y_fire.val() & (self.y_count.q.val() == self.last_y.val());
-        self.start_pending.d.next = self.token_end.val();
+        // The last output ends the token; the next cycle starts the run's next token, or
+        // waits for the next descriptor.
+        self.token_end.next =
+            self.y_fire.val() & (self.y_count.q.val() == self.d_out.val() - 1);
+        if self.mode.q.val() != self.m_check.val() {
+            self.start_pending.d.next = false;
+        }
+        if self.token_end.val() {
+            if self.tokens_left.q.val() == 0 {
+                self.mode.d.next = self.m_desc.val();
+            } else {
+                self.tokens_left.d.next = self.tokens_left.q.val() - 1;
+                self.start_pending.d.next = true;
+            }
+        }
         if self.start_pending.q.val() {
-            self.s_count.d.next = 0.into();
             self.x_count.d.next = 0.into();
             self.t_block.d.next = 0.into();
             self.t_group.d.next = 0.into();
-            self.landed.d.next = 0.into();
+            self.t_row.d.next = 0.into();
+            self.t_col.d.next = 0.into();
+            self.t_done.d.next = false;
+            self.landed.d.next = false;
             self.acc_settle.d.next = 0.into();
             self.acc_final.d.next = false;
             self.gate_row.d.next = 0.into();
             self.y_count.d.next = 0.into();
         }
         if self.reset_q.q.val() {
-            self.start_pending.d.next = true;
+            self.mode.d.next = self.m_desc.val();
+            self.s_count.d.next = 0.into();
+            self.start_pending.d.next = false;
             self.in_flight.d.next = 0.into();
             self.flush.d.next = self.flush_cycles.val();
             for i in 0..self.tags.len() {

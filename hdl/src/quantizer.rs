@@ -103,6 +103,8 @@ pub struct QuantizerUnit {
     pub x_last: Signal<In, Bit>,
     /// binary16 activation.
     pub x_data: Signal<In, Bits<16>>,
+    /// The projection's `d_in` (1..=`max_d_in`), stable for the whole token.
+    pub d_in: Signal<In, Bits<20>>,
     /// binary32 beta of the token, stable from `x_last` until `k_valid`.
     pub beta: Signal<In, Bits<32>>,
     /// The array is done with the current block.
@@ -134,21 +136,16 @@ pub struct QuantizerUnit {
     muls: Vec<Fp32Mul>,
     to_i8: F32ToI8,
     product: Signal<Local, Bits<32>>,
-    // Sizes of the config.
-    /// d_in: elements at or past it are padding.
-    d_in: Constant<Bits<20>>,
+    // Sizes of the engine.
     /// C, the block size, as an address step.
     block_step: Constant<Bits<20>>,
     /// C - 1, the address of block 0's last element.
     block_top0: Constant<Bits<20>>,
     /// C - 1, the element counter's start.
     elem_last: Constant<Bits<10>>,
-    /// column_blocks.
-    blocks: Constant<Bits<20>>,
-    /// column_blocks - 1.
-    last_block: Constant<Bits<20>>,
-    /// Widths of the block numbers and of the element addresses (`counter_mask`; the top
-    /// address is one block past the last, where `block_top` ends).
+    /// Widths of the block numbers and of the element addresses (`counter_mask` of the
+    /// largest projection; the top address is one block past the last, where `block_top`
+    /// ends).
     block_mask: Constant<Bits<20>>,
     addr_mask: Constant<Bits<20>>,
     // Local signals.
@@ -203,6 +200,13 @@ pub struct QuantizerUnit {
     block_top: DFF<Bits<20>>,
     /// The block issued to (or held in) the fill buffer.
     fill_block: DFF<Bits<20>>,
+    /// Its first element's address, `fill_block · C`: blocks remain while it is below
+    /// `d_in`.
+    fill_base: DFF<Bits<20>>,
+    /// The current buffer holds the token's last block.
+    cur_last: DFF<Bit>,
+    /// `fill_base + C`.
+    fill_end: Signal<Local, Bits<20>>,
     /// The fill buffer is taken (issuing, in flight or full).
     fill_busy: DFF<Bit>,
     /// The fill buffer holds a complete block.
@@ -245,12 +249,13 @@ impl QuantizerUnit {
         Self::SCALE_CYCLES + Self::block_fill_cycles(cfg)
     }
 
-    /// A quantizer for `cfg.d_in` and C = `cfg.array_inputs`, idle.
+    /// A quantizer for projections of up to `cfg.max_d_in` inputs and C =
+    /// `cfg.array_inputs`, idle.
     ///
     /// # Panics
-    /// If `d_in` is outside `1..=2^17` or C outside `1..=320`.
+    /// If `max_d_in` is outside `1..=2^17` or C outside `1..=320`.
     pub fn new(cfg: &HgfConfig) -> Self {
-        let d_in = cfg.d_in;
+        let d_in = cfg.max_d_in;
         let c = cfg.array_inputs;
         assert!(
             (1..=MAX_D_IN).contains(&d_in),
@@ -260,7 +265,7 @@ impl QuantizerUnit {
             (1..=MAX_ARRAY_INPUTS).contains(&c),
             "QuantizerUnit: array_inputs {c} outside 1..={MAX_ARRAY_INPUTS}"
         );
-        let blocks = cfg.column_blocks();
+        let blocks = cfg.max_layout().column_blocks();
         let k20 = |v: usize| Constant::new((v as u64).into());
         Self {
             clock: Default::default(),
@@ -290,12 +295,10 @@ impl QuantizerUnit {
             },
             to_i8: F32ToI8::new(),
             product: Default::default(),
-            d_in: k20(d_in),
+            d_in: Default::default(),
             block_step: k20(c),
             block_top0: k20(c - 1),
             elem_last: Constant::new(((c - 1) as u64).into()),
-            blocks: k20(blocks),
-            last_block: k20(blocks - 1),
             block_mask: counter_mask(blocks),
             addr_mask: counter_mask((blocks + 1) * c),
             clear: Default::default(),
@@ -324,6 +327,9 @@ impl QuantizerUnit {
             issue_left: Default::default(),
             block_top: Default::default(),
             fill_block: Default::default(),
+            fill_base: Default::default(),
+            cur_last: Default::default(),
+            fill_end: Default::default(),
             fill_busy: Default::default(),
             fill_full: Default::default(),
             cur_valid: Default::default(),
@@ -360,6 +366,8 @@ impl Logic for QuantizerUnit {
             issue_left,
             block_top,
             fill_block,
+            fill_base,
+            cur_last,
             fill_busy,
             fill_full,
             cur_valid,
@@ -481,19 +489,20 @@ impl Logic for QuantizerUnit {
             }
         }
         self.issue_start.next = ((self.state.q.val() == 4) && !self.fill_busy.q.val())
-            && (self.fill_block.q.val() < self.blocks.val());
+            && (self.fill_base.q.val() < self.d_in.val());
         if self.issue_start.val() {
             self.fill_busy.d.next = true;
             self.issue_active.d.next = true;
             self.issue_addr.d.next = self.block_top.q.val();
             self.issue_left.d.next = self.elem_last.val();
         }
+        self.fill_end.next = self.fill_base.q.val() + self.block_step.val();
         // Swap: a complete fill buffer becomes current when the current one is free.
         self.swap.next =
             self.fill_full.q.val() && (!self.cur_valid.q.val() || self.block_done.val());
         if self.cur_valid.q.val() && self.block_done.val() {
             self.cur_valid.d.next = false;
-            if self.cur_index.q.val() == self.last_block.val() {
+            if self.cur_last.q.val() {
                 self.state.d.next = 0.into();
             }
         }
@@ -503,7 +512,9 @@ impl Logic for QuantizerUnit {
             }
             self.cur_valid.d.next = true;
             self.cur_index.d.next = self.fill_block.q.val();
+            self.cur_last.d.next = self.fill_end.val() >= self.d_in.val();
             self.fill_block.d.next = (self.fill_block.q.val() + 1) & self.block_mask.val();
+            self.fill_base.d.next = self.fill_end.val() & self.addr_mask.val();
             self.block_top.d.next =
                 (self.block_top.q.val() + self.block_step.val()) & self.addr_mask.val();
             self.fill_full.d.next = false;
@@ -539,6 +550,8 @@ impl Logic for QuantizerUnit {
             self.cur_valid.d.next = false;
             self.cur_index.d.next = 0.into();
             self.fill_block.d.next = 0.into();
+            self.fill_base.d.next = 0.into();
+            self.cur_last.d.next = false;
             self.block_top.d.next = self.block_top0.val();
             self.pv.d.next = 0.into();
             self.ppad.d.next = 0.into();
@@ -585,7 +598,7 @@ mod tests {
         // Built without `validate`: the unit only needs d_in and C, and the tests use
         // shapes (C > d_in, C not a multiple of the packing) that a full config rejects.
         HgfConfig {
-            d_in,
+            max_d_in: d_in,
             array_inputs: c,
             ..HgfConfig::default()
         }
@@ -606,7 +619,7 @@ mod tests {
     fn expected(cfg: &HgfConfig, x: &[f16], beta: f32) -> Expected {
         let t = activation_quantize(x);
         let c = cfg.array_inputs;
-        let blocks = (0..cfg.column_blocks())
+        let blocks = (0..x.len().div_ceil(c))
             .map(|b| {
                 (0..c)
                     .map(|i| t.q.get(b * c + i).copied().unwrap_or(0))
@@ -702,6 +715,7 @@ mod tests {
         /// `n == x.len()`), with random gaps. Checks that nothing is valid meanwhile.
         fn send(&mut self, x: &[f16], n: usize, beta: f32, drive: Drive) {
             self.uut.beta.next = beta.to_bits().to_bits();
+            self.uut.d_in.next = (x.len() as u64).into();
             self.quiet();
             self.uut.start.next = true;
             let mut i = 0;
@@ -736,12 +750,11 @@ mod tests {
         /// k valid. Returns the timing.
         fn receive(
             &mut self,
-            cfg: &HgfConfig,
             want: &Expected,
             drive: Drive,
             what: &str,
         ) -> Timing {
-            let blocks = cfg.column_blocks();
+            let blocks = want.blocks.len();
             let mut timing = Timing::default();
             let mut next = 0; // the block expected next
             let mut held: Option<(Vec<i8>, usize)> = None; // current block and its delay left
@@ -833,13 +846,13 @@ mod tests {
             drive: Drive,
             what: &str,
         ) -> Timing {
-            assert_eq!(x.len(), cfg.d_in);
+            assert!(x.len() <= cfg.max_d_in);
             let want = expected(cfg, x, beta);
             self.send(x, x.len(), beta, drive);
             let x_last_edge = self.edges;
             Timing {
                 x_last_edge,
-                ..self.receive(cfg, &want, drive, what)
+                ..self.receive(&want, drive, what)
             }
         }
     }
@@ -1024,7 +1037,9 @@ mod tests {
             (100, 5),
             (256, 40),
         ] {
-            let cfg = config(d_in, c);
+            // One unit for projections of up to 256 inputs runs each d_in: the RAM past the
+            // token holds the previous token's values, which must not leak into the padding.
+            let cfg = config(256, c);
             let mut tb = Tb::new(&cfg, SEED ^ (d_in * 1000 + c) as u64);
             tb.reset();
             // Two rounds of every kind, each with another mix of gaps and delays.
@@ -1040,7 +1055,7 @@ mod tests {
                 let b = beta(&mut rng);
                 let what = format!("d_in {d_in} C {c} token {t} ({kind}) beta {b:e}");
                 tb.token(&cfg, &x, b, drive, &what);
-                checked += cfg.column_blocks();
+                checked += d_in.div_ceil(c);
             }
         }
         assert!(checked > 100, "{checked} blocks");
@@ -1097,7 +1112,7 @@ mod tests {
     fn cycle_counts_match_the_doc() {
         let cfg = config(512, 40);
         let mut rng = ChaCha8Rng::seed_from_u64(SEED + 2);
-        let x = token(&mut rng, "random", cfg.d_in);
+        let x = token(&mut rng, "random", cfg.max_d_in);
         let mut tb = Tb::new(&cfg, SEED + 3);
         tb.reset();
         let fast = Drive {
@@ -1110,7 +1125,7 @@ mod tests {
         let t = tb.token(&cfg, &x, 0.75, fast, "fast array");
         // From start (edge S): one beat per cycle, the last on edge S + d_in; block 0 after
         // edge S + d_in + 46 + C = S + 598.
-        assert_eq!(t.x_last_edge - start_edge, cfg.d_in);
+        assert_eq!(t.x_last_edge - start_edge, cfg.max_d_in);
         assert_eq!(t.x_last_edge + t.first_block - start_edge, 598);
         assert_eq!(QuantizerUnit::SCALE_CYCLES, 38);
         assert_eq!(QuantizerUnit::K_CYCLES, 75);
@@ -1122,7 +1137,7 @@ mod tests {
             "{t:?}"
         );
         assert_eq!(t.k_valid, QuantizerUnit::K_CYCLES, "{t:?}");
-        assert_eq!(t.block_valid.len(), cfg.column_blocks());
+        assert_eq!(t.block_valid.len(), cfg.max_layout().column_blocks());
         for w in t.block_valid.windows(2) {
             assert_eq!(w[1] - w[0], QuantizerUnit::block_fill_cycles(&cfg), "{t:?}");
         }
@@ -1142,7 +1157,7 @@ mod tests {
         let mut valid_edges = Vec::new();
         let mut held_for = 0;
         let mut current = None;
-        while valid_edges.len() < cfg.column_blocks() || current.is_some() {
+        while valid_edges.len() < cfg.max_layout().column_blocks() || current.is_some() {
             if tb.uut.block_valid.val() {
                 let index = tb.uut.block_index.val().to_u32() as usize;
                 if current != Some(index) {
@@ -1157,7 +1172,7 @@ mod tests {
                 held_for += 1;
                 if held_for == 61 {
                     tb.uut.block_done.next = true;
-                    if current == Some(cfg.column_blocks() - 1) {
+                    if current == Some(cfg.max_layout().column_blocks() - 1) {
                         current = None;
                     } else {
                         // The next block must follow on this very edge.
@@ -1194,10 +1209,10 @@ mod tests {
         // (block 0 held, block 1 ready).
         for (n, &wait) in [usize::MAX, 0, 10, 50, 200].iter().enumerate() {
             for use_reset in [true, false] {
-                let old = token(&mut rng, "random", cfg.d_in);
+                let old = token(&mut rng, "random", cfg.max_d_in);
                 if wait == usize::MAX {
                     // Interrupt while receiving: half of the beats.
-                    tb.send(&old, cfg.d_in / 2, 3.0, drive);
+                    tb.send(&old, cfg.max_d_in / 2, 3.0, drive);
                 } else {
                     tb.send(&old, old.len(), -1.0, drive);
                     for _ in 0..wait {
@@ -1211,7 +1226,7 @@ mod tests {
                         tb.assert_idle("idle after reset");
                     }
                 }
-                let x = token(&mut rng, KINDS[n % KINDS.len()], cfg.d_in);
+                let x = token(&mut rng, KINDS[n % KINDS.len()], cfg.max_d_in);
                 let b = beta(&mut rng);
                 let what = format!("after interrupt {n} (wait {wait}, reset {use_reset})");
                 tb.token(&cfg, &x, b, drive, &what);

@@ -1,8 +1,8 @@
 //! The cycle model of the core: one token's timeline, from the units' own latencies, and the
 //! cycles per token that co-simulation measures when no stream stalls.
 
-use hgf_golden::streams::{SCALAR_BEATS, V_INTERLEAVE};
-use hgf_golden::HgfConfig;
+use hgf_golden::streams::{DESCRIPTOR_BEATS, V_INTERLEAVE};
+use hgf_golden::{HgfConfig, Layout, Shape};
 use serde::Serialize;
 
 use crate::fp16_mac::Fp16MacLane;
@@ -39,11 +39,16 @@ impl LimitedBy {
     }
 }
 
+/// Cycles from the start of a run of tokens (the first cycle in which the core waits for a
+/// descriptor) to the start of its first token: one per descriptor beat, then the cycle in
+/// which the core checks the descriptor.
+pub const DESCRIPTOR_CYCLES: usize = DESCRIPTOR_BEATS + 1;
+
 /// When things happen within one token, in clock cycles counted from the token's start
 /// cycle (cycle 0: the core's `start_pending` is high and every unit takes `start`; for the
-/// first token, the first cycle after the units' reset, [`RESET_DELAY`] cycles after the
-/// top-level reset falls). "At cycle `c`": a beat is taken on the edge
-/// that ends cycle `c`, or a register is high during cycle `c` (its first such cycle).
+/// first token of a run, [`DESCRIPTOR_CYCLES`] after the run's start). "At cycle `c`": a beat
+/// is taken on the edge that ends cycle `c`, or a register is high during cycle `c` (its
+/// first such cycle).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Milestones {
     /// The last `x` beat (`x_last`) is taken.
@@ -72,15 +77,20 @@ pub struct Milestones {
     pub last_output: u64,
 }
 
-/// The expected cycles of one config when no stream ever stalls (the host offers every beat
-/// at once and always takes `y`): what `hgf cosim` measures, and what the manifest and the
-/// estimator state.
+/// The expected cycles of one projection shape on one engine when no stream ever stalls (the
+/// host offers every beat at once and always takes `y`): what `hgf cosim` measures, and what
+/// the manifest and the estimator state.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ExpectedCycles {
-    /// From the end of the reset to the first token's last output, both included
-    /// (`first_token_cycles` of `hgf cosim`).
+    /// The first token of a run right after reset: from the end of the reset to its last
+    /// output, both included (`first_token_cycles` of `hgf cosim`).
+    pub after_reset: u64,
+    /// The first token of a run that follows another run: from the previous run's last
+    /// output to this token's (its descriptor included). A token of generation, which runs
+    /// every projection once, costs this on each projection.
     pub first_token: u64,
-    /// From one token's last output to the next one's (`steady_cycles_per_token`).
+    /// A later token of the same run: from one token's last output to the next one's
+    /// (`steady_cycles_per_token`).
     pub steady: u64,
     /// What the gate's last run of issues waited for.
     pub limited_by: LimitedBy,
@@ -88,21 +98,26 @@ pub struct ExpectedCycles {
     pub milestones: Milestones,
 }
 
-/// The expected cycles per token of `cfg` ([`ExpectedCycles`]): the model below, evaluated
-/// for the first token (after reset) and for every later one.
+/// The expected cycles of `shape` on the engine `cfg` ([`ExpectedCycles`]): the model below,
+/// evaluated for the first token of a run (after its descriptor, and after a reset) and for
+/// every later token of the run.
 ///
 /// # The model
 ///
 /// A token's timeline follows from the units' documented latencies (each constant is the
 /// unit's own, not restated here), with every stream offering its beats at once:
 ///
-/// 1. *Streams in.* Nothing is taken in the start cycle; the [`SCALAR_BEATS`] scalars come in
-///    cycles 1, 2, then `x` beat `i` in cycle `1 + SCALAR_BEATS + i` (`x_ready` waits for both
-///    scalars), so `x_last` is cycle `SCALAR_BEATS + d_in`.
+/// 0. *Descriptor.* A run starts with its [`DESCRIPTOR_BEATS`] descriptor beats, one per
+///    cycle, then one cycle in which the core checks the shape; its first token starts in
+///    the next cycle ([`DESCRIPTOR_CYCLES`] after the run's start). Later tokens of the run
+///    start in the cycle after the previous token's last output.
+/// 1. *Streams in.* Nothing is taken in the start cycle; `x` beat `i` comes in cycle `1 + i`,
+///    so `x_last` is cycle `d_in`.
 /// 2. *Quantizer.* `k_valid` from `x_last + K_CYCLES + 1`; block 0 from `x_last +
 ///    first_block_cycles + 1`; block `b + 1` follows block `b` after `max(G, block_fill_cycles)`
 ///    cycles (`G = d_out / array_rows` weight beats per block, one per cycle, the last of
 ///    which releases the block; [`QuantizerUnit`]).
+///    (`G = ceil(d_out / array_rows)`.)
 /// 3. *Accumulators.* The last beat's tag leaves the array's pipeline
 ///    ([`TernaryArray::latency_for_inputs`]) and is counted one cycle later; `acc_final`
 ///    follows [`ACC_SETTLE`] + 1 cycles after that count.
@@ -112,7 +127,9 @@ pub struct ExpectedCycles {
 ///    [`DRAIN_CYCLES`] drain; phase V takes one factor beat per cycle, `V_INTERLEAVE` groups
 ///    of F rows per block, `rank` beats each. Group `g`'s last beat (`k = rank - 1`) is
 ///    written [`Fp16MacLane::LATENCY`] + 1 cycles after it leaves the sequencer's beat
-///    register, and `v_ready_count` covers its rows in the cycle after.
+///    register, and `v_ready_count` covers its rows in the cycle after. A ternary-only
+///    projection (`rank = 0`) has no low-rank flow: every row's (`-0`) correction is ready
+///    in cycle 1.
 /// 5. *Gate.* Row `j` is ready at `max(acc_final, k_valid, v ready for j)`, where `v` is
 ///    ready for every row only at `lowrank_done` when the gate borrows lane 0's adder
 ///    (`HgfConfig::gate_shares_adder`); the gate issues
@@ -138,20 +155,24 @@ pub struct ExpectedCycles {
 /// (sim/tests/schedule.rs) check the equality, cycle for cycle, for every config they use.
 /// Nothing is calibrated. The model does not hold when a stream stalls (each stall cycle of
 /// a stream on the critical path adds one or more cycles).
-pub fn expected_cycles(cfg: &HgfConfig) -> ExpectedCycles {
-    let first = token_timeline(cfg, true);
-    let steady = token_timeline(cfg, false);
+pub fn expected_cycles(cfg: &HgfConfig, shape: Shape) -> ExpectedCycles {
+    let first = token_timeline(cfg, shape, true);
+    let steady = token_timeline(cfg, shape, false);
+    let descriptor = DESCRIPTOR_CYCLES as u64;
     ExpectedCycles {
-        first_token: first.milestones.last_output + 1 + RESET_DELAY as u64,
+        after_reset: first.milestones.last_output + 1 + descriptor + RESET_DELAY as u64,
+        first_token: steady.milestones.last_output + 1 + descriptor,
         steady: steady.milestones.last_output + 1,
         limited_by: steady.limited_by,
         milestones: steady.milestones,
     }
 }
 
-/// The steady cycles per token of `cfg` (see [`expected_cycles`]).
-pub fn expected_cycles_per_token(cfg: &HgfConfig) -> u64 {
-    expected_cycles(cfg).steady
+/// The cycles of a run of `tokens` tokens of `shape` that follows another run (see
+/// [`expected_cycles`]): its first token, then `tokens - 1` steady ones.
+pub fn run_cycles(cfg: &HgfConfig, shape: Shape, tokens: u64) -> u64 {
+    let e = expected_cycles(cfg, shape);
+    e.first_token + tokens.saturating_sub(1) * e.steady
 }
 
 struct Timeline {
@@ -160,10 +181,11 @@ struct Timeline {
 }
 
 /// One token's timeline; `after_reset`: the first token, whose gate waits for the flush.
-fn token_timeline(cfg: &HgfConfig, after_reset: bool) -> Timeline {
-    // 1. Streams in: the first x beat waits for the scalars.
-    let first_x = 1 + SCALAR_BEATS;
-    let x_last = first_x + cfg.d_in - 1;
+fn token_timeline(cfg: &HgfConfig, shape: Shape, after_reset: bool) -> Timeline {
+    let p: Layout = cfg.layout(shape);
+    // 1. Streams in: nothing is taken in the start cycle.
+    let first_x = 1;
+    let x_last = first_x + p.d_in - 1;
     // The first cycle in which the units have counted `n` x beats (the n-th is taken in
     // cycle first_x + n - 1 and counted on its edge).
     let x_arrived = |n: usize| first_x + n;
@@ -172,9 +194,9 @@ fn token_timeline(cfg: &HgfConfig, after_reset: bool) -> Timeline {
     // the element pipeline.
     let k_valid = x_last + QuantizerUnit::K_CYCLES + 1;
     let first_block = x_last + QuantizerUnit::first_block_cycles(cfg) + 1;
-    let beats_per_block = cfg.row_groups();
+    let beats_per_block = p.row_groups();
     let block_period = beats_per_block.max(QuantizerUnit::block_fill_cycles(cfg));
-    let last_block = first_block + (cfg.column_blocks() - 1) * block_period;
+    let last_block = first_block + (p.column_blocks() - 1) * block_period;
     let last_weight_beat = last_block + beats_per_block - 1;
 
     // 3. Accumulators: the last beat's tag leaves the array's pipeline, is counted (`landed`)
@@ -184,11 +206,11 @@ fn token_timeline(cfg: &HgfConfig, after_reset: bool) -> Timeline {
 
     // 4. Low-rank flow. The sequencer leaves idle in cycle 1; step t's first beat needs the
     // x values up to min((t + 1) F, d_in).
-    let lanes = cfg.fp_lanes;
-    let pass = pass_cycles(cfg);
+    let lanes = p.fp_lanes;
+    let pass = pass_cycles(p.rank);
     let mut step_start = 0;
-    for t in 0..cfg.u_steps() {
-        let ready = x_arrived(((t + 1) * lanes).min(cfg.d_in));
+    for t in 0..p.u_steps() {
+        let ready = x_arrived(((t + 1) * lanes).min(p.d_in));
         step_start = if t == 0 {
             ready.max(1)
         } else {
@@ -200,21 +222,30 @@ fn token_timeline(cfg: &HgfConfig, after_reset: bool) -> Timeline {
     // Group g (rows gF ..) takes its last beat (k = rank - 1) at this cycle; the lanes write
     // it LATENCY + 1 cycles after it leaves the beat register, and v_ready_count shows it
     // one cycle later.
+    let bypass = p.rank == 0;
     let v_ready_of_group = |g: usize| {
+        if bypass {
+            return 1;
+        }
         let last_beat = phase_v
-            + (g / V_INTERLEAVE) * cfg.rank * V_INTERLEAVE
-            + (cfg.rank - 1) * V_INTERLEAVE
+            + (g / V_INTERLEAVE) * p.rank * V_INTERLEAVE
+            + (p.rank - 1) * V_INTERLEAVE
             + g % V_INTERLEAVE;
         last_beat + 1 + Fp16MacLane::LATENCY + 1
     };
-    let v_ready = v_ready_of_group((cfg.d_out - 1) / lanes);
-    let last_factor_beat = phase_v + cfg.v_blocks() * cfg.rank * V_INTERLEAVE - 1;
-    let lowrank_done = last_factor_beat + 1 + DRAIN_CYCLES;
+    let v_ready = v_ready_of_group((p.d_out - 1) / lanes);
+    let (last_factor_beat, lowrank_done) = if bypass {
+        (0, 1)
+    } else {
+        let last = phase_v + p.v_blocks() * p.rank * V_INTERLEAVE - 1;
+        (last, last + 1 + DRAIN_CYCLES)
+    };
 
     // 5. Gate: each row once both flows are done with it, at the gate's issue interval.
     let ternary_ready = acc_final.max(k_valid);
+    // The gate's flush counts from the reset, which the descriptor's cycles follow.
     let flush_floor = if after_reset {
-        HgfCore::flush_cycles()
+        HgfCore::flush_cycles().saturating_sub(DESCRIPTOR_CYCLES)
     } else {
         0
     };
@@ -222,7 +253,7 @@ fn token_timeline(cfg: &HgfConfig, after_reset: bool) -> Timeline {
     let mut issue = 0;
     let mut first_issue = 0;
     let mut limited_by = LimitedBy::TernaryFlow;
-    for j in 0..cfg.d_out {
+    for j in 0..p.d_out {
         // A gate that borrows lane 0's adder waits for the whole low-rank flow.
         let v_j = if cfg.gate_shares_adder {
             lowrank_done
@@ -261,7 +292,7 @@ fn token_timeline(cfg: &HgfConfig, after_reset: bool) -> Timeline {
             first_block: c(first_block),
             last_weight_beat: c(last_weight_beat),
             acc_final: c(acc_final),
-            lowrank_phase_v: c(phase_v),
+            lowrank_phase_v: c(if bypass { 0 } else { phase_v }),
             last_factor_beat: c(last_factor_beat),
             v_ready: c(v_ready),
             lowrank_done: c(lowrank_done),
@@ -288,8 +319,10 @@ mod tests {
     fn presets_take_the_same_cycles_for_every_token() {
         for name in hgf_golden::config::PRESETS {
             let cfg = HgfConfig::preset(name).unwrap();
-            let e = expected_cycles(&cfg);
-            assert_eq!(e.first_token, e.steady + RESET_DELAY as u64, "{name}");
+            let e = expected_cycles(&cfg, cfg.max_shape());
+            assert_eq!(e.first_token, e.steady + DESCRIPTOR_CYCLES as u64, "{name}");
+            assert_eq!(e.after_reset, e.first_token + RESET_DELAY as u64, "{name}");
+            assert_eq!(run_cycles(&cfg, cfg.max_shape(), 3), e.first_token + 2 * e.steady);
             let m = &e.milestones;
             assert!(
                 m.k_valid > m.x_last && m.first_block > m.x_last,
@@ -299,7 +332,10 @@ mod tests {
             assert!(m.first_issue >= m.acc_final.max(m.k_valid), "{name}: {m:?}");
             assert!(m.last_issue >= m.v_ready, "{name}: {m:?}");
             assert!(m.lowrank_done <= m.last_output, "{name}: {m:?}");
-            assert!(e.steady >= cfg.ideal_cycles() as u64, "{name}: {e:?}");
+            assert!(
+                e.steady >= cfg.max_layout().ideal_cycles() as u64,
+                "{name}: {e:?}"
+            );
         }
     }
 
@@ -308,14 +344,31 @@ mod tests {
         // 6912 x 2560 (a feed-forward projection): the ternary array's 1,728 · 40 beats
         // dwarf the low-rank flow, and the gate reads the accumulators only once they are
         // final, so its 6,912 rows follow the array instead of overlapping it.
-        let cfg = HgfConfig::default()
-            .adapted_to(2560, 6912, 64, hgf_golden::Packing::Base3)
-            .unwrap();
-        let e = expected_cycles(&cfg);
+        let cfg = HgfConfig {
+            max_d_in: 2560,
+            max_d_out: 6912,
+            max_rank: 64,
+            ..HgfConfig::default()
+        };
+        cfg.validate().unwrap();
+        let e = expected_cycles(&cfg, cfg.max_shape());
         let m = &e.milestones;
         assert_eq!(e.limited_by, LimitedBy::TernaryFlow);
         assert_eq!(m.first_issue, m.acc_final);
         assert_eq!(m.last_issue - m.first_issue, 6911);
         assert!(m.v_ready < m.last_issue, "{e:?}");
+    }
+
+    #[test]
+    fn a_ternary_only_projection_has_no_low_rank_flow() {
+        let cfg = HgfConfig::default();
+        let e = expected_cycles(&cfg, Shape::new(512, 1376, 0));
+        let m = &e.milestones;
+        assert_eq!((m.lowrank_done, m.v_ready, m.last_factor_beat), (1, 1, 0));
+        assert_eq!(e.limited_by, LimitedBy::TernaryFlow);
+        assert_eq!(m.first_issue, m.acc_final);
+        assert_eq!(m.last_issue - m.first_issue, 1375);
+        // The same shape with a correction takes at least as long.
+        assert!(expected_cycles(&cfg, Shape::new(512, 1376, 16)).steady >= e.steady);
     }
 }

@@ -395,8 +395,7 @@ mod tests {
     /// The golden block sums of a beat: `ternary_accumulate` on an R x C matrix.
     fn golden(beat: &Beat) -> Vec<i32> {
         let (rows, inputs) = (beat.t.len(), beat.q.len());
-        let cfg = HgfConfig::for_shape(inputs, rows, 1).expect("a valid shape");
-        let mut w = HgfWeights::random(&cfg, 0);
+        let mut w = HgfWeights::random(hgf_golden::Shape::new(inputs, rows, 1), 0);
         for (r, row) in beat.t.iter().enumerate() {
             for (c, &t) in row.iter().enumerate() {
                 w.t[[r, c]] = t;

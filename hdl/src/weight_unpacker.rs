@@ -210,9 +210,9 @@ mod tests {
         d_out: usize,
     ) -> HgfConfig {
         let cfg = HgfConfig {
-            d_in,
-            d_out,
-            rank: 1,
+            max_d_in: d_in,
+            max_d_out: d_out,
+            max_rank: 1,
             array_rows: rows,
             array_inputs: inputs,
             fp_lanes: 1,
@@ -310,9 +310,9 @@ mod tests {
         ];
         for (i, &(packing, rows, inputs, d_in, d_out)) in shapes.iter().enumerate() {
             let cfg = config(packing, rows, inputs, d_in, d_out);
-            let w = HgfWeights::random(&cfg, 100 + i as u64);
-            let beats = weight_beats(&cfg, &w).unwrap();
-            assert_eq!(beats.len(), cfg.weight_beats());
+            let w = HgfWeights::random(cfg.max_shape(), 100 + i as u64);
+            let beats = weight_beats(&cfg.max_layout(), &w).unwrap();
+            assert_eq!(beats.len(), cfg.max_layout().weight_beats());
             let mut uut = new_uut(&cfg);
             let groups = d_out / rows;
             for (n, beat) in beats.iter().enumerate() {
