@@ -75,8 +75,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             sim.lib().outcome(),
             sim.lib().elapsed().as_secs_f64()
         );
-        let w = HgfWeights::random(&cfg, 1);
-        let x = random_tokens(&cfg, tokens, 1);
+        let w = HgfWeights::random(cfg.max_shape(), 1);
+        let x = random_tokens(cfg.max_d_in, tokens, 1);
         // One token to warm up caches and the CPU clock, then the best of `RUNS` runs: on a
         // shared machine the best run is the one least disturbed by other processes.
         sim.run(&w, x.slice(ndarray::s![..1, ..]), 0.0, 1, u64::MAX)?;

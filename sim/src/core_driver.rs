@@ -6,9 +6,11 @@
 use std::path::PathBuf;
 
 use half::f16;
+use std::rc::Rc;
+
 use hgf_golden::packing::pack_matrix;
-use hgf_golden::streams::{factor_beats, scalar_beats};
-use hgf_golden::{HgfConfig, HgfWeights};
+use hgf_golden::streams::{descriptor_beats, factor_beats, DESCRIPTOR_BEATS};
+use hgf_golden::{HgfConfig, HgfWeights, Shape};
 use hgf_hdl::schedule::{expected_cycles, ExpectedCycles};
 use ndarray::ArrayView2;
 use rand::{RngExt, SeedableRng};
@@ -16,25 +18,30 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::{BuildOptions, InputGroup, Model, PortId, SimError, VerilatedLib};
 
-/// One input stream: its ports and the beats still to send (over all tokens).
+/// A stretch of one stream's beats: one period of beats sent `repeats` times.
 ///
 /// Every data port of the core is at most 32 bits wide, so a beat is one word per data
-/// port. The beats of one token repeat for every token except the activations, so a stream
-/// keeps one period of beats (one token's, or every token's for the activations), sent
-/// `repeats` times: beat `i` of the run is beat `i % period` of it. Long runs cost no memory
-/// per token for the parameters.
+/// port. The weights and factors of a projection repeat for each of its tokens, so a
+/// stretch keeps one period (one token's beats) and sends it `repeats` times: long runs
+/// cost no memory per token for the parameters.
+#[derive(Clone)]
+struct Stretch {
+    /// One period of beats, one word per data port each, back to back.
+    words: Rc<[u32]>,
+    repeats: usize,
+}
+
+/// One input stream: its ports and the beats still to send, a list of [`Stretch`]es.
 struct Stream {
     valid: PortId,
     ready: PortId,
     data: InputGroup,
-    /// One period of beats, `data.len()` words each, back to back.
-    words: Vec<u32>,
-    /// Beats per token.
-    per_token: usize,
-    /// Beats over the whole run.
-    total: usize,
-    /// Index of the next beat over the whole run.
-    next: usize,
+    stretches: Vec<Stretch>,
+    /// The stretch of the next beat, and the beat's index within it.
+    stretch: usize,
+    beat: usize,
+    /// Beats sent so far over the whole run (the stream's position, for `shown`).
+    sent: usize,
     /// The beat on the data ports now, so that a beat offered for several cycles (or a
     /// stall) costs no port writes.
     shown: Option<usize>,
@@ -43,17 +50,9 @@ struct Stream {
 }
 
 impl Stream {
-    /// `words` holds one period of beats, one word per data port each, to be sent `repeats`
-    /// times over `tokens` tokens; `lanes == 0` means a single data port named
-    /// `<name>_data`, otherwise `<name>_data$0 ..`.
-    fn new(
-        m: &Model,
-        name: &str,
-        lanes: usize,
-        words: Vec<u32>,
-        repeats: usize,
-        tokens: usize,
-    ) -> Result<Self, SimError> {
+    /// The stream `<name>` with `lanes` data ports: `lanes == 0` means a single data port
+    /// named `<name>_data`, otherwise `<name>_data$0 ..`.
+    fn new(m: &Model, name: &str, lanes: usize) -> Result<Self, SimError> {
         let data: Vec<PortId> = if lanes == 0 {
             vec![m.port(&format!("{name}_data"))?]
         } else {
@@ -61,26 +60,41 @@ impl Stream {
                 .map(|i| m.port(&format!("{name}_data${i}")))
                 .collect::<Result<_, _>>()?
         };
-        if words.len() % data.len() != 0 {
-            return Err(SimError::Driver(format!(
-                "stream `{name}`: {} words do not make whole beats of {} ports",
-                words.len(),
-                data.len()
-            )));
-        }
-        let total = repeats * (words.len() / data.len());
-        let data = m.input_group(&data)?;
         Ok(Stream {
             valid: m.port(&format!("{name}_valid"))?,
             ready: m.port(&format!("{name}_ready"))?,
-            data,
-            words,
-            per_token: total / tokens.max(1),
-            total,
-            next: 0,
+            data: m.input_group(&data)?,
+            stretches: Vec::new(),
+            stretch: 0,
+            beat: 0,
+            sent: 0,
             shown: None,
             valid_now: false,
         })
+    }
+
+    /// Beats of one period of `stretch`.
+    fn period(&self, stretch: &Stretch) -> usize {
+        stretch.words.len() / self.data.len()
+    }
+
+    /// Replaces what is left to send (after a reset, the host sends from a new position).
+    fn load(&mut self, stretches: Vec<Stretch>) -> Result<(), SimError> {
+        let lanes = self.data.len();
+        if let Some(bad) = stretches.iter().find(|s| s.words.len() % lanes != 0) {
+            return Err(SimError::Driver(format!(
+                "{} words do not make whole beats of {lanes} ports",
+                bad.words.len()
+            )));
+        }
+        self.stretches = stretches
+            .into_iter()
+            .filter(|s| s.repeats > 0 && !s.words.is_empty())
+            .collect();
+        self.stretch = 0;
+        self.beat = 0;
+        self.shown = None;
+        Ok(())
     }
 
     fn set_valid(&mut self, m: &mut Model, valid: bool) -> Result<(), SimError> {
@@ -93,21 +107,123 @@ impl Stream {
 
     /// Offers the next beat (or nothing) for the coming edge.
     fn offer(&mut self, m: &mut Model, stalled: bool) -> Result<bool, SimError> {
-        let offered = !stalled && self.next < self.total;
+        let offered = !stalled && self.stretch < self.stretches.len();
         self.set_valid(m, offered)?;
-        if offered && self.shown != Some(self.next) {
+        if offered && self.shown != Some(self.sent) {
             let lanes = self.data.len();
-            let first = (self.next % (self.words.len() / lanes)) * lanes;
-            m.set_group(&self.data, &self.words[first..first + lanes])?;
-            self.shown = Some(self.next);
+            let stretch = &self.stretches[self.stretch];
+            let first = (self.beat % self.period(stretch)) * lanes;
+            m.set_group(&self.data, &stretch.words[first..first + lanes])?;
+            self.shown = Some(self.sent);
         }
         Ok(offered)
     }
 
-    /// Goes back to the first beat of `token`.
-    fn rewind_to(&mut self, token: usize) {
-        self.next = token * self.per_token;
+    /// The offered beat was taken.
+    fn advance(&mut self) {
+        self.sent += 1;
+        self.beat += 1;
+        let stretch = &self.stretches[self.stretch];
+        if self.beat == self.period(stretch) * stretch.repeats {
+            self.stretch += 1;
+            self.beat = 0;
+        }
     }
+}
+
+/// One run of tokens of one projection: the weights (whose shape the descriptor carries)
+/// and the tokens (`n x d_in`).
+#[derive(Clone, Copy, Debug)]
+pub struct ProjectionRun<'a> {
+    pub weights: &'a HgfWeights,
+    pub tokens: ArrayView2<'a, f16>,
+}
+
+/// The beats of one [`ProjectionRun`], ready to be streamed from any of its tokens.
+struct RunBeats {
+    weights_descriptor: [u32; DESCRIPTOR_BEATS - 1],
+    tokens: usize,
+    activations: Rc<[u32]>,
+    d_in: usize,
+    d_out: usize,
+    weight_words: Rc<[u32]>,
+    factor_words: Rc<[u32]>,
+}
+
+impl RunBeats {
+    fn new(cfg: &HgfConfig, run: &ProjectionRun<'_>) -> Result<Self, SimError> {
+        let w = run.weights;
+        let shape = w.projection_shape();
+        cfg.check_shape(shape)
+            .map_err(|e| SimError::Driver(format!("the core `{}`: {e}", cfg.name)))?;
+        if run.tokens.ncols() != shape.d_in {
+            return Err(SimError::Driver(format!(
+                "tokens have {} values each; the projection's d_in is {}",
+                run.tokens.ncols(),
+                shape.d_in
+            )));
+        }
+        let layout = cfg.layout(shape);
+        // The weight stream of §P3, one word per byte: a beat is its next
+        // `weight_beat_bytes` bytes (`hgf_golden::streams::weight_beats`).
+        let weight_words: Vec<u32> = pack_matrix(w.t.view(), &layout)
+            .map_err(|e| SimError::Driver(e.to_string()))?
+            .into_iter()
+            .map(u32::from)
+            .collect();
+        let factor_words: Vec<u32> = factor_beats(&layout, w)
+            .iter()
+            .flatten()
+            .map(|v| u32::from(v.to_bits()))
+            .collect();
+        let d = descriptor_beats(w, 0);
+        Ok(RunBeats {
+            weights_descriptor: [d[0], d[1], d[2], d[4], d[5]],
+            tokens: run.tokens.nrows(),
+            activations: run.tokens.iter().map(|v| u32::from(v.to_bits())).collect(),
+            d_in: shape.d_in,
+            d_out: shape.d_out,
+            weight_words: weight_words.into(),
+            factor_words: factor_words.into(),
+        })
+    }
+
+    /// The descriptor of this run's tokens from `first` on.
+    fn descriptor(&self, first: usize) -> Rc<[u32]> {
+        let [d_in, d_out, rank, beta, g] = self.weights_descriptor;
+        let tokens = u32::try_from(self.tokens - first).unwrap_or(u32::MAX);
+        Rc::from([d_in, d_out, rank, tokens, beta, g].as_slice())
+    }
+}
+
+/// The four input streams' stretches from token `first` of run `r` on: the host sends the
+/// rest of run `r` under a new descriptor, then every later run.
+fn stretches_from(runs: &[RunBeats], r: usize, first: usize) -> [Vec<Stretch>; 4] {
+    let mut out: [Vec<Stretch>; 4] = Default::default();
+    for (i, run) in runs.iter().enumerate().skip(r) {
+        let from = if i == r { first } else { 0 };
+        let left = run.tokens - from;
+        if left == 0 {
+            continue;
+        }
+        out[0].push(Stretch {
+            words: run.descriptor(from),
+            repeats: 1,
+        });
+        out[1].push(Stretch {
+            words: Rc::from(&run.activations[from * run.d_in..]),
+            repeats: 1,
+        });
+        out[2].push(Stretch {
+            words: run.weight_words.clone(),
+            repeats: left,
+        });
+        out[3].push(Stretch {
+            words: run.factor_words.clone(),
+            repeats: left,
+        });
+    }
+    out
 }
 
 /// A VCD of part of a run.
@@ -162,6 +278,11 @@ pub struct CoreRun {
     pub cycles: u64,
     /// Outputs of an abandoned token dropped by [`RunOptions::reset_at`].
     pub dropped_outputs: usize,
+    /// The runs of tokens streamed, in order: each one's projection shape and token count.
+    pub runs: Vec<(Shape, usize)>,
+    /// Token index at which each run starts again after a reset (`reset_at`): the host sends
+    /// a new descriptor there, so that token is a run's first.
+    pub restarts: Vec<usize>,
     /// The VCD written, if one was asked for.
     pub trace: Option<PathBuf>,
 }
@@ -195,31 +316,41 @@ impl CoreRun {
 /// ([`hgf_hdl::schedule::expected_cycles`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CycleCheck {
-    /// What the model expects.
+    /// What the model expects for the first run's shape.
     pub expected: ExpectedCycles,
+    /// What the model expects of each token: the first after reset, the first of each
+    /// later run, the steady ones.
+    pub expected_per_token: Vec<u64>,
     /// What each token took ([`CoreRun::cycles_per_token`]).
     pub measured: Vec<u64>,
 }
 
 impl CycleCheck {
-    /// The run's cycles against the model of `cfg`.
+    /// The run's cycles against the model of `cfg`, token by token.
     pub fn new(cfg: &HgfConfig, run: &CoreRun) -> Self {
+        let mut expected_per_token = Vec::new();
+        for &(shape, tokens) in &run.runs {
+            let e = expected_cycles(cfg, shape);
+            for i in 0..tokens {
+                let first = expected_per_token.is_empty();
+                expected_per_token.push(match (first, i) {
+                    (true, _) => e.after_reset,
+                    (false, 0) => e.first_token,
+                    _ => e.steady,
+                });
+            }
+        }
+        let first_shape = run.runs.first().map(|r| r.0).unwrap_or(cfg.max_shape());
         Self {
-            expected: expected_cycles(cfg),
+            expected: expected_cycles(cfg, first_shape),
+            expected_per_token,
             measured: run.cycles_per_token(),
         }
     }
 
-    /// Every token took exactly the model's cycles: the first `first_token`, every later one
-    /// `steady`.
+    /// Every token took exactly the model's cycles.
     pub fn exact(&self) -> bool {
-        self.measured.iter().enumerate().all(|(i, &c)| {
-            c == if i == 0 {
-                self.expected.first_token
-            } else {
-                self.expected.steady
-            }
-        })
+        self.measured == self.expected_per_token
     }
 }
 
@@ -227,8 +358,11 @@ impl std::fmt::Display for CycleCheck {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "cycles per token measured {:?}, model: first token {}, then {} (limited by {:?}; {:?})",
+            "cycles per token measured {:?}, model {:?} (first shape: after reset {}, a run's \
+             first token {}, then {}, limited by {:?}; {:?})",
             self.measured,
+            self.expected_per_token,
+            self.expected.after_reset,
             self.expected.first_token,
             self.expected.steady,
             self.expected.limited_by,
@@ -284,15 +418,27 @@ impl CoreSim {
 
     /// [`CoreSim::run`] with every option, calling `progress(tokens_done, cycles)` each time
     /// a token's last output leaves the core.
+    pub fn run_with(
+        &self,
+        w: &HgfWeights,
+        tokens: ArrayView2<'_, f16>,
+        opts: &RunOptions,
+        progress: &mut dyn FnMut(usize, u64),
+    ) -> Result<CoreRun, SimError> {
+        self.run_sequence(&[ProjectionRun { weights: w, tokens }], opts, progress)
+    }
+
+    /// Streams several runs of tokens, each of its own projection shape, back to back
+    /// through one fresh model (one reset at the start): each run is a descriptor, then
+    /// its tokens (docs/interfaces.md). Outputs come per token, over all runs in order.
     ///
     /// A cycle is two evals of the model ([`Model::clock_low`] with the new inputs, read the
     /// handshakes, [`Model::clock_high`]), and only ports whose value changes are written:
     /// the model's own evaluation is nearly all of the time (`cargo bench -p hgf-sim --bench
     /// core_cycles`).
-    pub fn run_with(
+    pub fn run_sequence(
         &self,
-        w: &HgfWeights,
-        tokens: ArrayView2<'_, f16>,
+        runs: &[ProjectionRun<'_>],
         opts: &RunOptions,
         progress: &mut dyn FnMut(usize, u64),
     ) -> Result<CoreRun, SimError> {
@@ -303,45 +449,41 @@ impl CoreSim {
                 opts.stall
             )));
         }
-        if tokens.ncols() != cfg.d_in {
-            return Err(SimError::Driver(format!(
-                "tokens have {} values each; the core `{}` takes d_in = {}",
-                tokens.ncols(),
-                cfg.name,
-                cfg.d_in
-            )));
-        }
-        let n = tokens.nrows();
+        let beats: Vec<RunBeats> = runs
+            .iter()
+            .map(|r| RunBeats::new(cfg, r))
+            .collect::<Result<_, _>>()?;
+        // Token t of the whole sequence: its run, and its index within the run.
+        let token_run: Vec<(usize, usize)> = beats
+            .iter()
+            .enumerate()
+            .flat_map(|(r, b)| (0..b.tokens).map(move |i| (r, i)))
+            .collect();
+        let n = token_run.len();
         let mut m = Model::new(&self.lib)?;
         let clock = m.port("clock")?;
         let reset = m.port("reset")?;
         let y_valid = m.port("y_valid")?;
         let y_ready = m.port("y_ready")?;
         let y_data = m.port("y_data")?;
-
-        // Everything but the activations is the same for every token (repeated `n` times).
-        let scalars = scalar_beats(w).to_vec();
-        let activations: Vec<u32> = tokens.iter().map(|v| u32::from(v.to_bits())).collect();
-        // The weight stream of §P3, one word per byte: a beat is its next
-        // `weight_beat_bytes` bytes (`hgf_golden::streams::weight_beats`).
-        let weight_words: Vec<u32> = pack_matrix(w.t.view(), cfg)
-            .map_err(|e| SimError::Driver(e.to_string()))?
-            .into_iter()
-            .map(u32::from)
-            .collect();
-        let factor_words: Vec<u32> = factor_beats(cfg, w)
-            .iter()
-            .flatten()
-            .map(|v| u32::from(v.to_bits()))
-            .collect();
+        let error = m.port("error")?;
         let mut streams = [
-            Stream::new(&m, "s", 0, scalars, n, n)?,
-            Stream::new(&m, "x", 0, activations, 1, n)?,
-            Stream::new(&m, "t", cfg.weight_beat_bytes(), weight_words, n, n)?,
-            Stream::new(&m, "f", cfg.fp_lanes, factor_words, n, n)?,
+            Stream::new(&m, "s", 0)?,
+            Stream::new(&m, "x", 0)?,
+            Stream::new(&m, "t", cfg.weight_beat_bytes())?,
+            Stream::new(&m, "f", cfg.fp_lanes)?,
         ];
+        for (s, stretches) in streams.iter_mut().zip(stretches_from(&beats, 0, 0)) {
+            s.load(stretches)?;
+        }
 
-        let mut run = CoreRun::default();
+        let mut run = CoreRun {
+            runs: runs
+                .iter()
+                .map(|r| (r.weights.projection_shape(), r.tokens.nrows()))
+                .collect(),
+            ..CoreRun::default()
+        };
         let open_trace = |m: &mut Model, run: &mut CoreRun| -> Result<(), SimError> {
             if let Some(t) = &opts.trace {
                 m.trace_open(&t.path)?;
@@ -364,7 +506,7 @@ impl CoreSim {
         m.set(reset, 0)?;
 
         let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
-        let mut current: Vec<u16> = Vec::with_capacity(cfg.d_out);
+        let mut current: Vec<u16> = Vec::new();
         let mut cycle = 0u64;
         // What `y_ready` is set to now (written only when it changes).
         let mut taking_now = false;
@@ -388,10 +530,14 @@ impl CoreSim {
                 m.tick(clock)?;
                 m.set(reset, 0)?;
                 cycle += 1;
+                // The core waits for a descriptor again: the rest of the current run goes
+                // under a new one.
                 let token = run.outputs.len();
-                for s in &mut streams {
-                    s.rewind_to(token);
+                let (r, i) = token_run[token];
+                for (s, stretches) in streams.iter_mut().zip(stretches_from(&beats, r, i)) {
+                    s.load(stretches)?;
                 }
+                run.restarts.push(token);
                 run.dropped_outputs += current.len();
                 current.clear();
                 continue;
@@ -422,12 +568,20 @@ impl CoreSim {
             cycle += 1;
             for (s, f) in streams.iter_mut().zip(fired) {
                 if f {
-                    s.next += 1;
+                    s.advance();
                 }
+            }
+            if m.get(error) == 1 {
+                let (r, _) = token_run[run.outputs.len()];
+                return Err(SimError::Driver(format!(
+                    "the core refused the descriptor of run {r} ({}) at cycle {cycle}",
+                    run.runs[r].0
+                )));
             }
             if let Some(y) = out {
                 current.push(y);
-                if current.len() == cfg.d_out {
+                let (r, _) = token_run[run.outputs.len()];
+                if current.len() == beats[r].d_out {
                     run.outputs.push(std::mem::take(&mut current));
                     run.token_end_cycles.push(cycle);
                     progress(run.outputs.len(), cycle);

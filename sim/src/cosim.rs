@@ -587,7 +587,7 @@ mod tests {
             "name = \"t\"\nd_in = 6\nd_out = 3\nrank = 1\narray_rows = 1\narray_inputs = 5\nfp_lanes = 1",
         )
         .unwrap();
-        let golden = HgfProjection::new(&cfg, HgfWeights::random(&cfg, 4)).unwrap();
+        let golden = HgfProjection::new(&cfg, HgfWeights::random(cfg.max_shape(), 4)).unwrap();
         let x: Vec<f16> = (0..6).map(|i| f16::from_f32(i as f32 - 2.5)).collect();
         let t = golden.run_token(&x);
         let exact: Vec<GateSample> = (0..3)

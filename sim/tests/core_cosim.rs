@@ -11,7 +11,7 @@ use ndarray::Array2;
 fn cosim(cfg: &HgfConfig, tokens: &Array2<f16>, stall: f64, seed: u64) {
     let g = generate(cfg).expect("the core emits");
     let sim = CoreSim::build(cfg, &g.verilog, &BuildOptions::default()).expect("verilates");
-    let w = HgfWeights::random(cfg, seed);
+    let w = HgfWeights::random(cfg.max_shape(), seed);
     let golden = HgfProjection::new(cfg, w.clone()).unwrap();
     let run = sim
         .run(
@@ -39,7 +39,7 @@ fn cosim(cfg: &HgfConfig, tokens: &Array2<f16>, stall: f64, seed: u64) {
             compared += 1;
         }
     }
-    assert_eq!(compared, tokens.nrows() * cfg.d_out);
+    assert_eq!(compared, tokens.nrows() * cfg.max_d_out);
     if stall == 0.0 {
         let cycles = CycleCheck::new(cfg, &run);
         assert!(cycles.exact(), "{}{cycles}", cfg.to_toml());
@@ -48,7 +48,7 @@ fn cosim(cfg: &HgfConfig, tokens: &Array2<f16>, stall: f64, seed: u64) {
 
 fn small() -> HgfConfig {
     HgfConfig::from_toml_str(
-        "name = \"core_small\"\nd_in = 12\nd_out = 8\nrank = 2\narray_rows = 2\narray_inputs = 5\nfp_lanes = 2",
+        "name = \"core_small\"\nmax_d_in = 12\nmax_d_out = 8\nmax_rank = 2\narray_rows = 2\narray_inputs = 5\nfp_lanes = 2",
     )
     .unwrap()
 }
@@ -56,22 +56,22 @@ fn small() -> HgfConfig {
 #[test]
 fn small_core_matches_golden_without_stalls() {
     let cfg = small();
-    cosim(&cfg, &random_tokens(&cfg, 3, 5), 0.0, 1);
+    cosim(&cfg, &random_tokens(cfg.max_d_in, 3, 5), 0.0, 1);
 }
 
 #[test]
 fn cores_match_golden_on_edge_tokens_with_stalls() {
     let configs = [
-        "name = \"core_a\"\nd_in = 12\nd_out = 8\nrank = 2\narray_rows = 2\narray_inputs = 5\nfp_lanes = 2",
-        "name = \"core_b\"\nd_in = 23\nd_out = 6\nrank = 5\narray_rows = 3\narray_inputs = 8\nfp_lanes = 4\npacking = \"2bit\"",
-        "name = \"core_c\"\nd_in = 9\nd_out = 17\nrank = 9\narray_rows = 1\narray_inputs = 10\nfp_lanes = 8",
-        "name = \"core_d\"\nd_in = 14\nd_out = 9\nrank = 3\narray_rows = 3\narray_inputs = 10\nfp_lanes = 1\ngate_multipliers = 1",
+        "name = \"core_a\"\nmax_d_in = 12\nmax_d_out = 8\nmax_rank = 2\narray_rows = 2\narray_inputs = 5\nfp_lanes = 2",
+        "name = \"core_b\"\nmax_d_in = 23\nmax_d_out = 6\nmax_rank = 5\narray_rows = 3\narray_inputs = 8\nfp_lanes = 4\npacking = \"2bit\"",
+        "name = \"core_c\"\nmax_d_in = 9\nmax_d_out = 17\nmax_rank = 9\narray_rows = 1\narray_inputs = 10\nfp_lanes = 8",
+        "name = \"core_d\"\nmax_d_in = 14\nmax_d_out = 9\nmax_rank = 3\narray_rows = 3\narray_inputs = 10\nfp_lanes = 1\ngate_multipliers = 1",
     ];
     for (i, text) in configs.iter().enumerate() {
         let cfg = HgfConfig::from_toml_str(text).unwrap();
         // Without stalls first: the outputs, and the cycles against the cycle model.
-        cosim(&cfg, &edge_tokens(&cfg, i as u64), 0.0, 10 + i as u64);
-        cosim(&cfg, &edge_tokens(&cfg, i as u64), 0.5, 10 + i as u64);
+        cosim(&cfg, &edge_tokens(cfg.max_d_in, i as u64), 0.0, 10 + i as u64);
+        cosim(&cfg, &edge_tokens(cfg.max_d_in, i as u64), 0.5, 10 + i as u64);
     }
 }
 
@@ -83,8 +83,8 @@ fn default_preset_matches_golden_and_takes_the_modelled_cycles() {
     let cfg = HgfConfig::default();
     let g = generate(&cfg).expect("the core emits");
     let sim = CoreSim::build(&cfg, &g.verilog, &BuildOptions::default()).expect("verilates");
-    let w = HgfWeights::random(&cfg, 3);
-    let x = random_tokens(&cfg, 3, 3);
+    let w = HgfWeights::random(cfg.max_shape(), 3);
+    let x = random_tokens(cfg.max_d_in, 3, 3);
     let run = sim.run(&w, x.view(), 0.0, 3, 100_000).unwrap();
     let golden = HgfProjection::new(&cfg, w).unwrap();
     for (row, got) in x.rows().into_iter().zip(&run.outputs) {
@@ -98,5 +98,5 @@ fn default_preset_matches_golden_and_takes_the_modelled_cycles() {
     let cycles = CycleCheck::new(&cfg, &run);
     eprintln!("default preset: {cycles}");
     assert!(cycles.exact(), "{cycles}");
-    assert!(cycles.expected.steady >= cfg.ideal_cycles() as u64);
+    assert!(cycles.expected.steady >= cfg.max_layout().ideal_cycles() as u64);
 }

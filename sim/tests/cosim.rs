@@ -56,7 +56,7 @@ fn run_and_check(
         .map_err(|e| TestCaseError::fail(format!("{}: {e}", cfg.to_toml())))?;
     let golden = HgfProjection::new(cfg, w.clone()).unwrap();
     let c = compare(&golden_outputs(&golden, x.view()), &run.outputs);
-    prop_assert_eq!(c.outputs_compared, x.nrows() * cfg.d_out);
+    prop_assert_eq!(c.outputs_compared, x.nrows() * cfg.max_d_out);
     if let Some(m) = c.first {
         let trace = golden.run_token(&x.row(m.token).to_vec());
         return Err(TestCaseError::fail(format!(
@@ -201,7 +201,7 @@ fn small_config(
     let gate_multipliers = 2 - gate % 2;
     let gate_shares_adder = gate / 2 % 2 == 1;
     let text = format!(
-        "name = \"prop_core\"\nd_in = {d_in}\nd_out = {d_out}\nrank = {rank}\n\
+        "name = \"prop_core\"\nmax_d_in = {d_in}\nmax_d_out = {d_out}\nmax_rank = {rank}\n\
          array_rows = {array_rows}\narray_inputs = {array_inputs}\nfp_lanes = {fp_lanes}\n\
          gate_multipliers = {gate_multipliers}\ngate_shares_adder = {gate_shares_adder}\n\
          packing = \"{}\"\n",
@@ -248,8 +248,8 @@ fn random_small_configs_match_golden_with_and_without_stalls() {
             // No tracing support (the default): it doubles the build time and these runs
             // write no VCD.
             let sim = build_with(&cfg, &BuildOptions::default());
-            let w = HgfWeights::random(&cfg, seed);
-            let x = edge_tokens(cfg.d_in, 2, seed);
+            let w = HgfWeights::random(cfg.max_shape(), seed);
+            let x = edge_tokens(cfg.max_d_in, 2, seed);
             check_edges(&HgfProjection::new(&cfg, w.clone()).unwrap(), &x)?;
             let plain = run_and_check(&sim, &w, &x, &options(x.nrows(), 0.0, seed))?;
             let stalled = run_and_check(&sim, &w, &x, &options(x.nrows(), stall, seed))?;
@@ -263,7 +263,7 @@ fn random_small_configs_match_golden_with_and_without_stalls() {
 /// The config `core_cosim.rs` uses too, so both share one cached model.
 fn small() -> HgfConfig {
     HgfConfig::from_toml_str(
-        "name = \"core_small\"\nd_in = 12\nd_out = 8\nrank = 2\narray_rows = 2\narray_inputs = 5\nfp_lanes = 2",
+        "name = \"core_small\"\nmax_d_in = 12\nmax_d_out = 8\nmax_rank = 2\narray_rows = 2\narray_inputs = 5\nfp_lanes = 2",
     )
     .unwrap()
 }
@@ -287,8 +287,8 @@ fn a_reset_in_the_middle_of_a_token_leaves_the_next_tokens_correct() {
 fn reset_mid_token(cfg: &HgfConfig) {
     let cfg = cfg.clone();
     let sim = build(&cfg);
-    let w = HgfWeights::random(&cfg, 21);
-    let x = random_tokens(&cfg, 4, 21);
+    let w = HgfWeights::random(cfg.max_shape(), 21);
+    let x = random_tokens(cfg.max_d_in, 4, 21);
     for stall in [0.0, 0.5] {
         let clean = run_and_check(&sim, &w, &x, &options(4, stall, 3)).unwrap();
         let (start, end) = (clean.token_end_cycles[0], clean.token_end_cycles[1]);
@@ -315,7 +315,7 @@ fn reset_mid_token(cfg: &HgfConfig) {
             );
             if at == end - 2 {
                 assert!(
-                    run.dropped_outputs >= cfg.d_out - 2,
+                    run.dropped_outputs >= cfg.max_d_out - 2,
                     "{} outputs dropped",
                     run.dropped_outputs
                 );
@@ -337,8 +337,8 @@ fn vcd_value(bits: &vcd::Vector) -> u64 {
 fn a_broken_comparison_writes_a_readable_vcd_with_the_core_ports() {
     let cfg = small();
     let sim = build(&cfg);
-    let w = HgfWeights::random(&cfg, 8);
-    let x = random_tokens(&cfg, 3, 8);
+    let w = HgfWeights::random(cfg.max_shape(), 8);
+    let x = random_tokens(cfg.max_d_in, 3, 8);
     let opts = options(3, 0.3, 8);
     let run = sim.run_with(&w, x.view(), &opts, &mut |_, _| {}).unwrap();
     let golden = HgfProjection::new(&cfg, w.clone()).unwrap();
@@ -389,8 +389,8 @@ fn a_broken_comparison_writes_a_readable_vcd_with_the_core_ports() {
 fn the_diagnosis_names_the_first_stage_that_differs() {
     let cfg = small();
     let sim = build(&cfg);
-    let w = HgfWeights::random(&cfg, 13);
-    let x = random_tokens(&cfg, 2, 13);
+    let w = HgfWeights::random(cfg.max_shape(), 13);
+    let x = random_tokens(cfg.max_d_in, 2, 13);
     let opts = options(2, 0.0, 13);
     let run = sim.run_with(&w, x.view(), &opts, &mut |_, _| {}).unwrap();
     let trace = HgfProjection::new(&cfg, w.clone())

@@ -21,8 +21,8 @@ fn check(cfg: &HgfConfig) -> CycleCheck {
         ..BuildOptions::default()
     };
     let sim = CoreSim::build(cfg, &g.verilog, &untraced).expect("verilates");
-    let w = HgfWeights::random(cfg, 5);
-    let x = random_tokens(cfg, 3, 5);
+    let w = HgfWeights::random(cfg.max_shape(), 5);
+    let x = random_tokens(cfg.max_d_in, 3, 5);
     let run = sim.run(&w, x.view(), 0.0, 5, 1_000_000).unwrap();
     let check = CycleCheck::new(cfg, &run);
     eprintln!("{}: {check}", cfg.name);
@@ -40,7 +40,7 @@ fn the_model_gives_the_cycles_of_co_simulation() {
         (
             config(
                 "sched_k",
-                "d_in = 5\nd_out = 2\nrank = 1\narray_rows = 2\narray_inputs = 5\nfp_lanes = 1",
+                "max_d_in = 5\nmax_d_out = 2\nmax_rank = 1\narray_rows = 2\narray_inputs = 5\nfp_lanes = 1",
             ),
             Some(LimitedBy::DequantFactor),
         ),
@@ -48,7 +48,7 @@ fn the_model_gives_the_cycles_of_co_simulation() {
         (
             config(
                 "sched_blocks",
-                "d_in = 40\nd_out = 16\nrank = 1\narray_rows = 4\narray_inputs = 10\nfp_lanes = 8",
+                "max_d_in = 40\nmax_d_out = 16\nmax_rank = 1\narray_rows = 4\narray_inputs = 10\nfp_lanes = 8",
             ),
             Some(LimitedBy::TernaryFlow),
         ),
@@ -57,7 +57,7 @@ fn the_model_gives_the_cycles_of_co_simulation() {
         (
             config(
                 "sched_x_wait",
-                "d_in = 16\nd_out = 64\nrank = 7\narray_rows = 16\narray_inputs = 8\nfp_lanes = 8\n\
+                "max_d_in = 16\nmax_d_out = 64\nmax_rank = 7\narray_rows = 16\narray_inputs = 8\nfp_lanes = 8\n\
                  packing = \"2bit\"",
             ),
             Some(LimitedBy::LowRankFlow),
@@ -66,7 +66,7 @@ fn the_model_gives_the_cycles_of_co_simulation() {
         (
             config(
                 "sched_v",
-                "d_in = 20\nd_out = 40\nrank = 12\narray_rows = 4\narray_inputs = 20\nfp_lanes = 2\n\
+                "max_d_in = 20\nmax_d_out = 40\nmax_rank = 12\narray_rows = 4\narray_inputs = 20\nfp_lanes = 2\n\
                  packing = \"2bit\"",
             ),
             Some(LimitedBy::LowRankFlow),
@@ -75,7 +75,7 @@ fn the_model_gives_the_cycles_of_co_simulation() {
         (
             config(
                 "sched_gate2",
-                "d_in = 16\nd_out = 48\nrank = 10\narray_rows = 2\narray_inputs = 8\nfp_lanes = 1\n\
+                "max_d_in = 16\nmax_d_out = 48\nmax_rank = 10\narray_rows = 2\narray_inputs = 8\nfp_lanes = 1\n\
                  packing = \"2bit\"\ngate_multipliers = 1",
             ),
             Some(LimitedBy::LowRankFlow),
