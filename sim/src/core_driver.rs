@@ -442,6 +442,24 @@ impl CoreSim {
         opts: &RunOptions,
         progress: &mut dyn FnMut(usize, u64),
     ) -> Result<CoreRun, SimError> {
+        let mut m = Model::new(&self.lib)?;
+        self.run_sequence_on(&mut m, runs, opts, progress)
+    }
+
+    /// A fresh instance of the verilated core, for a host that drives it itself.
+    pub fn model(&self) -> Result<Model, SimError> {
+        Model::new(&self.lib)
+    }
+
+    /// [`CoreSim::run_sequence`] on an instance that may have run before: the reset at the
+    /// start brings it back whatever state it was left in.
+    pub fn run_sequence_on(
+        &self,
+        m: &mut Model,
+        runs: &[ProjectionRun<'_>],
+        opts: &RunOptions,
+        progress: &mut dyn FnMut(usize, u64),
+    ) -> Result<CoreRun, SimError> {
         let cfg = &self.cfg;
         if !(0.0..1.0).contains(&opts.stall) {
             return Err(SimError::Driver(format!(
@@ -460,7 +478,6 @@ impl CoreSim {
             .flat_map(|(r, b)| (0..b.tokens).map(move |i| (r, i)))
             .collect();
         let n = token_run.len();
-        let mut m = Model::new(&self.lib)?;
         let clock = m.port("clock")?;
         let reset = m.port("reset")?;
         let y_valid = m.port("y_valid")?;
@@ -468,10 +485,10 @@ impl CoreSim {
         let y_data = m.port("y_data")?;
         let error = m.port("error")?;
         let mut streams = [
-            Stream::new(&m, "s", 0)?,
-            Stream::new(&m, "x", 0)?,
-            Stream::new(&m, "t", cfg.weight_beat_bytes())?,
-            Stream::new(&m, "f", cfg.fp_lanes)?,
+            Stream::new(m, "s", 0)?,
+            Stream::new(m, "x", 0)?,
+            Stream::new(m, "t", cfg.weight_beat_bytes())?,
+            Stream::new(m, "f", cfg.fp_lanes)?,
         ];
         for (s, stretches) in streams.iter_mut().zip(stretches_from(&beats, 0, 0)) {
             s.load(stretches)?;
@@ -492,13 +509,13 @@ impl CoreSim {
             Ok(())
         };
         if opts.trace.as_ref().is_some_and(|t| t.from_token == 0) {
-            open_trace(&mut m, &mut run)?;
+            open_trace(m, &mut run)?;
         }
 
         // Reset for two cycles.
         m.set(reset, 1)?;
         for s in &mut streams {
-            s.set_valid(&mut m, false)?;
+            s.set_valid(m, false)?;
         }
         m.set(y_ready, 0)?;
         m.tick(clock)?;
@@ -523,7 +540,7 @@ impl CoreSim {
                 // Nothing transfers while reset is high (docs/interfaces.md).
                 m.set(reset, 1)?;
                 for s in &mut streams {
-                    s.set_valid(&mut m, false)?;
+                    s.set_valid(m, false)?;
                 }
                 m.set(y_ready, 0)?;
                 taking_now = false;
@@ -547,7 +564,7 @@ impl CoreSim {
             let mut stalled = || stall > 0.0 && rng.random_bool(stall);
             let mut offered = [false; 4];
             for (i, s) in streams.iter_mut().enumerate() {
-                offered[i] = s.offer(&mut m, stalled())?;
+                offered[i] = s.offer(m, stalled())?;
             }
             let taking = !stalled();
             if taking != taking_now {
@@ -590,7 +607,7 @@ impl CoreSim {
                         && run.trace.is_none()
                         && opts.trace.as_ref().is_some_and(|t| t.from_token == starts)
                     {
-                        open_trace(&mut m, &mut run)?;
+                        open_trace(m, &mut run)?;
                     }
                 }
             }

@@ -70,8 +70,18 @@ fn cores_match_golden_on_edge_tokens_with_stalls() {
     for (i, text) in configs.iter().enumerate() {
         let cfg = HgfConfig::from_toml_str(text).unwrap();
         // Without stalls first: the outputs, and the cycles against the cycle model.
-        cosim(&cfg, &edge_tokens(cfg.max_d_in, i as u64), 0.0, 10 + i as u64);
-        cosim(&cfg, &edge_tokens(cfg.max_d_in, i as u64), 0.5, 10 + i as u64);
+        cosim(
+            &cfg,
+            &edge_tokens(cfg.max_d_in, i as u64),
+            0.0,
+            10 + i as u64,
+        );
+        cosim(
+            &cfg,
+            &edge_tokens(cfg.max_d_in, i as u64),
+            0.5,
+            10 + i as u64,
+        );
     }
 }
 
