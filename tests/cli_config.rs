@@ -7,7 +7,7 @@ fn default_config_prints_toml_and_derived() {
     let out = hgf(&["config"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
-    assert!(text.contains("d_in = 512"), "{text}");
+    assert!(text.contains("max_d_in = 1376"), "{text}");
     assert!(text.contains("# acc_bits = 18"), "{text}");
 }
 
@@ -23,12 +23,12 @@ fn preset_json_has_config_and_derived() {
 #[test]
 fn bad_field_in_file_exits_2_and_names_the_field() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("c.toml"), "rank = 9999\n").unwrap();
+    std::fs::write(dir.path().join("c.toml"), "max_rank = 9999\n").unwrap();
     let out = hgf_in(dir.path(), &["config", "--config", "c.toml"]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(
-        err.contains("c.toml") && err.contains("`rank`") && err.contains("1..=512"),
+        err.contains("c.toml") && err.contains("`max_rank`") && err.contains("1..=1376"),
         "{err}"
     );
 }

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::util::{hgf_in, stderr, stdout};
 
 /// The small core `sim/tests/core_cosim.rs` uses: the same Verilog, so one cached model.
-const SMALL: &str = "name = \"core_small\"\nd_in = 12\nd_out = 8\nrank = 2\narray_rows = 2\narray_inputs = 5\nfp_lanes = 2\n";
+const SMALL: &str = "name = \"core_small\"\nmax_d_in = 12\nmax_d_out = 8\nmax_rank = 2\narray_rows = 2\narray_inputs = 5\nfp_lanes = 2\n";
 
 fn small_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -299,7 +299,7 @@ fn weights_and_input_files_from_hgf_golden_round_trip() {
     // A file of another shape is refused, naming the file and what it needs.
     std::fs::write(
         dir.path().join("other.toml"),
-        SMALL.replace("d_in = 12", "d_in = 10"),
+        SMALL.replace("max_d_in = 12", "max_d_in = 10"),
     )
     .unwrap();
     let out = hgf_in(

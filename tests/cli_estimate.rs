@@ -203,7 +203,7 @@ fn the_core_area_is_estimated_per_block_with_its_fit() {
     let cfg = dir.path().join("small.toml");
     std::fs::write(
         &cfg,
-        "preset = \"up5k\"\nd_in = 256\nd_out = 256\nrank = 8\narray_rows = 1\n\
+        "preset = \"up5k\"\nmax_d_in = 256\nmax_d_out = 256\nmax_rank = 8\narray_rows = 1\n\
          array_inputs = 20\nfp_lanes = 1\ngate_multipliers = 1\npacking = \"2bit\"\n\
          target = \"ice40-up5k\"\n",
     )

@@ -16,7 +16,7 @@ fn generate_writes_verilog_manifest_and_constraints() {
     assert_eq!(manifest["derived"]["acc_bits"], 17);
     // The cycle model's figures (co-simulation checks them: sim/tests/schedule.rs).
     let up5k = hgf_golden::HgfConfig::preset("up5k").unwrap();
-    let expected = hgf_hdl::schedule::expected_cycles(&up5k);
+    let expected = hgf_hdl::schedule::expected_cycles(&up5k, up5k.max_shape());
     let cycles = &manifest["expected_cycles_per_token"];
     assert_eq!(cycles["steady"], expected.steady);
     assert_eq!(cycles["first_token"], expected.first_token);
@@ -26,7 +26,7 @@ fn generate_writes_verilog_manifest_and_constraints() {
         expected.steady - 1,
         "{cycles}"
     );
-    assert!(expected.steady > up5k.ideal_cycles() as u64);
+    assert!(expected.steady > up5k.max_layout().ideal_cycles() as u64);
     // One byte port per weight-beat byte (up5k: 1 row of 20 trits in 2bit, 5 bytes).
     let ports = manifest["ports"].as_array().unwrap();
     let last_byte = format!("t_data${}", up5k.weight_beat_bytes() - 1);

@@ -147,17 +147,18 @@ fn outputs_are_the_librarys_bit_for_bit() {
     );
     assert_ok(&out);
     let cfg = HgfConfig::preset("up5k").unwrap();
-    let w = HgfWeights::random(&cfg, 11);
-    let x = random_tokens(&cfg, 5, 11);
+    let w = HgfWeights::random(cfg.max_shape(), 11);
+    let x = random_tokens(cfg.max_d_in, 5, 11);
     let y = HgfProjection::new(&cfg, w.clone()).unwrap().run(x.view());
     assert_eq!(load_weights(d.join("w.safetensors")).unwrap(), w);
     assert_eq!(bits(&load_tokens(d.join("x.npy")).unwrap()), bits(&x));
     assert_eq!(bits(&load_tokens(d.join("y.npy")).unwrap()), bits(&y));
 
-    // Files of an odd shape and no config: the config is `for_shape` of the file's shape.
-    let cfg = HgfConfig::for_shape(301, 48, 16).unwrap();
-    save_weights(d.join("odd.safetensors"), &HgfWeights::random(&cfg, 5)).unwrap();
-    save_tokens(d.join("odd.npy"), random_tokens(&cfg, 16, 5).view()).unwrap();
+    // Files of an odd shape and no config: the default engine runs them.
+    let cfg = HgfConfig::default();
+    let odd = hgf_golden::Shape::new(301, 48, 16);
+    save_weights(d.join("odd.safetensors"), &HgfWeights::random(odd, 5)).unwrap();
+    save_tokens(d.join("odd.npy"), random_tokens(odd.d_in, 16, 5).view()).unwrap();
     let out = hgf_in(
         d,
         &[
@@ -225,10 +226,10 @@ fn fp_lanes_come_from_the_config_or_else_the_file_shape() {
             "y.npy",
         ];
         let cfg = match lanes {
-            None => HgfConfig::for_shape(4, 4, 1).unwrap(),
+            None => HgfConfig::default(),
             Some(lanes) => {
                 let toml = format!(
-                    "d_in = 4\nd_out = 4\nrank = 1\narray_inputs = 5\nfp_lanes = {lanes}\n"
+                    "max_d_in = 4\nmax_d_out = 4\nmax_rank = 1\narray_inputs = 5\nfp_lanes = {lanes}\n"
                 );
                 std::fs::write(d.join("c.toml"), toml).unwrap();
                 args.extend(["--config", "c.toml"]);
@@ -250,10 +251,11 @@ fn fp_lanes_come_from_the_config_or_else_the_file_shape() {
 
 /// A valid layer (`w.safetensors`, default preset) and tokens (`x.npy`) in `dir`.
 fn write_valid_files(dir: &Path) -> HgfWeights {
-    let cfg = HgfConfig::default();
-    let w = HgfWeights::random(&cfg, 3);
+    // The shape of the old default layer: the tests cut and edit it.
+    let shape = hgf_golden::Shape::new(512, 512, 16);
+    let w = HgfWeights::random(shape, 3);
     save_weights(dir.join("w.safetensors"), &w).unwrap();
-    save_tokens(dir.join("x.npy"), random_tokens(&cfg, 2, 3).view()).unwrap();
+    save_tokens(dir.join("x.npy"), random_tokens(shape.d_in, 2, 3).view()).unwrap();
     w
 }
 
@@ -432,7 +434,7 @@ fn config_that_disagrees_with_the_file_is_rejected() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     write_valid_files(d);
-    std::fs::write(d.join("c.toml"), "d_in = 256\n").unwrap();
+    std::fs::write(d.join("c.toml"), "max_d_in = 256\n").unwrap();
     assert_fails(
         d,
         &[
@@ -446,8 +448,8 @@ fn config_that_disagrees_with_the_file_is_rejected() {
         &[
             "w.safetensors",
             "c.toml",
-            "tensor `T` has shape [512, 512]; expected [512, 256]",
-            "d_in = 256",
+            "runs up to d_in = 256",
+            "the file has d_in = 512",
         ],
     );
 }

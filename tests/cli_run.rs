@@ -8,7 +8,7 @@ fn run_generates_cosimulates_and_reports() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("c.toml"),
-        "name = \"run_core\"\nd_in = 10\nd_out = 6\nrank = 2\narray_rows = 2\narray_inputs = 5\nfp_lanes = 2\n",
+        "name = \"run_core\"\nmax_d_in = 10\nmax_d_out = 6\nmax_rank = 2\narray_rows = 2\narray_inputs = 5\nfp_lanes = 2\n",
     )
     .unwrap();
     let args = [

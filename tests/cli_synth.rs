@@ -5,7 +5,7 @@ use std::process::Command;
 use crate::util::{hgf_in, stderr, stdout};
 
 const TINY: &str =
-    "name = \"tiny\"\nd_in = 5\nd_out = 2\nrank = 1\narray_rows = 1\narray_inputs = 5\nfp_lanes = 1\n";
+    "name = \"tiny\"\nmax_d_in = 5\nmax_d_out = 2\nmax_rank = 1\narray_rows = 1\narray_inputs = 5\nfp_lanes = 1\n";
 
 #[test]
 fn synth_json_reports_real_counts_and_utilisation() {

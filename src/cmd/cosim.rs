@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use half::f16;
-use hgf_golden::{HgfConfig, HgfProjection, HgfWeights};
+use hgf_golden::{HgfConfig, HgfProjection, HgfWeights, Shape};
 use hgf_hdl::emit::generate;
 use hgf_sim::core_driver::{CoreRun, CoreSim, CycleCheck, RunOptions};
 use hgf_sim::cosim::{compare, diagnose, golden_outputs, Comparison, Diagnosis, Stage};
@@ -39,7 +39,7 @@ pub fn run(args: &CosimArgs) -> Result<ExitCode> {
         }
         None => {
             let cfg = super::load_config(&args.source)?;
-            let w = HgfWeights::random(&cfg, args.seed);
+            let w = HgfWeights::random(cfg.max_shape(), args.seed);
             (cfg, w, format!("random (seed {})", args.seed))
         }
     };
@@ -49,11 +49,11 @@ pub fn run(args: &CosimArgs) -> Result<ExitCode> {
                 Some(w) => format!("the weights in {}", w.display()),
                 None => layer::config_origin(&args.source),
             };
-            let x = layer::read_tokens(path, &cfg, &shape_from)?;
+            let x = layer::read_tokens(path, weights.projection_shape().d_in, &shape_from)?;
             (x, path.display().to_string())
         }
         None => {
-            let x = layer::random_tokens_checked(&cfg, args.tokens, args.seed)?;
+            let x = layer::random_tokens_checked(weights.projection_shape(), args.tokens, args.seed)?;
             (x, format!("random (seed {})", args.seed))
         }
     };
@@ -128,6 +128,8 @@ pub struct Job<'a> {
 /// What a co-simulation found.
 pub struct Outcome {
     cfg: HgfConfig,
+    /// The projection co-simulated.
+    shape: Shape,
     weights_origin: String,
     input_origin: String,
     seed: u64,
@@ -196,7 +198,7 @@ pub fn cosimulate(job: &Job<'_>) -> Result<Outcome> {
             .with_context(|| {
                 format!(
                     "--flip-expected {t},{j}: the run has {n} tokens of {} outputs",
-                    job.cfg.d_out
+                    job.weights.projection_shape().d_out
                 )
             })?;
         *slot ^= 1;
@@ -232,6 +234,7 @@ pub fn cosimulate(job: &Job<'_>) -> Result<Outcome> {
     });
     Ok(Outcome {
         cfg: job.cfg.clone(),
+        shape: job.weights.projection_shape(),
         weights_origin: job.weights_origin.clone(),
         input_origin: job.input_origin.clone(),
         seed: job.seed,
@@ -281,7 +284,7 @@ impl Outcome {
     }
 
     fn ideal(&self) -> u64 {
-        self.cfg.ideal_cycles() as u64
+        self.cfg.layout(self.shape).ideal_cycles() as u64
     }
 
     fn steady(&self) -> f64 {
@@ -400,7 +403,7 @@ impl Outcome {
                             s.time,
                             s.scope,
                             s.rows_differing,
-                            self.cfg.d_out
+                            self.shape.d_out
                         ),
                         None => println!(
                             "stage:      {}: every gate input of row {} (k, acc, v) matches \

@@ -49,7 +49,7 @@ pub fn run(args: &EstimateArgs) -> Result<ExitCode> {
         );
     }
     if let Some(path) = &args.plot {
-        write_roofline(&estimate, core.packing, path)?;
+        write_roofline(&estimate, path)?;
         let skipped: Vec<&str> = estimate
             .unmapped
             .iter()

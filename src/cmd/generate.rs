@@ -29,8 +29,9 @@ pub fn run(args: &GenerateArgs) -> Result<ExitCode> {
             cfg.engine_summary()
         );
         println!(
-            "derived:   acc_bits {}, {} bytes per token, ideal {} cycles per token",
-            d.acc_bits, d.bytes_per_token, d.ideal_cycles
+            "derived:   acc_bits {}; largest projection: {} bytes per token, ideal {} cycles \
+             per token",
+            d.acc_bits, d.max_projection.bytes_per_token, d.max_projection.ideal_cycles
         );
         let cycles = &generated.manifest.expected_cycles_per_token;
         println!(

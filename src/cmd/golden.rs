@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use half::f16;
 use hgf_golden::io::{save_tokens, save_weights};
-use hgf_golden::{HgfConfig, HgfProjection, HgfWeights, TokenTrace};
+use hgf_golden::{HgfConfig, HgfProjection, HgfWeights, Shape, TokenTrace};
 use ndarray::{s, Array2, ArrayView2};
 use serde_json::json;
 
@@ -37,6 +37,7 @@ pub fn run(args: &GoldenArgs) -> Result<ExitCode> {
         read_inputs(args, &mut files_read)?
     };
 
+    let weights_shape = weights.projection_shape();
     let projection =
         HgfProjection::new(&cfg, weights).context("the weights do not fit the config")?;
     let first = x
@@ -54,6 +55,7 @@ pub fn run(args: &GoldenArgs) -> Result<ExitCode> {
 
     let summary = Summary {
         cfg: &cfg,
+        shape: weights_shape,
         seed: args.random.then_some(args.seed),
         y: &y,
         first: first.as_ref(),
@@ -75,7 +77,7 @@ fn generate(
     written: &mut Vec<PathBuf>,
 ) -> Result<(HgfConfig, HgfWeights, Array2<f16>)> {
     let cfg = super::load_config(&args.source)?;
-    let x = layer::random_tokens_checked(&cfg, args.tokens, args.seed)?;
+    let x = layer::random_tokens_checked(cfg.max_shape(), args.tokens, args.seed)?;
     let files = [
         ("--weights", &args.weights),
         ("--input", &args.input),
@@ -104,7 +106,7 @@ fn generate(
             }
         }
     }
-    let weights = HgfWeights::random(&cfg, args.seed);
+    let weights = HgfWeights::random(cfg.max_shape(), args.seed);
     if let Some(path) = &args.weights {
         save_weights(path, &weights)
             .with_context(|| format!("cannot write the generated weights to {}", path.display()))?;
@@ -130,7 +132,7 @@ fn read_inputs(
     let (cfg, weights) = layer::read_weights(&args.source, weights_path)?;
     read.push(weights_path.clone());
     let shape_from = format!("the weights in {}", weights_path.display());
-    let x = layer::read_tokens(input_path, &cfg, &shape_from)?;
+    let x = layer::read_tokens(input_path, weights.projection_shape().d_in, &shape_from)?;
     read.push(input_path.clone());
     Ok((cfg, weights, x))
 }
@@ -139,7 +141,7 @@ fn read_inputs(
 /// second. Tokens are independent, so chunking does not change a single output bit.
 fn run_with_progress(projection: &HgfProjection, x: ArrayView2<'_, f16>) -> Array2<f16> {
     let tokens = x.nrows();
-    let mut y = Array2::from_elem((tokens, projection.config().d_out), f16::ZERO);
+    let mut y = Array2::from_elem((tokens, projection.weights().t.nrows()), f16::ZERO);
     let mut last_report = Instant::now();
     let mut start = 0;
     while start < tokens {
@@ -170,6 +172,7 @@ fn fnv1a64(y: &Array2<f16>) -> u64 {
 /// Everything the summary reports.
 struct Summary<'a> {
     cfg: &'a HgfConfig,
+    shape: Shape,
     seed: Option<u64>,
     y: &'a Array2<f16>,
     first: Option<&'a TokenTrace>,
@@ -196,7 +199,7 @@ impl Summary<'_> {
         let cfg = self.cfg;
         println!(
             "config:    {} (d_in {}, d_out {}, rank {}), fp_lanes {}",
-            cfg.name, cfg.d_in, cfg.d_out, cfg.rank, cfg.fp_lanes
+            cfg.name, self.shape.d_in, self.shape.d_out, self.shape.rank, cfg.fp_lanes
         );
         if let Some(seed) = self.seed {
             println!("random:    seed {seed}");
@@ -240,9 +243,9 @@ impl Summary<'_> {
         json!({
             "config": {
                 "name": cfg.name,
-                "d_in": cfg.d_in,
-                "d_out": cfg.d_out,
-                "rank": cfg.rank,
+                "d_in": self.shape.d_in,
+                "d_out": self.shape.d_out,
+                "rank": self.shape.rank,
                 "fp_lanes": cfg.fp_lanes,
             },
             "seed": self.seed,

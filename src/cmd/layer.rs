@@ -1,9 +1,10 @@
 //! Where a layer and its tokens come from, for the commands that run one (`hgf golden`,
 //! `hgf cosim`): files (`--weights` safetensors, `--input` npy) or the seed.
 //!
-//! A weights file decides the layer shape. A config, when given, must agree with it;
-//! otherwise the default preset is adapted to the shape, since `fp_lanes` (the FP summation
-//! order) is part of the result and has to come from somewhere.
+//! A weights file decides the layer shape. A config, when given, must run it (the shape
+//! within its maxima); otherwise the default engine runs it, its maxima raised to the shape
+//! where needed, since `fp_lanes` (the FP summation order) is part of the result and has to
+//! come from somewhere.
 
 use std::path::Path;
 
@@ -11,7 +12,7 @@ use anyhow::{Context, Result};
 use half::f16;
 use hgf_golden::io::{load_tokens, load_weights};
 use hgf_golden::weights::random_tokens;
-use hgf_golden::{HgfConfig, HgfWeights};
+use hgf_golden::{HgfConfig, HgfWeights, Shape};
 use ndarray::Array2;
 
 use crate::cli::ConfigSource;
@@ -25,40 +26,54 @@ pub fn config_origin(source: &ConfigSource) -> String {
     }
 }
 
-/// Reads a weights file and the config it runs under: the given one (which must fit the
-/// file's shape) or, with none given, the default preset adapted to the shape.
+/// Reads a weights file and the config it runs under: the given one (which must run the
+/// file's shape) or, with none given, the default engine with maxima that hold the shape.
 pub fn read_weights(source: &ConfigSource, path: &Path) -> Result<(HgfConfig, HgfWeights)> {
     let weights = load_weights(path).context("cannot load the weights")?;
-    let (d_in, d_out, rank) = weights.shape();
+    let shape = weights.projection_shape();
     let cfg = if source.config.is_some() || source.preset.is_some() {
         let cfg = super::load_config(source)?;
         weights.validate_for(&cfg).with_context(|| {
             format!(
-                "weights file {} does not fit {}: the config has d_in = {}, d_out = {}, \
-                 rank = {}; the file has d_in = {d_in}, d_out = {d_out}, rank = {rank}",
+                "weights file {} does not fit {}: the core runs up to d_in = {}, d_out = {}, \
+                 rank = {}; the file has d_in = {}, d_out = {}, rank = {}",
                 path.display(),
                 config_origin(source),
-                cfg.d_in,
-                cfg.d_out,
-                cfg.rank,
+                cfg.max_d_in,
+                cfg.max_d_out,
+                cfg.max_rank,
+                shape.d_in,
+                shape.d_out,
+                shape.rank,
             )
         })?;
         cfg
     } else {
-        HgfConfig::for_shape(d_in, d_out, rank).with_context(|| {
+        let base = HgfConfig::default();
+        let cfg = HgfConfig {
+            max_d_in: base.max_d_in.max(shape.d_in),
+            max_d_out: base.max_d_out.max(shape.d_out),
+            max_rank: base.max_rank.max(shape.rank),
+            ..base
+        };
+        cfg.validate().with_context(|| {
             format!(
-                "weights file {}: no config fits its layer shape d_in = {d_in}, \
-                 d_out = {d_out}, rank = {rank}",
-                path.display()
+                "weights file {}: the default engine cannot run its layer shape d_in = {}, \
+                 d_out = {}, rank = {}",
+                path.display(),
+                shape.d_in,
+                shape.d_out,
+                shape.rank
             )
-        })?
+        })?;
+        cfg
     };
     Ok((cfg, weights))
 }
 
 /// Reads a tokens file, which must hold at least one token of `d_in` values. `shape_from`
 /// says where `d_in` came from, for the error message.
-pub fn read_tokens(path: &Path, cfg: &HgfConfig, shape_from: &str) -> Result<Array2<f16>> {
+pub fn read_tokens(path: &Path, d_in: usize, shape_from: &str) -> Result<Array2<f16>> {
     let x = load_tokens(path).context("cannot load the input tokens")?;
     // No tokens would make a co-simulation pass with nothing compared.
     if x.nrows() == 0 {
@@ -68,7 +83,7 @@ pub fn read_tokens(path: &Path, cfg: &HgfConfig, shape_from: &str) -> Result<Arr
             x.ncols()
         );
     }
-    if x.ncols() != cfg.d_in {
+    if x.ncols() != d_in {
         anyhow::bail!(
             "input file {} has {} values per token (shape [{}, {}]); d_in = {} is needed \
              (from {shape_from})",
@@ -76,7 +91,7 @@ pub fn read_tokens(path: &Path, cfg: &HgfConfig, shape_from: &str) -> Result<Arr
             x.ncols(),
             x.nrows(),
             x.ncols(),
-            cfg.d_in
+            d_in
         );
     }
     Ok(x)
@@ -87,11 +102,11 @@ pub fn read_tokens(path: &Path, cfg: &HgfConfig, shape_from: &str) -> Result<Arr
 /// co-simulation pass with nothing compared) and that they and their outputs can be held in
 /// memory: ndarray panics on shapes whose size overflows isize, and a failed allocation
 /// aborts the process with a backtrace.
-pub fn random_tokens_checked(cfg: &HgfConfig, tokens: usize, seed: u64) -> Result<Array2<f16>> {
+pub fn random_tokens_checked(shape: Shape, tokens: usize, seed: u64) -> Result<Array2<f16>> {
     if tokens == 0 {
         anyhow::bail!("--tokens must be at least 1");
     }
-    let width = cfg.d_in + cfg.d_out;
+    let width = shape.d_in + shape.d_out;
     let bytes = tokens
         .checked_mul(width)
         .and_then(|n| n.checked_mul(std::mem::size_of::<f16>()))
@@ -111,5 +126,5 @@ pub fn random_tokens_checked(cfg: &HgfConfig, tokens: usize, seed: u64) -> Resul
              {width}) binary16 values take {bytes} bytes, more than this machine can allocate"
         );
     }
-    Ok(random_tokens(cfg, tokens, seed))
+    Ok(random_tokens(shape.d_in, tokens, seed))
 }

@@ -16,8 +16,10 @@ use crate::cli::RunArgs;
 
 pub fn run(args: &RunArgs) -> Result<ExitCode> {
     let cfg = super::load_config(&args.source)?;
-    let tokens = layer::random_tokens_checked(&cfg, args.tokens, args.seed)?;
-    let weights = HgfWeights::random(&cfg, args.seed);
+    // The core's largest projection: what its buffers and counters are sized for.
+    let shape = cfg.max_shape();
+    let tokens = layer::random_tokens_checked(shape, args.tokens, args.seed)?;
+    let weights = HgfWeights::random(shape, args.seed);
     let dir = args
         .out
         .clone()
@@ -57,9 +59,9 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
              Verilator model {}",
             cfg.name,
             cfg.target,
-            cfg.d_in,
-            cfg.d_out,
-            cfg.rank,
+            shape.d_in,
+            shape.d_out,
+            shape.rank,
             verilog_lines,
             dir.display(),
             outcome.model_text()

@@ -70,9 +70,9 @@ fn point(
 ) -> SweepPoint {
     let config = HgfConfig {
         name: "hgf_core".into(),
-        d_in,
-        d_out,
-        rank,
+        max_d_in: d_in,
+        max_d_out: d_out,
+        max_rank: rank,
         array_rows: rows,
         array_inputs: inputs,
         fp_lanes: lanes,
@@ -593,9 +593,9 @@ pub fn max_errors(comparisons: &[&Comparison]) -> [f64; 4] {
 fn shape(cfg: &HgfConfig) -> String {
     format!(
         "{}x{} r{} {}x{} F{} G{}{} {}",
-        cfg.d_in,
-        cfg.d_out,
-        cfg.rank,
+        cfg.max_d_in,
+        cfg.max_d_out,
+        cfg.max_rank,
         cfg.array_rows,
         cfg.array_inputs,
         cfg.fp_lanes,

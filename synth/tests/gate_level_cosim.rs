@@ -106,23 +106,23 @@ fn synthesised_ice40_netlist_matches_golden_through_the_serial_pins() {
     let tokens = ndarray::concatenate(
         ndarray::Axis(0),
         &[
-            random_tokens(&cfg, 2, 5).view(),
-            edge_tokens(&cfg, 5).view(),
+            random_tokens(cfg.max_d_in, 2, 5).view(),
+            edge_tokens(cfg.max_d_in, 5).view(),
         ],
     )
     .unwrap();
-    let w = HgfWeights::random(&cfg, 5);
+    let w = HgfWeights::random(cfg.max_shape(), 5);
     let outputs =
         serial_driver::tokens_match_golden(&mut m, &cfg, &tokens, &w, "gate-level netlist");
-    assert_eq!(outputs, tokens.nrows() * cfg.d_out);
+    assert_eq!(outputs, tokens.nrows() * cfg.max_d_out);
 
     // Tiny scalars: `g · v_j` and `fl32(acc_j) · k` underflow into binary32 subnormals (the
     // multiplier's subnormal-result path, which the tokens above never reach) and most
     // outputs round to signed zeros.
-    let mut tiny = HgfWeights::random(&cfg, 6);
+    let mut tiny = HgfWeights::random(cfg.max_shape(), 6);
     tiny.gate = 1.0e-38;
     tiny.beta = 1.0e-38;
-    let tokens = random_tokens(&cfg, 2, 6);
+    let tokens = random_tokens(cfg.max_d_in, 2, 6);
     let golden = HgfProjection::new(&cfg, tiny.clone()).unwrap();
     let subnormal = |v: f32| v != 0.0 && !v.is_normal();
     let underflows = tokens
@@ -141,5 +141,5 @@ fn synthesised_ice40_netlist_matches_golden_through_the_serial_pins() {
     );
     let outputs =
         serial_driver::tokens_match_golden(&mut m, &cfg, &tokens, &tiny, "gate-level netlist");
-    assert_eq!(outputs, tokens.nrows() * cfg.d_out);
+    assert_eq!(outputs, tokens.nrows() * cfg.max_d_out);
 }

@@ -18,8 +18,8 @@ fn tokens_through_the_serial_pins_match_golden() {
     let top = generate_pnr_top(&cfg).unwrap();
     let lib = VerilatedLib::build(&top.verilog, &top.top, &BuildOptions::default()).unwrap();
     let mut m = Model::new(&lib).unwrap();
-    let tokens = random_tokens(&cfg, 2, 3);
-    let w = HgfWeights::random(&cfg, 3);
+    let tokens = random_tokens(cfg.max_d_in, 2, 3);
+    let w = HgfWeights::random(cfg.max_shape(), 3);
     let outputs = serial_driver::tokens_match_golden(&mut m, &cfg, &tokens, &w, "rtl");
-    assert_eq!(outputs, 2 * cfg.d_out);
+    assert_eq!(outputs, 2 * cfg.max_d_out);
 }

@@ -4,7 +4,7 @@
 //! simulate exactly the same pin activity.
 
 use half::f16;
-use hgf_golden::streams::{factor_beats, scalar_beats, weight_beats};
+use hgf_golden::streams::{descriptor_beats, factor_beats, weight_beats};
 use hgf_golden::{HgfConfig, HgfProjection, HgfWeights};
 use hgf_hdl::pnr_wrapper::PnrWrapper;
 use hgf_sim::{Model, PortId};
@@ -73,7 +73,7 @@ fn send(m: &mut Model, pins: &Pins, s: usize, words: &[u64], width: usize) {
 }
 
 /// Takes one output: loads it into the output shift register at the edge that transfers it,
-/// then reads the 40 bits on `sdo` (y_data first).
+/// then reads the 41 bits on `sdo` (y_data first).
 fn receive(m: &mut Model, pins: &Pins) -> u16 {
     let mut waited = 0;
     loop {
@@ -100,7 +100,8 @@ fn receive(m: &mut Model, pins: &Pins) -> u16 {
 }
 
 /// Resets the wrapper `m` (built from `cfg`), then runs `tokens` (one per row) with the
-/// weights `w` through its serial pins, the weights streamed again for every token, and
+/// weights `w` through its serial pins (one descriptor, then the tokens, the weights
+/// streamed again for every token), and
 /// asserts that every output equals the golden model's, bit for bit. `what` names the model
 /// in the failure messages. Returns the number of outputs compared.
 pub fn tokens_match_golden(
@@ -121,13 +122,16 @@ pub fn tokens_match_golden(
     }
 
     let golden = HgfProjection::new(cfg, w.clone()).unwrap();
-    let t_beats = weight_beats(cfg, w).unwrap();
-    let f_beats = factor_beats(cfg, w);
+    let layout = cfg.layout(w.projection_shape());
+    let t_beats = weight_beats(&layout, w).unwrap();
+    let f_beats = factor_beats(&layout, w);
     let mut compared = 0;
+    // One run: the descriptor, then every token.
+    let run_tokens = u32::try_from(tokens.nrows()).expect("a run of fewer than 2^32 tokens");
+    for s in descriptor_beats(w, run_tokens) {
+        send(m, &pins, 0, &[u64::from(s)], 32);
+    }
     for (k, token) in tokens.rows().into_iter().enumerate() {
-        for s in scalar_beats(w) {
-            send(m, &pins, 0, &[u64::from(s)], 32);
-        }
         for x in token {
             send(m, &pins, 1, &[u64::from(x.to_bits())], 16);
         }
