@@ -119,6 +119,8 @@ pub struct HgfCore {
     // Widths of the counts (`counter_mask`): each count is kept to the bits its largest
     // value needs.
     x_mask: Constant<Bits<20>>,
+    /// Width of the rank register (up to `max_rank`).
+    rank_mask: Constant<Bits<20>>,
     block_mask: Constant<Bits<20>>,
     group_mask: Constant<Bits<20>>,
     row_mask: Constant<Bits<20>>,
@@ -134,10 +136,12 @@ pub struct HgfCore {
     /// refused (`m_error`, until reset).
     mode: DFF<Bits<2>>,
     s_count: DFF<Bits<3>>,
-    d_in_word: DFF<Bits<32>>,
-    d_out_word: DFF<Bits<32>>,
-    rank_word: DFF<Bits<32>>,
-    tokens_word: DFF<Bits<32>>,
+    /// The projection's shape, each kept to the bits its maximum needs.
+    d_in_reg: DFF<Bits<20>>,
+    d_out_reg: DFF<Bits<20>>,
+    rank_reg: DFF<Bits<20>>,
+    /// A descriptor word was out of range (checked as it arrives, on all 32 bits).
+    refused: DFF<Bit>,
     beta: DFF<Bits<32>>,
     g: DFF<Bits<32>>,
     /// Tokens of the run still to start after the current one.
@@ -178,18 +182,19 @@ pub struct HgfCore {
     t_fire: Signal<Local, Bit>,
     y_fire: Signal<Local, Bit>,
     tag_out: Signal<Local, Bits<23>>,
-    /// The projection's shape (the descriptor words' low bits: the check refuses larger).
+    /// The projection's shape.
     d_in: Signal<Local, Bits<20>>,
     d_out: Signal<Local, Bits<20>>,
     rank: Signal<Local, Bits<20>>,
+    /// The descriptor word on the scalar slice.
+    s_word: Signal<Local, Bits<32>>,
     /// The next weight beat is the last of its block, of its token.
     t_last_group: Signal<Local, Bit>,
     t_last_block: Signal<Local, Bit>,
     /// The next weight beat is of column block 0; is the token's last.
     t_first: Signal<Local, Bit>,
     t_last: Signal<Local, Bit>,
-    /// The descriptor is refused.
-    bad_descriptor: Signal<Local, Bit>,
+
     issue: Signal<Local, Bit>,
     retire: Signal<Local, Bit>,
     token_end: Signal<Local, Bit>,
@@ -266,6 +271,7 @@ impl HgfCore {
             share_add: Constant::new(cfg.gate_shares_adder),
             settle_cycles: Constant::new((ACC_SETTLE as u64).into()),
             x_mask: counter_mask(max.d_in),
+            rank_mask: counter_mask(max.rank),
             block_mask: counter_mask(max.column_blocks()),
             group_mask: counter_mask(groups - 1),
             row_mask: counter_mask(max.d_out),
@@ -276,10 +282,10 @@ impl HgfCore {
             reset_q: Default::default(),
             mode: Default::default(),
             s_count: Default::default(),
-            d_in_word: Default::default(),
-            d_out_word: Default::default(),
-            rank_word: Default::default(),
-            tokens_word: Default::default(),
+            d_in_reg: Default::default(),
+            d_out_reg: Default::default(),
+            rank_reg: Default::default(),
+            refused: Default::default(),
             beta: Default::default(),
             g: Default::default(),
             tokens_left: Default::default(),
@@ -314,7 +320,7 @@ impl HgfCore {
             t_last_block: Default::default(),
             t_first: Default::default(),
             t_last: Default::default(),
-            bad_descriptor: Default::default(),
+            s_word: Default::default(),
             issue: Default::default(),
             retire: Default::default(),
             token_end: Default::default(),
@@ -362,10 +368,10 @@ impl Logic for HgfCore {
             clock,
             mode,
             s_count,
-            d_in_word,
-            d_out_word,
-            rank_word,
-            tokens_word,
+            d_in_reg,
+            d_out_reg,
+            rank_reg,
+            refused,
             beta,
             g,
             tokens_left,
@@ -424,10 +430,9 @@ impl Logic for HgfCore {
         }
         self.f_ready.next = self.f_in.in_ready.val();
 
-        // The projection's shape. A word with bits above these is refused by the check.
-        self.d_in.next = self.d_in_word.q.val().get_bits::<20>(0);
-        self.d_out.next = self.d_out_word.q.val().get_bits::<20>(0);
-        self.rank.next = self.rank_word.q.val().get_bits::<20>(0);
+        self.d_in.next = self.d_in_reg.q.val();
+        self.d_out.next = self.d_out_reg.q.val();
+        self.rank.next = self.rank_reg.q.val();
 
         // The units take beats from the slices: the descriptor's while waiting for one, the
         // token's while running. Nothing is taken in the cycle that starts a token.
@@ -450,41 +455,49 @@ impl Logic for HgfCore {
         self.x_fire.next = self.x_in.out_valid.val() & self.x_take.val();
         self.t_fire.next = self.t_in.out_valid.val() & self.t_take.val();
 
-        // The descriptor: d_in, d_out, rank, tokens, beta, g (docs/interfaces.md).
+        // The descriptor: d_in, d_out, rank, tokens, beta, g (docs/interfaces.md). Each size
+        // is checked on all 32 bits as it arrives: zero or beyond the maximum is refused, as
+        // is a run of no tokens.
+        self.s_word.next = self.s_in.out_data[0].val();
         if self.s_fire.val() {
             self.s_count.d.next = self.s_count.q.val() + 1;
             if self.s_count.q.val() == 0 {
-                self.d_in_word.d.next = self.s_in.out_data[0].val();
+                self.d_in_reg.d.next = self.s_word.val().get_bits::<20>(0) & self.x_mask.val();
+                if (self.s_word.val() == 0) | (self.s_word.val() > self.max_d_in.val()) {
+                    self.refused.d.next = true;
+                }
             }
             if self.s_count.q.val() == 1 {
-                self.d_out_word.d.next = self.s_in.out_data[0].val();
+                self.d_out_reg.d.next = self.s_word.val().get_bits::<20>(0) & self.row_mask.val();
+                if (self.s_word.val() == 0) | (self.s_word.val() > self.max_d_out.val()) {
+                    self.refused.d.next = true;
+                }
             }
             if self.s_count.q.val() == 2 {
-                self.rank_word.d.next = self.s_in.out_data[0].val();
+                self.rank_reg.d.next = self.s_word.val().get_bits::<20>(0) & self.rank_mask.val();
+                if self.s_word.val() > self.max_rank.val() {
+                    self.refused.d.next = true;
+                }
             }
             if self.s_count.q.val() == 3 {
-                self.tokens_word.d.next = self.s_in.out_data[0].val();
+                self.tokens_left.d.next = self.s_word.val() - 1;
+                if self.s_word.val() == 0 {
+                    self.refused.d.next = true;
+                }
             }
             if self.s_count.q.val() == 4 {
-                self.beta.d.next = self.s_in.out_data[0].val();
+                self.beta.d.next = self.s_word.val();
             }
             if self.s_count.q.val() == 5 {
-                self.g.d.next = self.s_in.out_data[0].val();
+                self.g.d.next = self.s_word.val();
                 self.s_count.d.next = 0.into();
                 self.mode.d.next = self.m_check.val();
             }
         }
-        // The check: a zero size, a size beyond the maxima or no tokens is refused, and the
-        // core stops until reset; else the run's first token starts.
-        self.bad_descriptor.next = (self.d_in_word.q.val() == 0)
-            | (self.d_in_word.q.val() > self.max_d_in.val())
-            | (self.d_out_word.q.val() == 0)
-            | (self.d_out_word.q.val() > self.max_d_out.val())
-            | (self.rank_word.q.val() > self.max_rank.val())
-            | (self.tokens_word.q.val() == 0);
+        // The check: a refused descriptor stops the core until reset; else the run's first
+        // token starts.
         if self.mode.q.val() == self.m_check.val() {
-            self.tokens_left.d.next = self.tokens_word.q.val() - 1;
-            if self.bad_descriptor.val() {
+            if self.refused.q.val() {
                 self.mode.d.next = self.m_error.val();
             } else {
                 self.mode.d.next = self.m_run.val();
@@ -548,14 +561,16 @@ impl Logic for HgfCore {
                 self.t_group.d.next = 0.into();
                 self.t_row.d.next = 0.into();
                 self.t_block.d.next = (self.t_block.q.val() + 1) & self.block_mask.val();
-                self.t_col.d.next = (self.t_col.q.val() + self.col_step.val()) & self.t_col_mask.val();
+                self.t_col.d.next =
+                    (self.t_col.q.val() + self.col_step.val()) & self.t_col_mask.val();
                 self.quantizer.block_done.next = true;
                 if self.t_last_block.val() {
                     self.t_done.d.next = true;
                 }
             } else {
                 self.t_group.d.next = (self.t_group.q.val() + 1) & self.group_mask.val();
-                self.t_row.d.next = (self.t_row.q.val() + self.row_step.val()) & self.t_row_mask.val();
+                self.t_row.d.next =
+                    (self.t_row.q.val() + self.row_step.val()) & self.t_row_mask.val();
             }
         }
         for i in 1..self.tags.len() {
@@ -673,8 +688,7 @@ impl Logic for HgfCore {
 
         // The last output ends the token; the next cycle starts the run's next token, or
         // waits for the next descriptor.
-        self.token_end.next =
-            self.y_fire.val() & (self.y_count.q.val() == self.d_out.val() - 1);
+        self.token_end.next = self.y_fire.val() & (self.y_count.q.val() == self.d_out.val() - 1);
         if self.mode.q.val() != self.m_check.val() {
             self.start_pending.d.next = false;
         }
@@ -701,6 +715,7 @@ impl Logic for HgfCore {
         }
         if self.reset_q.q.val() {
             self.mode.d.next = self.m_desc.val();
+            self.refused.d.next = false;
             self.s_count.d.next = 0.into();
             self.start_pending.d.next = false;
             self.in_flight.d.next = 0.into();

@@ -748,12 +748,7 @@ mod tests {
         /// After the `x_last` edge: releases every block after a random delay, checks each
         /// block (contents, order, stability while valid) and k, until the unit is idle with
         /// k valid. Returns the timing.
-        fn receive(
-            &mut self,
-            want: &Expected,
-            drive: Drive,
-            what: &str,
-        ) -> Timing {
+        fn receive(&mut self, want: &Expected, drive: Drive, what: &str) -> Timing {
             let blocks = want.blocks.len();
             let mut timing = Timing::default();
             let mut next = 0; // the block expected next

@@ -322,7 +322,10 @@ mod tests {
             let e = expected_cycles(&cfg, cfg.max_shape());
             assert_eq!(e.first_token, e.steady + DESCRIPTOR_CYCLES as u64, "{name}");
             assert_eq!(e.after_reset, e.first_token + RESET_DELAY as u64, "{name}");
-            assert_eq!(run_cycles(&cfg, cfg.max_shape(), 3), e.first_token + 2 * e.steady);
+            assert_eq!(
+                run_cycles(&cfg, cfg.max_shape(), 3),
+                e.first_token + 2 * e.steady
+            );
             let m = &e.milestones;
             assert!(
                 m.k_valid > m.x_last && m.first_block > m.x_last,
