@@ -4,6 +4,7 @@ use half::f16;
 use ndarray::{Array2, ArrayView2};
 
 use crate::config::HgfConfig;
+use crate::fp::f32_to_f16;
 use crate::gate::gate;
 use crate::lowrank::{project_down, project_up};
 use crate::quantize::activation_quantize;
@@ -63,30 +64,7 @@ impl HgfProjection {
     /// Runs one token (`d_in` values) and keeps every intermediate.
     pub fn run_token(&self, x: &[f16]) -> TokenTrace {
         assert_eq!(x.len(), self.cfg.d_in, "a token has d_in values");
-        let w = &self.weights;
-        let lanes = self.cfg.fp_lanes;
-        let qt = activation_quantize(x);
-        let acc = ternary_accumulate(w.t.view(), &qt.q);
-        let k = dequant_factor(w.beta, qt.s);
-        let yt: Vec<f32> = acc.iter().map(|&a| dequantize(a, k)).collect();
-        let u = project_down(w.a.view(), x, lanes);
-        let v = project_up(w.b.view(), &u);
-        let y = yt
-            .iter()
-            .zip(&v)
-            .map(|(&t, &c)| gate(t, w.gate, c))
-            .collect();
-        TokenTrace {
-            m: qt.m,
-            s: qt.s,
-            q: qt.q,
-            acc,
-            k,
-            yt,
-            u,
-            v,
-            y,
-        }
+        run_projection(&self.weights, self.cfg.fp_lanes, x)
     }
 
     /// Outputs of one token.
@@ -103,5 +81,41 @@ impl HgfProjection {
             yr.iter_mut().zip(out).for_each(|(d, v)| *d = v);
         }
         y
+    }
+}
+
+/// One token through one projection (§1): the computation of [`HgfProjection::run_token`]
+/// without a config, for callers (the transformer) that hold only the weights and the
+/// engine's `fp_lanes`. A rank-0 projection (empty `A` and `B`) is ternary-only: its output is
+/// `binary16(yt_j)` (§G2), and `u` and `v` are empty.
+pub fn run_projection(w: &HgfWeights, fp_lanes: usize, x: &[f16]) -> TokenTrace {
+    assert_eq!(x.len(), w.t.ncols(), "a token has d_in values");
+    let qt = activation_quantize(x);
+    let acc = ternary_accumulate(w.t.view(), &qt.q);
+    let k = dequant_factor(w.beta, qt.s);
+    let yt: Vec<f32> = acc.iter().map(|&a| dequantize(a, k)).collect();
+    let (u, v, y) = if w.a.nrows() == 0 {
+        let y = yt.iter().map(|&t| f32_to_f16(t)).collect();
+        (Vec::new(), Vec::new(), y)
+    } else {
+        let u = project_down(w.a.view(), x, fp_lanes);
+        let v = project_up(w.b.view(), &u);
+        let y = yt
+            .iter()
+            .zip(&v)
+            .map(|(&t, &c)| gate(t, w.gate, c))
+            .collect();
+        (u, v, y)
+    };
+    TokenTrace {
+        m: qt.m,
+        s: qt.s,
+        q: qt.q,
+        acc,
+        k,
+        yt,
+        u,
+        v,
+        y,
     }
 }
