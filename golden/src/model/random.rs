@@ -13,12 +13,18 @@ use super::params::{DiffAttnParams, LayerParams, ModelParams};
 use super::tokenizer::CharTokenizer;
 use crate::weights::HgfWeights;
 
-/// The characters of a random model's vocabulary, in order: newline, the printable ASCII
-/// characters from the space, then Latin-1 letters and beyond (skipping non-characters is not
-/// needed below U+D800, which no supported vocabulary size reaches).
+/// The characters of a random model's vocabulary, in order: newline, space, the lowercase
+/// and uppercase ASCII letters, the digits, the rest of printable ASCII, then Latin-1 and
+/// beyond (no supported vocabulary size reaches the surrogates at U+D800).
 pub fn random_vocab(size: usize) -> Vec<char> {
-    std::iter::once('\n')
-        .chain((0x20u32..0x7F).filter_map(char::from_u32))
+    let ascii = ('a'..='z').chain('A'..='Z').chain('0'..='9').chain(
+        (0x21u8..0x7F)
+            .map(char::from)
+            .filter(|c| !c.is_ascii_alphanumeric()),
+    );
+    ['\n', ' ']
+        .into_iter()
+        .chain(ascii)
         .chain((0xA1u32..0xD800).filter_map(char::from_u32))
         .take(size)
         .collect()
@@ -44,7 +50,7 @@ pub fn random_checkpoint(config: &ModelConfig, seed: u64) -> Checkpoint {
         })
     };
     let embed = table(&mut rng, 1.7);
-    let head = table(&mut rng, 6.0 / (dm as f32).sqrt());
+    let head = table(&mut rng, 4.0 / (dm as f32).sqrt());
     let norm = |rng: &mut ChaCha8Rng, n: usize| -> Vec<f32> {
         (0..n).map(|_| rng.random_range(0.9f32..1.1)).collect()
     };
