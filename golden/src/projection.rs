@@ -119,3 +119,39 @@ pub fn run_projection(w: &HgfWeights, fp_lanes: usize, x: &[f16]) -> TokenTrace 
         y,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fp::f32_to_f16;
+
+    #[test]
+    fn rank_zero_is_the_rounded_ternary_output() {
+        let cfg = HgfConfig {
+            d_in: 8,
+            d_out: 3,
+            rank: 1,
+            fp_lanes: 2,
+            ..HgfConfig::default()
+        };
+        let mut w = HgfWeights::random(&cfg, 4);
+        w.a = Array2::from_elem((0, 8), f16::ZERO);
+        w.b = Array2::from_elem((3, 0), f16::ZERO);
+        w.gate = -0.5;
+        w.t.fill(0);
+        w.validate().expect("rank 0 is valid");
+        let x: Vec<f16> = (0..8).map(|i| f16::from_f32(i as f32 - 3.5)).collect();
+        let trace = run_projection(&w, 2, &x);
+        assert!(trace.u.is_empty() && trace.v.is_empty());
+        let expected: Vec<f16> = trace.yt.iter().map(|&t| f32_to_f16(t)).collect();
+        assert_eq!(trace.y, expected);
+        // Every trit 0: acc = 0 and yt = fl32(0 * k) takes the sign of k, that is of beta. A
+        // negative beta gives -0, which §G2 keeps (and §G1 with this negative gate would not).
+        w.beta = -0.25;
+        let y = run_projection(&w, 2, &x).y;
+        assert!(
+            y.iter().all(|v| v.to_bits() == 0x8000),
+            "-0 stays -0: {y:?}"
+        );
+    }
+}
