@@ -48,6 +48,9 @@ pub enum Command {
     /// model fastest on a board and fits a device; print the Pareto front (tokens/s against
     /// logic) and optionally confirm the best with yosys and nextpnr.
     Explore(ExploreArgs),
+    /// Generate text with a whole HGF model (a checkpoint, or --random): the bit-exact golden
+    /// transformer of docs/model.md.
+    Infer(InferArgs),
 }
 
 /// Where the config comes from: a TOML file, a named preset, or the default preset.
@@ -336,4 +339,49 @@ pub struct ExploreArgs {
     /// Directory of the confirmation runs.
     #[arg(long, value_name = "DIR", default_value = "out/explore")]
     pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct InferArgs {
+    /// The model: a checkpoint (safetensors, format in docs/model.md §M10).
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "random",
+        conflicts_with = "random"
+    )]
+    pub model: Option<PathBuf>,
+    /// Make a random model of --model-config from --seed instead of reading a checkpoint.
+    #[arg(long, requires = "model_config")]
+    pub random: bool,
+    /// With --random: the model config, a built-in name (tiny, tiny-diff) or a TOML file
+    /// (fields in docs/model.md §M1).
+    #[arg(long, value_name = "NAME|FILE", requires = "random")]
+    pub model_config: Option<String>,
+    /// The prompt (every character must be in the model's vocabulary; default: the
+    /// vocabulary's first character).
+    #[arg(long, value_name = "TEXT")]
+    pub prompt: Option<String>,
+    /// Tokens to generate.
+    #[arg(long, default_value_t = 32, allow_negative_numbers = true)]
+    pub tokens: usize,
+    /// Sample from softmax(logits / T) instead of taking the largest logit (0: greedy).
+    #[arg(long, value_name = "T", allow_negative_numbers = true)]
+    pub temperature: Option<f32>,
+    /// Seed of the sampling (and, with --random, of the model).
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
+    pub seed: u64,
+    /// FP lanes of the engine (the summation order of A x, arithmetic.md §L2; default 4, the
+    /// default preset's). --config / --preset take it from an engine config instead.
+    #[arg(long, value_name = "F", allow_negative_numbers = true, conflicts_with_all = ["config", "preset"])]
+    pub fp_lanes: Option<usize>,
+    #[command(flatten)]
+    pub source: ConfigSource,
+    /// Run every projection on the generated core in Verilator (not available yet: it needs
+    /// the run-time projection shapes of issue 13).
+    #[arg(long)]
+    pub rtl: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
 }

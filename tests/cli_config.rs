@@ -8,7 +8,7 @@ fn default_config_prints_toml_and_derived() {
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("max_d_in = 1376"), "{text}");
-    assert!(text.contains("# acc_bits = 18"), "{text}");
+    assert!(text.contains("# acc_bits = 19"), "{text}");
 }
 
 #[test]

@@ -48,7 +48,7 @@ fn cosim_summary_and_json_report_the_run() {
     );
     // Without stalls the cycles are the cycle model's, which the JSON states beside them.
     assert_eq!(v["cycles_as_expected"], true);
-    assert_eq!(v["expected_cycles_per_token"]["first_token"], first);
+    assert_eq!(v["expected_cycles_per_token"]["after_reset"], first);
     assert_eq!(
         v["expected_cycles_per_token"]["steady"].as_f64(),
         Some(steady)

@@ -52,7 +52,10 @@ fn explore_finds_a_fitting_front_and_its_best_config_generates() {
         best["array_inputs"].as_u64().unwrap()
     );
     assert_eq!(cfg.fp_lanes as u64, best["fp_lanes"].as_u64().unwrap());
-    assert_eq!(cfg.max_d_in, 1376, "sized for the model's largest projection");
+    assert_eq!(
+        cfg.max_d_in, 1376,
+        "sized for the model's largest projection"
+    );
     let gen_dir = dir.path().join("gen");
     let out = hgf(&[
         "generate",

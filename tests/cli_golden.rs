@@ -91,16 +91,16 @@ fn random_run_is_reproduced_from_its_files() {
     assert_ok(&out);
     let y = load_tokens(d.join("y.npy")).unwrap();
     let y2 = load_tokens(d.join("y2.npy")).unwrap();
-    assert_eq!(y.dim(), (4, 512));
+    assert_eq!(y.dim(), (4, 1376));
     assert_eq!(bits(&y), bits(&y2));
 
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("one JSON object");
     assert_eq!(v["checksum"], checksum.as_str());
     assert_eq!(v["config"]["name"], "hgf_core");
-    assert_eq!(v["config"]["d_in"], 512);
+    assert_eq!(v["config"]["d_in"], 1376);
     assert_eq!(v["config"]["fp_lanes"], HgfConfig::default().fp_lanes);
     assert_eq!(v["tokens"], 4);
-    assert_eq!(v["outputs"], 2048);
+    assert_eq!(v["outputs"], 4 * 1376);
     assert_eq!(v["nan"], 0);
     assert_eq!(v["inf"], 0);
     assert_eq!(

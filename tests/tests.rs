@@ -12,5 +12,6 @@ mod cli_explore;
 mod cli_fpcheck;
 mod cli_generate;
 mod cli_golden;
+mod cli_infer;
 mod cli_run;
 mod cli_synth;

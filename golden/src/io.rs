@@ -254,7 +254,7 @@ pub fn save_weights(path: impl AsRef<Path>, weights: &HgfWeights) -> Result<(), 
 /// it adds the end of the data to the header length unchecked, which panics in debug builds
 /// for absurd offsets that still pass its per-tensor checks. Everything else, truncation
 /// included, is left for safetensors to diagnose.
-fn check_data_offsets(bytes: &[u8]) -> Result<(), SafeTensorError> {
+pub(crate) fn check_data_offsets(bytes: &[u8]) -> Result<(), SafeTensorError> {
     let Some((len_bytes, rest)) = bytes.split_first_chunk::<8>() else {
         return Ok(());
     };

@@ -11,6 +11,7 @@ pub mod fp;
 pub mod gate;
 pub mod io;
 pub mod lowrank;
+pub mod model;
 pub mod packing;
 pub mod projection;
 pub mod quantize;
@@ -22,6 +23,6 @@ pub mod weights;
 
 pub use config::{ConfigError, HgfConfig, Packing, Target};
 pub use derived::Derived;
-pub use projection::{HgfProjection, TokenTrace};
+pub use projection::{run_projection, HgfProjection, TokenTrace};
 pub use shape::{Layout, Shape, ShapeError};
 pub use weights::{HgfWeights, WeightsError};

@@ -63,33 +63,7 @@ impl HgfProjection {
     /// Runs one token (`d_in` values) and keeps every intermediate.
     pub fn run_token(&self, x: &[f16]) -> TokenTrace {
         assert_eq!(x.len(), self.weights.t.ncols(), "a token has d_in values");
-        let w = &self.weights;
-        let lanes = self.cfg.fp_lanes;
-        let qt = activation_quantize(x);
-        let acc = ternary_accumulate(w.t.view(), &qt.q);
-        let k = dequant_factor(w.beta, qt.s);
-        let yt: Vec<f32> = acc.iter().map(|&a| dequantize(a, k)).collect();
-        let u = project_down(w.a.view(), x, lanes);
-        let v = project_up(w.b.view(), &u);
-        let y = if w.a.nrows() == 0 {
-            yt.iter().map(|&t| ternary_only(t)).collect()
-        } else {
-            yt.iter()
-                .zip(&v)
-                .map(|(&t, &c)| gate(t, w.gate, c))
-                .collect()
-        };
-        TokenTrace {
-            m: qt.m,
-            s: qt.s,
-            q: qt.q,
-            acc,
-            k,
-            yt,
-            u,
-            v,
-            y,
-        }
+        run_projection(&self.weights, self.cfg.fp_lanes, x)
     }
 
     /// Outputs of one token.
@@ -107,5 +81,68 @@ impl HgfProjection {
             yr.iter_mut().zip(out).for_each(|(d, v)| *d = v);
         }
         y
+    }
+}
+
+/// One token through one projection (§1): the computation of [`HgfProjection::run_token`]
+/// without a config, for callers (the transformer) that hold only the weights and the
+/// engine's `fp_lanes`. A rank-0 projection (empty `A` and `B`) is ternary-only: its output is
+/// `binary16(yt_j)` (§G2), and `u` and `v` are empty.
+pub fn run_projection(w: &HgfWeights, fp_lanes: usize, x: &[f16]) -> TokenTrace {
+    assert_eq!(x.len(), w.t.ncols(), "a token has d_in values");
+    let qt = activation_quantize(x);
+    let acc = ternary_accumulate(w.t.view(), &qt.q);
+    let k = dequant_factor(w.beta, qt.s);
+    let yt: Vec<f32> = acc.iter().map(|&a| dequantize(a, k)).collect();
+    let (u, v, y) = if w.a.nrows() == 0 {
+        let y = yt.iter().map(|&t| ternary_only(t)).collect();
+        (Vec::new(), Vec::new(), y)
+    } else {
+        let u = project_down(w.a.view(), x, fp_lanes);
+        let v = project_up(w.b.view(), &u);
+        let y = yt
+            .iter()
+            .zip(&v)
+            .map(|(&t, &c)| gate(t, w.gate, c))
+            .collect();
+        (u, v, y)
+    };
+    TokenTrace {
+        m: qt.m,
+        s: qt.s,
+        q: qt.q,
+        acc,
+        k,
+        yt,
+        u,
+        v,
+        y,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fp::f32_to_f16;
+
+    #[test]
+    fn rank_zero_is_the_rounded_ternary_output() {
+        let mut w = HgfWeights::random(crate::shape::Shape::new(8, 3, 0), 4);
+        w.gate = -0.5;
+        w.t.fill(0);
+        w.validate().expect("rank 0 is valid");
+        let x: Vec<f16> = (0..8).map(|i| f16::from_f32(i as f32 - 3.5)).collect();
+        let trace = run_projection(&w, 2, &x);
+        assert!(trace.u.is_empty() && trace.v.is_empty());
+        let expected: Vec<f16> = trace.yt.iter().map(|&t| f32_to_f16(t)).collect();
+        assert_eq!(trace.y, expected);
+        // Every trit 0: acc = 0 and yt = fl32(0 * k) takes the sign of k, that is of beta. A
+        // negative beta gives -0, which §G2 keeps (and §G1 with this negative gate would not).
+        w.beta = -0.25;
+        let y = run_projection(&w, 2, &x).y;
+        assert!(
+            y.iter().all(|v| v.to_bits() == 0x8000),
+            "-0 stays -0: {y:?}"
+        );
     }
 }

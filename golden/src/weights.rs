@@ -58,7 +58,8 @@ impl HgfWeights {
     }
 
     /// Checks internal consistency: A and B agree with T on d_in, d_out and rank, every T value
-    /// is a trit, and beta and g are finite.
+    /// is a trit, and beta and g are finite. Rank 0 (A `0 x d_in`, B `d_out x 0`) is a
+    /// ternary-only projection (arithmetic.md §G2).
     pub fn validate(&self) -> Result<(), WeightsError> {
         let (d_in, d_out, rank) = self.shape();
         if self.a.ncols() != d_in {

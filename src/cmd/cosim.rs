@@ -53,7 +53,8 @@ pub fn run(args: &CosimArgs) -> Result<ExitCode> {
             (x, path.display().to_string())
         }
         None => {
-            let x = layer::random_tokens_checked(weights.projection_shape(), args.tokens, args.seed)?;
+            let x =
+                layer::random_tokens_checked(weights.projection_shape(), args.tokens, args.seed)?;
             (x, format!("random (seed {})", args.seed))
         }
     };
@@ -354,8 +355,9 @@ impl Outcome {
         );
         let expected = self.cycle_check().expected;
         println!(
-            "model:      first token {}, steady {} per token without stalls, limited by {}{}",
-            expected.first_token,
+            "model:      first token {} (after reset), steady {} per token without stalls, \
+             limited by {}{}",
+            expected.after_reset,
             expected.steady,
             expected.limited_by.text(),
             match self.cycles_as_expected() {

@@ -7,6 +7,7 @@ mod explore;
 mod fpcheck;
 mod generate;
 mod golden;
+mod infer;
 mod layer;
 mod run;
 mod show;
@@ -35,6 +36,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Estimate(args) => estimate::run(&args),
         Command::Synth(args) => synth::run(&args),
         Command::Explore(args) => explore::run(&args),
+        Command::Infer(args) => infer::run(&args),
     }
 }
 
