@@ -87,7 +87,7 @@ fn a_corrupted_expected_value_exits_1_and_names_the_line() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(
-        text.starts_with("f32_mul: 46464 cases, 1 mismatches"),
+        text.starts_with("f32_mul: 46464 cases, 1 mismatch ("),
         "{text}"
     );
     assert!(text.contains("\n  line 17: "), "{text}");
@@ -233,7 +233,7 @@ fn rtl_shipped_vectors_pass_and_a_corrupted_expectation_exits_1() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(
-        text.starts_with("f32_add, RTL (Verilator): 46464 cases, 1 mismatches"),
+        text.starts_with("f32_add, RTL (Verilator): 46464 cases, 1 mismatch ("),
         "{text}"
     );
     assert!(text.contains("\n  line 17: "), "{text}");

@@ -12,5 +12,7 @@ mod cli_explore;
 mod cli_fpcheck;
 mod cli_generate;
 mod cli_golden;
+#[cfg(unix)]
+mod cli_outputs;
 mod cli_run;
 mod cli_synth;

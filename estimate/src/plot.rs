@@ -8,6 +8,8 @@
 
 use std::path::Path;
 
+use hgf_golden::output::write_atomically;
+use hgf_golden::plural::count;
 use hgf_golden::Packing;
 use plotters::prelude::*;
 
@@ -33,25 +35,32 @@ pub fn write_roofline(
     packing: Packing,
     path: &Path,
 ) -> Result<(), EstimateError> {
-    write_svg(path, |path| draw(estimate, packing, path))
+    write_svg(path, |svg| draw(estimate, packing, svg))
 }
 
-/// Runs `draw` on `path` and checks that it left an SVG file there: plotters reports some
-/// I/O failures only by printing.
+/// The roofline as SVG text (what [`write_roofline`] writes).
+pub fn roofline_svg(estimate: &Estimate, packing: Packing) -> Result<String, String> {
+    let mut svg = String::new();
+    draw(estimate, packing, &mut svg)?;
+    Ok(svg)
+}
+
+/// Runs `draw` into a string and writes it to `path` through a temporary file renamed into
+/// place, so that a failed plot leaves no file (and an old plot stays whole until replaced).
 pub(crate) fn write_svg(
     path: &Path,
-    draw: impl FnOnce(&Path) -> Result<(), String>,
+    draw: impl FnOnce(&mut String) -> Result<(), String>,
 ) -> Result<(), EstimateError> {
     let err = |message: String| EstimateError::Plot {
         path: path.to_path_buf(),
         message,
     };
-    draw(path).map_err(err)?;
-    match std::fs::metadata(path) {
-        Ok(m) if m.len() > 0 => Ok(()),
-        Ok(_) => Err(err("the SVG file is empty".into())),
-        Err(e) => Err(err(e.to_string())),
+    let mut svg = String::new();
+    draw(&mut svg).map_err(err)?;
+    if svg.is_empty() {
+        return Err(err("the SVG is empty".into()));
     }
+    write_atomically(path, svg.as_bytes()).map_err(|e| err(e.to_string()))
 }
 
 /// The legend in the lower right corner, then the file written.
@@ -70,7 +79,7 @@ pub(crate) fn finish<'a, CT: CoordTranslate>(
     root.present().map_err(|e| s(&e))
 }
 
-fn draw(estimate: &Estimate, packing: Packing, path: &Path) -> Result<(), String> {
+fn draw(estimate: &Estimate, packing: Packing, svg: &mut String) -> Result<(), String> {
     let s = |e: &dyn std::fmt::Display| e.to_string();
     let boards = &estimate.boards;
     let models: Vec<_> = estimate.models.iter().map(|m| m.packing(packing)).collect();
@@ -93,13 +102,15 @@ fn draw(estimate: &Estimate, packing: Packing, path: &Path) -> Result<(), String
     let y1 = roofs.iter().copied().fold(0.0, f64::max) * 4.0;
     let y0 = floors.iter().copied().fold(f64::MAX, f64::min) / 4.0;
 
-    let root = SVGBackend::new(path, SIZE).into_drawing_area();
+    let root = SVGBackend::with_string(svg, SIZE).into_drawing_area();
     root.fill(&WHITE).map_err(|e| s(&e))?;
     let c = &estimate.core;
     let caption = format!(
-        "tokens/s vs memory bandwidth, {packing} packing (core: {} rows x {} inputs, {} FP \
-         lanes); hollow dot: weights do not fit",
-        c.array_rows, c.array_inputs, c.fp_lanes
+        "tokens/s vs memory bandwidth, {packing} packing (core: {} x {}, {}); hollow \
+         dot: weights do not fit",
+        count(c.array_rows as u64, "row", "rows"),
+        count(c.array_inputs as u64, "input", "inputs"),
+        count(c.fp_lanes as u64, "FP lane", "FP lanes")
     );
     let mut chart = ChartBuilder::on(&root)
         .caption(caption, ("sans-serif", 17))

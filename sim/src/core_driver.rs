@@ -243,6 +243,9 @@ pub struct CoreSim {
     lib: VerilatedLib,
 }
 
+/// Cycles between two calls of [`CoreSim::run_with`]'s `progress` within a token.
+pub const PROGRESS_CYCLES: u64 = 1 << 16;
+
 impl CoreSim {
     /// Verilates `verilog` (the core emitted for `cfg`), or reuses the cached model.
     pub fn build(cfg: &HgfConfig, verilog: &str, opts: &BuildOptions) -> Result<Self, SimError> {
@@ -283,7 +286,8 @@ impl CoreSim {
     }
 
     /// [`CoreSim::run`] with every option, calling `progress(tokens_done, cycles)` each time
-    /// a token's last output leaves the core.
+    /// a token's last output leaves the core, and every [`PROGRESS_CYCLES`] cycles in
+    /// between (a token under heavy stalls can take minutes).
     ///
     /// A cycle is two evals of the model ([`Model::clock_low`] with the new inputs, read the
     /// handshakes, [`Model::clock_high`]), and only ports whose value changes are written:
@@ -420,6 +424,9 @@ impl CoreSim {
             let out = (taking && m.get(y_valid) == 1).then(|| m.get(y_data) as u16);
             m.clock_high(clock)?;
             cycle += 1;
+            if cycle % PROGRESS_CYCLES == 0 {
+                progress(run.outputs.len(), cycle);
+            }
             for (s, f) in streams.iter_mut().zip(fired) {
                 if f {
                     s.next += 1;
