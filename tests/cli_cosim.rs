@@ -354,3 +354,20 @@ fn weights_and_input_files_from_hgf_golden_round_trip() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("w.safetensors"), "{}", stderr(&out));
 }
+
+// See: issue #17: the flag was hidden from `--help` and the README.
+#[test]
+fn flip_expected_is_documented_in_the_help() {
+    let out = crate::util::hgf(&["cosim", "--help"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let help = stdout(&out);
+    assert!(
+        help.contains("--flip-expected <TOKEN,OUTPUT>") && help.contains("mismatch report"),
+        "{help}"
+    );
+    let readme = include_str!("../README.md");
+    assert!(
+        readme.contains("--flip-expected"),
+        "the README documents it"
+    );
+}

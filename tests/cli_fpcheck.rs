@@ -269,3 +269,21 @@ fn rtl_f16_add_exits_2_naming_the_ops_with_a_unit() {
     }
     assert!(stdout(&out).is_empty());
 }
+
+// See: issue #17: an f16_add file checked as f32_add reported 46048 mismatches (exit 1).
+#[test]
+fn a_vector_file_of_another_op_is_a_format_error() {
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/golden/tests/vectors/f16_add_rne_level1.txt.gz"
+    );
+    let out = hgf(&["fpcheck", "--op", "f32_add", file]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("f16_add_rne_level1.txt.gz:1: operand 1 `87FF` has 4 hex digits")
+            && err.contains("a file of another op?"),
+        "{err}"
+    );
+    assert!(stdout(&out).is_empty());
+}

@@ -99,10 +99,10 @@ pub fn run(args: &ExploreArgs) -> Result<ExitCode> {
     }
     if let (Some(path), Some(best)) = (&args.write_config, &exploration.best) {
         let text = format!(
-            "# The fastest core of `hgf explore` for {} on {} that fits {}.\n\
-             # d_in, d_out and rank are those of the model's largest projection: the core is\n\
-             # generated for them, and runs the smaller projections too (hgf estimate adapts\n\
-             # it to each projection's shape).\n{}",
+            "# The fastest core `hgf explore` found for {} on {} that fits {}.\n\
+             # d_in, d_out and rank are the sizes of the model's largest projection: the core\n\
+             # is generated for them and runs the smaller projections too (`hgf estimate`\n\
+             # adapts it to each projection's shape).\n{}",
             model.name,
             board.name,
             args.target,
