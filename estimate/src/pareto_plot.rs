@@ -9,7 +9,7 @@ use plotters::prelude::*;
 
 use crate::error::EstimateError;
 use crate::explore::{Candidate, Exploration};
-use crate::plot::{finish, write_svg};
+use crate::plot::{finish, log_ticks, write_svg};
 use crate::report::{short, thousands};
 
 /// Size of the plot in SVG pixels.
@@ -73,12 +73,17 @@ fn draw(e: &Exploration, svg: &mut String) -> Result<(), String> {
         .margin(20)
         .x_label_area_size(50)
         .y_label_area_size(70)
-        .build_cartesian_2d(0.0..x1, (y0..y1).log_scale())
+        .build_cartesian_2d(
+            0.0..x1,
+            (y0..y1).log_scale().with_key_points(log_ticks(y0, y1)),
+        )
         .map_err(|e| s(&e))?;
     chart
         .configure_mesh()
         .x_desc("logic sites (area model)")
         .y_desc("tokens/s")
+        .x_label_formatter(&|v| thousands(v.round() as u64))
+        .y_label_formatter(&|v| short(*v))
         .draw()
         .map_err(|e| s(&e))?;
 
