@@ -114,7 +114,11 @@ fn draw(estimate: &Estimate, packing: Packing, svg: &mut String) -> Result<(), S
             )
         })
         .collect();
-    let longest = board_labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    let longest = board_labels
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(0);
     let band = text_width(longest, BOARD_FONT_PX) + 16.0;
     // On a log axis of PLOT_HEIGHT pixels, the band from `top` to `y1` takes
     // log(y1 / top) / log(y1 / y0) of it.
