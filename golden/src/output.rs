@@ -115,8 +115,9 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     files.commit().map(drop)
 }
 
-/// `.<name>.<pid>-<n>.hgf-tmp` in the directory of `path`.
-fn temporary_beside(path: &Path) -> io::Result<PathBuf> {
+/// `.<name>.<pid>-<n>.hgf-tmp` in the directory of `path`: where a tool that writes a file
+/// itself (Verilator's VCD) can write it, for the caller to rename to `path` when it is whole.
+pub fn temporary_beside(path: &Path) -> io::Result<PathBuf> {
     let name = path.file_name().ok_or_else(|| {
         io::Error::new(
             io::ErrorKind::InvalidInput,

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use half::f16;
+use hgf_golden::output::temporary_beside;
 use hgf_golden::plural::count;
 use hgf_golden::{HgfConfig, HgfProjection, HgfWeights};
 use hgf_hdl::emit::generate;
@@ -239,16 +240,28 @@ pub fn cosimulate(job: &Job<'_>) -> Result<Outcome> {
             &traced_opts,
         )
         .map_err(|e| format!("cannot build the traced Verilator model: {e}"))?;
-        diagnose(
+        // The VCD appears under its name only when it is whole.
+        let temporary = temporary_beside(&job.vcd).map_err(|e| e.to_string())?;
+        let diagnosis = diagnose(
             &traced,
             job.weights,
             job.tokens,
             &opts,
             &golden,
             &m,
-            &job.vcd,
+            &temporary,
         )
         .map_err(|e| e.to_string())
+        .and_then(|mut d| {
+            std::fs::rename(&temporary, &job.vcd)
+                .map_err(|e| format!("cannot rename the VCD to {}: {e}", job.vcd.display()))?;
+            d.vcd = job.vcd.clone();
+            Ok(d)
+        });
+        if diagnosis.is_err() {
+            let _ = std::fs::remove_file(&temporary);
+        }
+        diagnosis
     });
     Ok(Outcome {
         cfg: job.cfg.clone(),
