@@ -321,8 +321,10 @@ pub enum TestFloatError {
     /// testfloat_gen writes every field with all its format's digits; a narrower field is
     /// most likely a file of another op (f16 operands read as f32 ones).
     #[error(
-        "{file}:{line}: {field} `{text}` has {found} hex digits; {op} vectors give {format} \
-         fields {digits} digits ({layout}): a file of another op?"
+        "{file}:{line}: {field} `{text}` has {} hex digits; {op} vectors give {format} \
+         fields {digits} digits ({}): a file of another op?",
+        .text.len(),
+        .op.layout()
     )]
     TooNarrow {
         file: String,
@@ -330,10 +332,8 @@ pub enum TestFloatError {
         op: FpOp,
         field: String,
         text: String,
-        found: usize,
         format: &'static str,
         digits: usize,
-        layout: String,
     },
     #[error("{file}: no test vectors (the file is empty)")]
     Empty { file: String },
@@ -434,11 +434,9 @@ fn parse_line(text: &str, line: usize, file: &str, op: FpOp) -> Result<Vector, T
                     line,
                     op,
                     field: name,
-                    found: fields[i].len(),
                     text,
                     format,
                     digits,
-                    layout: op.layout(),
                 }
             } else if problem == HexProblem::Wide {
                 TestFloatError::TooWide {

@@ -37,21 +37,31 @@ pub enum WeightsError {
     /// Two tensors that hold the same size disagree on it (which one is wrong cannot be told).
     #[error(
         "tensors `{first}` (shape {first_shape:?}) and `{second}` (shape {second_shape:?}) \
-         disagree on {size}: {first} says {first_says}, {second} says {second_says}"
+         disagree on {size}: {first} says {}, {second} says {}",
+        size_in(size, first, *first_shape),
+        size_in(size, second, *second_shape)
     )]
     Disagree {
         size: &'static str,
         first: &'static str,
-        first_shape: Vec<usize>,
-        first_says: usize,
+        first_shape: [usize; 2],
         second: &'static str,
-        second_shape: Vec<usize>,
-        second_says: usize,
+        second_shape: [usize; 2],
     },
     #[error("tensor `T` holds {value} at [{row}, {col}]; allowed values: -1, 0, 1")]
     TritOutOfRange { row: usize, col: usize, value: i8 },
     #[error("scalar `{name}` is {value}; it must be finite")]
     NotFinite { name: &'static str, value: f32 },
+}
+
+/// The size `size` (d_in, d_out or rank) as the tensor `tensor` of shape `shape` holds it:
+/// d_in is the columns of T and A, d_out the rows of T and B, rank the rows of A and the
+/// columns of B.
+fn size_in(size: &str, tensor: &str, shape: [usize; 2]) -> usize {
+    match (size, tensor) {
+        ("d_in", _) | ("rank", "B") => shape[1],
+        _ => shape[0],
+    }
 }
 
 fn reason_suffix(reason: &str) -> String {
@@ -89,15 +99,17 @@ impl HgfWeights {
         };
         match disagreeing[..] {
             [] => {}
-            [&(size, (first, first_says), (second, second_says))] => {
+            [&(size, (first, _), (second, _))] => {
+                let dims = |tensor: &str| {
+                    let shape = shape_of(tensor);
+                    [shape[0], shape[1]]
+                };
                 return Err(WeightsError::Disagree {
                     size,
                     first,
-                    first_shape: shape_of(first),
-                    first_says,
+                    first_shape: dims(first),
                     second,
-                    second_shape: shape_of(second),
-                    second_says,
+                    second_shape: dims(second),
                 });
             }
             _ => {
