@@ -2,6 +2,9 @@
 //! themselves (verilating, yosys, nextpnr): a line every [`EVERY`] with the time so far, so
 //! that a long step is never a long silence.
 
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -19,6 +22,15 @@ pub struct Heartbeat {
 impl Heartbeat {
     pub fn start(what: String) -> Heartbeat {
         Heartbeat::with(what, EVERY, |line| eprintln!("{line}"))
+    }
+
+    /// [`Heartbeat::start`] with the last line of the tool's `log` after the time, so that
+    /// each line says where the tool is (`...: 12 s; log: Executing ABC9 pass.`).
+    pub fn following(what: String, log: PathBuf) -> Heartbeat {
+        Heartbeat::with(what, EVERY, move |line| match last_line(&log) {
+            Some(last) => eprintln!("{line}; log: {last}"),
+            None => eprintln!("{line}"),
+        })
     }
 
     /// A heartbeat every `every`, each line handed to `emit`.
@@ -39,6 +51,25 @@ impl Heartbeat {
             thread: Some(thread),
         }
     }
+}
+
+/// The last non-blank line of the file at `path` (read from its last 4 KiB), at most 100
+/// characters; `None` when there is none or it cannot be read.
+fn last_line(path: &Path) -> Option<String> {
+    const TAIL: u64 = 4096;
+    const MAX_CHARS: usize = 100;
+    let mut file = File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    file.seek(SeekFrom::Start(len.saturating_sub(TAIL))).ok()?;
+    let mut tail = Vec::new();
+    file.take(TAIL).read_to_end(&mut tail).ok()?;
+    let text = String::from_utf8_lossy(&tail);
+    let line = text.lines().rev().map(str::trim).find(|l| !l.is_empty())?;
+    Some(if line.chars().count() > MAX_CHARS {
+        format!("{}...", line.chars().take(MAX_CHARS).collect::<String>())
+    } else {
+        line.to_string()
+    })
 }
 
 impl Drop for Heartbeat {
@@ -78,5 +109,17 @@ mod tests {
                 .all(|l| l.starts_with("step: ") && l.ends_with(" s")),
             "{lines:?}"
         );
+    }
+
+    #[test]
+    fn the_last_line_of_a_log_is_its_last_non_blank_line_shortened() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("tool.log");
+        assert_eq!(last_line(&log), None, "no log yet");
+        std::fs::write(&log, "first\n\n  second  \n\n").unwrap();
+        assert_eq!(last_line(&log).as_deref(), Some("second"));
+        std::fs::write(&log, format!("{}\n", "x".repeat(5000))).unwrap();
+        let long = last_line(&log).unwrap();
+        assert!(long.len() == 103 && long.ends_with("..."), "{long}");
     }
 }

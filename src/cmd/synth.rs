@@ -53,7 +53,11 @@ pub fn run(args: &SynthArgs) -> Result<ExitCode> {
                 ),
                 None => eprintln!("hgf synth: {} ...", stage.name()),
             }
-            beat = Some(Heartbeat::start(format!("hgf synth: {}", stage.name())));
+            let what = format!("hgf synth: {}", stage.name());
+            beat = Some(match log {
+                Some(log) => Heartbeat::following(what, log_dir.join(log)),
+                None => Heartbeat::start(what),
+            });
         }
         Progress::Finished(stage, took) => {
             beat = None;
