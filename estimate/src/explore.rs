@@ -289,11 +289,12 @@ impl Exploration {
         let b = &self.board;
         let _ = writeln!(
             out,
-            "model {} on {} ({} MB/s sustained, {} MHz), core on {}: {}, {} fit",
+            "model {} on {} ({} MB/s sustained, {} MHz {}), core on {}: {}, {} fit",
             self.model,
             b.name,
             crate::report::short(b.sustained_mb_s),
             crate::report::short(b.clock_mhz),
+            b.clock_source.name(),
             self.target,
             count(self.evaluated as u64, "candidate", "candidates"),
             self.fitting

@@ -9,7 +9,7 @@ use plotters::prelude::*;
 
 use crate::error::EstimateError;
 use crate::explore::{Candidate, Exploration};
-use crate::plot::{finish, log_ticks, write_svg};
+use crate::plot::{finish, log_ticks, text_width, write_svg};
 use crate::report::{short, thousands};
 
 /// Size of the plot in SVG pixels.
@@ -59,11 +59,12 @@ fn draw(e: &Exploration, svg: &mut String) -> Result<(), String> {
     let root = SVGBackend::with_string(svg, SIZE).into_drawing_area();
     root.fill(&WHITE).map_err(|e| s(&e))?;
     let caption = format!(
-        "{} on {} ({} MB/s, {} MHz), core on {}: {} fitting of {}",
+        "{} on {} ({} MB/s, {} MHz {}), core on {}: {} fitting of {}",
         e.model,
         e.board.name,
         short(e.board.sustained_mb_s),
         short(e.board.clock_mhz),
+        e.board.clock_source.name(),
         e.target,
         e.fitting,
         count(e.evaluated as u64, "candidate", "candidates")
@@ -127,13 +128,17 @@ fn draw(e: &Exploration, svg: &mut String) -> Result<(), String> {
     if let Some(best) = &e.best {
         let red = RGBColor(214, 39, 40);
         let p = (best.area.logic as f64, best.tokens_per_s);
+        let label = format!("best: {}", engine_label(best));
+        // Centred above the ring: the best is the fastest point, so nothing is drawn above
+        // it (the axis reaches 1.5 times the fastest rate).
+        let half_width = (text_width(label.chars().count(), 10.5) / 2.0) as i32;
         chart
             .draw_series(std::iter::once(
                 EmptyElement::at(p)
                     + Circle::new((0, 0), 9, red.stroke_width(2))
                     + Text::new(
-                        format!("best: {}", engine_label(best)),
-                        (-180, 12),
+                        label,
+                        (-half_width, -28),
                         ("sans-serif", 13).into_font().color(&red),
                     ),
             ))

@@ -107,10 +107,11 @@ fn draw(estimate: &Estimate, packing: Packing, svg: &mut String) -> Result<(), S
         .iter()
         .map(|b| {
             format!(
-                "{} ({} MB/s, {} MHz)",
+                "{} ({} MB/s, {} MHz {})",
                 b.name,
                 short(b.sustained_mb_s),
-                short(b.clock_mhz)
+                short(b.clock_mhz),
+                b.clock_source.name()
             )
         })
         .collect();

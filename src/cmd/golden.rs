@@ -55,7 +55,12 @@ pub fn run(args: &GoldenArgs) -> Result<ExitCode> {
         bytes
             .map_err(anyhow::Error::from)
             .and_then(|bytes| outputs.stage(path, &bytes).map_err(anyhow::Error::from))
-            .with_context(|| format!("cannot write {what} to {}", path.display()))
+            .with_context(|| {
+                format!(
+                    "cannot write {what} to {} (no file written)",
+                    path.display()
+                )
+            })
     };
     if args.random {
         if let Some(path) = &args.weights {
