@@ -157,14 +157,6 @@ fn location(path: &Path) -> Option<PathBuf> {
     Some(fs::canonicalize(dir).ok()?.join(name))
 }
 
-/// The first of `inputs` that `output` would write over, as (its label, its path).
-pub fn clash<'a>(output: &Path, inputs: &'a [(&'a str, &'a Path)]) -> Option<(&'a str, &'a Path)> {
-    inputs
-        .iter()
-        .copied()
-        .find(|(_, input)| same_file(output, input))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
