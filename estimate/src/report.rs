@@ -117,7 +117,7 @@ impl CoreOnBoard {
                      its clock, are unknown"
                 ),
             ),
-            BoardFpga::Unspecified => (None, "no FPGA named (custom board)".to_string()),
+            BoardFpga::Unspecified => (None, "a custom board names no FPGA".to_string()),
         };
         CoreOnBoard {
             board: board.name.clone(),
