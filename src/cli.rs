@@ -179,10 +179,11 @@ pub struct CosimArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Test hook: flips the lowest bit of the expected output TOKEN,OUTPUT, so that the
-    /// mismatch path (exit code, report, VCD, stage) can be exercised on a correct core. The
-    /// report says so (`expected_flipped`).
-    #[arg(long, value_name = "TOKEN,OUTPUT", hide = true, value_parser = parse_position)]
+    /// See the mismatch report work on a correct core: flips the lowest bit of the golden
+    /// model's output OUTPUT of token TOKEN (both from 0) before the comparison, so that the
+    /// exit code 1, the report, the VCD and the stage it names can be seen. The report says
+    /// so (`test hook:` line, `expected_flipped` in JSON).
+    #[arg(long, value_name = "TOKEN,OUTPUT", value_parser = parse_position)]
     pub flip_expected: Option<(usize, usize)>,
 }
 

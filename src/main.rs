@@ -2,6 +2,8 @@
 
 mod cli;
 mod cmd;
+mod progress;
+mod stdout;
 
 use std::process::ExitCode;
 
@@ -10,7 +12,7 @@ use clap::Parser;
 fn main() -> ExitCode {
     end_quietly_when_stdout_closes();
     let args = cli::Cli::parse();
-    match cmd::run(args) {
+    match cmd::run(args).and_then(|code| stdout::flush().map(|()| code)) {
         Ok(code) => code,
         Err(err) => {
             eprintln!("hgf: error: {err:#}");

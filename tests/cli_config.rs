@@ -56,3 +56,20 @@ fn missing_file_is_named_with_the_os_reason_once() {
     assert!(err.contains("absent.toml"), "{err}");
     assert_eq!(err.matches("os error").count(), 1, "{err}");
 }
+
+// See: issue #17: `name = "_core"` passed the config and `generate`, then Verilator refused it.
+#[test]
+fn a_name_the_simulator_would_refuse_is_refused_by_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("c.toml"), "name = \"_core\"\n").unwrap();
+    for command in ["config", "generate"] {
+        let out = hgf_in(dir.path(), &[command, "--config", "c.toml"]);
+        assert_eq!(out.status.code(), Some(2), "{command}: {}", stdout(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("`name` = \"_core\" is not a module name; allowed: a letter, then"),
+            "{err}"
+        );
+    }
+    assert!(!dir.path().join("out").exists(), "generate wrote nothing");
+}

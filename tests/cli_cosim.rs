@@ -147,7 +147,7 @@ fn a_mismatch_exits_with_1_names_the_stage_and_writes_the_vcd() {
         "mismatch:   token 1, output 6: rtl 0x",
         "stage:      gate: every gate input of row 6",
         "vcd:        traces/fail.vcd (token 1",
-        "1 mismatches",
+        "1 mismatch\n",
     ] {
         assert!(text.contains(line), "`{line}` missing from:\n{text}");
     }
@@ -170,6 +170,15 @@ fn a_mismatch_exits_with_1_names_the_stage_and_writes_the_vcd() {
         .path()
         .join("out/core_small/cosim-mismatch.vcd")
         .exists());
+    // See: issue #17. One token in the singular; the model, built by the run above, is said
+    // to be reused rather than announced as "verilating (cached after the first run)".
+    let err = stderr(&out);
+    assert!(err.contains("co-simulating 1 token ..."), "{err}");
+    assert!(
+        err.contains("Verilator model reused from the cache"),
+        "{err}"
+    );
+    assert!(!err.contains("cached after the first"), "{err}");
 }
 
 #[test]
@@ -344,4 +353,21 @@ fn weights_and_input_files_from_hgf_golden_round_trip() {
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("w.safetensors"), "{}", stderr(&out));
+}
+
+// See: issue #17: the flag was hidden from `--help` and the README.
+#[test]
+fn flip_expected_is_documented_in_the_help() {
+    let out = crate::util::hgf(&["cosim", "--help"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let help = stdout(&out);
+    assert!(
+        help.contains("--flip-expected <TOKEN,OUTPUT>") && help.contains("mismatch report"),
+        "{help}"
+    );
+    let readme = include_str!("../README.md");
+    assert!(
+        readme.contains("--flip-expected"),
+        "the README documents it"
+    );
 }

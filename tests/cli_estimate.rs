@@ -421,3 +421,91 @@ fn the_roofline_names_a_model_that_was_not_estimated() {
         "the note names hgf-3b"
     );
 }
+
+// See: issue #17: the default core was estimated on the iCEBreaker ("fits yes") and on the
+// Xilinx boards at an assumed 100 MHz with nothing saying so.
+#[test]
+fn each_board_says_whether_the_core_fits_its_fpga_and_where_its_clock_comes_from() {
+    let v = json_of(&["estimate", "--model", "hgf-25m", "--json"]);
+    let on = |board: &str| {
+        v["core_on_boards"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["board"] == board)
+            .unwrap_or_else(|| panic!("{board} in {}", v["core_on_boards"]))
+            .clone()
+    };
+    assert_eq!(on("icebreaker")["core_fits_fpga"], false);
+    assert_eq!(on("icebreaker")["fpga"]["target"], "ice40-up5k");
+    assert_eq!(on("ulx3s")["core_fits_fpga"], true);
+    for xilinx in ["arty-a7", "kv260"] {
+        assert!(on(xilinx)["core_fits_fpga"].is_null(), "{}", on(xilinx));
+        assert_eq!(on(xilinx)["fpga"]["kind"], "not_placeable");
+    }
+    let boards = v["boards"].as_array().unwrap();
+    for b in boards {
+        let source = b["clock_source"].as_str().unwrap();
+        let basis = b["clock_basis"].as_str().unwrap();
+        assert!(basis.starts_with(source), "{b}");
+        if source == "measured" {
+            assert!(
+                basis.contains("docs/results.md") && basis.contains("commit"),
+                "a measured clock names its run: {basis}"
+            );
+        }
+    }
+    assert_eq!(boards[0]["clock_source"], "measured");
+    assert_eq!(boards[3]["clock_source"], "assumed");
+
+    let out = hgf(&["estimate", "--model", "hgf-25m"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    for needle in [
+        "icebreaker: ice40-up5k; core fits FPGA: NO (the core does NOT fit the ice40-up5k",
+        "arty-a7: Xilinx Artix-7 (not placed here); core fits FPGA: unknown",
+        "clock 100 MHz, assumed:",
+        "clock 15 MHz, measured: nextpnr-ice40 Fmax of the up5k core",
+        "core fits ecp5-25k (area model): yes",
+    ] {
+        assert!(text.contains(needle), "`{needle}` missing from:\n{text}");
+    }
+    // Two columns with two names, and their legend under the table.
+    let header = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("board "))
+        .expect("the throughput table");
+    assert!(
+        header.contains("core fits FPGA") && header.contains("weights fit memory"),
+        "{header}"
+    );
+    assert!(
+        !header.split("  ").any(|cell| cell.trim() == "fits"),
+        "no column is just `fits`: {header}"
+    );
+    assert!(
+        text.contains("core fits FPGA: the core config fits the board's FPGA")
+            && text.contains("weights fit memory: the model's weights fit"),
+        "{text}"
+    );
+}
+
+// See: issue #17: the summary marks boards the core does not fit, with the legend.
+#[test]
+fn the_summary_marks_boards_whose_fpga_the_core_does_not_fit() {
+    let out = hgf(&["estimate"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("icebreaker (12 MB/s, 15 MHz measured) !")
+            && text.contains("arty-a7 (1423 MB/s, 100 MHz assumed) ?")
+            && text.contains("!: the core does not fit the board's FPGA")
+            && text.contains("?: whether the core fits the board's FPGA is unknown"),
+        "{text}"
+    );
+    // The up5k core fits the iCEBreaker's UP5K: no mark there.
+    let out = hgf(&["estimate", "--preset", "up5k", "--board", "icebreaker"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("core fits FPGA: yes"), "{text}");
+}

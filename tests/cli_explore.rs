@@ -56,6 +56,13 @@ fn explore_finds_a_fitting_front_and_its_best_config_generates() {
         cfg.max_d_in, 1376,
         "sized for the model's largest projection"
     );
+    // See: issue #17: the file says so.
+    assert!(
+        text.starts_with("# ")
+            && text.contains("sizes of the model's largest projection")
+            && text.contains("hgf-25m on ulx3s"),
+        "{text}"
+    );
     let gen_dir = dir.path().join("gen");
     let out = hgf(&[
         "generate",

@@ -87,7 +87,7 @@ fn a_corrupted_expected_value_exits_1_and_names_the_line() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(
-        text.starts_with("f32_mul: 46464 cases, 1 mismatches"),
+        text.starts_with("f32_mul: 46464 cases, 1 mismatch ("),
         "{text}"
     );
     assert!(text.contains("\n  line 17: "), "{text}");
@@ -233,7 +233,7 @@ fn rtl_shipped_vectors_pass_and_a_corrupted_expectation_exits_1() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(
-        text.starts_with("f32_add, RTL (Verilator): 46464 cases, 1 mismatches"),
+        text.starts_with("f32_add, RTL (Verilator): 46464 cases, 1 mismatch ("),
         "{text}"
     );
     assert!(text.contains("\n  line 17: "), "{text}");
@@ -267,5 +267,23 @@ fn rtl_f16_add_exits_2_naming_the_ops_with_a_unit() {
     for op in hgf_sim::fp_units::RTL_OPS {
         assert!(err.contains(op.name()), "{err}");
     }
+    assert!(stdout(&out).is_empty());
+}
+
+// See: issue #17: an f16_add file checked as f32_add reported 46048 mismatches (exit 1).
+#[test]
+fn a_vector_file_of_another_op_is_a_format_error() {
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/golden/tests/vectors/f16_add_rne_level1.txt.gz"
+    );
+    let out = hgf(&["fpcheck", "--op", "f32_add", file]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("f16_add_rne_level1.txt.gz:1: operand 1 `87FF` has 4 hex digits")
+            && err.contains("a file of another op?"),
+        "{err}"
+    );
     assert!(stdout(&out).is_empty());
 }

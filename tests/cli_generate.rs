@@ -11,7 +11,8 @@ fn generate_writes_verilog_manifest_and_constraints() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let manifest: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("manifest JSON");
-    assert_eq!(manifest["top"], "hgf_core");
+    // See: issue #17: each preset has a name of its own (both were `hgf_core`).
+    assert_eq!(manifest["top"], "hgf_core_up5k");
     assert_eq!(manifest["config"]["target"], "ice40-up5k");
     assert_eq!(manifest["derived"]["acc_bits"], 17);
     // The cycle model's figures (co-simulation checks them: sim/tests/schedule.rs).
@@ -36,17 +37,18 @@ fn generate_writes_verilog_manifest_and_constraints() {
         .any(|p| p["name"] == last_byte.as_str() && p["bits"] == 8));
     assert!(!ports.iter().any(|p| p["name"] == past_last.as_str()));
     let gen = dir.path().join("gen");
-    let verilog = std::fs::read_to_string(gen.join("hgf_core.v")).unwrap();
-    assert!(verilog.contains("module hgf_core("));
+    let verilog = std::fs::read_to_string(gen.join("hgf_core_up5k.v")).unwrap();
+    assert!(verilog.contains("module hgf_core_up5k("));
     assert!(!verilog.contains("module top("));
-    let written: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(gen.join("hgf_core.manifest.json")).unwrap())
-            .unwrap();
+    let written: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(gen.join("hgf_core_up5k.manifest.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(written, manifest);
-    assert!(std::fs::read_to_string(gen.join("hgf_core.pcf"))
+    assert!(std::fs::read_to_string(gen.join("hgf_core_up5k.pcf"))
         .unwrap()
         .contains("clock 35"));
-    assert!(std::fs::read_to_string(gen.join("hgf_core.sdc"))
+    assert!(std::fs::read_to_string(gen.join("hgf_core_up5k.sdc"))
         .unwrap()
         .contains("create_clock"));
 }
@@ -58,4 +60,33 @@ fn generate_rejects_a_bad_config_with_exit_2() {
     let out = hgf_in(dir.path(), &["generate", "--config", "c.toml"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("`name`"), "{}", stderr(&out));
+}
+
+// See: issue #17: `hgf run --preset up5k` wrote into the default's directory and left its
+// ECP5 `.lpf` beside the new `.pcf`.
+#[test]
+fn presets_go_to_their_own_directories_and_a_new_target_removes_stale_pin_constraints() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for preset in ["default", "up5k"] {
+        let out = hgf_in(d, &["generate", "--preset", preset]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    assert!(d.join("out/hgf_core/hgf_core.lpf").is_file());
+    assert!(d.join("out/hgf_core_up5k/hgf_core_up5k.pcf").is_file());
+    assert!(!d.join("out/hgf_core/hgf_core.pcf").exists());
+
+    // The default core retargeted to the iCE40 HX8K, into the default's directory: its PCF
+    // replaces the ECP5 LPF, which no longer applies.
+    std::fs::write(d.join("hx.toml"), "target = \"ice40-hx8k\"\n").unwrap();
+    let out = hgf_in(d, &["generate", "--config", "hx.toml"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(d.join("out/hgf_core/hgf_core.pcf").is_file());
+    assert!(!d.join("out/hgf_core/hgf_core.lpf").exists());
+    // Nothing is left under a temporary name.
+    let names: Vec<String> = std::fs::read_dir(d.join("out/hgf_core"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!names.iter().any(|n| n.ends_with(".hgf-tmp")), "{names:?}");
 }

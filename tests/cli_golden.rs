@@ -475,3 +475,45 @@ fn a_token_count_beyond_memory_is_an_error_not_an_abort() {
         &["--tokens 100000000000000", "too large", "allocate"],
     );
 }
+
+// See: issue #17: with T cut to 511 columns, the message blamed A ("tensor `A` has shape
+// [16, 512]; expected [16, 511]").
+#[test]
+fn a_cut_tensor_is_named_with_the_one_it_disagrees_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_valid_files(d);
+    rewrite_tensors(&d.join("w.safetensors"), &d.join("cut.safetensors"), |ts| {
+        let t = ts.iter_mut().find(|t| t.0 == "T").unwrap();
+        // Keep 511 of every row's 512 columns.
+        t.3 =
+            t.3.chunks(512)
+                .flat_map(|row| row[..511].to_vec())
+                .collect();
+        t.2 = vec![512, 511];
+    });
+    assert_fails(
+        d,
+        &["--weights", "cut.safetensors", "--input", "x.npy"],
+        &["tensors `T` (shape [512, 511]) and `A` (shape [16, 512]) disagree on d_in: T says 511, A says 512"],
+    );
+}
+
+// See: issue #17: safetensors' "invalid shape, data type, or offset for tensor" named none.
+#[test]
+fn a_header_whose_shape_does_not_match_its_data_names_the_tensor() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_valid_files(d);
+    let bytes = std::fs::read(d.join("w.safetensors")).unwrap();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    // A keeps its 16 x 512 values but its header claims 16 x 513.
+    let patched = text.replacen("\"shape\":[16,512]", "\"shape\":[16,513]", 1);
+    assert_ne!(patched, text, "the header has A's shape");
+    std::fs::write(d.join("h.safetensors"), patched.as_bytes()).unwrap();
+    assert_fails(
+        d,
+        &["--weights", "h.safetensors", "--input", "x.npy"],
+        &["h.safetensors: tensor `A` in the header: shape [16, 513] of F16 needs 16416 bytes"],
+    );
+}

@@ -137,3 +137,25 @@ fn negative_counts_and_seeds_name_the_option() {
         assert!(err.contains("invalid value '-"), "{args:?}: {err}");
     }
 }
+
+// See: issue #17: a run whose co-simulation failed left the Verilog and the manifest behind.
+#[test]
+fn a_run_that_fails_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("file"), "").unwrap();
+    // The model cannot be built (its cache is under a file): the run fails after the core
+    // was generated.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hgf"))
+        .args(["run", "--preset", "up5k", "--tokens", "1", "--out", "o"])
+        .env("HGF_SIM_CACHE", dir.path().join("file/cache"))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        !dir.path().join("o").exists(),
+        "left behind: {:?}",
+        std::fs::read_dir(dir.path().join("o"))
+            .map(|d| d.map(|e| e.unwrap().file_name()).collect::<Vec<_>>())
+    );
+}

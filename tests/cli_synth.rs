@@ -51,6 +51,13 @@ fn synth_json_reports_real_counts_and_utilisation() {
     assert_eq!(kept, r);
     assert!(dir.path().join("s/tiny_pnr.json").is_file());
     assert!(dir.path().join("s/stat.json").is_file());
+    // See: issue #17: yosys ran with -q and left its log empty.
+    let log = std::fs::read_to_string(dir.path().join("s/yosys.log")).unwrap();
+    assert!(
+        log.contains("Executing SYNTH_ECP5 pass") && log.contains("Printing statistics"),
+        "yosys.log holds the whole run: {} bytes",
+        log.len()
+    );
     // The area estimate next to the counts: every resource, its error against yosys.
     assert_eq!(r["estimate"]["target"], "ecp5-25k");
     let checks = r["estimate_check"].as_array().unwrap();

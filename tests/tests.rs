@@ -13,5 +13,7 @@ mod cli_fpcheck;
 mod cli_generate;
 mod cli_golden;
 mod cli_infer;
+#[cfg(unix)]
+mod cli_outputs;
 mod cli_run;
 mod cli_synth;

@@ -595,7 +595,7 @@ impl AreaEstimate {
         }
         let _ = writeln!(
             out,
-            "  fits {}: {}",
+            "  core fits {} (area model): {}",
             self.target,
             if self.fits { "yes" } else { "NO" }
         );

@@ -4,6 +4,7 @@
 //!
 //! Bandwidths are in MB/s of 10^6 bytes, clocks in MHz.
 
+use hgf_golden::Target;
 use serde::Serialize;
 
 use crate::error::EstimateError;
@@ -40,10 +41,61 @@ pub struct Board {
     pub sustained_mb_s: f64,
     /// Where the sustained figure comes from.
     pub sustained_basis: String,
+    /// The board's FPGA as the project sees it: a part it places, or a family it cannot.
+    pub fpga: BoardFpga,
     /// Clock of the core, MHz.
     pub clock_mhz: f64,
-    /// Where the clock comes from.
+    /// Whether the clock is a measured Fmax, an assumption or given on the command line.
+    pub clock_source: ClockSource,
+    /// Where the clock comes from (for a measured one: which run).
     pub clock_basis: String,
+}
+
+/// A board's FPGA, as far as the core's fit and clock can be known.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum BoardFpga {
+    /// A part the project synthesises and places (`hgf synth --target`): the area model says
+    /// whether the core fits it.
+    Placeable { target: Target },
+    /// A family the open flow here cannot place (Xilinx): whether the core fits, and at what
+    /// clock it runs, are unknown.
+    NotPlaceable { part: &'static str },
+    /// A custom board (`--bandwidth`, `--clock` without `--board`): no FPGA named.
+    Unspecified,
+}
+
+impl BoardFpga {
+    /// The FPGA in words.
+    pub fn text(self) -> String {
+        match self {
+            BoardFpga::Placeable { target } => target.name().to_string(),
+            BoardFpga::NotPlaceable { part } => format!("{part} (not placed here)"),
+            BoardFpga::Unspecified => "unspecified".to_string(),
+        }
+    }
+}
+
+/// Where a board's core clock comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClockSource {
+    /// nextpnr's Fmax of a core placed and routed on the board's part (docs/results.md).
+    Measured,
+    /// Not measured: a figure taken for the estimate.
+    Assumed,
+    /// `--clock`.
+    Given,
+}
+
+impl ClockSource {
+    pub fn name(self) -> &'static str {
+        match self {
+            ClockSource::Measured => "measured",
+            ClockSource::Assumed => "assumed",
+            ClockSource::Given => "given",
+        }
+    }
 }
 
 /// The clock basis of the boards whose FPGA family the open flow does not place (Xilinx):
@@ -56,16 +108,19 @@ const LITEX_CLOCK: &str = "assumed: the default system clock of the board's Lite
 /// UP5K, 15.95 MHz (docs/results.md), rounded down; below the 24 MHz LiteX system clock, so
 /// the core would run in a clock domain of its own (the flash keeps its 24 MHz).
 const ICE40_CORE_MHZ: f64 = 15.0;
-const ICE40_CLOCK: &str = "measured: nextpnr-ice40 Fmax of the up5k core on the iCE40 UP5K, \
-                           15.95 MHz, rounded down (docs/results.md); below the LiteX system \
-                           clock";
+const ICE40_CLOCK: &str = "measured: nextpnr-ice40 Fmax of the up5k core (not of other \
+                           configs) placed and routed on the iCE40 UP5K, 15.95 MHz, rounded \
+                           down (docs/results.md, place-and-route table; run of commit \
+                           b2101ae, 2026-11-23); below the LiteX system clock";
 
 /// The core's clock on an ECP5 board: nextpnr's Fmax of the `default` core on an ECP5-25k,
 /// 35.58 MHz (docs/results.md), rounded down. The boards' LiteX system clocks (48–50 MHz) are
 /// above it, so the core would run in a clock domain of its own at this rate.
 const ECP5_CORE_MHZ: f64 = 35.0;
-const ECP5_CLOCK: &str = "measured: nextpnr Fmax of the default core on ECP5-25k, 35.58 MHz, \
-                          rounded down (docs/results.md); below the LiteX system clock";
+const ECP5_CLOCK: &str = "measured: nextpnr-ecp5 Fmax of the default core placed and routed on \
+                          the ECP5-25k, 35.58 MHz, rounded down (docs/results.md, \
+                          place-and-route table; run of commit b2101ae, 2026-11-23; 34 to 37 \
+                          MHz for every ECP5 core placed so far); below the LiteX system clock";
 
 impl Board {
     /// A built-in board.
@@ -83,12 +138,18 @@ impl Board {
                                   clock, one continuous read per token (command and dummy \
                                   cycles amortised)"
                     .into(),
+                fpga: BoardFpga::Placeable {
+                    target: Target::Ice40Up5k,
+                },
                 clock_mhz: ICE40_CORE_MHZ,
+                clock_source: ClockSource::Measured,
                 clock_basis: ICE40_CLOCK.into(),
             },
             "ulx3s" => Board {
                 name: name.into(),
-                description: "Radiona ULX3S (Lattice ECP5)".into(),
+                description: "Radiona ULX3S (Lattice ECP5 LFE5U-25F; also sold with the 12F, \
+                              45F and 85F)"
+                    .into(),
                 memory: "SDR SDRAM MT48LC16M16A2-6A (or IS42S16160G-7), 32 MiB, 16 bits".into(),
                 capacity_bytes: Some(32 * MIB),
                 // -6A: tCK 6 ns (166.7 MHz), 16 bits per clock.
@@ -98,7 +159,12 @@ impl Board {
                                   50 MHz system clock), 16 bits per clock, times the DRAM \
                                   efficiency measured on the Arty A7 (0.889)"
                     .into(),
+                // The 25F, as constraints/README.md takes it (the part `ecp5-25k` targets).
+                fpga: BoardFpga::Placeable {
+                    target: Target::Ecp5_25k,
+                },
                 clock_mhz: ECP5_CORE_MHZ,
+                clock_source: ClockSource::Measured,
                 clock_basis: ECP5_CLOCK.into(),
             },
             "orangecrab" => Board {
@@ -114,7 +180,11 @@ impl Board {
                                   bits = 384 MB/s) times the DRAM efficiency measured on the \
                                   Arty A7 (0.889)"
                     .into(),
+                fpga: BoardFpga::Placeable {
+                    target: Target::Ecp5_25k,
+                },
                 clock_mhz: ECP5_CORE_MHZ,
+                clock_source: ClockSource::Measured,
                 clock_basis: ECP5_CLOCK.into(),
             },
             "arty-a7" => Board {
@@ -128,7 +198,11 @@ impl Board {
                 sustained_basis: "measured: 1,423 MB/s sustained on the Arty A7's DDR3 (figure \
                                   from the project's estimator issue; not re-measured here)"
                     .into(),
+                fpga: BoardFpga::NotPlaceable {
+                    part: "Xilinx Artix-7",
+                },
                 clock_mhz: 100.0,
+                clock_source: ClockSource::Assumed,
                 clock_basis: LITEX_CLOCK.into(),
             },
             "kv260" => Board {
@@ -144,7 +218,11 @@ impl Board {
                                   DDR4 peak), times the DRAM efficiency measured on the Arty \
                                   A7 (0.889)"
                     .into(),
+                fpga: BoardFpga::NotPlaceable {
+                    part: "Xilinx Zynq UltraScale+",
+                },
                 clock_mhz: 100.0,
+                clock_source: ClockSource::Assumed,
                 clock_basis: LITEX_CLOCK.into(),
             },
             other => {
@@ -178,7 +256,9 @@ impl Board {
             peak_mb_s: bandwidth_mb_s,
             sustained_mb_s: bandwidth_mb_s,
             sustained_basis: "given: --bandwidth".into(),
+            fpga: BoardFpga::Unspecified,
             clock_mhz,
+            clock_source: ClockSource::Given,
             clock_basis: "given: --clock".into(),
         })
     }
@@ -195,6 +275,7 @@ impl Board {
         }
         if let Some(clock) = clock_mhz {
             self.clock_mhz = check_clock(clock)?;
+            self.clock_source = ClockSource::Given;
             self.clock_basis = "given: --clock".into();
         }
         Ok(self)

@@ -15,6 +15,7 @@
 //! The area model comes in as a function ([`AreaFn`]), so the search is tested on its own
 //! and the CLI passes the calibrated model (`crate::area`).
 
+use hgf_golden::plural::count;
 use hgf_golden::{HgfConfig, Packing, Target};
 use serde::Serialize;
 
@@ -264,13 +265,14 @@ impl Exploration {
         let b = &self.board;
         let _ = writeln!(
             out,
-            "model {} on {} ({} MB/s sustained, {} MHz), core on {}: {} candidates, {} fit",
+            "model {} on {} ({} MB/s sustained, {} MHz {}), core on {}: {}, {} fit",
             self.model,
             b.name,
             crate::report::short(b.sustained_mb_s),
             crate::report::short(b.clock_mhz),
+            b.clock_source.name(),
             self.target,
-            self.evaluated,
+            count(self.evaluated as u64, "candidate", "candidates"),
             self.fitting
         );
         if self.pareto.is_empty() {
@@ -315,12 +317,16 @@ impl Exploration {
             let k = &best.config;
             let _ = writeln!(
                 out,
-                "best: array {}x{}, {} FP lanes, {} gate multiplier(s){}, {} packing: {} tokens/s \
+                "best: array {}x{}, {}, {}{}, {} packing: {} tokens/s \
                  ({}-bound), {} logic sites ({:.0}% of the most used resource)",
                 k.array_rows,
                 k.array_inputs,
-                k.fp_lanes,
-                k.gate_multipliers,
+                count(k.fp_lanes as u64, "FP lane", "FP lanes"),
+                count(
+                    k.gate_multipliers as u64,
+                    "gate multiplier",
+                    "gate multipliers"
+                ),
                 if k.gate_shares_adder {
                     " and the lane's adder"
                 } else {

@@ -35,9 +35,9 @@ pub mod report;
 pub mod throughput;
 
 pub use area::{estimate_area, AreaEstimate};
-pub use boards::Board;
+pub use boards::{Board, BoardFpga, ClockSource};
 pub use cores::ProjectionBeyond;
 pub use error::EstimateError;
 pub use models::{Model, ProjectionKind, ProjectionSpec};
-pub use report::{estimate, estimate_each, Estimate, ModelEstimate, UnmappedModel};
+pub use report::{estimate, estimate_each, CoreOnBoard, Estimate, ModelEstimate, UnmappedModel};
 pub use throughput::{Bound, Throughput};

@@ -4,11 +4,12 @@
 
 use std::path::Path;
 
+use hgf_golden::plural::count;
 use plotters::prelude::*;
 
 use crate::error::EstimateError;
 use crate::explore::{Candidate, Exploration};
-use crate::plot::{finish, write_svg};
+use crate::plot::{finish, log_ticks, text_width, write_svg};
 use crate::report::{short, thousands};
 
 /// Size of the plot in SVG pixels.
@@ -16,7 +17,14 @@ const SIZE: (u32, u32) = (1000, 680);
 
 /// Writes the Pareto plot of `exploration` to `path`.
 pub fn write_pareto(exploration: &Exploration, path: &Path) -> Result<(), EstimateError> {
-    write_svg(path, |path| draw(exploration, path))
+    write_svg(path, |svg| draw(exploration, svg))
+}
+
+/// The Pareto plot as SVG text (what [`write_pareto`] writes).
+pub fn pareto_svg(exploration: &Exploration) -> Result<String, String> {
+    let mut svg = String::new();
+    draw(exploration, &mut svg)?;
+    Ok(svg)
 }
 
 /// A short label of an engine: `RxC F g packing` (`g1+A`: one gate multiplier and the
@@ -33,12 +41,13 @@ pub fn engine_label(c: &Candidate) -> String {
     )
 }
 
-fn draw(e: &Exploration, path: &Path) -> Result<(), String> {
+fn draw(e: &Exploration, svg: &mut String) -> Result<(), String> {
     let s = |e: &dyn std::fmt::Display| e.to_string();
     if e.all_fitting.is_empty() {
         return Err(format!(
-            "nothing to plot: none of the {} candidates fits {}",
-            e.evaluated, e.target
+            "nothing to plot: none of the {} fits {}",
+            count(e.evaluated as u64, "candidate", "candidates"),
+            e.target
         ));
     }
     let capacity = e.all_fitting[0].area.logic_capacity as f64;
@@ -47,29 +56,35 @@ fn draw(e: &Exploration, path: &Path) -> Result<(), String> {
     let (y_lo, y_hi) = tps.fold((f64::MAX, 0.0f64), |(lo, hi), t| (lo.min(t), hi.max(t)));
     let (y0, y1) = (y_lo / 1.5, y_hi * 1.5);
 
-    let root = SVGBackend::new(path, SIZE).into_drawing_area();
+    let root = SVGBackend::with_string(svg, SIZE).into_drawing_area();
     root.fill(&WHITE).map_err(|e| s(&e))?;
     let caption = format!(
-        "{} on {} ({} MB/s, {} MHz), core on {}: {} fitting of {} candidates",
+        "{} on {} ({} MB/s, {} MHz {}), core on {}: {} fitting of {}",
         e.model,
         e.board.name,
         short(e.board.sustained_mb_s),
         short(e.board.clock_mhz),
+        e.board.clock_source.name(),
         e.target,
         e.fitting,
-        e.evaluated
+        count(e.evaluated as u64, "candidate", "candidates")
     );
     let mut chart = ChartBuilder::on(&root)
         .caption(caption, ("sans-serif", 17))
         .margin(20)
         .x_label_area_size(50)
         .y_label_area_size(70)
-        .build_cartesian_2d(0.0..x1, (y0..y1).log_scale())
+        .build_cartesian_2d(
+            0.0..x1,
+            (y0..y1).log_scale().with_key_points(log_ticks(y0, y1)),
+        )
         .map_err(|e| s(&e))?;
     chart
         .configure_mesh()
         .x_desc("logic sites (area model)")
         .y_desc("tokens/s")
+        .x_label_formatter(&|v| thousands(v.round() as u64))
+        .y_label_formatter(&|v| short(*v))
         .draw()
         .map_err(|e| s(&e))?;
 
@@ -113,13 +128,17 @@ fn draw(e: &Exploration, path: &Path) -> Result<(), String> {
     if let Some(best) = &e.best {
         let red = RGBColor(214, 39, 40);
         let p = (best.area.logic as f64, best.tokens_per_s);
+        let label = format!("best: {}", engine_label(best));
+        // Centred above the ring: the best is the fastest point, so nothing is drawn above
+        // it (the axis reaches 1.5 times the fastest rate).
+        let half_width = (text_width(label.chars().count(), 10.5) / 2.0) as i32;
         chart
             .draw_series(std::iter::once(
                 EmptyElement::at(p)
                     + Circle::new((0, 0), 9, red.stroke_width(2))
                     + Text::new(
-                        format!("best: {}", engine_label(best)),
-                        (-180, 12),
+                        label,
+                        (-half_width, -28),
                         ("sans-serif", 13).into_font().color(&red),
                     ),
             ))

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::area::{estimate_area, AreaEstimate};
 use crate::bandwidth::{model_bytes, ByteCounts, ModelBytes};
-use crate::boards::Board;
+use crate::boards::{Board, BoardFpga};
 use crate::compute::{model_cycles, ModelCycles};
 use crate::cores::{projection_runs, ProjectionBeyond};
 use crate::error::EstimateError;
@@ -43,7 +43,88 @@ pub struct Estimate {
     /// The area of the core on its target (`crate::area`): per block, total, and whether it
     /// fits.
     pub area: AreaEstimate,
+    /// Whether the core fits each board's FPGA, in the order of `boards`: a board whose FPGA
+    /// it does not fit cannot run it at any of the rates given.
+    pub core_on_boards: Vec<CoreOnBoard>,
 }
+
+/// The core config on one board's FPGA.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CoreOnBoard {
+    pub board: String,
+    pub fpga: BoardFpga,
+    /// Whether the core fits the FPGA by the area model (`None`: unknown, a family the project
+    /// cannot place or no FPGA named).
+    pub core_fits_fpga: Option<bool>,
+    /// The same in words, with the resources over the device's when it does not fit.
+    pub note: String,
+}
+
+impl CoreOnBoard {
+    fn new(core: &HgfConfig, board: &Board) -> CoreOnBoard {
+        let (core_fits_fpga, note) = match board.fpga {
+            BoardFpga::Placeable { target } => {
+                let area = estimate_area(core, target);
+                let over: Vec<String> = area
+                    .fit
+                    .iter()
+                    .filter(|f| !f.fits())
+                    .map(|f| {
+                        format!(
+                            "{} {} of {}",
+                            f.resource.name(),
+                            thousands(f.used),
+                            thousands(f.available)
+                        )
+                    })
+                    .collect();
+                if area.fits {
+                    (
+                        Some(true),
+                        format!("the core fits the {target} (area model)"),
+                    )
+                } else {
+                    (
+                        Some(false),
+                        format!(
+                            "the core does NOT fit the {target} (area model: {}); this board \
+                             cannot run it",
+                            over.join(", ")
+                        ),
+                    )
+                }
+            }
+            BoardFpga::NotPlaceable { part } => (
+                None,
+                format!(
+                    "{part}: a family the project cannot place; whether the core fits, and \
+                     its clock, are unknown"
+                ),
+            ),
+            BoardFpga::Unspecified => (None, "a custom board names no FPGA".to_string()),
+        };
+        CoreOnBoard {
+            board: board.name.clone(),
+            fpga: board.fpga,
+            core_fits_fpga,
+            note,
+        }
+    }
+
+    /// "yes", "NO" or "unknown".
+    fn fits_text(&self) -> &'static str {
+        match self.core_fits_fpga {
+            Some(true) => "yes",
+            Some(false) => "NO",
+            None => "unknown",
+        }
+    }
+}
+
+/// The legend of the two "fits" columns, printed under every table that has them.
+pub const FITS_LEGEND: &str = "core fits FPGA: the core config fits the board's FPGA (area \
+                               model; unknown where the project cannot place the family); \
+                               weights fit memory: the model's weights fit the board's memory.";
 
 /// A model that is not runnable on the core: some of its projections exceed the core's
 /// maxima ([`crate::cores::projection_runs`]). In `hgf estimate --json` it takes the place
@@ -117,6 +198,7 @@ fn assemble(
         models,
         unmapped,
         area: estimate_area(core, core.target),
+        core_on_boards: boards.iter().map(|b| CoreOnBoard::new(core, b)).collect(),
     }
 }
 
@@ -254,9 +336,11 @@ impl Estimate {
         );
         out.push('\n');
         out += &self.area.to_text();
+        out.push('\n');
+        out += &self.boards_text();
         for m in &self.models {
             out.push('\n');
-            out += &model_text(m);
+            out += &model_text(m, &self.core_on_boards);
         }
         for u in &self.unmapped {
             out.push('\n');
@@ -269,17 +353,53 @@ impl Estimate {
         out
     }
 
+    /// Every board: its FPGA, whether the core fits it, and where the clock comes from.
+    pub fn boards_text(&self) -> String {
+        let mut out = String::from(
+            "boards (the core on each board's FPGA; the clock, measured or assumed):\n",
+        );
+        for (b, c) in self.boards.iter().zip(&self.core_on_boards) {
+            let _ = writeln!(
+                out,
+                "  {}: {}; core fits FPGA: {} ({})",
+                b.name,
+                b.fpga.text(),
+                c.fits_text(),
+                c.note
+            );
+            let _ = writeln!(
+                out,
+                "    clock {} MHz, {}",
+                short(b.clock_mhz),
+                b.clock_basis
+            );
+        }
+        out
+    }
+
+    /// The mark of a board in the summary's header: `!` when the core does not fit its FPGA,
+    /// `?` when that is unknown.
+    fn board_mark(&self, i: usize) -> &'static str {
+        match self.core_on_boards.get(i).and_then(|c| c.core_fits_fpga) {
+            Some(true) => "",
+            Some(false) => " !",
+            None => " ?",
+        }
+    }
+
     /// Tokens/s of every model (rows) on every board (columns), as a Markdown table with its
     /// legend.
     pub fn summary(&self) -> String {
         let packing = self.core.packing;
         let mut header = vec![format!("model ({packing})")];
-        header.extend(self.boards.iter().map(|b| {
+        header.extend(self.boards.iter().enumerate().map(|(i, b)| {
             format!(
-                "{} ({} MB/s, {} MHz)",
+                "{} ({} MB/s, {} MHz {}){}",
                 b.name,
                 short(b.sustained_mb_s),
-                short(b.clock_mhz)
+                short(b.clock_mhz),
+                b.clock_source.name(),
+                self.board_mark(i)
             )
         }));
         let mut rows: Vec<Vec<String>> = self
@@ -309,8 +429,24 @@ impl Estimate {
         }));
         let mut out = format!("tokens/s, {packing} packing:\n\n");
         out += &markdown_table(&header, &rows);
-        out +=
-            "\nM: memory-bound, C: compute-bound, *: the weights do not fit the board's memory.\n";
+        out += "\nM: memory-bound, C: compute-bound, *: the weights do not fit the board's \
+                memory.\n";
+        if self
+            .core_on_boards
+            .iter()
+            .any(|c| c.core_fits_fpga == Some(false))
+        {
+            out += "!: the core does not fit the board's FPGA (area model): the board cannot \
+                    run it at these rates.\n";
+        }
+        if self
+            .core_on_boards
+            .iter()
+            .any(|c| c.core_fits_fpga.is_none())
+        {
+            out += "?: whether the core fits the board's FPGA is unknown (a family the project \
+                    cannot place), and its clock is assumed.\n";
+        }
         if !self.unmapped.is_empty() {
             let _ = writeln!(
                 out,
@@ -348,7 +484,7 @@ fn unmapped_text(u: &UnmappedModel) -> String {
     out
 }
 
-fn model_text(m: &ModelEstimate) -> String {
+fn model_text(m: &ModelEstimate, core_on_boards: &[CoreOnBoard]) -> String {
     let model = &m.model;
     let mut out = format!("model {}: {}\n", model.name, model.description);
     let _ = writeln!(out, "  source: {}", model.source);
@@ -424,12 +560,14 @@ fn model_text(m: &ModelEstimate) -> String {
         "compute tok/s",
         "tokens/s",
         "bound",
-        "fits",
+        "core fits FPGA",
+        "weights fit memory",
     ];
     let rows: Vec<Vec<String>> = m
         .boards
         .iter()
-        .map(|t| {
+        .enumerate()
+        .map(|(i, t)| {
             vec![
                 t.board.clone(),
                 short(t.bandwidth_mb_s),
@@ -439,6 +577,10 @@ fn model_text(m: &ModelEstimate) -> String {
                 rate(t.compute_bound_tokens_per_s),
                 rate(t.tokens_per_s),
                 t.bound.to_string(),
+                core_on_boards
+                    .get(i)
+                    .map_or("unknown", CoreOnBoard::fits_text)
+                    .to_string(),
                 match t.fits_in_memory {
                     Some(true) => "yes".into(),
                     Some(false) => "NO".into(),
@@ -448,5 +590,6 @@ fn model_text(m: &ModelEstimate) -> String {
         })
         .collect();
     out += &table(&header, &rows);
+    let _ = writeln!(out, "  {FITS_LEGEND}");
     out
 }

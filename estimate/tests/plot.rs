@@ -54,7 +54,7 @@ fn one_model_on_a_custom_board_plots_too() {
     let path = dir.path().join("one.svg");
     write_roofline(&est, &path).unwrap();
     let texts = all_texts(&std::fs::read_to_string(&path).unwrap());
-    assert!(texts.contains("custom (77 MB/s, 33 MHz)"), "{texts}");
+    assert!(texts.contains("custom (77 MB/s, 33 MHz given)"), "{texts}");
 }
 
 #[test]

@@ -155,6 +155,9 @@ impl HgfConfig {
     /// - `default`: one 512x512 projection of a TinyStories-scale HGF model at rank 16, sized
     ///   for an ECP5-25k board.
     /// - `up5k`: a 256x256 projection at rank 8 that fits an iCE40 UP5K.
+    ///
+    /// Each preset names its core after itself (`hgf_core`, `hgf_core_up5k`), so that their
+    /// default output directories (`out/<name>`) and files do not collide.
     pub fn preset(name: &str) -> Result<Self, ConfigError> {
         match name {
             "default" => Ok(HgfConfig {
@@ -171,7 +174,7 @@ impl HgfConfig {
                 target: Target::Ecp5_25k,
             }),
             "up5k" => Ok(HgfConfig {
-                name: "hgf_core".into(),
+                name: "hgf_core_up5k".into(),
                 max_d_in: 256,
                 max_d_out: 256,
                 max_rank: 8,
@@ -249,7 +252,7 @@ impl HgfConfig {
                 allowed,
             })
         };
-        if !is_verilog_identifier(&self.name) {
+        if !is_module_name(&self.name) {
             return Err(ConfigError::BadName {
                 name: self.name.clone(),
             });
@@ -341,9 +344,16 @@ impl HgfConfig {
     }
 }
 
-fn is_verilog_identifier(name: &str) -> bool {
+/// What a core's name may be, in words: [`is_module_name`].
+pub const MODULE_NAME_RULE: &str = "a letter, then letters, digits or `_`, at most 64 \
+                                    characters, not a (System)Verilog keyword";
+
+/// The one rule for a core's name ([`MODULE_NAME_RULE`]): it names the Verilog module, its
+/// files, and the C++ class and library Verilator makes of it, so it has to suit all of them
+/// (Verilator's classes and the model's files take no leading `_`).
+pub fn is_module_name(name: &str) -> bool {
     let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic())
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
         && name.len() <= 64
         && !VERILOG_KEYWORDS.contains(&name)
@@ -637,10 +647,7 @@ pub enum ConfigError {
         value: usize,
         allowed: String,
     },
-    #[error(
-        "config field `name` = {name:?} is not a Verilog identifier; allowed: a letter or `_`, \
-         then letters, digits or `_`, at most 64 characters, not a (System)Verilog keyword"
-    )]
+    #[error("config field `name` = {name:?} is not a module name; allowed: {MODULE_NAME_RULE}")]
     BadName { name: String },
     /// An error in a config file. The message includes the inner error, so it is not also
     /// reported as the source (that would print it twice).

@@ -33,7 +33,6 @@
 //! data bytes itself; binary16 data are plain little- or big-endian `u16` bit patterns.
 
 use std::fs;
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use half::f16;
@@ -42,6 +41,7 @@ use ndarray_npy::npy::header::{Header, Layout, ReadHeaderError, WriteHeaderError
 use safetensors::tensor::{Dtype, SafeTensorError, SafeTensors, TensorView};
 use thiserror::Error;
 
+use crate::output::write_atomically;
 use crate::weights::{HgfWeights, WeightsError};
 
 /// Why a weights or tokens file could not be read or written.
@@ -110,6 +110,14 @@ pub enum IoError {
     /// T value is not a trit, or beta or gate is not finite.
     #[error("{}: {error}", .path.display())]
     Weights { path: PathBuf, error: WeightsError },
+    /// A tensor's header entry is inconsistent: its shape and data type need another number
+    /// of bytes than its data offsets span.
+    #[error("{}: tensor `{tensor}` in the header: {detail}", .path.display())]
+    TensorHeader {
+        path: PathBuf,
+        tensor: String,
+        detail: String,
+    },
     /// The .npy header is missing, truncated or malformed.
     #[error("{} is not a valid .npy file: {detail}", .path.display())]
     NpyHeader { path: PathBuf, detail: String },
@@ -149,6 +157,7 @@ impl IoError {
             | IoError::Dtype { path, .. }
             | IoError::Shape { path, .. }
             | IoError::Weights { path, .. }
+            | IoError::TensorHeader { path, .. }
             | IoError::NpyHeader { path, .. }
             | IoError::NpyDtype { path, .. }
             | IoError::NpyRank { path, .. }
@@ -185,7 +194,7 @@ pub fn load_weights(path: impl AsRef<Path>) -> Result<HgfWeights, IoError> {
         path: path.to_path_buf(),
         error,
     };
-    check_data_offsets(&bytes).map_err(st_error)?;
+    check_header(path, &bytes)?;
     let st = SafeTensors::deserialize(&bytes).map_err(st_error)?;
 
     let t_view = tensor(path, &st, "T", Dtype::I8)?;
@@ -220,12 +229,19 @@ pub fn load_weights(path: impl AsRef<Path>) -> Result<HgfWeights, IoError> {
     Ok(weights)
 }
 
-/// Writes a layer in the layout [`load_weights`] reads (beta and gate as 0-d tensors).
+/// Writes a layer in the layout [`load_weights`] reads (beta and gate as 0-d tensors),
+/// through a temporary file renamed into place ([`crate::output`]).
 ///
 /// The weights are written as they are, without validation, so that tests and tools can
 /// produce deliberately broken files; [`load_weights`] is where files are checked.
 pub fn save_weights(path: impl AsRef<Path>, weights: &HgfWeights) -> Result<(), IoError> {
     let path = path.as_ref();
+    let bytes = encode_weights(path, weights)?;
+    write_atomically(path, &bytes).map_err(write_error(path))
+}
+
+/// The safetensors bytes [`save_weights`] writes (`path` names the file in errors).
+pub fn encode_weights(path: &Path, weights: &HgfWeights) -> Result<Vec<u8>, IoError> {
     let t: Vec<u8> = weights.t.iter().flat_map(|v| v.to_le_bytes()).collect();
     let a: Vec<u8> = weights.a.iter().flat_map(|v| v.to_le_bytes()).collect();
     let b: Vec<u8> = weights.b.iter().flat_map(|v| v.to_le_bytes()).collect();
@@ -246,15 +262,45 @@ pub fn save_weights(path: impl AsRef<Path>, weights: &HgfWeights) -> Result<(), 
     .map(|(name, dtype, shape, data)| Ok((name, TensorView::new(dtype, shape, data)?)))
     .collect::<Result<Vec<_>, SafeTensorError>>()
     .map_err(encode_error)?;
-    let bytes = safetensors::serialize(views, None).map_err(encode_error)?;
-    fs::write(path, bytes).map_err(write_error(path))
+    safetensors::serialize(views, None).map_err(encode_error)
 }
 
-/// Rejects headers whose data offsets are so large that safetensors' own check would overflow:
-/// it adds the end of the data to the header length unchecked, which panics in debug builds
-/// for absurd offsets that still pass its per-tensor checks. Everything else, truncation
-/// included, is left for safetensors to diagnose.
-pub(crate) fn check_data_offsets(bytes: &[u8]) -> Result<(), SafeTensorError> {
+/// Checks the header before safetensors does, for what it would report without naming a
+/// tensor or could not report safely:
+/// - data offsets so large that safetensors' own check would overflow (it adds the end of the
+///   data to the header length unchecked, which panics in debug builds for absurd offsets that
+///   still pass its per-tensor checks): [`SafeTensorError::ValidationOverflow`];
+/// - a tensor whose shape and data type need another number of bytes than its data offsets
+///   span (safetensors says "invalid shape, data type, or offset for tensor" and names none):
+///   [`IoError::TensorHeader`], with the tensor's name.
+///
+/// Everything else, truncation included, is left for safetensors to diagnose.
+fn check_header(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
+    check_header_bytes(bytes).map_err(|problem| match problem {
+        HeaderProblem::Overflow => IoError::SafeTensors {
+            path: path.to_path_buf(),
+            error: SafeTensorError::ValidationOverflow,
+        },
+        HeaderProblem::Tensor { tensor, detail } => IoError::TensorHeader {
+            path: path.to_path_buf(),
+            tensor,
+            detail,
+        },
+    })
+}
+
+/// What [`check_header_bytes`] finds wrong with a safetensors header.
+#[derive(Debug)]
+pub(crate) enum HeaderProblem {
+    /// Data offsets so large that safetensors' own check would overflow.
+    Overflow,
+    /// A tensor whose shape and data type disagree with its data offsets.
+    Tensor { tensor: String, detail: String },
+}
+
+/// [`check_header`] without a path, for every reader of safetensors files (the layer files
+/// here, the model checkpoints of `crate::model::checkpoint`).
+pub(crate) fn check_header_bytes(bytes: &[u8]) -> Result<(), HeaderProblem> {
     let Some((len_bytes, rest)) = bytes.split_first_chunk::<8>() else {
         return Ok(());
     };
@@ -275,9 +321,64 @@ pub(crate) fn check_data_offsets(bytes: &[u8]) -> Result<(), SafeTensorError> {
             .is_some_and(|end| usize::try_from(end).map_or(true, |end| end > limit))
     });
     if overflows {
-        return Err(SafeTensorError::ValidationOverflow);
+        return Err(HeaderProblem::Overflow);
+    }
+    let mut names: Vec<&String> = map.keys().filter(|k| *k != "__metadata__").collect();
+    names.sort_unstable();
+    for name in names {
+        let info = &map[name];
+        let offsets = info
+            .get("data_offsets")
+            .and_then(serde_json::Value::as_array)
+            .and_then(|o| Some((o.first()?.as_u64()?, o.get(1)?.as_u64()?)));
+        let shape: Option<Vec<u64>> = info
+            .get("shape")
+            .and_then(serde_json::Value::as_array)
+            .and_then(|dims| dims.iter().map(serde_json::Value::as_u64).collect());
+        let element = info
+            .get("dtype")
+            .and_then(serde_json::Value::as_str)
+            .and_then(dtype_bytes);
+        // Malformed entries and sub-byte types are safetensors' to report.
+        let (Some((start, end)), Some(shape), Some(element)) = (offsets, shape, element) else {
+            continue;
+        };
+        let problem = |detail: String| HeaderProblem::Tensor {
+            tensor: clip(name.clone()),
+            detail,
+        };
+        if end < start {
+            return Err(problem(format!(
+                "its data offsets [{start}, {end}] end before they start"
+            )));
+        }
+        let needed = shape
+            .iter()
+            .try_fold(element, |n, &d| n.checked_mul(d))
+            .ok_or_else(|| problem(format!("shape {shape:?} overflows")))?;
+        if needed != end - start {
+            return Err(problem(format!(
+                "shape {shape:?} of {} needs {needed} bytes, its data offsets [{start}, {end}] \
+                 span {}",
+                info.get("dtype")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or("?"),
+                end - start
+            )));
+        }
     }
     Ok(())
+}
+
+/// Bytes per element of a safetensors dtype name (`None` for sub-byte and unknown types).
+fn dtype_bytes(dtype: &str) -> Option<u64> {
+    Some(match dtype {
+        "BOOL" | "U8" | "I8" | "F8_E5M2" | "F8_E4M3" | "F8_E8M0" => 1,
+        "U16" | "I16" | "F16" | "BF16" => 2,
+        "U32" | "I32" | "F32" => 4,
+        "U64" | "I64" | "F64" => 8,
+        _ => return None,
+    })
 }
 
 /// What a safetensors error most likely means, for the few whose own words are cryptic.
@@ -449,9 +550,16 @@ pub fn load_tokens(path: impl AsRef<Path>) -> Result<Array2<f16>, IoError> {
     })
 }
 
-/// Writes a `[tokens, d]` binary16 matrix as a little-endian, C-order .npy file.
+/// Writes a `[tokens, d]` binary16 matrix as a little-endian, C-order .npy file, through a
+/// temporary file renamed into place ([`crate::output`]).
 pub fn save_tokens(path: impl AsRef<Path>, tokens: ArrayView2<'_, f16>) -> Result<(), IoError> {
     let path = path.as_ref();
+    let bytes = encode_tokens(path, tokens)?;
+    write_atomically(path, &bytes).map_err(write_error(path))
+}
+
+/// The .npy bytes [`save_tokens`] writes (`path` names the file in errors).
+pub fn encode_tokens(path: &Path, tokens: ArrayView2<'_, f16>) -> Result<Vec<u8>, IoError> {
     // The descriptor's type is ndarray-npy's re-use of `py_literal::Value`, which this crate
     // cannot name; parsing the literal lets the compiler infer it from `Header`.
     let Ok(type_descriptor) = F16_DESCR_LITERAL.parse() else {
@@ -465,15 +573,13 @@ pub fn save_tokens(path: impl AsRef<Path>, tokens: ArrayView2<'_, f16>) -> Resul
         layout: Layout::Standard,
         shape: tokens.shape().to_vec(),
     };
-    let file = fs::File::create(path).map_err(write_error(path))?;
-    let mut out = BufWriter::new(file);
+    let mut out = Vec::with_capacity(128 + 2 * tokens.len());
     header.write(&mut out).map_err(|e| match e {
         WriteHeaderError::Io(source) => write_error(path)(source),
         other => write_error(path)(std::io::Error::other(other.to_string())),
     })?;
-    let data: Vec<u8> = tokens.iter().flat_map(|v| v.to_le_bytes()).collect();
-    out.write_all(&data).map_err(write_error(path))?;
-    out.flush().map_err(write_error(path))
+    out.extend(tokens.iter().flat_map(|v| v.to_le_bytes()));
+    Ok(out)
 }
 
 /// Checks that the header the preamble announces is inside the file, before ndarray-npy
@@ -821,11 +927,60 @@ mod tests {
             matches!(
                 err,
                 IoError::Weights {
-                    error: WeightsError::Shape { tensor: "A", .. },
+                    error: WeightsError::Disagree { .. },
                     ..
                 }
             ),
             "{err:?}"
+        );
+    }
+
+    // See: issue #17 (with T cut to fewer columns, the error blamed A).
+    #[test]
+    fn a_size_two_tensors_disagree_on_names_both_and_an_odd_tensor_alone() {
+        // T is [6, 12], A [3, 12], B [6, 3] in the valid file. T cut to 11 columns: T and A
+        // disagree on d_in, and nothing says which is wrong; the message names both.
+        let err = load_modified(|t| set(t, "T", Dtype::I8, vec![6, 11], vec![0; 66])).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("tensors `T` (shape [6, 11]) and `A` (shape [3, 12]) disagree on d_in")
+                && text.contains("T says 11, A says 12"),
+            "{text}"
+        );
+        // T transposed disagrees with A on d_in and with B on d_out: T alone is named.
+        let err = load_modified(|t| set(t, "T", Dtype::I8, vec![12, 6], vec![0; 72])).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("tensor `T` has shape [12, 6]; expected [6, 12]"),
+            "{text}"
+        );
+        // B with the wrong rank and d_out: B alone.
+        let err = load_modified(|t| set(t, "B", Dtype::F16, vec![5, 2], vec![0; 20])).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("tensor `B` has shape [5, 2]; expected [6, 3]"),
+            "{text}"
+        );
+    }
+
+    // See: issue #17 (safetensors' "invalid shape, data type, or offset for tensor" named none).
+    #[test]
+    fn a_header_whose_offsets_do_not_match_the_shape_names_the_tensor() {
+        let mut tensors = valid_tensors();
+        // A claims 3 x 13 values but keeps its 3 x 12 data.
+        set(&mut tensors, "A", Dtype::F16, vec![3, 12], vec![0; 72]);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("w.safetensors");
+        write_tensors(&path, &tensors);
+        let bytes = fs::read(&path).expect("reads");
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let patched = text.replacen("\"shape\":[3,12]", "\"shape\":[3,13]", 1);
+        assert_ne!(patched, text, "the header has A's shape");
+        fs::write(&path, patched.as_bytes()).expect("writes");
+        let err = load_weights(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("tensor `A`") && err.contains("[3, 13]"),
+            "{err}"
         );
     }
 

@@ -39,6 +39,7 @@
 //!   input's sign (127 or -128). An int8 result is held in the low 8 bits of the `u32`,
 //!   two's complement, the upper bits zero, and is printed as 2 hex digits.
 
+use crate::plural::count;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Cursor, Read};
@@ -317,6 +318,23 @@ pub enum TestFloatError {
         format: &'static str,
         digits: usize,
     },
+    /// testfloat_gen writes every field with all its format's digits; a narrower field is
+    /// most likely a file of another op (f16 operands read as f32 ones).
+    #[error(
+        "{file}:{line}: {field} `{text}` has {} hex digits; {op} vectors give {format} \
+         fields {digits} digits ({}): a file of another op?",
+        .text.len(),
+        .op.layout()
+    )]
+    TooNarrow {
+        file: String,
+        line: usize,
+        op: FpOp,
+        field: String,
+        text: String,
+        format: &'static str,
+        digits: usize,
+    },
     #[error("{file}: no test vectors (the file is empty)")]
     Empty { file: String },
 }
@@ -408,9 +426,19 @@ fn parse_line(text: &str, line: usize, file: &str, op: FpOp) -> Result<Vector, T
         });
     }
     let field = |i: usize, name: String, digits: usize, format: &'static str| {
-        parse_hex(fields[i], digits).map_err(|wide| {
+        parse_hex(fields[i], digits).map_err(|problem| {
             let text = shorten(fields[i]);
-            if wide {
+            if problem == HexProblem::Narrow {
+                TestFloatError::TooNarrow {
+                    file: file.to_string(),
+                    line,
+                    op,
+                    field: name,
+                    text,
+                    format,
+                    digits,
+                }
+            } else if problem == HexProblem::Wide {
                 TestFloatError::TooWide {
                     file: file.to_string(),
                     line,
@@ -458,16 +486,26 @@ fn parse_line(text: &str, line: usize, file: &str, op: FpOp) -> Result<Vector, T
     })
 }
 
-/// Parses `text` as at most `digits` hex digits. `Err(true)`: too many digits;
-/// `Err(false)`: not hex at all.
-fn parse_hex(text: &str, digits: usize) -> Result<u32, bool> {
+/// Why a field is not a value of its format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum HexProblem {
+    NotHex,
+    Wide,
+    Narrow,
+}
+
+/// Parses `text` as exactly `digits` hex digits, the width testfloat_gen writes.
+fn parse_hex(text: &str, digits: usize) -> Result<u32, HexProblem> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(false);
+        return Err(HexProblem::NotHex);
     }
     if text.len() > digits {
-        return Err(true);
+        return Err(HexProblem::Wide);
     }
-    u32::from_str_radix(text, 16).map_err(|_| false)
+    if text.len() < digits {
+        return Err(HexProblem::Narrow);
+    }
+    u32::from_str_radix(text, 16).map_err(|_| HexProblem::NotHex)
 }
 
 /// Keeps error messages readable when a field is a long run of garbage.
@@ -569,8 +607,10 @@ impl CheckReport {
     /// One line: op, cases, mismatches and the comparison rules.
     pub fn summary(&self) -> String {
         format!(
-            "{}: {} cases, {} mismatches (flags not compared; any NaN matches an expected NaN)",
-            self.op, self.cases, self.mismatches
+            "{}: {}, {} (flags not compared; any NaN matches an expected NaN)",
+            self.op,
+            count(self.cases as u64, "case", "cases"),
+            count(self.mismatches as u64, "mismatch", "mismatches")
         )
     }
 }
@@ -667,6 +707,21 @@ mod tests {
         }
         assert_eq!(FpOp::F32ToI8.testfloat_function(), "f32_to_i32");
         assert_eq!(FpOp::F16Add.testfloat_function(), "f16_add");
+    }
+
+    // See: issue #17 (an f16_add file checked as f32_add gave 46048 "mismatches").
+    #[test]
+    fn a_file_of_another_ops_format_is_a_format_error_not_mismatches() {
+        let e = err("87FF E850 E850 01\n", FpOp::F32Add);
+        assert!(
+            e.contains("v.txt:1: operand 1 `87FF` has 4 hex digits; f32_add vectors give f32")
+                && e.contains("another op"),
+            "{e}"
+        );
+        let e = err("8683F7FF C07F3FFF 7839504 01\n", FpOp::F32Mul);
+        assert!(e.contains("result `7839504` has 7 hex digits"), "{e}");
+        let e = err("8683F7FF C07F3FFF 07839504 1\n", FpOp::F32Mul);
+        assert!(e.contains("flags `1` has 1 hex digits"), "{e}");
     }
 
     #[test]

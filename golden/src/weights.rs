@@ -35,12 +35,36 @@ pub enum WeightsError {
         expected: Vec<usize>,
         reason: &'static str,
     },
+    /// Two tensors that hold the same size disagree on it (which one is wrong cannot be told).
+    #[error(
+        "tensors `{first}` (shape {first_shape:?}) and `{second}` (shape {second_shape:?}) \
+         disagree on {size}: {first} says {}, {second} says {}",
+        size_in(size, first, *first_shape),
+        size_in(size, second, *second_shape)
+    )]
+    Disagree {
+        size: &'static str,
+        first: &'static str,
+        first_shape: [usize; 2],
+        second: &'static str,
+        second_shape: [usize; 2],
+    },
     #[error("tensor `T` holds {value} at [{row}, {col}]; allowed values: -1, 0, 1")]
     TritOutOfRange { row: usize, col: usize, value: i8 },
     #[error("scalar `{name}` is {value}; it must be finite")]
     NotFinite { name: &'static str, value: f32 },
     #[error(transparent)]
     NotRunnable(#[from] ShapeError),
+}
+
+/// The size `size` (d_in, d_out or rank) as the tensor `tensor` of shape `shape` holds it:
+/// d_in is the columns of T and A, d_out the rows of T and B, rank the rows of A and the
+/// columns of B.
+fn size_in(size: &str, tensor: &str, shape: [usize; 2]) -> usize {
+    match (size, tensor) {
+        ("d_in", _) | ("rank", "B") => shape[1],
+        _ => shape[0],
+    }
 }
 
 fn reason_suffix(reason: &str) -> String {
@@ -60,23 +84,67 @@ impl HgfWeights {
     /// Checks internal consistency: A and B agree with T on d_in, d_out and rank, every T value
     /// is a trit, and beta and g are finite. Rank 0 (A `0 x d_in`, B `d_out x 0`) is a
     /// ternary-only projection (arithmetic.md §G2).
+    ///
+    /// Each size is held by two tensors (d_in: T's and A's columns; d_out: T's and B's rows;
+    /// rank: A's rows and B's columns). A tensor that disagrees with both others is named
+    /// alone; where only one size disagrees, nothing says which of its two holders is wrong,
+    /// so both are named with what each says.
     pub fn validate(&self) -> Result<(), WeightsError> {
-        let (d_in, d_out, rank) = self.shape();
-        if self.a.ncols() != d_in {
-            return Err(WeightsError::Shape {
-                tensor: "A",
-                got: self.a.shape().to_vec(),
-                expected: vec![rank, d_in],
-                reason: "A must have as many columns as T",
-            });
-        }
-        if self.b.dim() != (d_out, rank) {
-            return Err(WeightsError::Shape {
-                tensor: "B",
-                got: self.b.shape().to_vec(),
-                expected: vec![d_out, rank],
-                reason: "B must be d_out (rows of T) x rank (rows of A)",
-            });
+        let sizes = [
+            ("d_in", ("T", self.t.ncols()), ("A", self.a.ncols())),
+            ("d_out", ("T", self.t.nrows()), ("B", self.b.nrows())),
+            ("rank", ("A", self.a.nrows()), ("B", self.b.ncols())),
+        ];
+        let disagreeing: Vec<_> = sizes.iter().filter(|(_, x, y)| x.1 != y.1).collect();
+        let shape_of = |tensor: &str| match tensor {
+            "T" => self.t.shape().to_vec(),
+            "A" => self.a.shape().to_vec(),
+            _ => self.b.shape().to_vec(),
+        };
+        match disagreeing[..] {
+            [] => {}
+            [&(size, (first, _), (second, _))] => {
+                let dims = |tensor: &str| {
+                    let shape = shape_of(tensor);
+                    [shape[0], shape[1]]
+                };
+                return Err(WeightsError::Disagree {
+                    size,
+                    first,
+                    first_shape: dims(first),
+                    second,
+                    second_shape: dims(second),
+                });
+            }
+            _ => {
+                // Two or three sizes disagree: the tensor in every disagreement is the odd one.
+                let odd = ["T", "A", "B"]
+                    .into_iter()
+                    .find(|t| disagreeing.iter().all(|(_, x, y)| x.0 == *t || y.0 == *t))
+                    .unwrap_or("T");
+                let (d_in, d_out, rank) = match odd {
+                    "T" => (self.a.ncols(), self.b.nrows(), self.a.nrows()),
+                    "A" => (self.t.ncols(), self.t.nrows(), self.b.ncols()),
+                    _ => (self.t.ncols(), self.t.nrows(), self.a.nrows()),
+                };
+                let (expected, reason) = match odd {
+                    "T" => (
+                        vec![d_out, d_in],
+                        "d_out from B's rows, d_in from A's columns",
+                    ),
+                    "A" => (
+                        vec![rank, d_in],
+                        "rank from B's columns, d_in from T's columns",
+                    ),
+                    _ => (vec![d_out, rank], "d_out from T's rows, rank from A's rows"),
+                };
+                return Err(WeightsError::Shape {
+                    tensor: odd,
+                    got: shape_of(odd),
+                    expected,
+                    reason,
+                });
+            }
         }
         if let Some(((row, col), &value)) =
             self.t.indexed_iter().find(|(_, &v)| !(-1..=1).contains(&v))

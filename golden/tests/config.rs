@@ -95,6 +95,8 @@ fn each_invalid_field_names_itself() {
         ("name = \"my-core\"", "name"),
         ("name = \"small\"", "name"),
         ("name = \"module\"", "name"),
+        // See: issue #17 (accepted here, then refused by the simulator).
+        ("name = \"_core\"", "name"),
         ("preset = \"big\"", "preset"),
         // 16384 x 16384 with 4 rows of 40 inputs: 1,679,360 weight beats per token.
         (

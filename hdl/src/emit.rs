@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use hgf_golden::output::OutputFiles;
 use hgf_golden::HgfConfig;
 use rust_hdl::prelude::Block;
 
@@ -10,7 +11,10 @@ use crate::fp16_mul::Fp16MulExact;
 use crate::fp32_add::Fp32Add;
 use crate::fp32_div::Fp32Div;
 use crate::fp32_mul::Fp32Mul;
-use crate::manifest::{constraint_files, verilog_ports, write_files, Latencies, Manifest, Port};
+use crate::manifest::{
+    constraint_files, stage_files, verilog_ports, Latencies, Manifest, Port,
+    PIN_CONSTRAINT_EXTENSIONS,
+};
 use crate::pnr_wrapper::PnrWrapper;
 use crate::projection_core::HgfCore;
 use crate::schedule::expected_cycles;
@@ -96,14 +100,57 @@ pub fn generate_pnr_top(cfg: &HgfConfig) -> Result<PnrTop, VerilogError> {
 }
 
 impl Generated {
-    /// Writes the Verilog, the manifest and the constraints into `dir`.
-    pub fn write(&self, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    /// The files of this core: (file name, contents).
+    fn files(&self) -> Vec<(String, String)> {
         let name = &self.manifest.top;
         let mut files = vec![
             (format!("{name}.v"), self.verilog.clone()),
             (format!("{name}.manifest.json"), self.manifest.to_json()),
         ];
         files.extend(self.constraints.iter().cloned());
-        write_files(dir, &files)
+        files
+    }
+
+    /// The names of the files [`Generated::write`] writes.
+    pub fn file_names(&self) -> impl Iterator<Item = String> {
+        self.files().into_iter().map(|(name, _)| name)
+    }
+
+    /// Writes the Verilog, the manifest and the constraints into `dir` (all or none of them,
+    /// [`hgf_golden::output`]), and removes the pin constraints of another target left there
+    /// under this core's name.
+    pub fn write(&self, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+        let mut outputs = OutputFiles::new();
+        self.stage(dir, &mut outputs)?;
+        let written = outputs.commit()?;
+        self.remove_stale_constraints(dir)?;
+        Ok(written)
+    }
+
+    /// Writes the files to temporary names in `dir` (created if missing), for the caller to
+    /// commit with its other outputs; then call [`Generated::remove_stale_constraints`].
+    pub fn stage(&self, dir: &Path, outputs: &mut OutputFiles) -> std::io::Result<()> {
+        stage_files(dir, &self.files(), outputs)
+    }
+
+    /// Removes `<name>.pcf` and `<name>.lpf` from `dir` when this core's target uses the
+    /// other: a directory that held the core for another target would otherwise keep pin
+    /// constraints that no longer apply. Returns the files removed.
+    pub fn remove_stale_constraints(&self, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+        let name = &self.manifest.top;
+        let mut removed = Vec::new();
+        for ext in PIN_CONSTRAINT_EXTENSIONS {
+            let file = format!("{name}.{ext}");
+            if self.constraints.iter().any(|(n, _)| *n == file) {
+                continue;
+            }
+            let path = dir.join(&file);
+            match std::fs::remove_file(&path) {
+                Ok(()) => removed.push(path),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(removed)
     }
 }

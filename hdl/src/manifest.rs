@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use hgf_golden::output::OutputFiles;
 use hgf_golden::{Derived, HgfConfig, Target};
 use serde::Serialize;
 
@@ -141,17 +142,27 @@ impl Manifest {
     }
 }
 
-/// Writes `files` (name, contents) into `dir`, creating it.
-pub fn write_files(dir: &Path, files: &[(String, String)]) -> std::io::Result<Vec<PathBuf>> {
+/// The extensions of the pin constraint files of every target (iCE40 PCF, ECP5 LPF).
+pub const PIN_CONSTRAINT_EXTENSIONS: [&str; 2] = ["pcf", "lpf"];
+
+/// Writes `files` (name, contents) to temporary names in `dir`, creating it, for `outputs` to
+/// rename into place together.
+pub fn stage_files(
+    dir: &Path,
+    files: &[(String, String)],
+    outputs: &mut OutputFiles,
+) -> std::io::Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotADirectory,
+            format!("{} is not a directory", dir.display()),
+        ));
+    }
     std::fs::create_dir_all(dir)?;
-    files
-        .iter()
-        .map(|(name, text)| {
-            let path = dir.join(name);
-            std::fs::write(&path, text)?;
-            Ok(path)
-        })
-        .collect()
+    for (name, text) in files {
+        outputs.stage(&dir.join(name), text.as_bytes())?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -205,7 +216,7 @@ mod tests {
         );
         let up5k = HgfConfig::preset("up5k").unwrap();
         let files = constraint_files(&up5k);
-        assert_eq!(files[1].0, "hgf_core.pcf");
+        assert_eq!(files[1].0, "hgf_core_up5k.pcf");
         assert!(files[1].1.contains("set_io -nowarn clock 35"));
     }
 }

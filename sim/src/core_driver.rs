@@ -377,6 +377,9 @@ pub struct CoreSim {
     lib: VerilatedLib,
 }
 
+/// Cycles between two calls of [`CoreSim::run_with`]'s `progress` within a token.
+pub const PROGRESS_CYCLES: u64 = 1 << 16;
+
 impl CoreSim {
     /// Verilates `verilog` (the core emitted for `cfg`), or reuses the cached model.
     pub fn build(cfg: &HgfConfig, verilog: &str, opts: &BuildOptions) -> Result<Self, SimError> {
@@ -417,7 +420,8 @@ impl CoreSim {
     }
 
     /// [`CoreSim::run`] with every option, calling `progress(tokens_done, cycles)` each time
-    /// a token's last output leaves the core.
+    /// a token's last output leaves the core, and every [`PROGRESS_CYCLES`] cycles in
+    /// between (a token under heavy stalls can take minutes).
     pub fn run_with(
         &self,
         w: &HgfWeights,
@@ -583,6 +587,9 @@ impl CoreSim {
             let out = (taking && m.get(y_valid) == 1).then(|| m.get(y_data) as u16);
             m.clock_high(clock)?;
             cycle += 1;
+            if cycle % PROGRESS_CYCLES == 0 {
+                progress(run.outputs.len(), cycle);
+            }
             for (s, f) in streams.iter_mut().zip(fired) {
                 if f {
                     s.advance();

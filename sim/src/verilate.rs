@@ -183,17 +183,9 @@ fn validate_top(top: &str) -> Result<(), SimError> {
             reason,
         })
     };
-    let Some(first) = top.chars().next() else {
-        return invalid("it is empty");
-    };
-    if !first.is_ascii_alphabetic() {
-        return invalid("it must start with an ASCII letter");
-    }
-    if !top.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return invalid("only ASCII letters, digits and `_` can name a C++ class and a file");
-    }
-    if top.len() > 128 {
-        return invalid("it is longer than 128 characters");
+    // The config's rule, so that every name a config accepts builds (issue 17).
+    if !hgf_golden::config::is_module_name(top) {
+        return invalid(hgf_golden::config::MODULE_NAME_RULE);
     }
     Ok(())
 }

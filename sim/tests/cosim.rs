@@ -434,3 +434,42 @@ fn the_diagnosis_names_the_first_stage_that_differs() {
         }
     }
 }
+
+// See: issue #17: under heavy stalls one token took minutes, and progress came only at the
+// end of a token.
+#[test]
+fn progress_is_reported_between_the_ends_of_tokens_too() {
+    use hgf_sim::core_driver::PROGRESS_CYCLES;
+    let cfg = small();
+    let sim = build(&cfg);
+    let w = HgfWeights::random(cfg.max_shape(), 5);
+    let x = random_tokens(cfg.max_d_in, 4, 5);
+    let opts = RunOptions {
+        stall: 0.999,
+        seed: 5,
+        max_cycles: 50_000_000,
+        ..RunOptions::default()
+    };
+    let mut calls = Vec::new();
+    let run = sim
+        .run_with(&w, x.view(), &opts, &mut |done, cycles| {
+            calls.push((done, cycles))
+        })
+        .unwrap();
+    assert!(
+        run.cycles > 2 * PROGRESS_CYCLES,
+        "the run takes long enough: {} cycles",
+        run.cycles
+    );
+    let between: Vec<u64> = calls
+        .iter()
+        .map(|&(_, cycles)| cycles)
+        .filter(|c| !run.token_end_cycles.contains(c))
+        .collect();
+    let expected: Vec<u64> = (1..=run.cycles / PROGRESS_CYCLES)
+        .map(|k| k * PROGRESS_CYCLES)
+        .filter(|c| !run.token_end_cycles.contains(c))
+        .collect();
+    assert_eq!(between, expected, "a call every {PROGRESS_CYCLES} cycles");
+    assert_eq!(calls.last(), Some(&(4, run.cycles)), "and one at the end");
+}

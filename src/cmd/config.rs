@@ -5,20 +5,21 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use crate::cli::ConfigArgs;
+use crate::stdout::{out, outln};
 
 pub fn run(args: &ConfigArgs) -> Result<ExitCode> {
     let cfg = super::load_config(&args.source)?;
     if args.json {
         let doc = serde_json::json!({ "config": cfg, "derived": cfg.derived() });
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        outln!("{}", serde_json::to_string_pretty(&doc)?)?;
     } else {
-        print!("{}", cfg.to_toml());
-        println!();
-        println!("# derived (docs/arithmetic.md, golden/src/derived.rs)");
+        out!("{}", cfg.to_toml())?;
+        outln!()?;
+        outln!("# derived (docs/arithmetic.md, golden/src/derived.rs)")?;
         let derived = serde_json::to_value(cfg.derived())?;
         if let Some(map) = derived.as_object() {
             for (k, v) in map {
-                println!("# {k} = {v}");
+                outln!("# {k} = {v}")?;
             }
         }
     }

@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use half::f16;
+use hgf_golden::output::temporary_beside;
+use hgf_golden::plural::count;
 use hgf_golden::{HgfConfig, HgfProjection, HgfWeights, Shape};
 use hgf_hdl::emit::generate;
 use hgf_sim::core_driver::{CoreRun, CoreSim, CycleCheck, RunOptions};
@@ -22,6 +24,8 @@ use serde_json::{json, Value};
 use super::layer;
 use super::show::{f16_json, f16_text};
 use crate::cli::CosimArgs;
+use crate::progress::Heartbeat;
+use crate::stdout::outln;
 
 /// Cycles allowed per token without stalls before the run counts as hung (stalls scale it).
 const MAX_CYCLES_PER_TOKEN: u64 = 1_000_000;
@@ -32,6 +36,16 @@ pub const DEFAULT_VCD: &str = "cosim-mismatch.vcd";
 
 pub fn run(args: &CosimArgs) -> Result<ExitCode> {
     check_stall(args.stall)?;
+    let mut inputs = super::config_input(&args.source);
+    inputs.extend(args.weights.as_deref().map(|p| ("--weights", p)));
+    inputs.extend(args.input.as_deref().map(|p| ("--input", p)));
+    let outputs: Vec<_> = args
+        .vcd
+        .as_deref()
+        .map(|p| ("--vcd", p))
+        .into_iter()
+        .collect();
+    super::check_outputs(&outputs, &inputs)?;
     let (cfg, weights, weights_origin) = match &args.weights {
         Some(path) => {
             let (cfg, w) = layer::read_weights(&args.source, path)?;
@@ -79,16 +93,16 @@ pub fn run(args: &CosimArgs) -> Result<ExitCode> {
         flip_expected: args.flip_expected,
     })?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&outcome.to_json())?);
+        outln!("{}", serde_json::to_string_pretty(&outcome.to_json())?)?;
     } else {
-        println!(
+        outln!(
             "core:       {} for {} ({}); Verilator model {}",
             cfg.name,
             cfg.target,
             cfg.engine_summary(),
             outcome.model_text()
-        );
-        outcome.print();
+        )?;
+        outcome.print()?;
     }
     Ok(outcome.exit_code())
 }
@@ -157,10 +171,9 @@ pub fn cosimulate(job: &Job<'_>) -> Result<Outcome> {
     let label = job.label;
     let golden = HgfProjection::new(job.cfg, job.weights.clone())
         .context("the weights do not fit the config")?;
-    eprintln!("{label}: verilating (cached after the first run) ...");
     // Without tracing support (the default) the model builds in about half the time and
     // runs faster; a mismatch builds the traced model (cached too) for its VCD.
-    let sim = CoreSim::build(job.cfg, job.verilog, &BuildOptions::default())
+    let sim = build_model(label, "", job.cfg, job.verilog, &BuildOptions::default())
         .context("cannot build the Verilator model")?;
     let n = job.tokens.nrows();
     let max_cycles = (MAX_CYCLES_PER_TOKEN as f64 * (n as f64 + 1.0) / (1.0 - job.stall)) as u64;
@@ -170,7 +183,10 @@ pub fn cosimulate(job: &Job<'_>) -> Result<Outcome> {
         max_cycles,
         ..RunOptions::default()
     };
-    eprintln!("{label}: co-simulating {n} tokens ...");
+    eprintln!(
+        "{label}: co-simulating {} ...",
+        count(n as u64, "token", "tokens")
+    );
     let started = Instant::now();
     let cpu_started = thread_cpu_time();
     let mut last_report = started;
@@ -178,7 +194,7 @@ pub fn cosimulate(job: &Job<'_>) -> Result<Outcome> {
         if done < n && last_report.elapsed() >= PROGRESS_EVERY {
             let rate = cycles as f64 / started.elapsed().as_secs_f64();
             eprintln!(
-                "{label}: {done}/{n} tokens, {cycles} cycles, {} simulated cycles/s",
+                "{label}: {done}/{n} tokens done, {cycles} cycles, {} simulated cycles/s",
                 si(rate)
             );
             last_report = Instant::now();
@@ -215,23 +231,40 @@ pub fn cosimulate(job: &Job<'_>) -> Result<Outcome> {
             std::fs::create_dir_all(dir)
                 .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
-        eprintln!("{label}: verilating with tracing support (cached after the first time) ...");
         let traced_opts = BuildOptions {
             trace: true,
             ..BuildOptions::default()
         };
-        let traced = CoreSim::build(job.cfg, job.verilog, &traced_opts)
-            .map_err(|e| format!("cannot build the traced Verilator model: {e}"))?;
-        diagnose(
+        let traced = build_model(
+            label,
+            " with tracing support",
+            job.cfg,
+            job.verilog,
+            &traced_opts,
+        )
+        .map_err(|e| format!("cannot build the traced Verilator model: {e}"))?;
+        // The VCD appears under its name only when it is whole.
+        let temporary = temporary_beside(&job.vcd).map_err(|e| e.to_string())?;
+        let diagnosis = diagnose(
             &traced,
             job.weights,
             job.tokens,
             &opts,
             &golden,
             &m,
-            &job.vcd,
+            &temporary,
         )
         .map_err(|e| e.to_string())
+        .and_then(|mut d| {
+            std::fs::rename(&temporary, &job.vcd)
+                .map_err(|e| format!("cannot rename the VCD to {}: {e}", job.vcd.display()))?;
+            d.vcd = job.vcd.clone();
+            Ok(d)
+        });
+        if diagnosis.is_err() {
+            let _ = std::fs::remove_file(&temporary);
+        }
+        diagnosis
     });
     Ok(Outcome {
         cfg: job.cfg.clone(),
@@ -250,6 +283,32 @@ pub fn cosimulate(job: &Job<'_>) -> Result<Outcome> {
         flip_expected: job.flip_expected,
         diagnosis,
     })
+}
+
+/// The Verilator model of `verilog`, built or taken from the cache, with progress on stderr:
+/// which of the two it was, and the time every few seconds while it builds.
+fn build_model(
+    label: &str,
+    variant: &str,
+    cfg: &HgfConfig,
+    verilog: &str,
+    opts: &BuildOptions,
+) -> Result<CoreSim, hgf_sim::SimError> {
+    eprintln!("{label}: Verilator model{variant}: verilating, or reusing the cached one ...");
+    let started = Instant::now();
+    let sim = {
+        let _beat = Heartbeat::start(format!("{label}: verilating{variant}"));
+        CoreSim::build(cfg, verilog, opts)?
+    };
+    if sim.lib().was_built() {
+        eprintln!(
+            "{label}: verilated{variant} in {:.0} s (cached for later runs)",
+            started.elapsed().as_secs_f64()
+        );
+    } else {
+        eprintln!("{label}: Verilator model{variant} reused from the cache");
+    }
+    Ok(sim)
 }
 
 /// A rate with an SI prefix: `1.23 M`.
@@ -324,37 +383,40 @@ impl Outcome {
     }
 
     /// The summary lines after the `core:` line.
-    pub fn print(&self) {
+    pub fn print(&self) -> Result<()> {
         let c = &self.comparison;
-        println!(
+        outln!(
             "layer:      weights {}; tokens {}",
-            self.weights_origin, self.input_origin
-        );
+            self.weights_origin,
+            self.input_origin
+        )?;
         if self.stall > 0.0 {
-            println!(
+            outln!(
                 "stalls:     {}% per cycle on every stream (seed {})",
                 self.stall * 100.0,
                 self.seed
-            );
+            )?;
         } else {
-            println!("stalls:     none");
+            outln!("stalls:     none")?;
         }
-        println!(
-            "cosim:      {} tokens, {} outputs compared bit for bit, {} mismatches",
-            self.tokens, c.outputs_compared, c.mismatches
-        );
+        outln!(
+            "cosim:      {}, {} compared bit for bit, {}",
+            count(self.tokens as u64, "token", "tokens"),
+            count(c.outputs_compared as u64, "output", "outputs"),
+            count(c.mismatches as u64, "mismatch", "mismatches")
+        )?;
         let utilisation = self
             .utilisation()
             .map_or_else(|| "n/a".to_string(), |u| format!("{:.1}%", u * 100.0));
-        println!(
+        outln!(
             "cycles:     first token {}, steady {:.1} per token; ideal {}, utilisation {}",
             self.run.first_token_cycles(),
             self.steady(),
             self.ideal(),
             utilisation
-        );
+        )?;
         let expected = self.cycle_check().expected;
-        println!(
+        outln!(
             "model:      first token {} (after reset), steady {} per token without stalls, \
              limited by {}{}",
             expected.after_reset,
@@ -365,35 +427,35 @@ impl Outcome {
                 Some(false) => "; MEASURED OTHERWISE",
                 None => "",
             }
-        );
+        )?;
         let per_cpu_second = self
             .cycles_per_cpu_second()
             .map(|c| format!(" ({} per CPU second)", si(c)))
             .unwrap_or_default();
-        println!(
+        outln!(
             "speed:      {} cycles in {:.2} s, {} simulated cycles/s{per_cpu_second} on {}",
             self.run.cycles,
             self.seconds,
             si(self.cycles_per_second()),
             self.processor.as_deref().unwrap_or("an unnamed processor")
-        );
+        )?;
         if let Some((t, j)) = self.flip_expected {
-            println!("test hook:  expected output {j} of token {t} flipped (--flip-expected)");
+            outln!("test hook:  expected output {j} of token {t} flipped (--flip-expected)")?;
         }
-        let Some(m) = c.first else { return };
-        println!(
+        let Some(m) = c.first else { return Ok(()) };
+        outln!(
             "mismatch:   token {}, output {}: rtl {}, golden {} (first of {})",
             m.token,
             m.output,
             f16_text(f16::from_bits(m.rtl)),
             f16_text(f16::from_bits(m.golden)),
             c.mismatches
-        );
+        )?;
         match &self.diagnosis {
             Some(Ok(d)) => {
                 match &d.stage {
                     Ok(s) => match s.difference {
-                        Some(diff) => println!(
+                        Some(diff) => outln!(
                             "stage:      {} differs first: gate input `{}` of row {} is {} in \
                              the RTL, {} in the golden model (VCD time {}, {}; {} of {} rows \
                              differ)",
@@ -406,8 +468,8 @@ impl Outcome {
                             s.scope,
                             s.rows_differing,
                             self.shape.d_out
-                        ),
-                        None => println!(
+                        )?,
+                        None => outln!(
                             "stage:      {}: every gate input of row {} (k, acc, v) matches \
                              the golden model, so the gate or the output path differs (VCD \
                              time {}, {})",
@@ -415,25 +477,26 @@ impl Outcome {
                             s.row,
                             s.time,
                             s.scope
-                        ),
+                        )?,
                     },
-                    Err(e) => println!("stage:      not named: {e}"),
+                    Err(e) => outln!("stage:      not named: {e}")?,
                 }
                 if !d.reproduced {
-                    println!(
+                    outln!(
                         "note:       the run with the VCD gave another value at the mismatch \
                          (the core is not deterministic?)"
-                    );
+                    )?;
                 }
-                println!(
+                outln!(
                     "vcd:        {} (token {}, from its first cycle)",
                     path_text(&d.vcd),
                     m.token
-                );
+                )?;
             }
-            Some(Err(e)) => println!("vcd:        not written: {e}"),
+            Some(Err(e)) => outln!("vcd:        not written: {e}")?,
             None => {}
         }
+        Ok(())
     }
 
     /// The report as JSON.

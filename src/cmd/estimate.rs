@@ -8,9 +8,19 @@ use hgf_estimate::plot::write_roofline;
 use hgf_estimate::{estimate, estimate_each, Board, Model};
 
 use crate::cli::EstimateArgs;
+use crate::stdout::{out, outln};
 
 pub fn run(args: &EstimateArgs) -> Result<ExitCode> {
     let core = super::load_config(&args.source)?;
+    let mut inputs = super::config_input(&args.source);
+    inputs.extend(args.model_file.as_deref().map(|p| ("--model-file", p)));
+    let outputs: Vec<_> = args
+        .plot
+        .as_deref()
+        .map(|p| ("--plot", p))
+        .into_iter()
+        .collect();
+    super::check_outputs(&outputs, &inputs)?;
     let models = match (&args.model, &args.model_file) {
         (Some(name), _) => vec![Model::preset(name)?],
         (None, Some(path)) => vec![Model::load(path)?],
@@ -71,9 +81,9 @@ pub fn run(args: &EstimateArgs) -> Result<ExitCode> {
         for u in &estimate.unmapped {
             eprintln!("hgf: model `{}` not estimated: {}", u.model.name, u.error);
         }
-        println!("{}", serde_json::to_string_pretty(&estimate)?);
+        outln!("{}", serde_json::to_string_pretty(&estimate)?)?;
     } else {
-        print!("{}", estimate.to_text());
+        out!("{}", estimate.to_text())?;
     }
     Ok(ExitCode::SUCCESS)
 }

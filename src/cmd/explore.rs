@@ -8,11 +8,15 @@ use hgf_estimate::area::{estimate_area, Resource};
 use hgf_estimate::explore::{explore, AreaFigure, Candidate, Space};
 use hgf_estimate::pareto_plot::{engine_label, write_pareto};
 use hgf_estimate::{Board, Model};
+use hgf_golden::output::write_atomically;
+use hgf_golden::plural::count;
 use hgf_golden::HgfConfig;
 use hgf_synth::{run_flow, Family, FlowOptions, PnrOutcome, Progress, Toolbox};
 use serde::Serialize;
 
 use crate::cli::ExploreArgs;
+use crate::progress::Heartbeat;
+use crate::stdout::{out, outln};
 
 /// The calibrated area model, as the search sees it: the core alone on the config's target,
 /// its logic in packed logic cells on iCE40 (what the UP5K fit is judged on) and in LUT4
@@ -58,6 +62,23 @@ pub fn run(args: &ExploreArgs) -> Result<ExitCode> {
         (None, Some(path)) => Model::load(path)?,
         (None, None) => bail!("name a model with `--model` or `--model-file`"),
     };
+    let inputs: Vec<_> = args
+        .model_file
+        .as_deref()
+        .map(|p| ("--model-file", p))
+        .into_iter()
+        .collect();
+    let outputs: Vec<_> = [
+        ("--plot", &args.plot),
+        ("--write-config", &args.write_config),
+    ]
+    .into_iter()
+    .filter_map(|(flag, p)| p.as_deref().map(|p| (flag, p)))
+    .collect();
+    super::check_outputs(&outputs, &inputs)?;
+    if args.confirm > 0 {
+        super::check_output_dir("--out", &args.out)?;
+    }
     let board = Board::preset(&args.board)?.with_overrides(args.bandwidth, args.clock)?;
     let space = match args.packing {
         Some(p) => Space::default().with_packing(p),
@@ -77,8 +98,18 @@ pub fn run(args: &ExploreArgs) -> Result<ExitCode> {
         }
     }
     if let (Some(path), Some(best)) = (&args.write_config, &exploration.best) {
-        std::fs::write(path, best.config.to_toml())
-            .with_context(|| format!("writing {}", path.display()))?;
+        let text = format!(
+            "# The fastest core `hgf explore` found for {} on {} that fits {}.\n\
+             # d_in, d_out and rank are the sizes of the model's largest projection: the core\n\
+             # is generated for them and runs the smaller projections too (`hgf estimate`\n\
+             # adapts it to each projection's shape).\n{}",
+            model.name,
+            board.name,
+            args.target,
+            best.config.to_toml()
+        );
+        write_atomically(path, text.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
         eprintln!(
             "hgf explore: best config written to {} (`hgf generate --config {}`)",
             path.display(),
@@ -97,11 +128,11 @@ pub fn run(args: &ExploreArgs) -> Result<ExitCode> {
             exploration: &exploration,
             confirmations: &confirmations,
         };
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?)?;
     } else {
-        print!("{}", exploration.to_text());
+        out!("{}", exploration.to_text())?;
         for c in &confirmations {
-            println!(
+            outln!(
                 "confirmed {}: estimate {} logic sites, yosys {}, nextpnr {}{}",
                 c.engine,
                 c.estimated_logic,
@@ -114,13 +145,14 @@ pub fn run(args: &ExploreArgs) -> Result<ExitCode> {
                 c.fmax_mhz
                     .map(|f| format!(", Fmax {f:.2} MHz"))
                     .unwrap_or_default()
-            );
+            )?;
         }
     }
     if exploration.best.is_none() {
         eprintln!(
-            "hgf explore: none of the {} candidates fits {}",
-            exploration.evaluated, exploration.target
+            "hgf explore: none of the {} fits {}",
+            count(exploration.evaluated as u64, "candidate", "candidates"),
+            exploration.target
         );
         return Ok(ExitCode::from(super::EXIT_MISMATCH));
     }
@@ -143,11 +175,20 @@ fn confirm(front: &[Candidate], args: &ExploreArgs) -> Result<Vec<Confirmation>>
             out_dir: dir.clone(),
             place_and_route: true,
         };
+        let mut beat = None;
         let report = run_flow(
             &c.config,
             &opts,
             &Toolbox::from_env(),
-            &mut |_: Progress| {},
+            &mut |p: Progress| {
+                beat = match p {
+                    Progress::Started(stage) => Some(Heartbeat::start(format!(
+                        "hgf explore: {label}: {}",
+                        stage.name()
+                    ))),
+                    Progress::Finished(..) => None,
+                }
+            },
         )
         .with_context(|| format!("synthesis of {label} failed"))?;
         let r = &report.synthesis.resources;

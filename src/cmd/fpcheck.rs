@@ -14,6 +14,8 @@ use hgf_sim::fp_units::{require_rtl_unit, rtl_check};
 use serde::Serialize;
 
 use crate::cli::FpcheckArgs;
+use crate::progress::Heartbeat;
+use crate::stdout::{out, outln};
 
 /// What the summary line says was checked with `--rtl`.
 const RTL_LABEL: &str = "RTL (Verilator)";
@@ -38,6 +40,8 @@ pub fn run(args: &FpcheckArgs) -> Result<ExitCode> {
     }
     let vectors = read_vectors(&args.file, op)?;
     let report = if args.rtl {
+        // Verilating the unit (the first time) and simulating every vector.
+        let _beat = Heartbeat::start(format!("hgf fpcheck: {op} RTL unit in Verilator"));
         rtl_check(op, &vectors)?
     } else {
         check(op, &vectors, |operands| golden_result(op, operands))
@@ -48,16 +52,16 @@ pub fn run(args: &FpcheckArgs) -> Result<ExitCode> {
             implementation: if args.rtl { "rtl-verilator" } else { "golden" },
             report: &report,
         };
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        outln!("{}", serde_json::to_string_pretty(&doc)?)?;
     } else if args.rtl {
         // The golden summary with the op labelled: `f32_add, RTL (Verilator): N cases, ...`.
         let text = report.to_string();
         match text.strip_prefix(op.name()) {
-            Some(rest) => print!("{op}, {RTL_LABEL}{rest}"),
-            None => print!("{RTL_LABEL}: {text}"),
+            Some(rest) => out!("{op}, {RTL_LABEL}{rest}")?,
+            None => out!("{RTL_LABEL}: {text}")?,
         }
     } else {
-        print!("{report}");
+        out!("{report}")?;
     }
     Ok(if report.passed() {
         ExitCode::SUCCESS

@@ -1,12 +1,13 @@
 //! `hgf generate`: the core's Verilog, manifest and constraints for one config.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use hgf_hdl::emit::generate;
 
 use crate::cli::GenerateArgs;
+use crate::stdout::outln;
 
 pub fn run(args: &GenerateArgs) -> Result<ExitCode> {
     let cfg = super::load_config(&args.source)?;
@@ -15,38 +16,45 @@ pub fn run(args: &GenerateArgs) -> Result<ExitCode> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("out").join(&cfg.name));
+    super::check_output_dir("--out", &dir)?;
+    let files: Vec<PathBuf> = generated.file_names().map(|n| dir.join(n)).collect();
+    let outputs: Vec<(&str, &Path)> = files.iter().map(|f| ("--out", f.as_path())).collect();
+    super::check_outputs(&outputs, &super::config_input(&args.source))?;
     let files = generated
         .write(&dir)
         .with_context(|| format!("cannot write into {}", dir.display()))?;
     if args.json {
-        println!("{}", generated.manifest.to_json());
+        outln!("{}", generated.manifest.to_json())?;
     } else {
         let d = &generated.manifest.derived;
-        println!(
+        outln!(
             "core:      {} for {} ({})",
             cfg.name,
             cfg.target,
             cfg.engine_summary()
-        );
-        println!(
+        )?;
+        outln!(
             "derived:   acc_bits {}; largest projection: {} bytes per token, ideal {} cycles \
              per token",
-            d.acc_bits, d.max_projection.bytes_per_token, d.max_projection.ideal_cycles
-        );
+            d.acc_bits,
+            d.max_projection.bytes_per_token,
+            d.max_projection.ideal_cycles
+        )?;
         let cycles = &generated.manifest.expected_cycles_per_token;
-        println!(
-            "cycles:    {} per token without stalls (first token {}), limited by {}",
+        outln!(
+            "cycles:    {} per token of the largest projection without stalls (a run's first \
+             token {}), limited by {}",
             cycles.steady,
             cycles.first_token,
             cycles.limited_by.text()
-        );
-        println!(
+        )?;
+        outln!(
             "ports:     {} ({} Verilog lines)",
             generated.manifest.ports.len(),
             generated.verilog.lines().count()
-        );
+        )?;
         for f in files {
-            println!("wrote:     {}", f.display());
+            outln!("wrote:     {}", f.display())?;
         }
     }
     Ok(ExitCode::SUCCESS)

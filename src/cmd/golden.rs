@@ -6,13 +6,14 @@
 //! and are summarised with a checksum over every output bit, so that two runs (two builds, two
 //! machines, the RTL's dump converted to .npy) can be compared at a glance.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use half::f16;
-use hgf_golden::io::{save_tokens, save_weights};
+use hgf_golden::io::{encode_tokens, encode_weights, IoError};
+use hgf_golden::output::OutputFiles;
 use hgf_golden::{HgfConfig, HgfProjection, HgfWeights, Shape, TokenTrace};
 use ndarray::{s, Array2, ArrayView2};
 use serde_json::json;
@@ -20,6 +21,7 @@ use serde_json::json;
 use super::layer;
 use super::show::{f16_json, f16_text, f32_json, f32_text};
 use crate::cli::GoldenArgs;
+use crate::stdout::outln;
 
 /// How many outputs of the first token the summary shows.
 const SAMPLE_OUTPUTS: usize = 8;
@@ -29,10 +31,10 @@ const PROGRESS_CHUNK: usize = 16;
 const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 
 pub fn run(args: &GoldenArgs) -> Result<ExitCode> {
+    check_files(args)?;
     let mut files_read = Vec::new();
-    let mut files_written = Vec::new();
     let (cfg, weights, x) = if args.random {
-        generate(args, &mut files_written)?
+        generate(args)?
     } else {
         read_inputs(args, &mut files_read)?
     };
@@ -47,11 +49,36 @@ pub fn run(args: &GoldenArgs) -> Result<ExitCode> {
         .map(|row| projection.run_token(&row.to_vec()));
     let y = run_with_progress(&projection, x.view());
 
-    if let Some(path) = &args.output {
-        save_tokens(path, y.view())
-            .with_context(|| format!("cannot write the outputs to {}", path.display()))?;
-        files_written.push(path.clone());
+    // Every file is written to a temporary name first and renamed into place only when all
+    // of them are written: a failure leaves none of them behind.
+    let mut outputs = OutputFiles::new();
+    let mut stage = |path: &PathBuf, bytes: Result<Vec<u8>, IoError>, what: &str| {
+        bytes
+            .map_err(anyhow::Error::from)
+            .and_then(|bytes| outputs.stage(path, &bytes).map_err(anyhow::Error::from))
+            .with_context(|| {
+                format!(
+                    "cannot write {what} to {} (no file written)",
+                    path.display()
+                )
+            })
+    };
+    if args.random {
+        if let Some(path) = &args.weights {
+            stage(
+                path,
+                encode_weights(path, projection.weights()),
+                "the generated weights",
+            )?;
+        }
+        if let Some(path) = &args.input {
+            stage(path, encode_tokens(path, x.view()), "the generated tokens")?;
+        }
     }
+    if let Some(path) = &args.output {
+        stage(path, encode_tokens(path, y.view()), "the outputs")?;
+    }
+    let files_written = outputs.commit()?;
 
     let summary = Summary {
         cfg: &cfg,
@@ -63,60 +90,59 @@ pub fn run(args: &GoldenArgs) -> Result<ExitCode> {
         files_written: &files_written,
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&summary.to_json())?);
+        outln!("{}", serde_json::to_string_pretty(&summary.to_json())?)?;
     } else {
-        summary.print();
+        summary.print()?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// `--random`: layer and tokens from the seed, for the chosen (or default) config; written to
-/// `--weights` / `--input` when those are given.
-fn generate(
-    args: &GoldenArgs,
-    written: &mut Vec<PathBuf>,
-) -> Result<(HgfConfig, HgfWeights, Array2<f16>)> {
-    let cfg = super::load_config(&args.source)?;
-    let x = layer::random_tokens_checked(cfg.max_shape(), args.tokens, args.seed)?;
-    let files = [
-        ("--weights", &args.weights),
-        ("--input", &args.input),
-        ("--output", &args.output),
-    ];
-    for (i, (flag, path)) in files.iter().enumerate() {
-        let Some(path) = path else { continue };
-        if let Some((other, _)) = files[i + 1..]
-            .iter()
-            .find(|(_, p)| p.as_ref() == Some(path))
-        {
-            anyhow::bail!(
-                "{flag} and {other} both name {}; --random writes a different file to each",
-                path.display()
-            );
-        }
-    }
-    if !args.force {
-        for path in [&args.weights, &args.input].into_iter().flatten() {
-            if path.exists() {
-                anyhow::bail!(
-                    "{} exists; --random would overwrite it with a generated layer (add --force \
-                     to allow that)",
-                    path.display()
-                );
+/// Checks the files named before anything is read or written: no output over an input or
+/// another output and, with `--random`, no existing file replaced without `--force`.
+fn check_files(args: &GoldenArgs) -> Result<()> {
+    let output = named("--output", &args.output);
+    let mut inputs = super::config_input(&args.source);
+    let outputs: Vec<(&str, &Path)> = if args.random {
+        // --random writes the weights and the tokens too.
+        let weights = named("--weights", &args.weights);
+        let input = named("--input", &args.input);
+        if !args.force {
+            for (_, path) in [weights, input].into_iter().flatten() {
+                if path.exists() {
+                    anyhow::bail!(
+                        "{} exists; --random would overwrite it with a generated layer (add \
+                         --force to allow that)",
+                        path.display()
+                    );
+                }
             }
         }
-    }
+        [weights, input, output].into_iter().flatten().collect()
+    } else {
+        inputs.extend(
+            [
+                named("--weights", &args.weights),
+                named("--input", &args.input),
+            ]
+            .into_iter()
+            .flatten(),
+        );
+        output.into_iter().collect()
+    };
+    super::check_outputs(&outputs, &inputs)
+}
+
+/// (`flag`, its path) when the option was given.
+fn named<'a>(flag: &'static str, path: &'a Option<PathBuf>) -> Option<(&'static str, &'a Path)> {
+    path.as_deref().map(|p| (flag, p))
+}
+
+/// `--random`: layer and tokens from the seed, for the chosen (or default) config (written
+/// by `run` when `--weights` / `--input` are given).
+fn generate(args: &GoldenArgs) -> Result<(HgfConfig, HgfWeights, Array2<f16>)> {
+    let cfg = super::load_config(&args.source)?;
+    let x = layer::random_tokens_checked(cfg.max_shape(), args.tokens, args.seed)?;
     let weights = HgfWeights::random(cfg.max_shape(), args.seed);
-    if let Some(path) = &args.weights {
-        save_weights(path, &weights)
-            .with_context(|| format!("cannot write the generated weights to {}", path.display()))?;
-        written.push(path.clone());
-    }
-    if let Some(path) = &args.input {
-        save_tokens(path, x.view())
-            .with_context(|| format!("cannot write the generated tokens to {}", path.display()))?;
-        written.push(path.clone());
-    }
     Ok((cfg, weights, x))
 }
 
@@ -195,39 +221,44 @@ impl Summary<'_> {
             .unwrap_or(&[])
     }
 
-    fn print(&self) {
+    fn print(&self) -> Result<()> {
         let cfg = self.cfg;
-        println!(
+        outln!(
             "config:    {} (d_in {}, d_out {}, rank {}), fp_lanes {}",
-            cfg.name, self.shape.d_in, self.shape.d_out, self.shape.rank, cfg.fp_lanes
-        );
+            cfg.name,
+            self.shape.d_in,
+            self.shape.d_out,
+            self.shape.rank,
+            cfg.fp_lanes
+        )?;
         if let Some(seed) = self.seed {
-            println!("random:    seed {seed}");
+            outln!("random:    seed {seed}")?;
         }
-        println!("tokens:    {}", self.y.nrows());
+        outln!("tokens:    {}", self.y.nrows())?;
         if let Some(t) = self.first {
-            println!("token 0:   m = {}", f32_text(t.m));
-            println!("           s = {}", f32_text(t.s));
-            println!("           k = {}", f32_text(t.k));
+            outln!("token 0:   m = {}", f32_text(t.m))?;
+            outln!("           s = {}", f32_text(t.s))?;
+            outln!("           k = {}", f32_text(t.k))?;
             let samples: Vec<String> = self.samples().iter().map(|&v| f16_text(v)).collect();
-            println!("y[0][..{}]: {}", samples.len(), samples.join(", "));
+            outln!("y[0][..{}]: {}", samples.len(), samples.join(", "))?;
         }
-        println!(
+        outln!(
             "outputs:   {} values, {} NaN, {} inf",
             self.y.len(),
             self.nan_count(),
             self.inf_count()
-        );
-        println!(
+        )?;
+        outln!(
             "checksum:  {:#018x} (FNV-1a 64 over the output bits)",
             fnv1a64(self.y)
-        );
+        )?;
         for path in self.files_read {
-            println!("read:      {}", path.display());
+            outln!("read:      {}", path.display())?;
         }
         for path in self.files_written {
-            println!("wrote:     {}", path.display());
+            outln!("wrote:     {}", path.display())?;
         }
+        Ok(())
     }
 
     fn to_json(&self) -> serde_json::Value {

@@ -18,6 +18,7 @@ use hgf_golden::model::{
 use serde::Serialize;
 
 use crate::cli::InferArgs;
+use crate::stdout::outln;
 
 /// Interval between progress reports on stderr (the first after this long).
 const PROGRESS_EVERY: Duration = Duration::from_secs(2);
@@ -91,9 +92,9 @@ pub fn run(args: &InferArgs) -> Result<ExitCode> {
         tokens_per_second: generation.generated.len() as f64 / seconds.max(1e-9),
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        report.print();
+        report.print()?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -212,7 +213,7 @@ struct InferReport {
 }
 
 impl InferReport {
-    fn print(&self) {
+    fn print(&self) -> Result<()> {
         let c = &self.config;
         let model = match &self.model {
             ModelSource::Checkpoint { path } => path.clone(),
@@ -232,34 +233,36 @@ impl InferReport {
                 format!("temperature {temperature}, seed {seed}")
             }
         };
-        println!("model:       {model}");
-        println!(
+        outln!("model:       {model}")?;
+        outln!(
             "shape:       {} layers, d_model {}, {} {attention} heads ({} KV) of {}, ffn {}, vocab {}, context {}",
             c.n_layers, c.d_model, c.n_heads, c.n_kv_heads, c.head_dim, c.ffn_dim, c.vocab_size, c.context_len
-        );
-        println!("ranks:       {} (0: ternary-only)", ranks.join(", "));
-        println!("fp_lanes:    {}", self.fp_lanes);
-        println!("sampling:    {sampling}");
-        println!(
+        )?;
+        outln!("ranks:       {} (0: ternary-only)", ranks.join(", "))?;
+        outln!("fp_lanes:    {}", self.fp_lanes)?;
+        outln!("sampling:    {sampling}")?;
+        outln!(
             "prompt:      {:?} ({} tokens)",
             self.prompt,
             self.prompt_tokens.len()
-        );
-        println!(
+        )?;
+        outln!(
             "generated:   {:?} ({} tokens)",
             self.text,
             self.tokens.len()
-        );
-        println!("tokens:      {:?}", self.tokens);
-        println!(
+        )?;
+        outln!("tokens:      {:?}", self.tokens)?;
+        outln!(
             "logits hash: {} (FNV-1a 64 of every generated position's logit bits)",
             self.logits_fnv1a64
-        );
-        println!(
+        )?;
+        outln!(
             "time:        {:.3} s, {:.1} tokens/s (golden model)",
-            self.seconds, self.tokens_per_second
-        );
-        println!();
-        println!("{}{}", self.prompt, self.text);
+            self.seconds,
+            self.tokens_per_second
+        )?;
+        outln!()?;
+        outln!("{}{}", self.prompt, self.text)?;
+        Ok(())
     }
 }

@@ -13,9 +13,11 @@ mod run;
 mod show;
 mod synth;
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Result;
+use hgf_golden::output::same_file;
 use hgf_golden::HgfConfig;
 
 use crate::cli::{Cli, Command, ConfigSource};
@@ -53,4 +55,49 @@ pub fn load_config(source: &ConfigSource) -> Result<HgfConfig> {
         (None, None) => HgfConfig::default(),
     };
     Ok(cfg)
+}
+
+/// The file `--config` names, as an input that no output may replace.
+pub fn config_input(source: &ConfigSource) -> Vec<(&'static str, &Path)> {
+    source
+        .config
+        .as_deref()
+        .map(|p| ("--config", p))
+        .into_iter()
+        .collect()
+}
+
+/// Refuses, before anything is written, an output that is one of the inputs or another
+/// output, whatever the paths look like (`same_file`: links, `..`, hard links). Each entry is
+/// (the option that names it, the path).
+pub fn check_outputs(outputs: &[(&str, &Path)], inputs: &[(&str, &Path)]) -> Result<()> {
+    for (i, &(flag, path)) in outputs.iter().enumerate() {
+        if let Some(&(input_flag, input)) = inputs.iter().find(|(_, p)| same_file(path, p)) {
+            anyhow::bail!(
+                "{flag} {} is the file {input_flag} {} reads; hgf does not write over its \
+                 inputs (name another output file)",
+                path.display(),
+                input.display()
+            );
+        }
+        if let Some(&(other, _)) = outputs[i + 1..].iter().find(|(_, p)| same_file(path, p)) {
+            anyhow::bail!(
+                "{flag} and {other} both name {}; each output needs a file of its own",
+                path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Refuses an output directory that exists as something other than a directory, before any
+/// work is done.
+pub fn check_output_dir(flag: &str, dir: &Path) -> Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        anyhow::bail!(
+            "{flag} {} is not a directory (a file of that name exists)",
+            dir.display()
+        );
+    }
+    Ok(())
 }

@@ -2,10 +2,11 @@
 //! against the golden model on a layer and tokens generated from the seed (the `hgf cosim`
 //! step), and reports (text, and `report.json` next to the Verilog).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use hgf_golden::output::OutputFiles;
 use hgf_golden::HgfWeights;
 use hgf_hdl::emit::generate;
 use serde_json::json;
@@ -13,6 +14,7 @@ use serde_json::json;
 use super::cosim::{cosimulate, Job, DEFAULT_VCD};
 use super::layer;
 use crate::cli::RunArgs;
+use crate::stdout::outln;
 
 pub fn run(args: &RunArgs) -> Result<ExitCode> {
     let cfg = super::load_config(&args.source)?;
@@ -24,11 +26,17 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("out").join(&cfg.name));
+    super::check_output_dir("--out", &dir)?;
     eprintln!("hgf run: generating {} ...", cfg.name);
     let generated = generate(&cfg).context("cannot emit the core")?;
-    generated
-        .write(&dir)
-        .with_context(|| format!("cannot write into {}", dir.display()))?;
+    let report_path = dir.join("report.json");
+    let files: Vec<PathBuf> = generated
+        .file_names()
+        .map(|name| dir.join(name))
+        .chain([report_path.clone()])
+        .collect();
+    let outputs: Vec<(&str, &Path)> = files.iter().map(|f| ("--out", f.as_path())).collect();
+    super::check_outputs(&outputs, &super::config_input(&args.source))?;
     let origin = format!("random (seed {})", args.seed);
     let outcome = cosimulate(&Job {
         label: "hgf run",
@@ -44,17 +52,31 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         flip_expected: None,
     })?;
 
+    // Written only now that the co-simulation ran (a mismatch is a result, and is written
+    // too): all files or none (`OutputFiles`).
     let verilog_lines = generated.verilog.lines().count();
     let mut report = outcome.to_json();
     report["verilog_lines"] = json!(verilog_lines);
     report["directory"] = json!(dir.display().to_string());
-    let report_path = dir.join("report.json");
-    std::fs::write(&report_path, serde_json::to_string_pretty(&report)?)
-        .with_context(|| format!("cannot write {}", report_path.display()))?;
+    let cannot_write = || format!("cannot write into {}", dir.display());
+    let mut written = OutputFiles::new();
+    generated
+        .stage(&dir, &mut written)
+        .with_context(cannot_write)?;
+    written
+        .stage(
+            &report_path,
+            serde_json::to_string_pretty(&report)?.as_bytes(),
+        )
+        .with_context(cannot_write)?;
+    written.commit().with_context(cannot_write)?;
+    generated
+        .remove_stale_constraints(&dir)
+        .with_context(cannot_write)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        outln!("{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        println!(
+        outln!(
             "core:       {} for {} (d_in {}, d_out {}, rank {}), {} Verilog lines in {}; \
              Verilator model {}",
             cfg.name,
@@ -65,9 +87,9 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
             verilog_lines,
             dir.display(),
             outcome.model_text()
-        );
-        outcome.print();
-        println!("report:     {}", report_path.display());
+        )?;
+        outcome.print()?;
+        outln!("report:     {}", report_path.display())?;
     }
     Ok(outcome.exit_code())
 }

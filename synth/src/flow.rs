@@ -1,6 +1,7 @@
 //! The whole flow for one config: emit the core in its place-and-route wrapper, synthesise,
 //! place and route, and report.
 
+use hgf_golden::output::write_atomically;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -209,6 +210,7 @@ fn timed<T>(
     Ok(out)
 }
 
+/// Through a temporary file renamed into place: the report appears whole or not at all.
 fn write(path: &Path, text: &str) -> Result<(), SynthError> {
-    std::fs::write(path, text).map_err(SynthError::io(path))
+    write_atomically(path, text.as_bytes()).map_err(SynthError::io(path))
 }

@@ -184,7 +184,8 @@ pub(crate) fn run_yosys_into(
     Ok((stat_path, script, run))
 }
 
-/// `yosys -q -p script` in `dir`, its output logged to `log`; a failure is
+/// `yosys -p script` in `dir`, its whole output (every pass, not only warnings: `-q` would
+/// keep the log empty) logged to `log`; a failure is
 /// [`SynthError::ToolFailed`] with the log's error lines.
 fn run_script(
     dir: &Path,
@@ -192,7 +193,7 @@ fn run_script(
     script: String,
     log: &str,
 ) -> Result<crate::run::ToolRun, SynthError> {
-    let run = run_in(dir, yosys, &["-q".into(), "-p".into(), script], log)?;
+    let run = run_in(dir, yosys, &["-p".into(), script], log)?;
     if !run.success {
         return Err(SynthError::ToolFailed {
             tool: "yosys",

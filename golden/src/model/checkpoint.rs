@@ -15,7 +15,7 @@ use thiserror::Error;
 use super::config::{AttentionKind, ModelConfig, ModelConfigError, ProjectionKind};
 use super::params::{DiffAttnParams, LayerParams, ModelParams};
 use super::tokenizer::{CharTokenizer, TokenizerError};
-use crate::io::check_data_offsets;
+use crate::io::{check_header_bytes, HeaderProblem};
 use crate::weights::HgfWeights;
 
 /// `hgf.format` of this layout.
@@ -49,6 +49,8 @@ pub enum CheckpointProblem {
     Write(std::io::Error),
     #[error("not a valid safetensors file: {0}")]
     SafeTensors(SafeTensorError),
+    #[error("tensor `{tensor}` in the header: {detail}")]
+    TensorHeader { tensor: String, detail: String },
     #[error("metadata key `{key}` is missing (a checkpoint has hgf.format, hgf.model_config and hgf.tokenizer)")]
     MissingMetadata { key: &'static str },
     #[error("metadata `hgf.format` is {found:?}; expected \"{FORMAT}\"")]
@@ -245,7 +247,14 @@ impl Checkpoint {
 
     /// Checks and decodes the bytes of a checkpoint file.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, CheckpointProblem> {
-        check_data_offsets(bytes).map_err(CheckpointProblem::SafeTensors)?;
+        check_header_bytes(bytes).map_err(|problem| match problem {
+            HeaderProblem::Overflow => {
+                CheckpointProblem::SafeTensors(SafeTensorError::ValidationOverflow)
+            }
+            HeaderProblem::Tensor { tensor, detail } => {
+                CheckpointProblem::TensorHeader { tensor, detail }
+            }
+        })?;
         let (_, meta) =
             SafeTensors::read_metadata(bytes).map_err(CheckpointProblem::SafeTensors)?;
         let st = SafeTensors::deserialize(bytes).map_err(CheckpointProblem::SafeTensors)?;
