@@ -30,9 +30,9 @@ def draw(rng):
     packing = rng.choice(["base3", "2bit"])
     trits_per_byte = 5 if packing == "base3" else 4
     return (
-        f'name = "soak_core"\nd_in = {d_in}\nd_out = {d_out}\n'
-        f"rank = {rng.randint(1, min(32, d_in, d_out))}\n"
-        f"array_rows = {rng.choice([r for r in range(1, 9) if d_out % r == 0])}\n"
+        f'name = "soak_core"\nmax_d_in = {d_in}\nmax_d_out = {d_out}\n'
+        f"max_rank = {rng.randint(1, min(32, d_in, d_out))}\n"
+        f"array_rows = {rng.randint(1, min(8, d_out))}\n"
         f"array_inputs = {trits_per_byte * rng.randint(1, 8)}\n"
         f"fp_lanes = {rng.choice([1, 2, 4, 8])}\n"
         f"gate_multipliers = {rng.choice([1, 2])}\n"

@@ -57,7 +57,8 @@ pub mod phase {
     pub const DONE: u64 = 5;
 }
 
-/// The low-rank flow of one token on F FP16 MAC lanes (`LowRankUnit`).
+/// The low-rank flow of one token on F FP16 MAC lanes, for any shape within the engine's
+/// maxima (`LowRankUnit`).
 ///
 /// **Function.** For one token `x` (binary16, `d_in` values on the `x` stream) and the factor
 /// stream (A, then B, in the order of `hgf_golden::streams::factor_beats`, docs/interfaces.md),
@@ -102,6 +103,7 @@ pub mod phase {
 /// | `reset` | in | 1 | synchronous, active high: back to idle from any state, every beat in the lanes dropped, `f_ready`, `done`, `v_ready_count` low at the next edge; no beat transfers on an edge with `reset` high |
 /// | `start` | in | 1 | a new token begins on this edge (taken when idle or done, ignored while a token is in progress) |
 /// | `x_valid`, `x_data` | in | 1, 16 | one binary16 activation per edge with `x_valid` high, `x_0` first; taken on the `start` edge and after it until `d_in` have arrived (no ready: the unit never refuses one then) |
+/// | `d_in`, `d_out`, `rank` | in | 20 each | the token's projection shape, sampled on the `start` edge (`1 <= d_in <= max_d_in`, `1 <= d_out <= max_d_out`, `rank <= max_rank`); `rank = 0`: no low-rank flow, `done` right after `start` and every `v_j` reads as binary32 −0 (docs/arithmetic.md §G2) |
 /// | `f_valid` | in | 1 | a factor beat is offered |
 /// | `f_data$0 … f_data$(F−1)` | in | 16 each | the beat's F binary16 values, lane `l` on `f_data$l` |
 /// | `v_read_row` | in | 20 | row `j < d_out` of `v` to read, sampled on every edge |
@@ -134,8 +136,10 @@ pub mod phase {
 /// SB_RAM40_4K. The lanes are most of it (iCE40: 853 SB_LUT4 and 359 FF each).
 /// **Golden** `hgf_golden::lowrank::project_down` (u) and `project_up` (v), with the factor
 /// stream of `hgf_golden::streams::factor_beats`.
-/// **Limits** F a power of two in 1..=64; `d_in <= 2^17`; `d_out < 2^20` (`v_ready_count` is
-/// 20 bits); the host must raise `start` no later than with the first `x` beat of the token
+/// **Limits** F a power of two in 1..=64; `max_d_in <= 2^17`; `max_d_out < 2^20`
+/// (`v_ready_count` is 20 bits); buffers and register files are sized for the maxima, and a
+/// shape beyond them is the core's to refuse (it never reaches the unit); the host must
+/// raise `start` no later than with the first `x` beat of the token
 /// (beats offered on `x` while idle or done are dropped). `v` of a token stays readable until
 /// the next token's phase V writes it, at least `(ceil(d_in/F) + log2 F) · max(rank, 6) + 8`
 /// cycles after the next `start`, but `v_ready_count` drops to 0 at that `start`.
@@ -193,6 +197,10 @@ pub struct LowRankUnit {
     /// over the phases of the largest projection), `counter_mask`.
     x_count_mask: Constant<Bits<COUNT_BITS>>,
     outer_mask: Constant<Bits<COUNT_BITS>>,
+    /// Widths of the rank and pass registers (up to `max(max_rank, LOOP_LATENCY)`) and of
+    /// `d_out` (up to `max_d_out`).
+    pass_mask: Constant<Bits<COUNT_BITS>>,
+    d_out_mask: Constant<Bits<COUNT_BITS>>,
     c_lanes: Constant<Bits<COUNT_BITS>>,
     c_lanes21: Constant<Bits<21>>,
     c_lanes_m1: Constant<Bits<8>>,
@@ -363,6 +371,8 @@ impl LowRankUnit {
             to_f16: F32ToF16::new(),
             c_rounds_m1: Constant::new(rounds.saturating_sub(1).into()),
             x_count_mask: counter_mask(max.d_in),
+            pass_mask: counter_mask(pass_cycles(max.rank)),
+            d_out_mask: counter_mask(max.d_out),
             outer_mask: counter_mask((steps - 1).max(rounds as usize).max(max.v_blocks() - 1)),
             c_lanes: c(lanes),
             c_lanes21: Constant::new((lanes as u64).into()),
@@ -761,13 +771,17 @@ impl Logic for LowRankUnit {
 
         // ---- A new token, and reset (which wins).
         if self.start_ok.val() {
-            self.r_rank.d.next = self.rank.val();
-            self.r_rank_m1.d.next = self.rank_m1.val();
-            self.r_pass_m1.d.next = self.pass_m1.val();
-            self.r_steps_m1.d.next = self.d_in_m1.val() >> self.c_lane_bits.val();
-            self.r_blocks_m1.d.next = (self.d_out.val() - 1) >> self.c_block_bits.val();
-            self.r_d_in.d.next = self.d_in.val();
-            self.r_d_out.d.next = bit_cast::<21, COUNT_BITS>(self.d_out.val());
+            // Each kept to the bits its largest value needs (the shape is within the maxima).
+            self.r_rank.d.next = self.rank.val() & self.pass_mask.val();
+            self.r_rank_m1.d.next = self.rank_m1.val() & self.pass_mask.val();
+            self.r_pass_m1.d.next = self.pass_m1.val() & self.pass_mask.val();
+            self.r_steps_m1.d.next =
+                (self.d_in_m1.val() >> self.c_lane_bits.val()) & self.outer_mask.val();
+            self.r_blocks_m1.d.next =
+                ((self.d_out.val() - 1) >> self.c_block_bits.val()) & self.outer_mask.val();
+            self.r_d_in.d.next = self.d_in.val() & self.x_count_mask.val();
+            self.r_d_out.d.next =
+                bit_cast::<21, COUNT_BITS>(self.d_out.val() & self.d_out_mask.val());
             self.r_pad_lanes.d.next = (self.c_all_lanes.val()
                 << (self.d_in_m1.val().get_bits::<8>(0) & self.c_lanes_m1.val()))
                 << 1;

@@ -18,15 +18,28 @@ use crate::weight_unpacker::WeightUnpacker;
 /// starts this much later.
 pub const RESET_DELAY: usize = 1;
 
+/// The bits of a 32-bit word above those that `max` needs.
+fn high_bits(max: usize) -> Constant<Bits<32>> {
+    let width = hgf_golden::derived::counter_bits(max);
+    Constant::new(((u64::from(u32::MAX) >> width) << width).into())
+}
+
+/// The most tokens one descriptor may announce: the core counts them in 16 bits (a host
+/// sends longer runs as several descriptors).
+pub const MAX_RUN_TOKENS: usize = (1 << 16) - 1;
+
 /// Edges after the last beat reaches the [`AccumulatorBank`] before every row is written and
 /// can be read (the bank writes a beat at the next edge; one more for margin).
 pub const ACC_SETTLE: usize = 2;
 
 /// One HGF projection engine, `y = BitLinear(x) + g · B(A x)` per token (`HgfCore`).
 ///
-/// **Function.** Computes docs/arithmetic.md for one token at a time, streaming every
-/// parameter per token (docs/interfaces.md): scalars beta and g on `s`, the token on `x`, the
-/// ternary weights on `t` (§P3), the low-rank factors on `f`, the outputs on `y`. Inside
+/// **Function.** Computes docs/arithmetic.md for one token at a time, for projections of any
+/// shape within the config's maxima (`max_d_in`, `max_d_out`, `max_rank`), back to back
+/// (docs/interfaces.md): a descriptor on `s` (the shape, the number of tokens that follow,
+/// beta and g) starts each run of tokens; per token the token on `x`, the ternary weights on
+/// `t` (§P3), the low-rank factors on `f` (none at rank 0), the outputs on `y`. A descriptor
+/// beyond the maxima (or of zero size or tokens) raises `error` until reset. Inside
 /// (docs/architecture.md): the ternary flow ([`QuantizerUnit`], [`WeightUnpacker`],
 /// [`TernaryArray`], [`AccumulatorBank`]) and the low-rank flow ([`LowRankUnit`]) run side by
 /// side; every input stream enters through a one-beat [`StreamSlice`] (its `ready` is the
@@ -37,13 +50,14 @@ pub const ACC_SETTLE: usize = 2;
 /// |---|---|---|---|
 /// | `clock` | in | 1 | rising edge; every port is synchronous to it |
 /// | `reset` | in | 1 | synchronous: the token in progress is abandoned, every unit and buffer returns to idle ([`RESET_DELAY`] edge later for the units, which take it through a register); no beat transfers on an edge with `reset` high, and no output leaves on the edge after it |
-/// | `s_valid`, `s_ready`, `s_data` | in, out, in | 1, 1, 32 | beta then g, binary32 |
-/// | `x_valid`, `x_ready`, `x_data` | in, out, in | 1, 1, 16 | the token, `d_in` binary16 beats, taken after both scalars |
+/// | `s_valid`, `s_ready`, `s_data` | in, out, in | 1, 1, 32 | the descriptor of each run: `d_in`, `d_out`, `rank`, `tokens`, beta, g |
+/// | `x_valid`, `x_ready`, `x_data` | in, out, in | 1, 1, 16 | the token, `d_in` binary16 beats, taken after the descriptor |
 /// | `t_valid`, `t_ready`, `t_data$i` | in, out, in | 1, 1, 8 each | weight beats of `array_rows · block_bytes` bytes (§P3) |
 /// | `f_valid`, `f_ready`, `f_data$l` | in, out, in | 1, 1, 16 each | factor beats of `fp_lanes` binary16 values |
 /// | `y_valid`, `y_ready`, `y_data` | out, in, out | 1, 1, 16 | the outputs, `d_out` binary16 beats |
 /// | `status` | out | 4 | progress: bit 0 quantizer idle, bit 1 low-rank flow done, bit 2 accumulators final, bit 3 a gate read returning |
 /// | `block` | out | 20 | the column block the ternary flow works on |
+/// | `error` | out | 1 | the last descriptor was refused; nothing more is taken or output until `reset` |
 ///
 /// **Latency and throughput.** Per token, the larger of the two flows plus the serial parts
 /// (the token's arrival before quantization, the gate's `d_out` issues after the
@@ -99,6 +113,14 @@ pub struct HgfCore {
     max_d_in: Constant<Bits<32>>,
     max_d_out: Constant<Bits<32>>,
     max_rank: Constant<Bits<32>>,
+    max_tokens: Constant<Bits<32>>,
+    /// The bits of a descriptor word above each maximum's width: any of them set is out of
+    /// range, and the bits below are compared with the maximum (a comparison only as wide as
+    /// the maximum: the word itself is 32 bits).
+    d_in_high: Constant<Bits<32>>,
+    d_out_high: Constant<Bits<32>>,
+    rank_high: Constant<Bits<32>>,
+    tokens_high: Constant<Bits<32>>,
     /// Rows and columns the array takes per weight beat, as steps of the row and column
     /// positions.
     row_step: Constant<Bits<20>>,
@@ -145,7 +167,7 @@ pub struct HgfCore {
     beta: DFF<Bits<32>>,
     g: DFF<Bits<32>>,
     /// Tokens of the run still to start after the current one.
-    tokens_left: DFF<Bits<32>>,
+    tokens_left: DFF<Bits<16>>,
     // Token state.
     start_pending: DFF<Bit>,
     x_count: DFF<Bits<20>>,
@@ -259,6 +281,11 @@ impl HgfCore {
             max_d_in: Constant::new((cfg.max_d_in as u64).into()),
             max_d_out: Constant::new((cfg.max_d_out as u64).into()),
             max_rank: Constant::new((cfg.max_rank as u64).into()),
+            max_tokens: Constant::new((MAX_RUN_TOKENS as u64).into()),
+            d_in_high: high_bits(cfg.max_d_in),
+            d_out_high: high_bits(cfg.max_d_out),
+            rank_high: high_bits(cfg.max_rank),
+            tokens_high: high_bits(MAX_RUN_TOKENS),
             row_step: c(cfg.array_rows),
             col_step: c(cfg.array_inputs),
             m_desc: Constant::new(0.into()),
@@ -463,25 +490,36 @@ impl Logic for HgfCore {
             self.s_count.d.next = self.s_count.q.val() + 1;
             if self.s_count.q.val() == 0 {
                 self.d_in_reg.d.next = self.s_word.val().get_bits::<20>(0) & self.x_mask.val();
-                if (self.s_word.val() == 0) | (self.s_word.val() > self.max_d_in.val()) {
+                if (self.s_word.val() == 0)
+                    | ((self.s_word.val() & self.d_in_high.val()) != 0)
+                    | ((self.s_word.val() & !self.d_in_high.val()) > self.max_d_in.val())
+                {
                     self.refused.d.next = true;
                 }
             }
             if self.s_count.q.val() == 1 {
                 self.d_out_reg.d.next = self.s_word.val().get_bits::<20>(0) & self.row_mask.val();
-                if (self.s_word.val() == 0) | (self.s_word.val() > self.max_d_out.val()) {
+                if (self.s_word.val() == 0)
+                    | ((self.s_word.val() & self.d_out_high.val()) != 0)
+                    | ((self.s_word.val() & !self.d_out_high.val()) > self.max_d_out.val())
+                {
                     self.refused.d.next = true;
                 }
             }
             if self.s_count.q.val() == 2 {
                 self.rank_reg.d.next = self.s_word.val().get_bits::<20>(0) & self.rank_mask.val();
-                if self.s_word.val() > self.max_rank.val() {
+                if ((self.s_word.val() & self.rank_high.val()) != 0)
+                    | ((self.s_word.val() & !self.rank_high.val()) > self.max_rank.val())
+                {
                     self.refused.d.next = true;
                 }
             }
             if self.s_count.q.val() == 3 {
-                self.tokens_left.d.next = self.s_word.val() - 1;
-                if self.s_word.val() == 0 {
+                self.tokens_left.d.next = self.s_word.val().get_bits::<16>(0) - 1;
+                if (self.s_word.val() == 0)
+                    | ((self.s_word.val() & self.tokens_high.val()) != 0)
+                    | ((self.s_word.val() & !self.tokens_high.val()) > self.max_tokens.val())
+                {
                     self.refused.d.next = true;
                 }
             }

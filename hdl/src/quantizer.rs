@@ -44,6 +44,7 @@ use crate::tiled_ram::TiledRam;
 /// | `x_valid` | in | 1 | an `x` beat is accepted on this edge (taken while receiving, that is from `start` until `x_last`; ignored otherwise) |
 /// | `x_last` | in | 1 | with `x_valid`: this beat is the `d_in`-th, the last of the token |
 /// | `x_data` | in | 16 | binary16 activation `x_i`, `i` = beats accepted before this one |
+/// | `d_in` | in | 20 | the token's `d_in` (`1 ..= max_d_in`), stable from `start` until the last block: elements at or past it are padding (`q = 0`), and the block holding element `d_in - 1` is the last |
 /// | `beta` | in | 32 | binary32 scale of T (§1); sampled by the divider 38 edges after the `x_last` edge: keep it stable from `x_last` until `k_valid` |
 /// | `block_done` | in | 1 | the array has finished with the current block: swap (ignored while `block_valid` is low) |
 /// | `k` | out | 32 | binary32 `fl32(beta / s)` while `k_valid` |
@@ -84,7 +85,8 @@ use crate::tiled_ram::TiledRam;
 /// `synth_ice40 -dsp`, `synth_ecp5`).
 /// **Golden** `hgf_golden::quantize::activation_quantize` (`m`, `s`, `q`) and
 /// `hgf_golden::ternary::dequant_factor(beta, s)` (`k`).
-/// **Limits** `1 <= d_in <= 2^17`, `1 <= C <= 320` (asserted by [`QuantizerUnit::new`]). The
+/// **Limits** `1 <= max_d_in <= 2^17`, `1 <= C <= 320` (asserted by [`QuantizerUnit::new`]);
+/// the token RAM holds `max_d_in` words. The
 /// unit does not count beats against `d_in`: the core must mark the `d_in`-th beat with
 /// `x_last` and send no more. `beta` must be stable from `x_last` until `k_valid`. A `start`
 /// abandons the current token, `k` included: a core that overlaps the next token with this

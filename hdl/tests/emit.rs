@@ -31,9 +31,9 @@ fn presets_pass_the_tools() {
 #[test]
 fn a_sweep_of_small_configs_passes_the_tools() {
     let sweep = [
-        "name = \"tiny\"\nd_in = 5\nd_out = 2\nrank = 1\narray_rows = 1\narray_inputs = 5\nfp_lanes = 1",
-        "name = \"odd\"\nd_in = 37\nd_out = 12\nrank = 3\narray_rows = 3\narray_inputs = 10\nfp_lanes = 4",
-        "name = \"twobit\"\nd_in = 64\nd_out = 32\nrank = 8\narray_rows = 8\narray_inputs = 16\nfp_lanes = 2\npacking = \"2bit\"",
+        "name = \"tiny\"\nmax_d_in = 5\nmax_d_out = 2\nmax_rank = 1\narray_rows = 1\narray_inputs = 5\nfp_lanes = 1",
+        "name = \"odd\"\nmax_d_in = 37\nmax_d_out = 12\nmax_rank = 3\narray_rows = 3\narray_inputs = 10\nfp_lanes = 4",
+        "name = \"twobit\"\nmax_d_in = 64\nmax_d_out = 32\nmax_rank = 8\narray_rows = 8\narray_inputs = 16\nfp_lanes = 2\npacking = \"2bit\"",
     ];
     for text in sweep {
         check(&HgfConfig::from_toml_str(text).unwrap());

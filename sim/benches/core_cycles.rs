@@ -55,7 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "up5k" => (HgfConfig::preset("up5k")?, 16),
             "small" => (
                 HgfConfig::from_toml_str(
-                    "name = \"core_small\"\nd_in = 12\nd_out = 8\nrank = 2\narray_rows = 2\n\
+                    "name = \"core_small\"\nmax_d_in = 12\nmax_d_out = 8\nmax_rank = 2\narray_rows = 2\n\
                      array_inputs = 5\nfp_lanes = 2",
                 )?,
                 2000,

@@ -11,6 +11,7 @@ use std::rc::Rc;
 use hgf_golden::packing::pack_matrix;
 use hgf_golden::streams::{descriptor_beats, factor_beats, DESCRIPTOR_BEATS};
 use hgf_golden::{HgfConfig, HgfWeights, Shape};
+use hgf_hdl::projection_core::MAX_RUN_TOKENS;
 use hgf_hdl::schedule::{expected_cycles, ExpectedCycles};
 use ndarray::ArrayView2;
 use rand::{RngExt, SeedableRng};
@@ -471,6 +472,21 @@ impl CoreSim {
                 opts.stall
             )));
         }
+        // A descriptor announces at most MAX_RUN_TOKENS tokens: longer runs go as several.
+        let runs: Vec<ProjectionRun<'_>> = runs
+            .iter()
+            .flat_map(|r| {
+                (0..r.tokens.nrows())
+                    .step_by(MAX_RUN_TOKENS)
+                    .map(move |first| ProjectionRun {
+                        weights: r.weights,
+                        tokens: r.tokens.slice(ndarray::s![
+                            first..(first + MAX_RUN_TOKENS).min(r.tokens.nrows()),
+                            ..
+                        ]),
+                    })
+            })
+            .collect();
         let beats: Vec<RunBeats> = runs
             .iter()
             .map(|r| RunBeats::new(cfg, r))

@@ -584,7 +584,7 @@ mod tests {
     #[test]
     fn stages_are_named_in_order_and_counted_per_row() {
         let cfg = HgfConfig::from_toml_str(
-            "name = \"t\"\nd_in = 6\nd_out = 3\nrank = 1\narray_rows = 1\narray_inputs = 5\nfp_lanes = 1",
+            "name = \"t\"\nmax_d_in = 6\nmax_d_out = 3\nmax_rank = 1\narray_rows = 1\narray_inputs = 5\nfp_lanes = 1",
         )
         .unwrap();
         let golden = HgfProjection::new(&cfg, HgfWeights::random(cfg.max_shape(), 4)).unwrap();

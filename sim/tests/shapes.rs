@@ -208,6 +208,7 @@ fn bad_descriptors_stop_the_core_until_reset() {
         ("d_out above max_d_out", [5, word(max.d_out + 1), 2, 1]),
         ("rank above max_rank", [5, 7, word(max.rank + 1), 1]),
         ("no tokens", [5, 7, 2, 0]),
+        ("more tokens than 16 bits count", [5, 7, 2, 1 << 16]),
     ];
     let w = HgfWeights::random(Shape::new(5, 7, 2), 3);
     let x = random_tokens(5, 2, 3);

@@ -10,7 +10,7 @@ use hgf_synth::Toolbox;
 #[test]
 fn the_smallest_core_maps_onto_the_area_liberty() {
     let cfg = HgfConfig::from_toml_str(
-        "name = \"tiny\"\nd_in = 5\nd_out = 2\nrank = 1\narray_rows = 1\narray_inputs = 5\nfp_lanes = 1\ngate_multipliers = 1",
+        "name = \"tiny\"\nmax_d_in = 5\nmax_d_out = 2\nmax_rank = 1\narray_rows = 1\narray_inputs = 5\nfp_lanes = 1\ngate_multipliers = 1",
     )
     .unwrap();
     let dir = tempfile::tempdir().unwrap();

@@ -28,7 +28,7 @@ use hgf_synth::{synthesize, Device, Family, Tool, Toolbox};
 /// The `up5k` preset, pinned (a later change of the preset does not change this test).
 fn up5k() -> HgfConfig {
     HgfConfig::from_toml_str(
-        "name = \"hgf_core\"\nd_in = 256\nd_out = 256\nrank = 8\narray_rows = 1\n\
+        "name = \"hgf_core\"\nmax_d_in = 256\nmax_d_out = 256\nmax_rank = 8\narray_rows = 1\n\
          array_inputs = 4\nfp_lanes = 1\ngate_multipliers = 1\ngate_shares_adder = true\n\
          packing = \"2bit\"\ntarget = \"ice40-up5k\"",
     )

@@ -8,7 +8,7 @@ use hgf_synth::{synthesize, Device, Family, Synthesis, Tool, Toolbox};
 
 fn tiny() -> HgfConfig {
     HgfConfig::from_toml_str(
-        "name = \"tiny\"\nd_in = 5\nd_out = 2\nrank = 1\narray_rows = 1\narray_inputs = 5\nfp_lanes = 1",
+        "name = \"tiny\"\nmax_d_in = 5\nmax_d_out = 2\nmax_rank = 1\narray_rows = 1\narray_inputs = 5\nfp_lanes = 1",
     )
     .unwrap()
 }

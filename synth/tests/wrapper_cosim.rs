@@ -12,7 +12,7 @@ use hgf_sim::{BuildOptions, Model, VerilatedLib};
 #[test]
 fn tokens_through_the_serial_pins_match_golden() {
     let cfg = HgfConfig::from_toml_str(
-        "name = \"wrapped\"\nd_in = 10\nd_out = 4\nrank = 2\narray_rows = 2\narray_inputs = 10\nfp_lanes = 2",
+        "name = \"wrapped\"\nmax_d_in = 10\nmax_d_out = 4\nmax_rank = 2\narray_rows = 2\narray_inputs = 10\nfp_lanes = 2",
     )
     .unwrap();
     let top = generate_pnr_top(&cfg).unwrap();
