@@ -10,10 +10,16 @@ fn json_of(args: &[&str]) -> serde_json::Value {
 
 #[test]
 fn bitnet_on_arty_is_memory_bound_until_the_bandwidth_grows() {
-    // The core of the hand calculations in estimate/tests/bandwidth.rs (R = 4, C = 40).
+    // The core of the hand calculations in estimate/tests/bandwidth.rs (R = 4, C = 40, 8 FP
+    // lanes, base3, maxima 6912 that hold BitNet 2B4T's largest projections).
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("c40.toml");
-    std::fs::write(&cfg, "array_rows = 4\narray_inputs = 40\n").unwrap();
+    std::fs::write(
+        &cfg,
+        "max_d_in = 6912\nmax_d_out = 6912\narray_rows = 4\narray_inputs = 40\nfp_lanes = 8\n\
+         packing = \"base3\"\n",
+    )
+    .unwrap();
     let base = [
         "estimate",
         "--config",
@@ -25,22 +31,22 @@ fn bitnet_on_arty_is_memory_bound_until_the_bandwidth_grows() {
         "--json",
     ];
     let v = json_of(&base);
-    let run = &v["models"][0]["packings"][0];
+    let run = &v["models"][0];
     assert_eq!(run["packing"], "base3");
-    assert_eq!(run["bytes"]["per_token"]["total"], 416_932_680u64);
+    assert_eq!(run["bytes"]["per_token"]["total"], 416_936_880u64);
     // Cycles: the core's cycle model (estimate/tests/bandwidth.rs works it out by hand).
-    assert_eq!(run["cycles"]["per_token"], 14_403_900u64);
+    assert_eq!(run["cycles"]["per_token"], 14_404_950u64);
     let board = &run["boards"][0];
     assert_eq!(board["board"], "arty-a7");
     assert_eq!(board["bound"], "memory");
     assert_eq!(board["fits_in_memory"], false);
     let tps = board["tokens_per_s"].as_f64().unwrap();
-    assert!((tps - 1423e6 / 416_932_680.0).abs() < 1e-9, "{tps}");
+    assert!((tps - 1423e6 / 416_936_880.0).abs() < 1e-9, "{tps}");
 
     let mut fast = base.to_vec();
     fast.extend(["--bandwidth", "10000"]);
     let v = json_of(&fast);
-    let board = &v["models"][0]["packings"][0]["boards"][0];
+    let board = &v["models"][0]["boards"][0];
     assert_eq!(board["bound"], "compute");
     assert_eq!(board["bandwidth_mb_s"], 10000.0);
     assert_eq!(v["boards"][0]["sustained_basis"], "given: --bandwidth");
@@ -51,10 +57,7 @@ fn clock_override_and_custom_board() {
     let v = json_of(&[
         "estimate", "--model", "hgf-25m", "--board", "kv260", "--clock", "400", "--json",
     ]);
-    assert_eq!(
-        v["models"][0]["packings"][0]["boards"][0]["clock_mhz"],
-        400.0
-    );
+    assert_eq!(v["models"][0]["boards"][0]["clock_mhz"], 400.0);
     let v = json_of(&[
         "estimate",
         "--model",
@@ -67,10 +70,11 @@ fn clock_override_and_custom_board() {
     ]);
     assert_eq!(v["boards"].as_array().unwrap().len(), 1);
     assert_eq!(v["boards"][0]["name"], "custom");
-    assert_eq!(
-        v["models"][0]["packings"][1]["boards"][0]["fits_in_memory"],
-        serde_json::Value::Null
-    );
+    let board = &v["models"][0]["boards"][0];
+    assert_eq!(board["board"], "custom");
+    assert_eq!(board["clock_mhz"], 20.0);
+    // A custom board has no memory size: whether the weights fit it is unknown.
+    assert_eq!(board["fits_in_memory"], serde_json::Value::Null);
 }
 
 #[test]
@@ -112,12 +116,29 @@ fn a_model_file_and_a_config_preset() {
     assert!(out.status.success(), "{}", stderr(&out));
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(v["core"]["array_inputs"], 4);
+    // The up5k core (256 x 256, rank 8) runs every projection of this model.
+    assert!(
+        v["unmapped"].as_array().unwrap().is_empty(),
+        "{}",
+        v["unmapped"]
+    );
     // 2bit, C = 4: 80 inputs = 20 blocks, 20 bytes per row; q: 80 rows * 20 = 1,600 bytes.
-    let two = &v["models"][0]["packings"][1]["bytes"];
-    assert_eq!(two["packing"], "2bit");
-    assert_eq!(two["projections"][0]["weight"], 1600);
+    let m = &v["models"][0];
+    assert_eq!(m["packing"], "2bit");
+    assert_eq!(m["bytes"]["packing"], "2bit");
+    let q = &m["bytes"]["projections"][0];
+    assert_eq!(q["projection"], "q");
+    assert_eq!(q["weight"], 1600);
     // q's factors: 8 * (80 + 80) binary16 = 2,560 bytes.
-    assert_eq!(two["projections"][0]["factor"], 2560);
+    assert_eq!(q["factor"], 2560);
+    // k has no rank: a ternary-only projection, with no factor bytes.
+    let k = &m["bytes"]["projections"][1];
+    assert_eq!(
+        (k["projection"].as_str(), k["rank"].as_u64()),
+        (Some("k"), Some(0))
+    );
+    assert_eq!(k["weight"], 1600);
+    assert_eq!(k["factor"], 0);
 }
 
 #[test]
@@ -195,10 +216,26 @@ fn plot_writes_an_svg_naming_the_boards() {
     }
 }
 
+/// A model small enough for the `up5k` core (256 x 256, rank 8): its largest projection is
+/// 160 -> 80 and its rank 8. Written to `dir`; returns its path.
+fn up5k_sized_model(dir: &std::path::Path) -> String {
+    let path = dir.join("mini.toml");
+    std::fs::write(
+        &path,
+        "name = \"mini\"\nlayers = 3\n\
+         [q]\nd_in = 80\nd_out = 80\nrank = 8\n[k]\nd_in = 80\nd_out = 80\n\
+         [v]\nd_in = 80\nd_out = 80\n[o]\nd_in = 80\nd_out = 80\n\
+         [up]\nd_in = 80\nd_out = 160\n[down]\nd_in = 160\nd_out = 80\n",
+    )
+    .unwrap();
+    path.to_str().unwrap().to_string()
+}
+
 #[test]
 fn the_core_area_is_estimated_per_block_with_its_fit() {
     // An explicit up5k-sized core (256 x 256, rank 8, 1 x 20, one lane, one gate
-    // multiplier) on the UP5K: 5 DSPs and 9 block RAMs by the structure.
+    // multiplier) on the UP5K: 5 DSPs and 9 block RAMs by the structure. The model is one
+    // that this core runs (no built-in model fits 256 x 256).
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("small.toml");
     std::fs::write(
@@ -209,12 +246,13 @@ fn the_core_area_is_estimated_per_block_with_its_fit() {
     )
     .unwrap();
     let path = cfg.to_str().unwrap();
+    let model = up5k_sized_model(dir.path());
     let v = json_of(&[
         "estimate",
         "--config",
         path,
-        "--model",
-        "hgf-25m",
+        "--model-file",
+        &model,
         "--board",
         "icebreaker",
         "--json",
@@ -245,11 +283,12 @@ fn the_core_area_is_estimated_per_block_with_its_fit() {
         "estimate",
         "--config",
         path,
-        "--model",
-        "hgf-25m",
+        "--model-file",
+        &model,
         "--board",
         "icebreaker",
     ]);
+    assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("area of the core on ice40-up5k"), "{text}");
     assert!(
@@ -258,50 +297,87 @@ fn the_core_area_is_estimated_per_block_with_its_fit() {
     );
 }
 
-/// The reason `hgf-3b` does not fit a one-row core of 20 inputs per row (`up5k`'s array):
-/// its `gate` (3200 -> 8640) would need 8640 row groups of 160 column blocks, 1,382,400
-/// weight beats per token, more than the 2^20 the hardware counts.
-const HGF_3B_REASON: &str = "projection `gate` (3200 -> 8640) of model `hgf-3b` does not fit \
-                             the core config in `base3` packing: config field `array_rows`";
-
-/// A core with `up5k`'s array pinned (1 row x 20 inputs), so that the tests below do not
-/// depend on the preset's values.
-fn one_row_core(dir: &std::path::Path) -> String {
-    let cfg = dir.join("one_row.toml");
+/// A core whose maxima (6912 x 6912, rank 64) run every projection of `hgf-25m`,
+/// `bitnet-2b4t` and `hgf-1.2b`, but not all of `hgf-3b`'s: its attention projections have
+/// rank 100, its `gate` and `up` 8640 outputs and its `down` 8640 inputs. The array and the
+/// packing are pinned, so that the tests below do not depend on the preset's values.
+fn rank_64_core(dir: &std::path::Path) -> String {
+    let cfg = dir.join("rank64.toml");
     std::fs::write(
         &cfg,
-        "preset = \"up5k\"\narray_rows = 1\narray_inputs = 20\n",
+        "max_d_in = 6912\nmax_d_out = 6912\nmax_rank = 64\narray_rows = 4\narray_inputs = 25\n\
+         packing = \"base3\"\n",
     )
     .unwrap();
     cfg.to_str().unwrap().to_string()
 }
 
+/// The start of the reason `hgf-3b` is not runnable on [`rank_64_core`].
+const HGF_3B_REASON: &str = "model `hgf-3b` is not runnable on this core (up to 6912x6912 \
+                             rank 64, array 4x25";
+
+/// Every projection of `hgf-3b` beyond [`rank_64_core`]'s maxima, as the reason names them:
+/// the first limit each exceeds.
+const HGF_3B_BEYOND: [&str; 7] = [
+    "q 3200x3200 rank 100: rank 100 exceeds max_rank 64",
+    "k 3200x3200 rank 100: rank 100 exceeds max_rank 64",
+    "v 3200x3200 rank 100: rank 100 exceeds max_rank 64",
+    "o 3200x3200 rank 100: rank 100 exceeds max_rank 64",
+    "gate 3200x8640 rank 0: d_out 8640 exceeds max_d_out 6912",
+    "up 3200x8640 rank 0: d_out 8640 exceeds max_d_out 6912",
+    "down 8640x3200 rank 0: d_in 8640 exceeds max_d_in 6912",
+];
+
 #[test]
 fn every_model_that_fits_is_estimated_and_the_others_are_named_with_the_reason() {
-    // The command of the bug report: it used to stop at hgf-3b and print nothing else.
+    // The command of the bug report: it used to stop at hgf-3b and print nothing else. The
+    // up5k core (256 x 256) runs none of the built-in models now: the error names every
+    // model with the projections it cannot run, not only the first.
     let out = hgf(&["estimate", "--preset", "up5k", "--board", "icebreaker"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let text = stdout(&out);
-    assert!(text.contains("model hgf-25m:"), "{text}");
-    assert!(text.contains("| hgf-25m | "), "{text}");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("none of the models fits the core config"),
+        "{err}"
+    );
+    for name in ["hgf-25m", "bitnet-2b4t", "hgf-1.2b", "hgf-3b"] {
+        assert!(
+            err.contains(&format!("model `{name}` is not runnable on this core")),
+            "{name}: {err}"
+        );
+    }
+    assert!(
+        err.contains("q 512x512 rank 16: d_in 512 exceeds max_d_in 256"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
 
     let dir = tempfile::tempdir().unwrap();
-    let cfg = one_row_core(dir.path());
+    let cfg = rank_64_core(dir.path());
     let out = hgf(&["estimate", "--config", &cfg, "--board", "icebreaker"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
     // The models that fit keep their whole estimate: table, throughput and summary row.
     for name in ["hgf-25m", "bitnet-2b4t", "hgf-1.2b"] {
-        assert!(text.contains(&format!("model {name}:")), "{name}:\n{text}");
+        let section = text
+            .split(&format!("\nmodel {name}:"))
+            .nth(1)
+            .unwrap_or_else(|| panic!("no section of {name}:\n{text}"));
+        let section = section.split("\nmodel ").next().unwrap();
+        assert!(
+            section.contains("bytes and cycles per token, one layer (base3 packing"),
+            "{name}:\n{section}"
+        );
+        assert!(section.contains("  icebreaker "), "{name}:\n{section}");
         let row = text
             .lines()
             .find(|l| l.starts_with(&format!("| {name} | ")))
             .unwrap_or_else(|| panic!("no summary row of {name}:\n{text}"));
         assert!(row.contains(" M"), "{row}");
     }
-    assert!(text.contains("icebreaker    base3"), "{text}");
-    // hgf-3b: its section says which projection does not fit and why; its summary cells
-    // say it was not estimated.
+    // hgf-3b: its section says which projections the core cannot run and the limits; its
+    // summary cells say it was not estimated.
     let section = text
         .split("\nmodel hgf-3b:")
         .nth(1)
@@ -310,7 +386,9 @@ fn every_model_that_fits_is_estimated_and_the_others_are_named_with_the_reason()
         section.contains(&format!("not estimated: {HGF_3B_REASON}")),
         "{section}"
     );
-    assert!(section.contains("2^20 beats"), "{section}");
+    for beyond in HGF_3B_BEYOND {
+        assert!(section.contains(beyond), "{beyond}:\n{section}");
+    }
     assert!(!section.contains("bytes and cycles per token"), "{section}");
     assert!(text.contains("| hgf-3b | - |"), "{text}");
     assert!(text.contains("-: not estimated"), "{text}");
@@ -319,7 +397,7 @@ fn every_model_that_fits_is_estimated_and_the_others_are_named_with_the_reason()
 #[test]
 fn json_lists_a_model_that_does_not_fit_with_its_error() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = one_row_core(dir.path());
+    let cfg = rank_64_core(dir.path());
     let out = hgf(&[
         "estimate",
         "--config",
@@ -337,22 +415,56 @@ fn json_lists_a_model_that_does_not_fit_with_its_error() {
         .map(|m| m["model"]["name"].as_str().unwrap())
         .collect();
     assert_eq!(models, ["hgf-25m", "bitnet-2b4t", "hgf-1.2b"]);
-    // Every estimated model has its numbers.
+    // Every estimated model has its numbers, in the core's packing.
     for m in v["models"].as_array().unwrap() {
-        assert!(m["packings"][0]["cycles"]["per_token"].as_u64().unwrap() > 0);
+        assert_eq!(m["packing"], "base3", "{}", m["model"]["name"]);
+        assert!(m["cycles"]["per_token"].as_u64().unwrap() > 0);
+        assert!(m["bytes"]["per_token"]["total"].as_u64().unwrap() > 0);
     }
     let unmapped = v["unmapped"].as_array().unwrap();
     assert_eq!(unmapped.len(), 1, "{unmapped:?}");
     let u = &unmapped[0];
     assert_eq!(u["model"]["name"], "hgf-3b");
-    assert_eq!(u["projection"], "gate");
-    assert_eq!(u["packing"], "base3");
-    assert_eq!(u["field"], "array_rows");
-    assert!(
-        u["error"].as_str().unwrap().starts_with(HGF_3B_REASON),
-        "{u}"
+    // The first projection the core cannot run, and the field it exceeds.
+    assert_eq!(u["projection"], "q");
+    assert_eq!(u["field"], "max_rank");
+    let error = u["error"].as_str().unwrap();
+    assert!(error.starts_with(HGF_3B_REASON), "{u}");
+    for beyond in HGF_3B_BEYOND {
+        assert!(error.contains(beyond), "{beyond}: {u}");
+    }
+    // Every projection beyond the maxima, with the limit it exceeds.
+    let beyond: Vec<(&str, &str, u64, u64)> = u["projections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["projection"].as_str().unwrap(),
+                p["field"].as_str().unwrap(),
+                p["value"].as_u64().unwrap(),
+                p["limit"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        beyond,
+        [
+            ("q", "max_rank", 100, 64),
+            ("k", "max_rank", 100, 64),
+            ("v", "max_rank", 100, 64),
+            ("o", "max_rank", 100, 64),
+            ("gate", "max_d_out", 8640, 6912),
+            ("up", "max_d_out", 8640, 6912),
+            ("down", "max_d_in", 8640, 6912),
+        ]
     );
-    assert!(u.get("packings").is_none(), "{u}");
+    let down = &u["projections"][6];
+    assert_eq!(
+        (&down["d_in"], &down["d_out"], &down["rank"]),
+        (&8640.into(), &3200.into(), &0.into())
+    );
+    assert!(u.get("bytes").is_none() && u.get("cycles").is_none(), "{u}");
     // stdout is the JSON alone; stderr names the model that was left out.
     assert!(
         stderr(&out).contains("model `hgf-3b` not estimated"),
@@ -364,14 +476,21 @@ fn json_lists_a_model_that_does_not_fit_with_its_error() {
 #[test]
 fn a_named_model_that_does_not_fit_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = one_row_core(dir.path());
-    // With the preset, whichever projection fails first is named (the preset may change).
-    for (source, reason) in [
+    let cfg = rank_64_core(dir.path());
+    for (source, reasons) in [
         (
             ["--preset", "up5k"],
-            "of model `hgf-3b` does not fit the core config",
+            vec![
+                "model `hgf-3b` is not runnable on this core (up to 256x256 rank 8",
+                "q 3200x3200 rank 100: d_in 3200 exceeds max_d_in 256",
+                "down 8640x3200 rank 0: d_in 8640 exceeds max_d_in 256",
+            ],
         ),
-        (["--config", cfg.as_str()], HGF_3B_REASON),
+        (["--config", cfg.as_str()], {
+            let mut all = vec![HGF_3B_REASON];
+            all.extend(HGF_3B_BEYOND);
+            all
+        }),
     ] {
         for json in [false, true] {
             let mut args = vec!["estimate", "--model", "hgf-3b"];
@@ -381,7 +500,13 @@ fn a_named_model_that_does_not_fit_is_an_error() {
             }
             let out = hgf(&args);
             assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
-            assert!(stderr(&out).contains(reason), "{args:?}: {}", stderr(&out));
+            for reason in &reasons {
+                assert!(
+                    stderr(&out).contains(reason),
+                    "{args:?}: {reason}: {}",
+                    stderr(&out)
+                );
+            }
             assert!(stdout(&out).is_empty(), "{args:?}: {}", stdout(&out));
         }
     }
@@ -390,7 +515,7 @@ fn a_named_model_that_does_not_fit_is_an_error() {
 #[test]
 fn the_roofline_names_a_model_that_was_not_estimated() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = one_row_core(dir.path());
+    let cfg = rank_64_core(dir.path());
     let out = hgf_in(
         dir.path(),
         &[
@@ -411,13 +536,17 @@ fn the_roofline_names_a_model_that_was_not_estimated() {
     );
     let svg = std::fs::read_to_string(dir.path().join("roof.svg")).unwrap();
     roxmltree::Document::parse(&svg).expect("well-formed SVG");
-    assert!(
-        svg.contains("hgf-25m ("),
-        "the plotted models have a legend entry"
-    );
+    for name in ["hgf-25m", "bitnet-2b4t", "hgf-1.2b"] {
+        assert!(
+            svg.contains(&format!("{name} (")),
+            "the plotted model {name} has a legend entry"
+        );
+    }
     assert!(!svg.contains("hgf-3b ("), "hgf-3b has no line");
     assert!(
-        svg.contains("not estimated (a projection does not fit the core): hgf-3b"),
+        svg.contains(
+            "not estimated (not runnable on this core: a projection exceeds its maxima): hgf-3b"
+        ),
         "the note names hgf-3b"
     );
 }
@@ -503,9 +632,24 @@ fn the_summary_marks_boards_whose_fpga_the_core_does_not_fit() {
             && text.contains("?: whether the core fits the board's FPGA is unknown"),
         "{text}"
     );
-    // The up5k core fits the iCEBreaker's UP5K: no mark there.
-    let out = hgf(&["estimate", "--preset", "up5k", "--board", "icebreaker"]);
+    // The up5k core fits the iCEBreaker's UP5K: no mark there. (It runs none of the
+    // built-in models, which are larger than its 256 x 256: a model small enough.)
+    let dir = tempfile::tempdir().unwrap();
+    let model = up5k_sized_model(dir.path());
+    let out = hgf(&[
+        "estimate",
+        "--preset",
+        "up5k",
+        "--model-file",
+        &model,
+        "--board",
+        "icebreaker",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
-    assert!(text.contains("core fits FPGA: yes"), "{text}");
+    assert!(
+        text.contains("icebreaker: ice40-up5k; core fits FPGA: yes"),
+        "{text}"
+    );
+    assert!(!text.contains("!: the core does not fit"), "{text}");
 }
