@@ -175,11 +175,15 @@ fn explore_errors_name_what_is_allowed() {
     }
 }
 
-/// A model file of `layers = 1` with the projections given as `(name, d_in, d_out)`.
-fn model_file(dir: &std::path::Path, name: &str, shapes: &[(&str, usize, usize)]) -> String {
+/// A model file of `layers = 1` with the projections given as `(name, d_in, d_out, rank)`
+/// (rank 0: ternary-only, no `rank` field).
+fn model_file(dir: &std::path::Path, name: &str, shapes: &[(&str, usize, usize, usize)]) -> String {
     let mut text = format!("name = \"{name}\"\nlayers = 1\n");
-    for (p, d_in, d_out) in shapes {
+    for (p, d_in, d_out, rank) in shapes {
         text += &format!("[{p}]\nd_in = {d_in}\nd_out = {d_out}\n");
+        if *rank > 0 {
+            text += &format!("rank = {rank}\n");
+        }
     }
     let path = dir.join(format!("{name}.toml"));
     std::fs::write(&path, text).unwrap();
@@ -187,74 +191,23 @@ fn model_file(dir: &std::path::Path, name: &str, shapes: &[(&str, usize, usize)]
 }
 
 #[test]
-fn explore_skips_candidates_that_cannot_run_a_smaller_projection() {
-    // Candidates are sized for the largest projection (6000 -> 8192), whose array rows
-    // divide 8192; `q` has a prime d_out (4099), so its array has one row and needs
-    // 4099 x ceil(6000 / inputs) weight beats per token: too many below 24 inputs per row.
+fn explore_sizes_the_maxima_for_the_largest_projection_and_the_best_runs_every_projection() {
+    // The largest d_in (down, 2752), d_out (up, 3000) and rank (q, 24) come from three
+    // different projections; k and v have a prime d_out (97), which no array shape divides.
     let dir = tempfile::tempdir().unwrap();
     let model = model_file(
         dir.path(),
-        "odd",
+        "uneven",
         &[
-            ("q", 6000, 4099),
-            ("k", 6000, 1000),
-            ("v", 6000, 1000),
-            ("o", 4099, 6000),
-            ("up", 6000, 8192),
-            ("down", 8192, 6000),
+            ("q", 1000, 1000, 24),
+            ("k", 1000, 97, 0),
+            ("v", 1000, 97, 0),
+            ("o", 1000, 1000, 16),
+            ("up", 1000, 3000, 0),
+            ("down", 2752, 1000, 8),
         ],
     );
-    let args = [
-        "explore",
-        "--model-file",
-        &model,
-        "--board",
-        "ulx3s",
-        "--target",
-        "ecp5-85k",
-    ];
-    let out = hgf(&args);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let text = stdout(&out);
-    assert!(text.contains("other candidates skipped"), "{text}");
-    assert!(text.contains("projection `q` (6000 -> 4099)"), "{text}");
-    assert!(text.contains("best: array"), "{text}");
-
-    let mut json = args.to_vec();
-    json.push("--json");
-    let out = hgf(&json);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
-    let unmapped = v["unmapped"].as_u64().unwrap();
-    assert!(unmapped > 0 && v["evaluated"].as_u64().unwrap() > 0, "{v}");
-    assert!(v["unmapped_reason"]
-        .as_str()
-        .unwrap()
-        .contains("config field `array_rows`"));
-    // The skipped candidates are those of fewer than 24 inputs per row (the grid's 4 to
-    // 20): none of them may reach the front.
-    for c in v["pareto"].as_array().unwrap() {
-        assert!(c["config"]["array_inputs"].as_u64().unwrap() >= 24, "{c}");
-    }
-}
-
-#[test]
-fn explore_of_a_model_no_candidate_can_run_is_an_error_naming_the_projection() {
-    // `q` (131072 -> 2579, prime) needs 2579 x ceil(131072 / 320) = 1,057,390 weight beats
-    // per token even at the widest row: more than 2^20 for every candidate.
-    let dir = tempfile::tempdir().unwrap();
-    let model = model_file(
-        dir.path(),
-        "wide",
-        &[
-            ("q", 131072, 2579),
-            ("k", 131072, 64),
-            ("v", 131072, 64),
-            ("o", 2579, 2579),
-            ("up", 131072, 16384),
-            ("down", 16384, 64),
-        ],
-    );
+    let best_toml = dir.path().join("best.toml");
     let out = hgf(&[
         "explore",
         "--model-file",
@@ -263,14 +216,135 @@ fn explore_of_a_model_no_candidate_can_run_is_an_error_naming_the_projection() {
         "ulx3s",
         "--target",
         "ecp5-85k",
+        "--json",
+        "--write-config",
+        best_toml.to_str().unwrap(),
     ]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert!(
+        v.get("unmapped").is_none(),
+        "every candidate runs the model"
+    );
+    let front = v["pareto"].as_array().unwrap();
+    assert!(!front.is_empty(), "{v}");
+    // Every candidate of the front, the best among them, has the model's largest sizes as
+    // its maxima: the one core runs every projection.
+    for c in front {
+        let cfg = &c["config"];
+        assert_eq!(
+            (&cfg["max_d_in"], &cfg["max_d_out"], &cfg["max_rank"]),
+            (&2752.into(), &3000.into(), &24.into()),
+            "{c}"
+        );
+    }
+    let best = &v["best"];
+    assert_eq!(best, front.last().unwrap());
+
+    // The written config is the best, and `hgf estimate` runs every projection of the model
+    // on it, with the figures explore ranked it by.
+    let text = std::fs::read_to_string(&best_toml).unwrap();
+    let cfg = hgf_golden::HgfConfig::from_toml_str(&text).unwrap();
+    assert_eq!(
+        (cfg.max_d_in, cfg.max_d_out, cfg.max_rank),
+        (2752, 3000, 24)
+    );
+    let out = hgf(&[
+        "estimate",
+        "--config",
+        best_toml.to_str().unwrap(),
+        "--model-file",
+        &model,
+        "--board",
+        "ulx3s",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let e: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert!(e["unmapped"].as_array().unwrap().is_empty(), "{e}");
+    let m = &e["models"][0];
+    let shapes: Vec<(&str, u64, u64, u64)> = m["bytes"]["projections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["projection"].as_str().unwrap(),
+                p["d_in"].as_u64().unwrap(),
+                p["d_out"].as_u64().unwrap(),
+                p["rank"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shapes,
+        [
+            ("q", 1000, 1000, 24),
+            ("k", 1000, 97, 0),
+            ("v", 1000, 97, 0),
+            ("o", 1000, 1000, 16),
+            ("up", 1000, 3000, 0),
+            ("down", 2752, 1000, 8),
+        ]
+    );
+    assert_eq!(m["cycles"]["per_token"], best["cycles_per_token"]);
+    assert_eq!(m["boards"][0]["bytes_per_token"], best["bytes_per_token"]);
+    assert_eq!(m["boards"][0]["tokens_per_s"], best["tokens_per_s"]);
+}
+
+#[test]
+fn explore_of_a_model_whose_cores_fit_no_device_prints_the_result_and_exits_1() {
+    // Every candidate is sized for `up` (131072 -> 16384): its x buffer and accumulators
+    // alone are more than the ECP5-85k holds, whatever the array.
+    let dir = tempfile::tempdir().unwrap();
+    let model = model_file(
+        dir.path(),
+        "wide",
+        &[
+            ("q", 131072, 2579, 0),
+            ("k", 131072, 64, 0),
+            ("v", 131072, 64, 0),
+            ("o", 2579, 2579, 0),
+            ("up", 131072, 16384, 0),
+            ("down", 16384, 64, 0),
+        ],
+    );
+    let best_toml = dir.path().join("best.toml");
+    let args = [
+        "explore",
+        "--model-file",
+        &model,
+        "--board",
+        "ulx3s",
+        "--target",
+        "ecp5-85k",
+        "--write-config",
+        best_toml.to_str().unwrap(),
+    ];
+    let mut json = args.to_vec();
+    json.push("--json");
+    let out = hgf(&json);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    let evaluated = v["evaluated"].as_u64().unwrap();
+    assert!(evaluated > 0, "the config rules accept candidates: {v}");
+    assert_eq!(v["fitting"], 0);
+    assert!(v["pareto"].as_array().unwrap().is_empty(), "{v}");
+    assert!(v["best"].is_null(), "{v}");
+
+    let out = hgf(&args);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!("{evaluated} candidates, 0 fit"))
+            && text.contains("no candidate fits ecp5-85k"),
+        "{text}"
+    );
     let err = stderr(&out);
     assert!(
-        err.contains("can run every projection of model `wide`")
-            && err.contains("projection `q` (131072 -> 2579)")
-            && err.contains("1057390"),
+        err.contains(&format!("none of the {evaluated} candidates fits ecp5-85k")),
         "{err}"
     );
     assert!(!err.contains("panicked"), "{err}");
+    assert!(!best_toml.exists(), "no best config to write");
 }
