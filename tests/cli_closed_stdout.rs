@@ -13,9 +13,34 @@ use crate::util::{hgf, stderr};
 /// closed pipe.
 const PIPE_CAPACITY: usize = 64 * 1024;
 
+/// A golden transformer small enough to generate a thousand tokens in well under a second,
+/// with the context to hold them (fields in docs/model.md §M1).
+const LONG_CONTEXT_MODEL: &str = "n_layers = 1\nd_model = 16\nn_heads = 1\nn_kv_heads = 1\n\
+                                  head_dim = 16\nffn_dim = 16\nvocab_size = 48\n\
+                                  context_len = 1024\nnorm_eps = 0.00001\n\
+                                  rope_base = 10000.0\nattention = \"standard\"\n\
+                                  [projections.q]\nrank = 0\n[projections.k]\nrank = 0\n\
+                                  [projections.v]\nrank = 0\n[projections.o]\nrank = 0\n\
+                                  [projections.gate]\nrank = 0\n[projections.up]\nrank = 0\n\
+                                  [projections.down]\nrank = 4\n";
+
 #[test]
 fn a_reader_that_stops_after_one_line_ends_hgf_by_sigpipe_without_a_panic() {
-    let args = ["estimate", "--json"];
+    // `hgf infer --json` prints every generated token with its logit: about 90 bytes a
+    // token, well over the pipe's capacity for a thousand of them. (`hgf estimate --json`
+    // of every built-in model prints less than 64 KiB since one core runs them all.)
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("long.toml");
+    std::fs::write(&model, LONG_CONTEXT_MODEL).unwrap();
+    let args = [
+        "infer",
+        "--random",
+        "--model-config",
+        model.to_str().unwrap(),
+        "--tokens",
+        "1000",
+        "--json",
+    ];
     let whole = hgf(&args);
     assert!(whole.status.success(), "{}", stderr(&whole));
 
