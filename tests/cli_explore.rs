@@ -59,7 +59,9 @@ fn explore_finds_a_fitting_front_and_its_best_config_generates() {
     // See: issue #17: the file says so.
     assert!(
         text.starts_with("# ")
-            && text.contains("sizes of the model's largest projection")
+            && text
+                .contains("max_d_in, max_d_out and max_rank are the largest d_in, d_out and rank")
+            && text.contains("each with its own shape set at run time")
             && text.contains("hgf-25m on ulx3s"),
         "{text}"
     );
@@ -347,4 +349,53 @@ fn explore_of_a_model_whose_cores_fit_no_device_prints_the_result_and_exits_1() 
     );
     assert!(!err.contains("panicked"), "{err}");
     assert!(!best_toml.exists(), "no best config to write");
+}
+
+#[test]
+fn explore_of_a_model_no_candidate_can_run_is_an_error_naming_the_rule() {
+    // `up` (131072 -> 131072) needs 8192 row groups of 410 column blocks, 3,358,720 weight
+    // beats per token, even at the search's widest array (16 x 320): more than the 2^20 the
+    // hardware counts, so the config rules accept no candidate. That is the model's
+    // problem, not the device's: exit 2 with the rule, not "none of 0 candidates fits".
+    let dir = tempfile::tempdir().unwrap();
+    let model = model_file(
+        dir.path(),
+        "vast",
+        &[
+            ("q", 64, 64, 0),
+            ("k", 64, 64, 0),
+            ("v", 64, 64, 0),
+            ("o", 64, 64, 0),
+            ("up", 131072, 131072, 0),
+            ("down", 64, 64, 0),
+        ],
+    );
+    for json in [false, true] {
+        let mut args = vec![
+            "explore",
+            "--model-file",
+            &model,
+            "--board",
+            "ulx3s",
+            "--target",
+            "ecp5-85k",
+        ];
+        if json {
+            args.push("--json");
+        }
+        let out = hgf(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("no core of the search can run model `vast`")
+                && err.contains("up to 131072x131072 rank 1")
+                && err.contains("16x320")
+                && err.contains("`array_rows`")
+                && err.contains("2^20 beats")
+                && err.contains("3358720"),
+            "{err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+    }
 }

@@ -5,12 +5,12 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use hgf_estimate::area::{estimate_area, Resource};
-use hgf_estimate::explore::{explore, AreaFigure, Candidate, Space};
+use hgf_estimate::explore::{engine_config, explore, AreaFigure, Candidate, Space};
 use hgf_estimate::pareto_plot::{engine_label, write_pareto};
 use hgf_estimate::{Board, Model};
 use hgf_golden::output::write_atomically;
 use hgf_golden::plural::count;
-use hgf_golden::HgfConfig;
+use hgf_golden::{HgfConfig, Packing, Target};
 use hgf_synth::{run_flow, Family, FlowOptions, PnrOutcome, Progress, Toolbox};
 use serde::Serialize;
 
@@ -85,6 +85,9 @@ pub fn run(args: &ExploreArgs) -> Result<ExitCode> {
         None => Space::default(),
     };
     let exploration = explore(&model, &board, args.target, &space, &area_figure)?;
+    if exploration.evaluated == 0 {
+        bail!("{}", no_candidate_reason(&model, args.target, &space));
+    }
     if let Some(path) = &args.plot {
         // Nothing fits: there is no front to draw; the result below says so (exit code 1).
         if exploration.best.is_some() {
@@ -100,9 +103,9 @@ pub fn run(args: &ExploreArgs) -> Result<ExitCode> {
     if let (Some(path), Some(best)) = (&args.write_config, &exploration.best) {
         let text = format!(
             "# The fastest core `hgf explore` found for {} on {} that fits {}.\n\
-             # d_in, d_out and rank are the sizes of the model's largest projection: the core\n\
-             # is generated for them and runs the smaller projections too (`hgf estimate`\n\
-             # adapts it to each projection's shape).\n{}",
+             # max_d_in, max_d_out and max_rank are the largest d_in, d_out and rank of the\n\
+             # model's projections: the core is generated for them and runs every projection\n\
+             # of the model, each with its own shape set at run time.\n{}",
             model.name,
             board.name,
             args.target,
@@ -208,4 +211,33 @@ fn confirm(front: &[Candidate], args: &ExploreArgs) -> Result<Vec<Confirmation>>
         });
     }
     Ok(out)
+}
+
+/// Why the config rules accept no engine of `space` for `model` (the search then has no
+/// candidate at all: the model, not the device, is the problem): the rule that the widest
+/// array of the search breaks, the one with the fewest weight beats per token.
+fn no_candidate_reason(model: &Model, target: Target, space: &Space) -> String {
+    let widest = |v: &[usize]| v.iter().copied().max().unwrap_or(1);
+    let (rows, inputs) = (widest(&space.array_rows), widest(&space.array_inputs));
+    let first = |v: &[usize]| v.first().copied().unwrap_or(1);
+    let config = engine_config(
+        model,
+        target,
+        "hgf_core",
+        rows,
+        inputs,
+        first(&space.fp_lanes),
+        first(&space.gate_multipliers),
+        space.gate_shares_adder.first().copied().unwrap_or(false),
+        space.packings.first().copied().unwrap_or(Packing::Base3),
+    );
+    let rule = match config.validate() {
+        Err(e) => format!(": even the widest array, {rows}x{inputs}, breaks a rule: {e}"),
+        Ok(()) => String::new(),
+    };
+    format!(
+        "no core of the search can run model `{}`: the config rules reject every candidate \
+         sized for it (up to {}x{} rank {}){rule}",
+        model.name, config.max_d_in, config.max_d_out, config.max_rank
+    )
 }
