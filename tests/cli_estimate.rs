@@ -338,9 +338,11 @@ fn every_model_that_fits_is_estimated_and_the_others_are_named_with_the_reason()
     assert!(stdout(&out).is_empty(), "{}", stdout(&out));
     let err = stderr(&out);
     assert!(
-        err.contains("none of the models fits the core config"),
+        err.contains("none of the models runs on this core"),
         "{err}"
     );
+    // One line, as every error.
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     for name in ["hgf-25m", "bitnet-2b4t", "hgf-1.2b", "hgf-3b"] {
         assert!(
             err.contains(&format!("model `{name}` is not runnable on this core")),

@@ -54,8 +54,8 @@ pub fn run(args: &EstimateArgs) -> Result<ExitCode> {
     if estimate.models.is_empty() {
         let reasons: Vec<String> = estimate.unmapped.iter().map(|u| u.error.clone()).collect();
         bail!(
-            "none of the models fits the core config:\n  {}",
-            reasons.join("\n  ")
+            "none of the models runs on this core: {}",
+            reasons.join(" | ")
         );
     }
     if let Some(path) = &args.plot {
