@@ -163,6 +163,11 @@ pub struct CosimArgs {
     /// Input activations (npy, f16, [tokens, d_in]); without it, generated from --seed.
     #[arg(long, value_name = "FILE")]
     pub input: Option<PathBuf>,
+    /// A sequence of projection shapes to run back to back on one core instance (TOML:
+    /// `[[run]]` tables of `d_in`, `d_out`, `rank` and optional `tokens`), weights and tokens
+    /// generated from --seed; each shape must be within the config's maxima.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["weights", "input", "tokens"])]
+    pub shapes: Option<PathBuf>,
     /// Where to write the VCD of the first failing token (default:
     /// out/<name>/cosim-mismatch.vcd).
     #[arg(long, value_name = "FILE")]

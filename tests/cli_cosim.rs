@@ -371,3 +371,67 @@ fn flip_expected_is_documented_in_the_help() {
         "the README documents it"
     );
 }
+
+// See: issue #13: one core instance runs a sequence of shapes from a file.
+#[test]
+fn a_shapes_file_runs_every_shape_on_one_core_back_to_back() {
+    let dir = small_dir();
+    let d = dir.path();
+    // Within the maxima 12 x 8, rank 2: the largest shape, a ternary-only one whose d_out is
+    // not a multiple of the 2 array rows and d_in not of the 5 inputs, and a rank-1 one.
+    std::fs::write(
+        d.join("s.toml"),
+        "[[run]]\nd_in = 12\nd_out = 8\nrank = 2\ntokens = 2\n\
+         [[run]]\nd_in = 7\nd_out = 3\nrank = 0\n\
+         [[run]]\nd_in = 4\nd_out = 8\nrank = 1\ntokens = 2\n",
+    )
+    .unwrap();
+    let v = json_of(
+        d,
+        &[
+            "cosim", "--config", "c.toml", "--shapes", "s.toml", "--json",
+        ],
+        0,
+    );
+    assert_eq!(v["tokens"], 5);
+    assert_eq!(v["outputs_compared"], 2 * 8 + 3 + 2 * 8);
+    assert_eq!(v["mismatches"], 0);
+    assert_eq!(v["cycles_as_expected"], true);
+    let runs = v["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 3);
+    assert_eq!(runs[1]["d_in"], 7);
+    assert_eq!(runs[1]["rank"], 0);
+    assert_eq!(runs[2]["tokens"], 2);
+    // Under stalls too, bit for bit.
+    let v = json_of(
+        d,
+        &[
+            "cosim", "--config", "c.toml", "--shapes", "s.toml", "--stall", "0.5", "--json",
+        ],
+        0,
+    );
+    assert_eq!(v["mismatches"], 0);
+
+    // A shape beyond the core's maxima is one line naming the run and the limit, exit 2.
+    std::fs::write(
+        d.join("big.toml"),
+        "[[run]]\nd_in = 13\nd_out = 8\nrank = 2\n",
+    )
+    .unwrap();
+    let out = hgf_in(d, &["cosim", "--config", "c.toml", "--shapes", "big.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("big.toml") && err.contains("run 0") && err.contains("max_d_in"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    // --shapes replaces --weights, --input and --tokens.
+    let out = hgf_in(
+        d,
+        &[
+            "cosim", "--config", "c.toml", "--shapes", "s.toml", "--tokens", "3",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}

@@ -13,16 +13,15 @@ use anyhow::{Context, Result};
 use half::f16;
 use hgf_golden::output::temporary_beside;
 use hgf_golden::plural::count;
-use hgf_golden::{HgfConfig, HgfProjection, HgfWeights, Shape};
+use hgf_golden::{HgfConfig, HgfProjection, HgfWeights};
 use hgf_hdl::emit::generate;
-use hgf_sim::core_driver::{CoreRun, CoreSim, CycleCheck, RunOptions};
+use hgf_sim::core_driver::{CoreRun, CoreSim, CycleCheck, ProjectionRun, RunOptions};
 use hgf_sim::cosim::{compare, diagnose, golden_outputs, Comparison, Diagnosis, Stage};
 use hgf_sim::{cpu_model, thread_cpu_time, BuildOptions};
-use ndarray::ArrayView2;
 use serde_json::{json, Value};
 
-use super::layer;
 use super::show::{f16_json, f16_text};
+use super::{layer, shapes};
 use crate::cli::CosimArgs;
 use crate::progress::Heartbeat;
 use crate::stdout::outln;
@@ -39,6 +38,7 @@ pub fn run(args: &CosimArgs) -> Result<ExitCode> {
     let mut inputs = super::config_input(&args.source);
     inputs.extend(args.weights.as_deref().map(|p| ("--weights", p)));
     inputs.extend(args.input.as_deref().map(|p| ("--input", p)));
+    inputs.extend(args.shapes.as_deref().map(|p| ("--shapes", p)));
     let outputs: Vec<_> = args
         .vcd
         .as_deref()
@@ -46,6 +46,27 @@ pub fn run(args: &CosimArgs) -> Result<ExitCode> {
         .into_iter()
         .collect();
     super::check_outputs(&outputs, &inputs)?;
+    if let Some(path) = &args.shapes {
+        let cfg = super::load_config(&args.source)?;
+        let runs = shapes::read_runs(path, &cfg, args.seed)?;
+        let origin = format!(
+            "random (seed {} + run index), shapes from {}",
+            args.seed,
+            path.display()
+        );
+        return cosim_and_report(
+            args,
+            &cfg,
+            runs.iter()
+                .map(|r| ProjectionRun {
+                    weights: &r.weights,
+                    tokens: r.tokens.view(),
+                })
+                .collect(),
+            origin.clone(),
+            origin,
+        );
+    }
     let (cfg, weights, weights_origin) = match &args.weights {
         Some(path) => {
             let (cfg, w) = layer::read_weights(&args.source, path)?;
@@ -72,19 +93,37 @@ pub fn run(args: &CosimArgs) -> Result<ExitCode> {
             (x, format!("random (seed {})", args.seed))
         }
     };
+    cosim_and_report(
+        args,
+        &cfg,
+        vec![ProjectionRun {
+            weights: &weights,
+            tokens: tokens.view(),
+        }],
+        weights_origin,
+        input_origin,
+    )
+}
+
+/// Generates the core, co-simulates `runs` on it and prints the report.
+fn cosim_and_report(
+    args: &CosimArgs,
+    cfg: &HgfConfig,
+    runs: Vec<ProjectionRun<'_>>,
+    weights_origin: String,
+    input_origin: String,
+) -> Result<ExitCode> {
     let vcd = args
         .vcd
         .clone()
         .unwrap_or_else(|| PathBuf::from("out").join(&cfg.name).join(DEFAULT_VCD));
-
     eprintln!("hgf cosim: generating {} ...", cfg.name);
-    let generated = generate(&cfg).context("cannot emit the core")?;
+    let generated = generate(cfg).context("cannot emit the core")?;
     let outcome = cosimulate(&Job {
         label: "hgf cosim",
-        cfg: &cfg,
+        cfg,
         verilog: &generated.verilog,
-        weights: &weights,
-        tokens: tokens.view(),
+        runs,
         weights_origin,
         input_origin,
         stall: args.stall,
@@ -119,14 +158,15 @@ pub fn check_stall(p: f64) -> Result<()> {
 }
 
 /// One co-simulation: a core, a layer and tokens, and how to drive them.
-pub struct Job<'a> {
+pub struct Job<'a, 'r> {
     /// Prefix of the progress lines (`hgf cosim`, `hgf run`).
     pub label: &'static str,
     pub cfg: &'a HgfConfig,
     /// The core emitted for `cfg`.
     pub verilog: &'a str,
-    pub weights: &'a HgfWeights,
-    pub tokens: ArrayView2<'a, f16>,
+    /// The runs of tokens, each of one projection shape, streamed back to back on one core
+    /// instance (one run for a single layer).
+    pub runs: Vec<ProjectionRun<'r>>,
     /// Where the weights and tokens came from, for the report.
     pub weights_origin: String,
     pub input_origin: String,
@@ -143,8 +183,6 @@ pub struct Job<'a> {
 /// What a co-simulation found.
 pub struct Outcome {
     cfg: HgfConfig,
-    /// The projection co-simulated.
-    shape: Shape,
     weights_origin: String,
     input_origin: String,
     seed: u64,
@@ -167,15 +205,19 @@ pub struct Outcome {
 /// Builds (or reuses) the Verilator model, streams the tokens through it with progress on
 /// stderr, compares every output with the golden model and, on a mismatch, diagnoses the
 /// first one.
-pub fn cosimulate(job: &Job<'_>) -> Result<Outcome> {
+pub fn cosimulate(job: &Job<'_, '_>) -> Result<Outcome> {
     let label = job.label;
-    let golden = HgfProjection::new(job.cfg, job.weights.clone())
+    let goldens: Vec<HgfProjection> = job
+        .runs
+        .iter()
+        .map(|r| HgfProjection::new(job.cfg, r.weights.clone()))
+        .collect::<Result<_, _>>()
         .context("the weights do not fit the config")?;
     // Without tracing support (the default) the model builds in about half the time and
     // runs faster; a mismatch builds the traced model (cached too) for its VCD.
     let sim = build_model(label, "", job.cfg, job.verilog, &BuildOptions::default())
         .context("cannot build the Verilator model")?;
-    let n = job.tokens.nrows();
+    let n: usize = job.runs.iter().map(|r| r.tokens.nrows()).sum();
     let max_cycles = (MAX_CYCLES_PER_TOKEN as f64 * (n as f64 + 1.0) / (1.0 - job.stall)) as u64;
     let opts = RunOptions {
         stall: job.stall,
@@ -201,22 +243,23 @@ pub fn cosimulate(job: &Job<'_>) -> Result<Outcome> {
         }
     };
     let run = sim
-        .run_with(job.weights, job.tokens, &opts, &mut progress)
+        .run_sequence(&job.runs, &opts, &mut progress)
         .context("co-simulation failed")?;
     let seconds = started.elapsed().as_secs_f64();
     let cpu_seconds = cpu_started
         .zip(thread_cpu_time())
         .map(|(a, b)| (b - a).as_secs_f64());
-    let mut expected = golden_outputs(&golden, job.tokens);
+    let mut expected: Vec<Vec<u16>> = goldens
+        .iter()
+        .zip(&job.runs)
+        .flat_map(|(golden, r)| golden_outputs(golden, r.tokens))
+        .collect();
     if let Some((t, j)) = job.flip_expected {
         let slot = expected
             .get_mut(t)
             .and_then(|row| row.get_mut(j))
             .with_context(|| {
-                format!(
-                    "--flip-expected {t},{j}: the run has {n} tokens of {} outputs",
-                    job.weights.projection_shape().d_out
-                )
+                format!("--flip-expected {t},{j}: the run has no output {j} of token {t}")
             })?;
         *slot ^= 1;
     }
@@ -235,6 +278,15 @@ pub fn cosimulate(job: &Job<'_>) -> Result<Outcome> {
             trace: true,
             ..BuildOptions::default()
         };
+        // The VCD diagnosis reruns one layer's tokens up to the failing one.
+        let [single] = job.runs.as_slice() else {
+            return Err(format!(
+                "the VCD diagnosis covers one layer; this sequence of {} runs is not \
+                 diagnosed (the mismatch is at token {} over all runs)",
+                job.runs.len(),
+                m.token
+            ));
+        };
         let traced = build_model(
             label,
             " with tracing support",
@@ -247,10 +299,10 @@ pub fn cosimulate(job: &Job<'_>) -> Result<Outcome> {
         let temporary = temporary_beside(&job.vcd).map_err(|e| e.to_string())?;
         let diagnosis = diagnose(
             &traced,
-            job.weights,
-            job.tokens,
+            single.weights,
+            single.tokens,
             &opts,
-            &golden,
+            &goldens[0],
             &m,
             &temporary,
         )
@@ -268,7 +320,6 @@ pub fn cosimulate(job: &Job<'_>) -> Result<Outcome> {
     });
     Ok(Outcome {
         cfg: job.cfg.clone(),
-        shape: job.weights.projection_shape(),
         weights_origin: job.weights_origin.clone(),
         input_origin: job.input_origin.clone(),
         seed: job.seed,
@@ -343,8 +394,23 @@ impl Outcome {
         }
     }
 
+    /// The ideal cycles per token (busier stream's beats), over every token of every run.
     fn ideal(&self) -> u64 {
-        self.cfg.layout(self.shape).ideal_cycles() as u64
+        let (sum, tokens) = self.run.runs.iter().fold((0, 0), |(sum, n), &(shape, t)| {
+            (sum + self.cfg.layout(shape).ideal_cycles() * t, n + t)
+        });
+        (sum as f64 / tokens.max(1) as f64).round() as u64
+    }
+
+    /// The runs' shapes and token counts, as `512x1376 rank 0 x2`.
+    fn runs_text(&self) -> String {
+        let runs: Vec<String> = self
+            .run
+            .runs
+            .iter()
+            .map(|(shape, t)| format!("{shape} x{t}"))
+            .collect();
+        runs.join(", ")
     }
 
     fn steady(&self) -> f64 {
@@ -389,6 +455,11 @@ impl Outcome {
             "layer:      weights {}; tokens {}",
             self.weights_origin,
             self.input_origin
+        )?;
+        outln!(
+            "runs:       {} on one core instance, back to back: {}",
+            count(self.run.runs.len() as u64, "run", "runs"),
+            self.runs_text()
         )?;
         if self.stall > 0.0 {
             outln!(
@@ -467,7 +538,7 @@ impl Outcome {
                             s.time,
                             s.scope,
                             s.rows_differing,
-                            self.shape.d_out
+                            self.run.runs[0].0.d_out
                         )?,
                         None => outln!(
                             "stage:      {}: every gate input of row {} (k, acc, v) matches \
@@ -544,6 +615,12 @@ impl Outcome {
         });
         json!({
             "config": self.cfg,
+            "runs": self.run.runs.iter().map(|(shape, tokens)| json!({
+                "d_in": shape.d_in,
+                "d_out": shape.d_out,
+                "rank": shape.rank,
+                "tokens": tokens,
+            })).collect::<Vec<_>>(),
             "weights": self.weights_origin,
             "input": self.input_origin,
             "seed": self.seed,

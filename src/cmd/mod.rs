@@ -10,6 +10,7 @@ mod golden;
 mod infer;
 mod layer;
 mod run;
+mod shapes;
 mod show;
 mod synth;
 

@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use hgf_golden::output::OutputFiles;
 use hgf_golden::HgfWeights;
 use hgf_hdl::emit::generate;
+use hgf_sim::core_driver::ProjectionRun;
 use serde_json::json;
 
 use super::cosim::{cosimulate, Job, DEFAULT_VCD};
@@ -42,8 +43,10 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         label: "hgf run",
         cfg: &cfg,
         verilog: &generated.verilog,
-        weights: &weights,
-        tokens: tokens.view(),
+        runs: vec![ProjectionRun {
+            weights: &weights,
+            tokens: tokens.view(),
+        }],
         weights_origin: origin.clone(),
         input_origin: origin,
         stall: 0.0,
