@@ -36,7 +36,7 @@ fn jobs(shapes: &[(Shape, usize)], seed: u64) -> Vec<Job> {
         .enumerate()
         .map(|(i, &(shape, n))| Job {
             weights: HgfWeights::random(shape, seed + i as u64),
-            tokens: random_tokens(shape.d_in, n, seed ^ (i as u64 + 1) * 7919),
+            tokens: random_tokens(shape.d_in, n, seed ^ ((i as u64 + 1) * 7919)),
         })
         .collect()
 }
