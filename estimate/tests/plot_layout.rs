@@ -118,6 +118,7 @@ fn the_roofline_labels_overlap_neither_each_other_nor_the_data() {
             max_rank: 128,
             array_rows: 64,
             array_inputs: 320,
+            fp_lanes: 16,
             packing,
             ..HgfConfig::default()
         };
