@@ -15,3 +15,4 @@ mod cli_golden;
 mod cli_infer;
 mod cli_run;
 mod cli_synth;
+mod train_smoke;
