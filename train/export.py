@@ -21,7 +21,11 @@ import os
 import struct
 import sys
 
-import torch
+import warnings
+
+# torch warns at import when NumPy is absent; nothing here uses NumPy.
+warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
+import torch  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from hgf_model import REFERENCE, TRAINING, HgfTransformer, ModelConfig, absmean_ternary  # noqa: E402

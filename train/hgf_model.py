@@ -18,10 +18,13 @@ import glob
 import math
 import os
 import tomllib
+import warnings
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+# torch warns at import when NumPy is absent; nothing here uses NumPy.
+warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 KINDS = ("q", "k", "v", "o", "gate", "up", "down")
 VARIANTS = ("fp16", "bitnet", "hgf", "diff_only")
