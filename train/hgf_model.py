@@ -193,6 +193,20 @@ def split_corpus(texts: list[tuple[str, str]], val_fraction: float = 0.1) -> tup
 # --------------------------------------------------------------------------- numerics
 
 
+def binary16(x: torch.Tensor) -> torch.Tensor:
+    """x rounded once to binary16 (RNE), in x's dtype. torch converts binary64 to binary16
+    through binary32, which rounds twice; rounding to binary32 with round-to-odd first keeps
+    the result correctly rounded (binary32 has more than 11 + 2 bits)."""
+    if x.dtype != torch.float64:
+        return x.to(torch.float16).to(x.dtype)
+    y = x.to(torch.float32)
+    inexact = y.to(torch.float64) != x
+    too_far = inexact & (y.abs().to(torch.float64) > x.abs())
+    y = torch.where(too_far, torch.nextafter(y, torch.zeros_like(y)), y)
+    odd = torch.where(inexact, y.view(torch.int32) | 1, y.view(torch.int32)).view(torch.float32)
+    return odd.to(torch.float16).to(torch.float64)
+
+
 @dataclasses.dataclass
 class Numerics:
     """How a forward pass rounds: `storage` rounds to binary16 where §M5 stores values."""
@@ -200,7 +214,7 @@ class Numerics:
     storage: bool = False
 
     def h(self, x: torch.Tensor) -> torch.Tensor:
-        return x.to(torch.float16).to(x.dtype) if self.storage else x
+        return binary16(x) if self.storage else x
 
 
 TRAINING = Numerics(storage=False)
@@ -271,9 +285,9 @@ class Projection(nn.Module):
         k = e["beta"].to(torch.float32) / s
         y = (acc.to(torch.float32) * k).to(torch.float64)
         if self.rank:
-            u = (x @ e["A"].t()).to(torch.float16).to(torch.float64)
+            u = binary16(x @ e["A"].t())
             y = y + e["g"] * (u @ e["B"].t())
-        return y.to(torch.float16).to(torch.float64)
+        return binary16(y)
 
 
 class RMSNorm(nn.Module):
