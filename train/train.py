@@ -114,11 +114,8 @@ def main(argv=None) -> None:
     model = HgfTransformer(cfg, ternary).to(device)
     n_params = sum(p.numel() for p in model.parameters())
     gates = [p for n, p in model.named_parameters() if n.endswith("gate_logit")]
-    others = [p for n, p in model.named_parameters() if not n.endswith("gate_logit")]
-    groups = [{"params": others, "weight_decay": 0.0}]
-    if gates:
-        groups.append({"params": gates, "weight_decay": 0.0})
-    opt = torch.optim.AdamW(groups, lr=a.lr, betas=(0.9, 0.95))
+    # No weight decay: it would pull the ternary master weights (and so beta) towards zero.
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, betas=(0.9, 0.95), weight_decay=0.0)
     gate_freeze = round(a.gate_warmup * a.steps)
     gen = torch.Generator().manual_seed(a.seed)
 
@@ -142,7 +139,7 @@ def main(argv=None) -> None:
         if step == gate_freeze:
             for p in gates:  # the gates' warm-up ends: g is frozen from here on
                 p.requires_grad_(False)
-        for gi, group in enumerate(opt.param_groups):
+        for group in opt.param_groups:
             group["lr"] = lr_at(step)
         starts = torch.randint(0, len(train_data) - seq - 1, (a.batch,), generator=gen)
         batch = torch.stack([train_data[s : s + seq + 1] for s in starts]).to(device)
