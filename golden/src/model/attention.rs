@@ -138,3 +138,26 @@ pub fn attend(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn softmax_of_equal_scores_is_uniform_and_of_one_score_is_one() {
+        assert_eq!(softmax(&[0.3; 4]), vec![0.25; 4]);
+        assert_eq!(softmax(&[-7.0]), vec![1.0]);
+        let w = softmax(&[0.0, 100.0]);
+        assert_eq!(w[1], 1.0);
+        assert!(w[0] > 0.0 && w[0] < 1e-40);
+    }
+
+    #[test]
+    fn the_cache_grows_one_position_per_push() {
+        let mut c = LayerCache::new(2, 3);
+        assert!(c.is_empty());
+        c.push(&[f16::ONE; 2], &[f16::ZERO; 3]);
+        c.push(&[f16::ONE; 2], &[f16::ZERO; 3]);
+        assert_eq!(c.len(), 2);
+    }
+}

@@ -333,3 +333,73 @@ impl ModelConfig {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny() -> ModelConfig {
+        ModelConfig::builtin("tiny").unwrap()
+    }
+
+    #[test]
+    fn builtins_are_valid_and_round_trip() {
+        for name in BUILTIN_MODELS {
+            let cfg = ModelConfig::builtin(name).unwrap();
+            cfg.validate().unwrap();
+            assert_eq!(ModelConfig::from_json(&cfg.to_json()).unwrap(), cfg);
+            assert_eq!(
+                ModelConfig::from_toml(&toml::to_string(&cfg).unwrap()).unwrap(),
+                cfg
+            );
+        }
+        assert!(matches!(
+            ModelConfig::builtin("huge"),
+            Err(ModelConfigError::UnknownBuiltin { .. })
+        ));
+    }
+
+    #[test]
+    fn shapes_of_both_attention_kinds() {
+        let s = tiny();
+        assert_eq!(s.shape(ProjectionKind::Q).d_out, 64);
+        assert_eq!(s.shape(ProjectionKind::K).d_out, 32);
+        assert_eq!(s.shape(ProjectionKind::O).d_in, 64);
+        assert_eq!(s.shape(ProjectionKind::Down).d_in, 128);
+        let d = ModelConfig::builtin("tiny-diff").unwrap();
+        assert_eq!(d.shape(ProjectionKind::Q).d_out, 2 * 2 * 16);
+        assert_eq!(d.shape(ProjectionKind::V).d_out, 2 * 16);
+        assert_eq!(d.shape(ProjectionKind::O).d_in, 2 * 2 * 16);
+    }
+
+    #[test]
+    fn each_rule_names_its_field() {
+        type Edit = fn(&mut ModelConfig);
+        let cases: [(Edit, &str); 7] = [
+            (
+                |c| c.n_kv_heads = 3,
+                "`n_kv_heads` is 3; it must divide n_heads = 4",
+            ),
+            (|c| c.head_dim = 15, "`head_dim` is 15; it must be even"),
+            (
+                |c| c.context_len = 5000,
+                "`context_len` is 5000; it must be 1 ..= 4096",
+            ),
+            (|c| c.d_model = 0, "`d_model` is 0"),
+            (|c| c.norm_eps = f32::NAN, "`norm_eps` is NaN"),
+            (|c| c.rope_base = 1.0, "`rope_base` is 1"),
+            (
+                |c| c.projections.k.rank = 33,
+                "`projections.k.rank` is 33; it must be at most min(d_in, d_out) = 32",
+            ),
+        ];
+        for (edit, needle) in cases {
+            let mut cfg = tiny();
+            edit(&mut cfg);
+            let msg = cfg.validate().unwrap_err().to_string();
+            assert!(msg.contains(needle), "{msg}");
+        }
+        let err = ModelConfig::from_toml("n_layers = 2\nwidth = 3\n").unwrap_err();
+        assert!(matches!(err, ModelConfigError::Parse { .. }), "{err}");
+    }
+}
