@@ -17,19 +17,8 @@ use crate::manifest::{
 };
 use crate::pnr_wrapper::PnrWrapper;
 use crate::projection_core::HgfCore;
-use crate::schedule::expected_cycles;
+use crate::schedule::{cycle_model_text, expected_cycles};
 use crate::verilog::{emit_named, VerilogError};
-
-/// The cycle model in words, for the manifest (hdl/src/schedule.rs has it in full).
-pub const CYCLE_MODEL: &str = "A run of tokens of one shape: 7 cycles (6 descriptor beats \
-    and the check), then per token: x_i taken in cycle 1 + i; k valid 76 cycles after the \
-    last x; column block b + 1 follows block b after max(ceil(d_out/array_rows), \
-    array_inputs + 8) cycles, block 0 at d_in + 47 + array_inputs; the low-rank flow takes \
-    (ceil(d_in/F) + log2 F) * max(rank, 6) + ceil(d_out/8F) * rank * 8 + 16 cycles (none at \
-    rank 0); the gate issues row j once the accumulators are final and v_j is ready, one row \
-    per cycle (every other cycle with one gate multiplier), and output j leaves 14 cycles after \
-    its issue; the next token starts in the cycle after the last output. \
-    hgf_hdl::schedule::expected_cycles(config, shape) evaluates it exactly.";
 
 /// Everything generated for one config.
 #[derive(Clone, Debug)]
@@ -62,7 +51,7 @@ pub fn generate(cfg: &HgfConfig) -> Result<Generated, VerilogError> {
             fp32_div_cycles: Fp32Div::CYCLES,
         },
         expected_cycles_per_token: expected_cycles(cfg, cfg.max_shape()),
-        cycle_model: CYCLE_MODEL.to_string(),
+        cycle_model: cycle_model_text(),
         ports: verilog_ports(&verilog, &cfg.name),
         files,
     };

@@ -168,6 +168,29 @@ pub fn expected_cycles(cfg: &HgfConfig, shape: Shape) -> ExpectedCycles {
     }
 }
 
+/// The cycle model in words, for the manifest, with the units' own latency constants
+/// ([`expected_cycles`] evaluates it exactly).
+pub fn cycle_model_text() -> String {
+    let element = QuantizerUnit::ELEMENT_LATENCY + 1;
+    format!(
+        "A run of tokens of one shape: {DESCRIPTOR_CYCLES} cycles ({DESCRIPTOR_BEATS} descriptor \
+         beats and the check), then per token: x_i taken in cycle 1 + i; k valid {} cycles \
+         after the last x; column block b + 1 follows block b after \
+         max(ceil(d_out/array_rows), array_inputs + {element}) cycles, block 0 at d_in + {} + \
+         array_inputs; the low-rank flow takes (ceil(d_in/F) + log2 F) * max(rank, {}) + \
+         ceil(d_out/{V_INTERLEAVE}F) * rank * {V_INTERLEAVE} + {} cycles (none at rank 0); the \
+         gate issues row j once the accumulators are final and v_j is ready, one row per cycle \
+         (every other cycle with one gate multiplier), and output j leaves {} cycles after its \
+         issue; the next token starts in the cycle after the last output. \
+         hgf_hdl::schedule::expected_cycles(config, shape) evaluates it exactly.",
+        QuantizerUnit::K_CYCLES + 1,
+        QuantizerUnit::SCALE_CYCLES + element + 1,
+        Fp16MacLane::LOOP_LATENCY,
+        2 * DRAIN_CYCLES,
+        HgfCore::read_latency() + GateUnit::LATENCY + 2,
+    )
+}
+
 /// The cycles of a run of `tokens` tokens of `shape` that follows another run (see
 /// [`expected_cycles`]): its first token, then `tokens - 1` steady ones.
 pub fn run_cycles(cfg: &HgfConfig, shape: Shape, tokens: u64) -> u64 {
@@ -373,5 +396,21 @@ mod tests {
         assert_eq!(m.last_issue - m.first_issue, 1375);
         // The same shape with a correction takes at least as long.
         assert!(expected_cycles(&cfg, Shape::new(512, 1376, 16)).steady >= e.steady);
+    }
+
+    #[test]
+    fn the_cycle_rule_in_words_states_the_units_latencies() {
+        let text = cycle_model_text();
+        for figure in [
+            "7 cycles",
+            "k valid 76 cycles",
+            "array_inputs + 8",
+            "d_in + 47",
+            "max(rank, 6)",
+            "+ 16 cycles",
+            "leaves 14 cycles",
+        ] {
+            assert!(text.contains(figure), "{figure}: {text}");
+        }
     }
 }

@@ -9,7 +9,7 @@ use half::f16;
 use std::rc::Rc;
 
 use hgf_golden::packing::pack_matrix;
-use hgf_golden::streams::{descriptor_beats, factor_beats, DESCRIPTOR_BEATS};
+use hgf_golden::streams::{descriptor_beats, factor_beats};
 use hgf_golden::{HgfConfig, HgfWeights, Shape};
 use hgf_hdl::projection_core::MAX_RUN_TOKENS;
 use hgf_hdl::schedule::{expected_cycles, ExpectedCycles};
@@ -141,8 +141,8 @@ pub struct ProjectionRun<'a> {
 }
 
 /// The beats of one [`ProjectionRun`], ready to be streamed from any of its tokens.
-struct RunBeats {
-    weights_descriptor: [u32; DESCRIPTOR_BEATS - 1],
+struct RunBeats<'a> {
+    weights: &'a HgfWeights,
     tokens: usize,
     activations: Rc<[u32]>,
     d_in: usize,
@@ -151,8 +151,8 @@ struct RunBeats {
     factor_words: Rc<[u32]>,
 }
 
-impl RunBeats {
-    fn new(cfg: &HgfConfig, run: &ProjectionRun<'_>) -> Result<Self, SimError> {
+impl<'a> RunBeats<'a> {
+    fn new(cfg: &HgfConfig, run: &ProjectionRun<'a>) -> Result<Self, SimError> {
         let w = run.weights;
         let shape = w.projection_shape();
         cfg.check_shape(shape)
@@ -177,9 +177,8 @@ impl RunBeats {
             .flatten()
             .map(|v| u32::from(v.to_bits()))
             .collect();
-        let d = descriptor_beats(w, 0);
         Ok(RunBeats {
-            weights_descriptor: [d[0], d[1], d[2], d[4], d[5]],
+            weights: w,
             tokens: run.tokens.nrows(),
             activations: run.tokens.iter().map(|v| u32::from(v.to_bits())).collect(),
             d_in: shape.d_in,
@@ -191,15 +190,14 @@ impl RunBeats {
 
     /// The descriptor of this run's tokens from `first` on.
     fn descriptor(&self, first: usize) -> Rc<[u32]> {
-        let [d_in, d_out, rank, beta, g] = self.weights_descriptor;
         let tokens = u32::try_from(self.tokens - first).unwrap_or(u32::MAX);
-        Rc::from([d_in, d_out, rank, tokens, beta, g].as_slice())
+        Rc::from(descriptor_beats(self.weights, tokens).as_slice())
     }
 }
 
 /// The four input streams' stretches from token `first` of run `r` on: the host sends the
 /// rest of run `r` under a new descriptor, then every later run.
-fn stretches_from(runs: &[RunBeats], r: usize, first: usize) -> [Vec<Stretch>; 4] {
+fn stretches_from(runs: &[RunBeats<'_>], r: usize, first: usize) -> [Vec<Stretch>; 4] {
     let mut out: [Vec<Stretch>; 4] = Default::default();
     for (i, run) in runs.iter().enumerate().skip(r) {
         let from = if i == r { first } else { 0 };
