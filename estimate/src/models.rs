@@ -6,7 +6,6 @@
 //! Only the projections count: embedding lookup, LM head, attention scores, norms and the KV
 //! cache are outside the projection core and outside this estimate (docs/estimate.md).
 
-use std::fmt;
 use std::path::Path;
 
 use hgf_golden::config::{MAX_D_IN, MAX_D_OUT};
@@ -20,61 +19,14 @@ pub const MAX_LAYERS: usize = 1024;
 /// Longest model name.
 pub const MAX_NAME_LEN: usize = 64;
 
-/// The projections of a transformer layer, in the order the core runs them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-pub enum ProjectionKind {
-    #[serde(rename = "q")]
-    Q,
-    #[serde(rename = "k")]
-    K,
-    #[serde(rename = "v")]
-    V,
-    #[serde(rename = "o")]
-    O,
-    #[serde(rename = "gate")]
-    Gate,
-    #[serde(rename = "up")]
-    Up,
-    #[serde(rename = "down")]
-    Down,
-}
+/// The projections of a transformer layer, in the order the core runs them: the golden
+/// model's kinds (docs/model.md §M5).
+pub use hgf_golden::model::ProjectionKind;
 
-impl ProjectionKind {
-    /// Every projection, in execution order.
-    pub const ALL: [ProjectionKind; 7] = [
-        ProjectionKind::Q,
-        ProjectionKind::K,
-        ProjectionKind::V,
-        ProjectionKind::O,
-        ProjectionKind::Gate,
-        ProjectionKind::Up,
-        ProjectionKind::Down,
-    ];
-
-    /// The name used in model files, tables and JSON.
-    pub fn name(self) -> &'static str {
-        match self {
-            ProjectionKind::Q => "q",
-            ProjectionKind::K => "k",
-            ProjectionKind::V => "v",
-            ProjectionKind::O => "o",
-            ProjectionKind::Gate => "gate",
-            ProjectionKind::Up => "up",
-            ProjectionKind::Down => "down",
-        }
-    }
-
-    /// Whether every model must have this projection. `gate` is optional: an FFN without a
-    /// gated linear unit has only `up` and `down`.
-    pub fn is_required(self) -> bool {
-        self != ProjectionKind::Gate
-    }
-}
-
-impl fmt::Display for ProjectionKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
+/// Whether every model must have projection `kind`. `gate` is optional: an FFN without a
+/// gated linear unit has only `up` and `down`.
+fn is_required(kind: ProjectionKind) -> bool {
+    kind != ProjectionKind::Gate
 }
 
 /// One projection of a layer: its shape and, when it is hybrid, the rank of its low-rank
@@ -399,7 +351,7 @@ impl ModelFile {
         let mut projections = Vec::with_capacity(files.len());
         for (kind, file) in files {
             let Some(file) = file else {
-                if kind.is_required() {
+                if is_required(kind) {
                     return Err(missing(
                         kind.name(),
                         "required: tables q, k, v, o, up and down (gate is optional), each \

@@ -19,8 +19,10 @@ pub enum AttentionKind {
     Differential,
 }
 
-/// The seven projections of a layer, in the order a token runs them (§M5).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// The seven projections of a layer, in the order a token runs them (§M5). The estimator's
+/// models (`hgf estimate`) use the same kinds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ProjectionKind {
     Q,
     K,
