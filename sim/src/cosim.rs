@@ -17,6 +17,7 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use half::f16;
+use hgf_golden::output::temporary_beside;
 use hgf_golden::{HgfProjection, HgfWeights, TokenTrace};
 use ndarray::{s, ArrayView2};
 use vcd::{Command, IdCode, ScopeItem, Value, Var};
@@ -498,6 +499,37 @@ pub fn diagnose(
         reproduced,
         stage,
     })
+}
+
+/// [`diagnose`] with the VCD written whole or not at all: it goes to a temporary file beside
+/// `vcd` (its directory created) and is renamed to `vcd` once the diagnosis has read it. The
+/// error is the reason, for a report line.
+pub fn diagnose_to(
+    sim: &CoreSim,
+    weights: &HgfWeights,
+    tokens: ArrayView2<'_, f16>,
+    opts: &RunOptions,
+    golden: &HgfProjection,
+    mismatch: &Mismatch,
+    vcd: &Path,
+) -> Result<Diagnosis, String> {
+    if let Some(dir) = vcd.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    let temporary = temporary_beside(vcd).map_err(|e| e.to_string())?;
+    let diagnosis = diagnose(sim, weights, tokens, opts, golden, mismatch, &temporary)
+        .map_err(|e| e.to_string())
+        .and_then(|mut d| {
+            std::fs::rename(&temporary, vcd)
+                .map_err(|e| format!("cannot rename the VCD to {}: {e}", vcd.display()))?;
+            d.vcd = vcd.to_path_buf();
+            Ok(d)
+        });
+    if diagnosis.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    diagnosis
 }
 
 #[cfg(test)]

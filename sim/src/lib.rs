@@ -30,7 +30,8 @@
 //! ```
 //!
 //! Drivers built on it: [`core_driver`] streams a layer through the generated core, [`cosim`]
-//! compares it with the golden model and names the first stage that differs, and
+//! compares it with the golden model and names the first stage that differs, [`infer`] runs
+//! a whole transformer with every projection on one instance of the core, and
 //! [`fp_units`] runs Berkeley TestFloat vectors through the FP units (`hgf fpcheck --rtl`).
 //!
 //! Requirements: Linux, `verilator` (5.006 tested) and `g++` on `PATH`
@@ -45,6 +46,7 @@ mod error;
 mod ffi;
 pub mod fp_units;
 mod hash;
+pub mod infer;
 mod mk;
 mod model;
 mod ports;

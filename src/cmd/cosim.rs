@@ -11,12 +11,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use half::f16;
-use hgf_golden::output::temporary_beside;
 use hgf_golden::plural::count;
 use hgf_golden::{HgfConfig, HgfProjection, HgfWeights};
 use hgf_hdl::emit::generate;
 use hgf_sim::core_driver::{CoreRun, CoreSim, CycleCheck, ProjectionRun, RunOptions};
-use hgf_sim::cosim::{compare, diagnose, golden_outputs, Comparison, Diagnosis, Stage};
+use hgf_sim::cosim::{compare, diagnose_to, golden_outputs, Comparison, Diagnosis, Stage};
 use hgf_sim::{cpu_model, thread_cpu_time, BuildOptions};
 use serde_json::{json, Value};
 
@@ -270,10 +269,6 @@ pub fn cosimulate(job: &Job<'_, '_>) -> Result<Outcome> {
             "{label}: mismatch at token {}, output {}; running up to it again with a VCD",
             m.token, m.output
         );
-        if let Some(dir) = job.vcd.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        }
         let traced_opts = BuildOptions {
             trace: true,
             ..BuildOptions::default()
@@ -295,28 +290,15 @@ pub fn cosimulate(job: &Job<'_, '_>) -> Result<Outcome> {
             &traced_opts,
         )
         .map_err(|e| format!("cannot build the traced Verilator model: {e}"))?;
-        // The VCD appears under its name only when it is whole.
-        let temporary = temporary_beside(&job.vcd).map_err(|e| e.to_string())?;
-        let diagnosis = diagnose(
+        diagnose_to(
             &traced,
             single.weights,
             single.tokens,
             &opts,
             &goldens[0],
             &m,
-            &temporary,
+            &job.vcd,
         )
-        .map_err(|e| e.to_string())
-        .and_then(|mut d| {
-            std::fs::rename(&temporary, &job.vcd)
-                .map_err(|e| format!("cannot rename the VCD to {}: {e}", job.vcd.display()))?;
-            d.vcd = job.vcd.clone();
-            Ok(d)
-        });
-        if diagnosis.is_err() {
-            let _ = std::fs::remove_file(&temporary);
-        }
-        diagnosis
     });
     Ok(Outcome {
         cfg: job.cfg.clone(),
@@ -338,7 +320,7 @@ pub fn cosimulate(job: &Job<'_, '_>) -> Result<Outcome> {
 
 /// The Verilator model of `verilog`, built or taken from the cache, with progress on stderr:
 /// which of the two it was, and the time every few seconds while it builds.
-fn build_model(
+pub(super) fn build_model(
     label: &str,
     variant: &str,
     cfg: &HgfConfig,
@@ -363,7 +345,7 @@ fn build_model(
 }
 
 /// A rate with an SI prefix: `1.23 M`.
-fn si(v: f64) -> String {
+pub(super) fn si(v: f64) -> String {
     match v {
         v if v >= 1e6 => format!("{:.2} M", v / 1e6),
         v if v >= 1e3 => format!("{:.1} k", v / 1e3),
@@ -522,50 +504,9 @@ impl Outcome {
             f16_text(f16::from_bits(m.golden)),
             c.mismatches
         )?;
-        match &self.diagnosis {
-            Some(Ok(d)) => {
-                match &d.stage {
-                    Ok(s) => match s.difference {
-                        Some(diff) => outln!(
-                            "stage:      {} differs first: gate input `{}` of row {} is {} in \
-                             the RTL, {} in the golden model (VCD time {}, {}; {} of {} rows \
-                             differ)",
-                            s.stage.name(),
-                            diff.signal,
-                            s.row,
-                            stage_value_text(diff.signal, diff.rtl),
-                            stage_value_text(diff.signal, diff.golden),
-                            s.time,
-                            s.scope,
-                            s.rows_differing,
-                            self.run.runs[0].0.d_out
-                        )?,
-                        None => outln!(
-                            "stage:      {}: every gate input of row {} (k, acc, v) matches \
-                             the golden model, so the gate or the output path differs (VCD \
-                             time {}, {})",
-                            Stage::Gate.name(),
-                            s.row,
-                            s.time,
-                            s.scope
-                        )?,
-                    },
-                    Err(e) => outln!("stage:      not named: {e}")?,
-                }
-                if !d.reproduced {
-                    outln!(
-                        "note:       the run with the VCD gave another value at the mismatch \
-                         (the core is not deterministic?)"
-                    )?;
-                }
-                outln!(
-                    "vcd:        {} (token {}, from its first cycle)",
-                    path_text(&d.vcd),
-                    m.token
-                )?;
-            }
-            Some(Err(e)) => outln!("vcd:        not written: {e}")?,
-            None => {}
+        let what = format!("token {}", m.token);
+        for line in diagnosis_lines(&self.diagnosis, &what, self.run.runs[0].0.d_out) {
+            outln!("{line}")?;
         }
         Ok(())
     }
@@ -580,33 +521,7 @@ impl Outcome {
                 "rtl": f16_json(f16::from_bits(m.rtl)),
                 "golden": f16_json(f16::from_bits(m.golden)),
             });
-            let (vcd, reproduced, stage, error) = match &self.diagnosis {
-                Some(Ok(d)) => match &d.stage {
-                    Ok(s) => (
-                        Some(path_text(&d.vcd)),
-                        Some(d.reproduced),
-                        Some(json!({
-                            "name": s.stage.key(),
-                            "row": s.row,
-                            "signal": s.difference.map(|d| d.signal),
-                            "rtl": s.difference.map(|d| stage_value_json(d.signal, d.rtl)),
-                            "golden": s.difference.map(|d| stage_value_json(d.signal, d.golden)),
-                            "rows_differing": s.rows_differing,
-                            "vcd_time": s.time,
-                            "scope": s.scope,
-                        })),
-                        None,
-                    ),
-                    Err(e) => (
-                        Some(path_text(&d.vcd)),
-                        Some(d.reproduced),
-                        None,
-                        Some(e.clone()),
-                    ),
-                },
-                Some(Err(e)) => (None, None, None, Some(e.clone())),
-                None => (None, None, None, None),
-            };
+            let (vcd, reproduced, stage, error) = diagnosis_json(&self.diagnosis);
             v["vcd"] = json!(vcd);
             v["reproduced"] = json!(reproduced);
             v["stage"] = json!(stage);
@@ -644,6 +559,94 @@ impl Outcome {
             "first_mismatch": first,
             "expected_flipped": self.flip_expected.map(|(t, j)| json!({"token": t, "output": j})),
         })
+    }
+}
+
+/// The report lines of a mismatch's diagnosis (`stage:`, `note:`, `vcd:`), shared with
+/// `hgf infer --rtl`: `what` names the rerun the VCD holds, `d_out` the rows of the token.
+pub(super) fn diagnosis_lines(
+    diagnosis: &Option<Result<Diagnosis, String>>,
+    what: &str,
+    d_out: usize,
+) -> Vec<String> {
+    let mut lines = Vec::new();
+    match diagnosis {
+        Some(Ok(d)) => {
+            lines.push(match &d.stage {
+                Ok(s) => match s.difference {
+                    Some(diff) => format!(
+                        "stage:      {} differs first: gate input `{}` of row {} is {} in the \
+                         RTL, {} in the golden model (VCD time {}, {}; {} of {d_out} rows \
+                         differ)",
+                        s.stage.name(),
+                        diff.signal,
+                        s.row,
+                        stage_value_text(diff.signal, diff.rtl),
+                        stage_value_text(diff.signal, diff.golden),
+                        s.time,
+                        s.scope,
+                        s.rows_differing,
+                    ),
+                    None => format!(
+                        "stage:      {}: every gate input of row {} (k, acc, v) matches the \
+                         golden model, so the gate or the output path differs (VCD time {}, {})",
+                        Stage::Gate.name(),
+                        s.row,
+                        s.time,
+                        s.scope
+                    ),
+                },
+                Err(e) => format!("stage:      not named: {e}"),
+            });
+            if !d.reproduced {
+                lines.push(
+                    "note:       the run with the VCD gave another value at the mismatch (the \
+                     core is not deterministic?)"
+                        .to_string(),
+                );
+            }
+            lines.push(format!(
+                "vcd:        {} ({what}, from its first cycle)",
+                path_text(&d.vcd)
+            ));
+        }
+        Some(Err(e)) => lines.push(format!("vcd:        not written: {e}")),
+        None => {}
+    }
+    lines
+}
+
+/// A mismatch's diagnosis as JSON values: the VCD, whether the rerun reproduced the
+/// mismatch, the stage, and why there is no VCD or stage (shared with `hgf infer --rtl`).
+pub(super) fn diagnosis_json(
+    diagnosis: &Option<Result<Diagnosis, String>>,
+) -> (Option<String>, Option<bool>, Option<Value>, Option<String>) {
+    match diagnosis {
+        Some(Ok(d)) => match &d.stage {
+            Ok(s) => (
+                Some(path_text(&d.vcd)),
+                Some(d.reproduced),
+                Some(json!({
+                    "name": s.stage.key(),
+                    "row": s.row,
+                    "signal": s.difference.map(|d| d.signal),
+                    "rtl": s.difference.map(|d| stage_value_json(d.signal, d.rtl)),
+                    "golden": s.difference.map(|d| stage_value_json(d.signal, d.golden)),
+                    "rows_differing": s.rows_differing,
+                    "vcd_time": s.time,
+                    "scope": s.scope,
+                })),
+                None,
+            ),
+            Err(e) => (
+                Some(path_text(&d.vcd)),
+                Some(d.reproduced),
+                None,
+                Some(e.clone()),
+            ),
+        },
+        Some(Err(e)) => (None, None, None, Some(e.clone())),
+        None => (None, None, None, None),
     }
 }
 
