@@ -362,7 +362,12 @@ fn rtl_run_is_bit_exact_and_takes_the_modelled_cycles() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| (p["cycles"].as_u64().unwrap(), p["model_cycles"].as_u64().unwrap()))
+        .map(|p| {
+            (
+                p["cycles"].as_u64().unwrap(),
+                p["model_cycles"].as_u64().unwrap(),
+            )
+        })
         .collect::<Vec<_>>();
     assert_eq!(measured.len(), positions);
     for (cycles, model) in &measured {
@@ -371,7 +376,10 @@ fn rtl_run_is_bit_exact_and_takes_the_modelled_cycles() {
     assert_eq!(rtl["cycles_as_modelled"], true);
     let per_token = rtl["model_cycles_per_token"].as_u64().unwrap();
     assert_eq!(rtl["cycles_per_token"].as_f64().unwrap(), per_token as f64);
-    assert_eq!(rtl["estimate_cycles_per_token"].as_u64().unwrap(), per_token);
+    assert_eq!(
+        rtl["estimate_cycles_per_token"].as_u64().unwrap(),
+        per_token
+    );
     // The positions are fed the prompt, then the generated tokens but the last.
     let mut fed: Vec<u32> = ck.tokenizer.encode("ab").unwrap();
     fed.extend(&toks[..2]);
@@ -381,7 +389,10 @@ fn rtl_run_is_bit_exact_and_takes_the_modelled_cycles() {
         .iter()
         .map(|p| p["token"].as_u64().unwrap())
         .collect();
-    assert_eq!(fed_json, fed.iter().map(|&t| u64::from(t)).collect::<Vec<_>>());
+    assert_eq!(
+        fed_json,
+        fed.iter().map(|&t| u64::from(t)).collect::<Vec<_>>()
+    );
     // tokens/s on each board from the estimate, and the measured cycles' compute bound.
     let boards = rtl["boards"].as_array().unwrap();
     assert!(!boards.is_empty());
@@ -389,10 +400,15 @@ fn rtl_run_is_bit_exact_and_takes_the_modelled_cycles() {
         let clock = b["estimate"]["clock_mhz"].as_f64().unwrap();
         let bound = b["measured_compute_bound_tokens_per_s"].as_f64().unwrap();
         assert_eq!(bound, clock * 1e6 / per_token as f64);
-        assert_eq!(b["estimate"]["cycles_per_token"].as_u64().unwrap(), per_token);
+        assert_eq!(
+            b["estimate"]["cycles_per_token"].as_u64().unwrap(),
+            per_token
+        );
     }
-    assert!(rtl["simulation"]["simulated_cycles"].as_u64().unwrap() >= measured.iter().map(|m| m.0).sum::<u64>());
-
+    assert!(
+        rtl["simulation"]["simulated_cycles"].as_u64().unwrap()
+            >= measured.iter().map(|m| m.0).sum::<u64>()
+    );
 }
 
 #[test]
@@ -405,19 +421,23 @@ fn rtl_run_stops_at_a_flipped_output_naming_the_projection_and_stage() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(
+        (&v["position"], &v["layer"], &v["projection"], &v["output"]),
         (
-            &v["position"],
-            &v["layer"],
-            &v["projection"],
-            &v["output"]
-        ),
-        (&Value::from(2), &Value::from(1), &Value::from("up"), &Value::from(5))
+            &Value::from(2),
+            &Value::from(1),
+            &Value::from("up"),
+            &Value::from(5)
+        )
     );
-    let bits = |x: &Value| u16::from_str_radix(x["hex"].as_str().unwrap().trim_start_matches("0x"), 16).unwrap();
+    let bits = |x: &Value| {
+        u16::from_str_radix(x["hex"].as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+    };
     assert_eq!(bits(&v["rtl"]) ^ bits(&v["golden"]), 1, "the flipped bit");
     let message = v["message"].as_str().unwrap();
     assert!(
-        message.contains("position 2") && message.contains("layer 1") && message.contains("projection up"),
+        message.contains("position 2")
+            && message.contains("layer 1")
+            && message.contains("projection up"),
         "{message}"
     );
     // The RTL is right, so every gate input matches and the stage is the gate's.
@@ -437,7 +457,11 @@ fn rtl_refuses_a_model_beyond_the_core_in_one_line() {
         ffn_dim: 512,
         ..ModelConfig::builtin("tiny").unwrap()
     };
-    std::fs::write(dir.path().join("ffn512.toml"), toml::to_string(&cfg).unwrap()).unwrap();
+    std::fs::write(
+        dir.path().join("ffn512.toml"),
+        toml::to_string(&cfg).unwrap(),
+    )
+    .unwrap();
     let out = hgf_in(
         dir.path(),
         &[

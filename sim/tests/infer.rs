@@ -30,8 +30,15 @@ fn a_model_on_the_core_matches_the_golden_transformer_in_the_modelled_cycles() {
     let model = tiny_diff();
     let prompt = [3, 1, 4];
     let mut backend = RtlBackend::new(&sim, &model).unwrap();
-    let run = infer_on_core(&model, &mut backend, &prompt, 2, Sampling::Greedy, |_, _| {})
-        .expect("matches");
+    let run = infer_on_core(
+        &model,
+        &mut backend,
+        &prompt,
+        2,
+        Sampling::Greedy,
+        |_, _| {},
+    )
+    .expect("matches");
     let golden = model
         .generate(
             &prompt,
@@ -74,8 +81,15 @@ fn one_flipped_expected_bit_stops_the_run_at_its_projection() {
     };
     let mut backend = RtlBackend::new(&sim, &model).unwrap();
     backend.flip_expected = Some((site, 7));
-    let err = infer_on_core(&model, &mut backend, &[3, 1, 4], 2, Sampling::Greedy, |_, _| {})
-        .expect_err("the flipped bit is found");
+    let err = infer_on_core(
+        &model,
+        &mut backend,
+        &[3, 1, 4],
+        2,
+        Sampling::Greedy,
+        |_, _| {},
+    )
+    .expect_err("the flipped bit is found");
     assert!(err.is_mismatch());
     let InferError::ProjectionMismatch(m) = &err else {
         panic!("a projection mismatch: {err}");

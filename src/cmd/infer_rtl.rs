@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use half::f16;
 use hgf_estimate::{estimate, Board, Model, ModelEstimate, Throughput};
 use hgf_golden::model::{ModelConfig, ProjectionKind, Sampling, Transformer};
 use hgf_golden::plural::count;
@@ -15,14 +14,13 @@ use hgf_golden::{HgfConfig, HgfProjection};
 use hgf_hdl::emit::generate;
 use hgf_sim::core_driver::RunOptions;
 use hgf_sim::cosim::{diagnose_to, Diagnosis};
+use hgf_sim::cosim_job::{binary16_text, si, DiagnosisReport, FloatValue};
 use hgf_sim::infer::{infer_on_core, CoreInference, InferError, RtlBackend};
 use hgf_sim::{cpu_model, thread_cpu_time, BuildOptions};
 use ndarray::Array2;
 use serde::Serialize;
-use serde_json::Value;
 
-use super::cosim::{build_model, diagnosis_json, diagnosis_lines, si};
-use super::show::{f16_json, f16_text};
+use super::cosim::build_model;
 use crate::cli::InferArgs;
 use crate::stdout::outln;
 
@@ -424,14 +422,11 @@ pub struct MismatchReport {
     projection: Option<&'static str>,
     /// The first differing output of the projection (or logit index) and its two values.
     output: usize,
-    rtl: Value,
-    golden: Value,
-    vcd: Option<String>,
-    reproduced: Option<bool>,
-    stage: Option<Value>,
-    diagnosis_error: Option<String>,
-    #[serde(skip)]
-    diagnosis: Option<Result<Diagnosis, String>>,
+    rtl: FloatValue,
+    golden: FloatValue,
+    /// The VCD rerun of a differing projection (none for a logit).
+    #[serde(flatten)]
+    diagnosis: DiagnosisReport,
     #[serde(skip)]
     d_out: usize,
     simulation: SimulationSpeed,
@@ -459,8 +454,8 @@ impl MismatchReport {
                     Some(m.site.layer),
                     Some(m.site.kind.name()),
                     first.output,
-                    f16_json(f16::from_bits(first.rtl)),
-                    f16_json(f16::from_bits(first.golden)),
+                    FloatValue::binary16(first.rtl),
+                    FloatValue::binary16(first.golden),
                     m.weights.projection_shape().d_out,
                 )
             }
@@ -477,13 +472,16 @@ impl MismatchReport {
                 None,
                 None,
                 *index,
-                super::show::f32_json(f32::from_bits(*rtl)),
-                super::show::f32_json(f32::from_bits(*golden)),
+                FloatValue::binary32(*rtl),
+                FloatValue::binary32(*golden),
                 0,
             ),
             _ => unreachable!("only mismatches are reported"),
         };
-        let (vcd, reproduced, stage, diagnosis_error) = diagnosis_json(&diagnosis);
+        let diagnosis = diagnosis
+            .as_ref()
+            .map(DiagnosisReport::new)
+            .unwrap_or_default();
         let message = match e {
             InferError::ProjectionMismatch(m) => {
                 let first = m
@@ -496,8 +494,8 @@ impl MismatchReport {
                     m.site.layer,
                     m.site.kind,
                     first.output,
-                    f16_text(f16::from_bits(first.rtl)),
-                    f16_text(f16::from_bits(first.golden)),
+                    binary16_text(&FloatValue::binary16(first.rtl)),
+                    binary16_text(&FloatValue::binary16(first.golden)),
                     m.comparison.mismatches,
                     m.comparison.outputs_compared
                 )
@@ -514,10 +512,6 @@ impl MismatchReport {
             output,
             rtl,
             golden,
-            vcd,
-            reproduced,
-            stage,
-            diagnosis_error,
             diagnosis,
             d_out,
             simulation,
@@ -542,7 +536,7 @@ impl MismatchReport {
             "the projection alone, rerun on a fresh instance with the input of position {}",
             self.position
         );
-        for line in diagnosis_lines(&self.diagnosis, &what, self.d_out) {
+        for line in self.diagnosis.lines(&what, self.d_out) {
             outln!("{line}")?;
         }
         self.simulation.print()
