@@ -68,7 +68,7 @@ pub enum InferError {
         token: u32,
         layer: usize,
         kind: ProjectionKind,
-        error: SimError,
+        error: Box<SimError>,
     },
     /// A projection's outputs differ from the golden projection's.
     #[error(
@@ -116,7 +116,7 @@ impl InferError {
 /// Why [`RtlBackend::project`] failed; [`infer_on_core`] adds the token.
 #[derive(Debug)]
 pub enum BackendError {
-    Sim(ProjectionSite, SimError),
+    Sim(ProjectionSite, Box<SimError>),
     Mismatch(Box<ProjectionMismatch>),
 }
 
@@ -204,7 +204,7 @@ impl ProjectionBackend for RtlBackend<'_> {
                 &opts,
                 &mut |_, _| {},
             )
-            .map_err(|e| BackendError::Sim(site, e))?;
+            .map_err(|e| BackendError::Sim(site, Box::new(e)))?;
         self.simulated_cycles += run.cycles;
         self.projections.push(ProjectionCycles {
             site,

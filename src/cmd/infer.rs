@@ -65,7 +65,7 @@ pub fn run(args: &InferArgs) -> Result<ExitCode> {
             let estimate = infer_rtl::model_estimate(&source.name(), &ck.config, cfg)?;
             match infer_rtl::run(args, cfg, &model, &prompt, sampling, estimate)? {
                 RtlOutcome::Matched(inference, report) => {
-                    (inference.generated, inference.logits, Some(report))
+                    (inference.generated, inference.logits, Some(*report))
                 }
                 RtlOutcome::Mismatch(report) => {
                     if args.json {

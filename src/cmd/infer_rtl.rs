@@ -31,7 +31,7 @@ const LABEL: &str = "hgf infer";
 /// What a run on the core found.
 pub enum RtlOutcome {
     /// Every projection and every logit matched.
-    Matched(CoreInference, RtlReport),
+    Matched(CoreInference, Box<RtlReport>),
     /// A difference: the report to print, with exit 1.
     Mismatch(Box<MismatchReport>),
 }
@@ -159,7 +159,7 @@ pub fn run(
                 speed,
                 args.flip_expected.is_some(),
             );
-            Ok(RtlOutcome::Matched(inference, report))
+            Ok(RtlOutcome::Matched(inference, Box::new(report)))
         }
         Err(e) if e.is_mismatch() => {
             let vcd = args
