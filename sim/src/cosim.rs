@@ -673,6 +673,38 @@ mod tests {
     }
 
     #[test]
+    fn a_ternary_only_projection_is_diagnosed_without_a_golden_v() {
+        let cfg = HgfConfig::from_toml_str(
+            "name = \"t\"\nmax_d_in = 6\nmax_d_out = 3\nmax_rank = 1\narray_rows = 1\narray_inputs = 5\nfp_lanes = 1",
+        )
+        .unwrap();
+        let w = HgfWeights::random(hgf_golden::Shape::new(6, 3, 0), 4);
+        let golden = HgfProjection::new(&cfg, w).unwrap();
+        let x: Vec<f16> = (0..6).map(|i| f16::from_f32(i as f32 - 2.5)).collect();
+        let t = golden.run_token(&x);
+        assert!(t.v.is_empty(), "rank 0 has no low-rank flow");
+        let mut samples: Vec<GateSample> = (0..3)
+            .map(|j| GateSample {
+                time: 10 * j as u64,
+                acc: t.acc[j] as u32 as u64,
+                k: u64::from(t.k.to_bits()),
+                // Whatever the core feeds the gate's v input at rank 0 is not compared.
+                v: 0x8000_0000,
+            })
+            .collect();
+        let trace = |samples: Vec<GateSample>| GateTrace {
+            scope: "TOP.t.gate".into(),
+            acc_width: 32,
+            samples,
+        };
+        let r = locate_stage(&trace(samples.clone()), &t, 0, 2).unwrap();
+        assert_eq!((r.stage, r.rows_differing), (Stage::Gate, 0));
+        samples[2].acc ^= 1;
+        let r = locate_stage(&trace(samples), &t, 0, 2).unwrap();
+        assert_eq!((r.stage, r.rows_differing), (Stage::TernaryFlow, 1));
+    }
+
+    #[test]
     fn comparison_counts_every_difference_and_every_missing_output() {
         let expected = vec![vec![1, 2, 3], vec![4, 5, 6]];
         let c = compare(&expected, &[vec![1, 2, 3], vec![4, 9, 6]]);
