@@ -8,6 +8,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use hgf_golden::model::{ProjectionKind, ProjectionSite};
 use hgf_golden::Target;
 
 #[derive(Debug, Parser)]
@@ -383,11 +384,48 @@ pub struct InferArgs {
     pub fp_lanes: Option<usize>,
     #[command(flatten)]
     pub source: ConfigSource,
-    /// Run every projection on the generated core in Verilator (not available yet: it needs
-    /// the run-time projection shapes of issue 13).
-    #[arg(long)]
+    /// Run every projection of every layer of every position on one instance of the core
+    /// generated for the engine config (--config / --preset; default: the default preset),
+    /// verilated (cached), comparing every projection's outputs and every position's logits
+    /// with the golden model bit for bit; exit 1 at the first difference.
+    #[arg(long, conflicts_with = "fp_lanes")]
     pub rtl: bool,
+    /// With --rtl: where the VCD of a failing projection goes (default:
+    /// out/<name>/infer-mismatch.vcd).
+    #[arg(long, value_name = "FILE", requires = "rtl")]
+    pub vcd: Option<PathBuf>,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+    /// With --rtl, see the mismatch report work on a correct core: flips the lowest bit of
+    /// the golden output OUTPUT of the projection KIND of layer LAYER at position POSITION
+    /// before the comparison (all from 0; KIND: q k v o gate up down).
+    #[arg(long, value_name = "POSITION,LAYER,KIND,OUTPUT", value_parser = parse_site, requires = "rtl")]
+    pub flip_expected: Option<(ProjectionSite, usize)>,
+}
+
+/// `POSITION,LAYER,KIND,OUTPUT` as a projection site and an output index.
+fn parse_site(text: &str) -> Result<(ProjectionSite, usize), String> {
+    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+    let [position, layer, kind, output] = parts.as_slice() else {
+        return Err(format!("`{text}` is not POSITION,LAYER,KIND,OUTPUT"));
+    };
+    let index = |s: &str| {
+        s.parse::<usize>()
+            .map_err(|e| format!("`{s}` in `{text}`: {e}"))
+    };
+    let kind = ProjectionKind::ALL
+        .into_iter()
+        .find(|k| k.name() == *kind)
+        .ok_or_else(|| {
+            format!("`{kind}` in `{text}` is not a projection (q k v o gate up down)")
+        })?;
+    Ok((
+        ProjectionSite {
+            position: index(position)?,
+            layer: index(layer)?,
+            kind,
+        },
+        index(output)?,
+    ))
 }

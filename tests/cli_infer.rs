@@ -281,7 +281,6 @@ fn bad_requests_exit_2_with_one_line() {
         &["129 positions", "context_len is 128"],
     );
     assert_error(&run(&["--prompt", ""]), &["prompt is empty"]);
-    assert_error(&run(&["--rtl"]), &["--rtl", "issue 13"]);
     assert_error(&run(&["--temperature", "-0.5"]), &["--temperature"]);
     assert_error(&run(&["--fp-lanes", "6"]), &["--fp-lanes is 6"]);
     assert_error(&run(&["--tokens", "0"]), &["--tokens is 0"]);
@@ -289,4 +288,201 @@ fn bad_requests_exit_2_with_one_line() {
         &hgf_in(dir.path(), &["infer", "--random", "--model-config", "huge"]),
         &["huge", "tiny, tiny-diff"],
     );
+}
+
+/// The tiny random model on the up5k core (its Verilator model is cached after the first
+/// run), greedily from "ab" for 3 tokens, with `extra` arguments.
+fn tiny_on_up5k(dir: &Path, extra: &[&str]) -> Output {
+    let base = [
+        "infer",
+        "--random",
+        "--model-config",
+        "tiny",
+        "--seed",
+        "5",
+        "--prompt",
+        "ab",
+        "--tokens",
+        "3",
+        "--rtl",
+        "--preset",
+        "up5k",
+    ];
+    hgf_in(dir, &[&base[..], extra].concat())
+}
+
+#[test]
+fn rtl_run_is_bit_exact_and_takes_the_modelled_cycles() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = json(&tiny_on_up5k(dir.path(), &["--json"]));
+    let rtl = &out["rtl"];
+    // The same model on the golden transformer alone, with the core's fp_lanes (up5k: 1).
+    let ck = random_checkpoint(&ModelConfig::builtin("tiny").unwrap(), 5);
+    let (toks, bits) = library(&ck, "ab", 3, 1);
+    assert_eq!(out["fp_lanes"], 1);
+    assert_eq!(tokens(&out), toks);
+    assert_eq!(top_bits(&out), bits);
+    let golden = json(&hgf_in(
+        dir.path(),
+        &[
+            "infer",
+            "--random",
+            "--model-config",
+            "tiny",
+            "--seed",
+            "5",
+            "--prompt",
+            "ab",
+            "--tokens",
+            "3",
+            "--fp-lanes",
+            "1",
+            "--json",
+        ],
+    ));
+    assert_eq!(out["logits_fnv1a64"], golden["logits_fnv1a64"]);
+    assert!(golden["rtl"].is_null());
+
+    // 2 prompt positions and 2 fed-back tokens, 2 layers of 7 projections each; every
+    // output of every projection and every logit of every position compared.
+    let cfg = &ck.config;
+    let positions = 4;
+    assert_eq!(rtl["projections"], positions * 2 * 7);
+    let per_layer: usize = hgf_golden::model::ProjectionKind::ALL
+        .iter()
+        .map(|&k| cfg.shape(k).d_out)
+        .sum();
+    assert_eq!(rtl["outputs_compared"], positions * 2 * per_layer);
+    assert_eq!(rtl["logits_compared"], positions * cfg.vocab_size);
+    assert_eq!(rtl["mismatches"], 0);
+
+    // Every position took exactly the cycle model's cycles, and a generated token's cycles
+    // are the model's and hgf estimate's.
+    let measured = rtl["positions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["cycles"].as_u64().unwrap(),
+                p["model_cycles"].as_u64().unwrap(),
+            )
+        })
+        .collect::<Vec<_>>();
+    assert_eq!(measured.len(), positions);
+    for (cycles, model) in &measured {
+        assert_eq!(cycles, model);
+    }
+    assert_eq!(rtl["cycles_as_modelled"], true);
+    let per_token = rtl["model_cycles_per_token"].as_u64().unwrap();
+    assert_eq!(rtl["cycles_per_token"].as_f64().unwrap(), per_token as f64);
+    assert_eq!(
+        rtl["estimate_cycles_per_token"].as_u64().unwrap(),
+        per_token
+    );
+    // The positions are fed the prompt, then the generated tokens but the last.
+    let mut fed: Vec<u32> = ck.tokenizer.encode("ab").unwrap();
+    fed.extend(&toks[..2]);
+    let fed_json: Vec<u64> = rtl["positions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["token"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        fed_json,
+        fed.iter().map(|&t| u64::from(t)).collect::<Vec<_>>()
+    );
+    // tokens/s on each board from the estimate, and the measured cycles' compute bound.
+    let boards = rtl["boards"].as_array().unwrap();
+    assert!(!boards.is_empty());
+    for b in boards {
+        let clock = b["estimate"]["clock_mhz"].as_f64().unwrap();
+        let bound = b["measured_compute_bound_tokens_per_s"].as_f64().unwrap();
+        assert_eq!(bound, clock * 1e6 / per_token as f64);
+        assert_eq!(
+            b["estimate"]["cycles_per_token"].as_u64().unwrap(),
+            per_token
+        );
+    }
+    assert!(
+        rtl["simulation"]["simulated_cycles"].as_u64().unwrap()
+            >= measured.iter().map(|m| m.0).sum::<u64>()
+    );
+}
+
+#[test]
+fn rtl_run_stops_at_a_flipped_output_naming_the_projection_and_stage() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = tiny_on_up5k(
+        dir.path(),
+        &["--flip-expected", "2,1,up,5", "--vcd", "m.vcd", "--json"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        (&v["position"], &v["layer"], &v["projection"], &v["output"]),
+        (
+            &Value::from(2),
+            &Value::from(1),
+            &Value::from("up"),
+            &Value::from(5)
+        )
+    );
+    let bits = |x: &Value| {
+        u16::from_str_radix(x["hex"].as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+    };
+    assert_eq!(bits(&v["rtl"]) ^ bits(&v["golden"]), 1, "the flipped bit");
+    let message = v["message"].as_str().unwrap();
+    assert!(
+        message.contains("position 2")
+            && message.contains("layer 1")
+            && message.contains("projection up"),
+        "{message}"
+    );
+    // The RTL is right, so every gate input matches and the stage is the gate's.
+    assert_eq!(v["stage"]["name"], "gate");
+    assert_eq!(v["reproduced"], true);
+    assert!(dir.path().join("m.vcd").is_file());
+    assert_eq!(v["expected_flipped"], true);
+}
+
+#[test]
+fn rtl_refuses_a_model_beyond_the_core_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    // up5k's maxima are 256: an FFN of 512 does not fit, and the line says which
+    // projections and which maxima, before anything is built.
+    let cfg = ModelConfig {
+        n_layers: 1,
+        ffn_dim: 512,
+        ..ModelConfig::builtin("tiny").unwrap()
+    };
+    std::fs::write(
+        dir.path().join("ffn512.toml"),
+        toml::to_string(&cfg).unwrap(),
+    )
+    .unwrap();
+    let out = hgf_in(
+        dir.path(),
+        &[
+            "infer",
+            "--random",
+            "--model-config",
+            "ffn512.toml",
+            "--tokens",
+            "2",
+            "--rtl",
+            "--preset",
+            "up5k",
+        ],
+    );
+    assert_error(
+        &out,
+        &[
+            "not runnable on this core",
+            "up 64x512 rank 0: d_out 512 exceeds max_d_out 256",
+            "down 512x64 rank 4: d_in 512 exceeds max_d_in 256",
+        ],
+    );
+    assert!(!stderr(&out).contains("verilat"), "refused before building");
 }

@@ -284,6 +284,9 @@ pub struct CoreRun {
     pub restarts: Vec<usize>,
     /// The VCD written, if one was asked for.
     pub trace: Option<PathBuf>,
+    /// Beats of the next run's descriptor taken before this run's last output
+    /// ([`CoreSession::run`] with the next run's weights).
+    pub next_descriptor_sent: usize,
 }
 
 impl CoreRun {
@@ -463,6 +466,29 @@ impl CoreSim {
         opts: &RunOptions,
         progress: &mut dyn FnMut(usize, u64),
     ) -> Result<CoreRun, SimError> {
+        self.drive(m, runs, opts, progress, Start::Reset, None)
+    }
+
+    /// A session on a fresh instance: one run after another, each streamed when the host
+    /// has it, with one reset before the first ([`CoreSession`]).
+    pub fn session(&self) -> Result<CoreSession<'_>, SimError> {
+        Ok(CoreSession {
+            sim: self,
+            model: self.model()?,
+            runs: 0,
+            ahead: None,
+        })
+    }
+
+    fn drive(
+        &self,
+        m: &mut Model,
+        runs: &[ProjectionRun<'_>],
+        opts: &RunOptions,
+        progress: &mut dyn FnMut(usize, u64),
+        start: Start,
+        next: Option<&HgfWeights>,
+    ) -> Result<CoreRun, SimError> {
         let cfg = &self.cfg;
         if !(0.0..1.0).contains(&opts.stall) {
             return Err(SimError::Driver(format!(
@@ -508,7 +534,22 @@ impl CoreSim {
             Stream::new(m, "t", cfg.weight_beat_bytes())?,
             Stream::new(m, "f", cfg.fp_lanes)?,
         ];
-        for (s, stretches) in streams.iter_mut().zip(stretches_from(&beats, 0, 0)) {
+        let mut first_stretches = stretches_from(&beats, 0, 0);
+        let descriptors = &mut first_stretches[0];
+        // The first descriptor's beats that the previous run took ahead are not sent again.
+        if let (Start::Continue { descriptor_sent }, Some(first)) = (start, descriptors.first_mut())
+        {
+            first.words = Rc::from(&first.words[descriptor_sent.min(first.words.len())..]);
+        }
+        let descriptor_beats: usize = descriptors.iter().map(|s| s.words.len()).sum();
+        // The next run's descriptor follows this run's last (the host knows it in advance).
+        if let Some(w) = next {
+            descriptors.push(Stretch {
+                words: Rc::from(descriptor_beats_of(cfg, w, 1)?.as_slice()),
+                repeats: 1,
+            });
+        }
+        for (s, stretches) in streams.iter_mut().zip(first_stretches) {
             s.load(stretches)?;
         }
 
@@ -530,15 +571,18 @@ impl CoreSim {
             open_trace(m, &mut run)?;
         }
 
-        // Reset for two cycles.
-        m.set(reset, 1)?;
+        // Nothing offered, nothing taken: the streams' and `y_ready`'s shadows start low.
         for s in &mut streams {
             s.set_valid(m, false)?;
         }
         m.set(y_ready, 0)?;
-        m.tick(clock)?;
-        m.tick(clock)?;
-        m.set(reset, 0)?;
+        if start == Start::Reset {
+            // Reset for two cycles.
+            m.set(reset, 1)?;
+            m.tick(clock)?;
+            m.tick(clock)?;
+            m.set(reset, 0)?;
+        }
 
         let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
         let mut current: Vec<u16> = Vec::new();
@@ -634,8 +678,109 @@ impl CoreSim {
             }
         }
         run.cycles = cycle;
+        run.next_descriptor_sent = streams[0].sent.saturating_sub(descriptor_beats);
         // Close the VCD now so that the caller can read it.
         m.trace_close();
         Ok(run)
+    }
+}
+
+/// How [`CoreSim::drive`] begins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Start {
+    /// Two cycles of reset: the instance may be in any state.
+    Reset,
+    /// No reset: the instance finished its last run (its last output left the core) and waits
+    /// for a descriptor, of which the previous run sent `descriptor_sent` beats ahead.
+    Continue { descriptor_sent: usize },
+}
+
+/// The descriptor beats of a run of `tokens` tokens of `w`, once its shape fits `cfg`.
+fn descriptor_beats_of(cfg: &HgfConfig, w: &HgfWeights, tokens: u32) -> Result<Vec<u32>, SimError> {
+    cfg.check_shape(w.projection_shape())
+        .map_err(|e| SimError::Driver(format!("the core `{}`: {e}", cfg.name)))?;
+    Ok(descriptor_beats(w, tokens).to_vec())
+}
+
+/// One instance of the core running one run after another, each streamed when the host
+/// has it: the way a host that needs a projection's outputs before it knows the next
+/// projection's input (a transformer, `hgf infer --rtl`) drives the core.
+///
+/// The first run starts after a reset, every later one in the cycle after the previous
+/// run's last output, with nothing between them: each [`CoreRun`]'s cycles count from
+/// there, so a run's first token costs `ExpectedCycles::after_reset` on the first run and
+/// `ExpectedCycles::first_token` on every later one
+/// ([`hgf_hdl::schedule::expected_cycles`]).
+pub struct CoreSession<'s> {
+    sim: &'s CoreSim,
+    model: Model,
+    runs: usize,
+    /// The descriptor the last run sent ahead (of one token of these weights' shape), and how
+    /// many of its beats the core took.
+    ahead: Option<(Vec<u32>, usize)>,
+}
+
+impl CoreSession<'_> {
+    /// Streams `run` and returns its outputs and cycles. `opts.reset_at` and `opts.trace`
+    /// count from the start of this run.
+    ///
+    /// `next`: the weights of the next run, one token, when the host knows them: its
+    /// descriptor then follows this run's on the descriptor stream, as a host that knows
+    /// its sequence of shapes sends it (the core's descriptor slice takes its first beat
+    /// while this run's last outputs leave, which the cycle model assumes). The next run
+    /// must then be one token of that shape.
+    pub fn run(
+        &mut self,
+        run: ProjectionRun<'_>,
+        next: Option<&HgfWeights>,
+        opts: &RunOptions,
+        progress: &mut dyn FnMut(usize, u64),
+    ) -> Result<CoreRun, SimError> {
+        let start = match (self.runs, self.ahead.take()) {
+            (0, _) => Start::Reset,
+            (_, None) => Start::Continue { descriptor_sent: 0 },
+            (_, Some((words, descriptor_sent))) => {
+                let own =
+                    descriptor_beats_of(self.config(), run.weights, run.tokens.nrows() as u32)?;
+                if own != words && descriptor_sent > 0 {
+                    self.runs = 0;
+                    return Err(SimError::Driver(format!(
+                        "the run ({}, {} tokens) is not the one whose descriptor the previous \
+                         run sent ahead",
+                        run.weights.projection_shape(),
+                        run.tokens.nrows()
+                    )));
+                }
+                Start::Continue { descriptor_sent }
+            }
+        };
+        let out = self
+            .sim
+            .drive(&mut self.model, &[run], opts, progress, start, next);
+        match &out {
+            Ok(r) => {
+                self.runs += 1;
+                self.ahead = match next {
+                    Some(w) => Some((
+                        descriptor_beats_of(self.config(), w, 1)?,
+                        r.next_descriptor_sent,
+                    )),
+                    None => None,
+                };
+            }
+            // After an error the instance is in an unknown state: the next run resets it.
+            Err(_) => self.runs = 0,
+        }
+        out
+    }
+
+    /// The config the core was emitted for.
+    pub fn config(&self) -> &HgfConfig {
+        self.sim.config()
+    }
+
+    /// Runs streamed so far (since the last reset).
+    pub fn runs(&self) -> usize {
+        self.runs
     }
 }

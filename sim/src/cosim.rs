@@ -17,6 +17,7 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use half::f16;
+use hgf_golden::output::temporary_beside;
 use hgf_golden::{HgfProjection, HgfWeights, TokenTrace};
 use ndarray::{s, ArrayView2};
 use vcd::{Command, IdCode, ScopeItem, Value, Var};
@@ -370,27 +371,31 @@ fn row_differences(
     row: usize,
 ) -> Vec<(Stage, StageDifference)> {
     let checks = [
-        (
+        Some((
             Stage::Quantizer,
             "k",
             sample.k as i64,
             i64::from(golden.k.to_bits()),
-        ),
-        (
+        )),
+        Some((
             Stage::TernaryFlow,
             "acc",
             sign_extend(sample.acc, acc_width),
             i64::from(golden.acc[row]),
-        ),
-        (
-            Stage::LowRankFlow,
-            "v",
-            sample.v as i64,
-            i64::from(golden.v[row].to_bits()),
-        ),
+        )),
+        // A ternary-only projection (rank 0) has no low-rank flow and no golden v.
+        golden.v.get(row).map(|v| {
+            (
+                Stage::LowRankFlow,
+                "v",
+                sample.v as i64,
+                i64::from(v.to_bits()),
+            )
+        }),
     ];
     checks
         .into_iter()
+        .flatten()
         .filter(|(_, _, rtl, gold)| rtl != gold)
         .map(|(stage, signal, rtl, golden)| {
             (
@@ -498,6 +503,37 @@ pub fn diagnose(
         reproduced,
         stage,
     })
+}
+
+/// [`diagnose`] with the VCD written whole or not at all: it goes to a temporary file beside
+/// `vcd` (its directory created) and is renamed to `vcd` once the diagnosis has read it. The
+/// error is the reason, for a report line.
+pub fn diagnose_to(
+    sim: &CoreSim,
+    weights: &HgfWeights,
+    tokens: ArrayView2<'_, f16>,
+    opts: &RunOptions,
+    golden: &HgfProjection,
+    mismatch: &Mismatch,
+    vcd: &Path,
+) -> Result<Diagnosis, String> {
+    if let Some(dir) = vcd.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    let temporary = temporary_beside(vcd).map_err(|e| e.to_string())?;
+    let diagnosis = diagnose(sim, weights, tokens, opts, golden, mismatch, &temporary)
+        .map_err(|e| e.to_string())
+        .and_then(|mut d| {
+            std::fs::rename(&temporary, vcd)
+                .map_err(|e| format!("cannot rename the VCD to {}: {e}", vcd.display()))?;
+            d.vcd = vcd.to_path_buf();
+            Ok(d)
+        });
+    if diagnosis.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    diagnosis
 }
 
 #[cfg(test)]
@@ -634,6 +670,38 @@ mod tests {
             err.contains("took 2 rows") && err.contains("d_out = 3"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_ternary_only_projection_is_diagnosed_without_a_golden_v() {
+        let cfg = HgfConfig::from_toml_str(
+            "name = \"t\"\nmax_d_in = 6\nmax_d_out = 3\nmax_rank = 1\narray_rows = 1\narray_inputs = 5\nfp_lanes = 1",
+        )
+        .unwrap();
+        let w = HgfWeights::random(hgf_golden::Shape::new(6, 3, 0), 4);
+        let golden = HgfProjection::new(&cfg, w).unwrap();
+        let x: Vec<f16> = (0..6).map(|i| f16::from_f32(i as f32 - 2.5)).collect();
+        let t = golden.run_token(&x);
+        assert!(t.v.is_empty(), "rank 0 has no low-rank flow");
+        let mut samples: Vec<GateSample> = (0..3)
+            .map(|j| GateSample {
+                time: 10 * j as u64,
+                acc: t.acc[j] as u32 as u64,
+                k: u64::from(t.k.to_bits()),
+                // Whatever the core feeds the gate's v input at rank 0 is not compared.
+                v: 0x8000_0000,
+            })
+            .collect();
+        let trace = |samples: Vec<GateSample>| GateTrace {
+            scope: "TOP.t.gate".into(),
+            acc_width: 32,
+            samples,
+        };
+        let r = locate_stage(&trace(samples.clone()), &t, 0, 2).unwrap();
+        assert_eq!((r.stage, r.rows_differing), (Stage::Gate, 0));
+        samples[2].acc ^= 1;
+        let r = locate_stage(&trace(samples), &t, 0, 2).unwrap();
+        assert_eq!((r.stage, r.rows_differing), (Stage::TernaryFlow, 1));
     }
 
     #[test]

@@ -30,7 +30,9 @@
 //! ```
 //!
 //! Drivers built on it: [`core_driver`] streams a layer through the generated core, [`cosim`]
-//! compares it with the golden model and names the first stage that differs, and
+//! compares it with the golden model and names the first stage that differs, [`cosim_job`]
+//! runs one co-simulation from build to report, [`infer`] runs
+//! a whole transformer with every projection on one instance of the core, and
 //! [`fp_units`] runs Berkeley TestFloat vectors through the FP units (`hgf fpcheck --rtl`).
 //!
 //! Requirements: Linux, `verilator` (5.006 tested) and `g++` on `PATH`
@@ -40,11 +42,13 @@
 mod cache;
 pub mod core_driver;
 pub mod cosim;
+pub mod cosim_job;
 mod cpu_time;
 mod error;
 mod ffi;
 pub mod fp_units;
 mod hash;
+pub mod infer;
 mod mk;
 mod model;
 mod ports;

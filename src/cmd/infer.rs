@@ -1,7 +1,8 @@
 //! `hgf infer`: generate text with a whole HGF model, the bit-exact golden transformer of
 //! docs/model.md. The model comes from a checkpoint or is random (`--random`); the engine's
 //! `fp_lanes` (which fixes the summation order of every projection's `A x`) from
-//! `--fp-lanes`, an engine config, or the default preset.
+//! `--fp-lanes`, an engine config, or the default preset. With `--rtl` every projection runs
+//! on the generated core in Verilator ([`super::infer_rtl`]).
 //!
 //! The report is built once as a serializable struct and printed as text or JSON.
 
@@ -17,22 +18,34 @@ use hgf_golden::model::{
 };
 use serde::Serialize;
 
+use super::infer_rtl::{self, RtlOutcome, RtlReport};
 use crate::cli::InferArgs;
 use crate::stdout::outln;
 
 /// Interval between progress reports on stderr (the first after this long).
-const PROGRESS_EVERY: Duration = Duration::from_secs(2);
+pub(super) const PROGRESS_EVERY: Duration = Duration::from_secs(2);
 /// The largest `--fp-lanes` accepted (the engine configs' own limit is far below).
 const MAX_FP_LANES: usize = 1024;
 
 pub fn run(args: &InferArgs) -> Result<ExitCode> {
-    if args.rtl {
-        bail!("--rtl is not available yet: running a whole model on the core needs run-time projection shapes (issue 13); without --rtl, hgf infer runs the golden model");
-    }
-    let fp_lanes = fp_lanes(args)?;
+    // With --rtl the engine config is the core's: its fp_lanes, and the core to build.
+    let core = if args.rtl {
+        Some(super::load_config(&args.source)?)
+    } else {
+        None
+    };
+    let fp_lanes = match &core {
+        Some(cfg) => cfg.fp_lanes,
+        None => fp_lanes(args)?,
+    };
     let sampling = sampling(args)?;
     if args.tokens == 0 {
         bail!("--tokens is 0; generate at least 1 token");
+    }
+    if let Some(vcd) = &args.vcd {
+        let mut inputs = super::config_input(&args.source);
+        inputs.extend(args.model.as_deref().map(|p| ("--model", p)));
+        super::check_outputs(&[("--vcd", vcd.as_path())], &inputs)?;
     }
     let (ck, source) = load_model(args)?;
     let prompt_text = match &args.prompt {
@@ -46,21 +59,43 @@ pub fn run(args: &InferArgs) -> Result<ExitCode> {
         .map_err(anyhow::Error::new)?;
 
     let start = Instant::now();
-    let mut last_report = start;
-    let generation = model
-        .generate(
-            &prompt,
-            args.tokens,
-            sampling,
-            &mut GoldenBackend { fp_lanes },
-            |done, total| {
-                if last_report.elapsed() >= PROGRESS_EVERY {
-                    eprintln!("hgf infer: {done}/{total} positions");
-                    last_report = Instant::now();
+    let (generated, logits, rtl) = match &core {
+        Some(cfg) => {
+            // A model beyond the core's maxima is refused here, before anything is built.
+            let estimate = infer_rtl::model_estimate(&source.name(), &ck.config, cfg)?;
+            match infer_rtl::run(args, cfg, &model, &prompt, sampling, estimate)? {
+                RtlOutcome::Matched(inference, report) => {
+                    (inference.generated, inference.logits, Some(*report))
                 }
-            },
-        )
-        .map_err(|e: GenerateError<Infallible>| anyhow::Error::new(e))?;
+                RtlOutcome::Mismatch(report) => {
+                    if args.json {
+                        outln!("{}", serde_json::to_string_pretty(&report)?)?;
+                    } else {
+                        report.print()?;
+                    }
+                    return Ok(ExitCode::from(super::EXIT_MISMATCH));
+                }
+            }
+        }
+        None => {
+            let mut last_report = start;
+            let generation = model
+                .generate(
+                    &prompt,
+                    args.tokens,
+                    sampling,
+                    &mut GoldenBackend { fp_lanes },
+                    |done, total| {
+                        if last_report.elapsed() >= PROGRESS_EVERY {
+                            eprintln!("hgf infer: {done}/{total} positions");
+                            last_report = Instant::now();
+                        }
+                    },
+                )
+                .map_err(|e: GenerateError<Infallible>| anyhow::Error::new(e))?;
+            (generation.generated, generation.logits, None)
+        }
+    };
     let seconds = start.elapsed().as_secs_f64();
 
     let report = InferReport {
@@ -73,23 +108,23 @@ pub fn run(args: &InferArgs) -> Result<ExitCode> {
                 SamplingReport::Temperature { temperature, seed }
             }
         },
-        text: ck.tokenizer.decode(&generation.generated)?,
+        text: ck.tokenizer.decode(&generated)?,
         prompt: prompt_text,
         prompt_tokens: prompt,
-        tokens: generation.generated.clone(),
-        top_logits: generation
-            .generated
+        top_logits: generated
             .iter()
-            .zip(&generation.logits)
+            .zip(&logits)
             .map(|(&token, logits)| TopLogit {
                 token,
                 logit: logits[token as usize],
                 bits: format!("{:#010x}", logits[token as usize].to_bits()),
             })
             .collect(),
-        logits_fnv1a64: format!("{:#018x}", fnv1a64(&generation.logits)),
+        logits_fnv1a64: format!("{:#018x}", fnv1a64(&logits)),
         seconds,
-        tokens_per_second: generation.generated.len() as f64 / seconds.max(1e-9),
+        tokens_per_second: generated.len() as f64 / seconds.max(1e-9),
+        tokens: generated,
+        rtl,
     };
     if args.json {
         outln!("{}", serde_json::to_string_pretty(&report)?)?;
@@ -180,6 +215,24 @@ enum ModelSource {
     Random { config: String, seed: u64 },
 }
 
+impl ModelSource {
+    /// The model's name in the estimate: the checkpoint's file stem, or `random-<config>`
+    /// (the config file's stem).
+    fn name(&self) -> String {
+        match self {
+            ModelSource::Checkpoint { path } => Path::new(path)
+                .file_stem()
+                .map_or_else(|| path.clone(), |s| s.to_string_lossy().into_owned()),
+            ModelSource::Random { config, .. } => format!(
+                "random-{}",
+                Path::new(config)
+                    .file_stem()
+                    .map_or_else(|| config.clone(), |s| s.to_string_lossy().into_owned())
+            ),
+        }
+    }
+}
+
 #[derive(Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 enum SamplingReport {
@@ -210,6 +263,8 @@ struct InferReport {
     logits_fnv1a64: String,
     seconds: f64,
     tokens_per_second: f64,
+    /// With --rtl: the core, its cycles and the co-simulation (null without).
+    rtl: Option<RtlReport>,
 }
 
 impl InferReport {
@@ -257,10 +312,18 @@ impl InferReport {
             self.logits_fnv1a64
         )?;
         outln!(
-            "time:        {:.3} s, {:.1} tokens/s (golden model)",
+            "time:        {:.3} s, {:.1} tokens/s ({})",
             self.seconds,
-            self.tokens_per_second
+            self.tokens_per_second,
+            if self.rtl.is_some() {
+                "every projection co-simulated, checked against the golden model"
+            } else {
+                "golden model"
+            }
         )?;
+        if let Some(rtl) = &self.rtl {
+            rtl.print()?;
+        }
         outln!()?;
         outln!("{}{}", self.prompt, self.text)?;
         Ok(())

@@ -8,6 +8,7 @@ mod fpcheck;
 mod generate;
 mod golden;
 mod infer;
+mod infer_rtl;
 mod layer;
 mod run;
 mod shapes;

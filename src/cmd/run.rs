@@ -10,9 +10,10 @@ use hgf_golden::output::OutputFiles;
 use hgf_golden::HgfWeights;
 use hgf_hdl::emit::generate;
 use hgf_sim::core_driver::ProjectionRun;
-use serde_json::json;
+use hgf_sim::cosim_job::{cosimulate, CosimReport, Job};
+use serde::Serialize;
 
-use super::cosim::{cosimulate, Job, DEFAULT_VCD};
+use super::cosim::{exit_code, print_lines, StderrProgress, DEFAULT_VCD};
 use super::layer;
 use crate::cli::RunArgs;
 use crate::stdout::outln;
@@ -39,28 +40,31 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
     let outputs: Vec<(&str, &Path)> = files.iter().map(|f| ("--out", f.as_path())).collect();
     super::check_outputs(&outputs, &super::config_input(&args.source))?;
     let origin = format!("random (seed {})", args.seed);
-    let outcome = cosimulate(&Job {
-        label: "hgf run",
-        cfg: &cfg,
-        verilog: &generated.verilog,
-        runs: vec![ProjectionRun {
-            weights: &weights,
-            tokens: tokens.view(),
-        }],
-        weights_origin: origin.clone(),
-        input_origin: origin,
-        stall: 0.0,
-        seed: args.seed,
-        vcd: dir.join(DEFAULT_VCD),
-        flip_expected: None,
-    })?;
+    let cosim = cosimulate(
+        &Job {
+            cfg: &cfg,
+            verilog: &generated.verilog,
+            runs: vec![ProjectionRun {
+                weights: &weights,
+                tokens: tokens.view(),
+            }],
+            weights_origin: origin.clone(),
+            input_origin: origin,
+            stall: 0.0,
+            seed: args.seed,
+            vcd: dir.join(DEFAULT_VCD),
+            flip_expected: None,
+        },
+        &mut StderrProgress("hgf run"),
+    )?;
 
     // Written only now that the co-simulation ran (a mismatch is a result, and is written
     // too): all files or none (`OutputFiles`).
-    let verilog_lines = generated.verilog.lines().count();
-    let mut report = outcome.to_json();
-    report["verilog_lines"] = json!(verilog_lines);
-    report["directory"] = json!(dir.display().to_string());
+    let report = RunReport {
+        verilog_lines: generated.verilog.lines().count(),
+        directory: dir.display().to_string(),
+        cosim,
+    };
     let cannot_write = || format!("cannot write into {}", dir.display());
     let mut written = OutputFiles::new();
     generated
@@ -87,12 +91,21 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
             shape.d_in,
             shape.d_out,
             shape.rank,
-            verilog_lines,
+            report.verilog_lines,
             dir.display(),
-            outcome.model_text()
+            report.cosim.verilator_model
         )?;
-        outcome.print()?;
+        print_lines(&report.cosim)?;
         outln!("report:     {}", report_path.display())?;
     }
-    Ok(outcome.exit_code())
+    Ok(exit_code(&report.cosim))
+}
+
+/// `report.json`: the co-simulation's report with where the core was written.
+#[derive(Serialize)]
+struct RunReport {
+    #[serde(flatten)]
+    cosim: CosimReport,
+    verilog_lines: usize,
+    directory: String,
 }
