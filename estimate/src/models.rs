@@ -9,6 +9,7 @@
 use std::path::Path;
 
 use hgf_golden::config::{MAX_D_IN, MAX_D_OUT};
+use hgf_golden::model::ModelConfig;
 use hgf_golden::Shape;
 use serde::{Deserialize, Serialize};
 
@@ -120,6 +121,30 @@ const ATTENTION: [ProjectionKind; 4] = [
 ];
 
 impl Model {
+    /// The estimator's view of a golden model config (docs/model.md §M1): its layers and
+    /// the shape and rank of each of its seven projections.
+    pub fn from_model_config(name: &str, description: &str, config: &ModelConfig) -> Model {
+        Model {
+            name: name.to_string(),
+            description: description.to_string(),
+            source: name.to_string(),
+            assumed: Vec::new(),
+            layers: config.n_layers,
+            projections: ProjectionKind::ALL
+                .iter()
+                .map(|&kind| {
+                    let shape = config.shape(kind);
+                    ProjectionSpec {
+                        kind,
+                        d_in: shape.d_in,
+                        d_out: shape.d_out,
+                        rank: (shape.rank > 0).then_some(shape.rank),
+                    }
+                })
+                .collect(),
+        }
+    }
+
     /// A built-in model. Sources and assumptions are in each model's `source` and `assumed`
     /// fields and in docs/estimate.md.
     pub fn preset(name: &str) -> Result<Model, EstimateError> {

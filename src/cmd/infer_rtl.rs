@@ -36,47 +36,11 @@ pub enum RtlOutcome {
     Mismatch(Box<MismatchReport>),
 }
 
-/// The estimate's model for the golden model's config: its projections' shapes and ranks.
-fn estimator_model(name: &str, config: &ModelConfig) -> Model {
-    Model {
-        name: name.to_string(),
-        description: "the model hgf infer runs".to_string(),
-        source: name.to_string(),
-        assumed: Vec::new(),
-        layers: config.n_layers,
-        projections: ProjectionKind::ALL
-            .iter()
-            .map(|&kind| {
-                let shape = config.shape(kind);
-                hgf_estimate::ProjectionSpec {
-                    kind: estimator_kind(kind),
-                    d_in: shape.d_in,
-                    d_out: shape.d_out,
-                    rank: (shape.rank > 0).then_some(shape.rank),
-                }
-            })
-            .collect(),
-    }
-}
-
-fn estimator_kind(kind: ProjectionKind) -> hgf_estimate::ProjectionKind {
-    use hgf_estimate::ProjectionKind as E;
-    match kind {
-        ProjectionKind::Q => E::Q,
-        ProjectionKind::K => E::K,
-        ProjectionKind::V => E::V,
-        ProjectionKind::O => E::O,
-        ProjectionKind::Gate => E::Gate,
-        ProjectionKind::Up => E::Up,
-        ProjectionKind::Down => E::Down,
-    }
-}
-
 /// `hgf estimate`'s figures for the model on the core (every board preset). Fails, as
 /// `hgf estimate --model-file` does, naming the projection and the maximum, when a
 /// projection does not fit the core: before anything is verilated.
 pub fn model_estimate(name: &str, config: &ModelConfig, cfg: &HgfConfig) -> Result<ModelEstimate> {
-    let model = estimator_model(name, config);
+    let model = Model::from_model_config(name, "the model hgf infer runs", config);
     let mut e = estimate(cfg, &[model], &Board::presets())?;
     Ok(e.models.remove(0))
 }
