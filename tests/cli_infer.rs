@@ -486,3 +486,19 @@ fn rtl_refuses_a_model_beyond_the_core_in_one_line() {
     );
     assert!(!stderr(&out).contains("verilat"), "refused before building");
 }
+
+#[test]
+fn rtl_refuses_a_flip_the_run_never_reaches_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    // 2 prompt positions and 2 fed-back tokens (0 to 3), 2 layers, up has d_out 128: each
+    // site below is refused before anything is built, not silently ignored.
+    for (site, needle) in [
+        ("4,0,q,0", "positions 0 to 3"),
+        ("0,2,q,0", "layers 0 to 1"),
+        ("0,0,up,9999", "projection up has outputs 0 to"),
+    ] {
+        let out = tiny_on_up5k(dir.path(), &["--flip-expected", site]);
+        assert_error(&out, &[&format!("--flip-expected {site}"), needle]);
+        assert!(!stderr(&out).contains("verilat"), "refused before building");
+    }
+}

@@ -57,6 +57,12 @@ pub fn run(args: &InferArgs) -> Result<ExitCode> {
     model
         .check_request::<Infallible>(&prompt, args.tokens)
         .map_err(anyhow::Error::new)?;
+    // Every position is processed but the last generated token's, which is not fed back.
+    infer_rtl::check_flip(
+        args.flip_expected,
+        model.config(),
+        prompt.len() + args.tokens - 1,
+    )?;
 
     let start = Instant::now();
     let (generated, logits, rtl) = match &core {

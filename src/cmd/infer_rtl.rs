@@ -6,9 +6,9 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use hgf_estimate::{estimate, Board, Model, ModelEstimate, Throughput};
-use hgf_golden::model::{ModelConfig, ProjectionKind, Sampling, Transformer};
+use hgf_golden::model::{ModelConfig, ProjectionKind, ProjectionSite, Sampling, Transformer};
 use hgf_golden::plural::count;
 use hgf_golden::{HgfConfig, HgfProjection};
 use hgf_hdl::emit::generate;
@@ -43,6 +43,39 @@ pub fn model_estimate(name: &str, config: &ModelConfig, cfg: &HgfConfig) -> Resu
     let model = Model::from_model_config(name, "the model hgf infer runs", config);
     let mut e = estimate(cfg, &[model], &Board::presets())?;
     Ok(e.models.remove(0))
+}
+
+/// Refuses a `--flip-expected` site that the run never reaches (a position past the last one
+/// processed, a layer past the model's, an output past the projection's `d_out`), as `hgf
+/// cosim` does: silently ignored, it would let a run that shows nothing pass as checked.
+/// `positions` is the number of positions the run processes.
+pub fn check_flip(
+    flip: Option<(ProjectionSite, usize)>,
+    config: &ModelConfig,
+    positions: usize,
+) -> Result<()> {
+    let Some((site, output)) = flip else {
+        return Ok(());
+    };
+    let d_out = config.shape(site.kind).d_out;
+    let flag = format!(
+        "--flip-expected {},{},{},{output}",
+        site.position, site.layer, site.kind
+    );
+    if site.position >= positions {
+        bail!("{flag}: the run processes positions 0 to {}", positions - 1);
+    }
+    if site.layer >= config.n_layers {
+        bail!("{flag}: the model has layers 0 to {}", config.n_layers - 1);
+    }
+    if output >= d_out {
+        bail!(
+            "{flag}: projection {} has outputs 0 to {}",
+            site.kind,
+            d_out - 1
+        );
+    }
+    Ok(())
 }
 
 /// Generates and verilates the core of `cfg` and runs the model on it.
