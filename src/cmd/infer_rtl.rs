@@ -277,7 +277,8 @@ pub struct RtlReport {
     /// (the first's when there is only one).
     cycles_per_token: f64,
     /// The cycle model's figure: the sum of `schedule::expected_cycles(..).first_token` over
-    /// one position's projections.
+    /// one position's projections (with a single position, that position's sum, whose first
+    /// projection follows the reset: `after_reset`, like `cycles_per_token`).
     model_cycles_per_token: u64,
     /// `hgf estimate`'s cycles per token for this model on this core.
     estimate_cycles_per_token: u64,
@@ -439,20 +440,39 @@ impl MismatchReport {
         simulation: SimulationSpeed,
         expected_flipped: bool,
     ) -> Self {
-        let (position, token, layer, projection, output, rtl, golden, d_out) = match e {
+        let (message, position, token, layer, projection, output, rtl, golden, d_out) = match e {
             InferError::ProjectionMismatch(m) => {
                 let first = m
                     .comparison
                     .first
                     .expect("a mismatch names its first output");
+                let (rtl, golden) = (
+                    FloatValue::binary16(first.rtl),
+                    FloatValue::binary16(first.golden),
+                );
+                // InferError's own line gives the bits only; the report adds their values.
+                let message = format!(
+                    "position {} (token {}), layer {}, projection {}: output {} is {} in the \
+                     RTL, {} in the golden model ({} of {} outputs differ)",
+                    m.site.position,
+                    m.token,
+                    m.site.layer,
+                    m.site.kind,
+                    first.output,
+                    binary16_text(&rtl),
+                    binary16_text(&golden),
+                    m.comparison.mismatches,
+                    m.comparison.outputs_compared
+                );
                 (
+                    message,
                     m.site.position,
                     m.token,
                     Some(m.site.layer),
                     Some(m.site.kind.name()),
                     first.output,
-                    FloatValue::binary16(first.rtl),
-                    FloatValue::binary16(first.golden),
+                    rtl,
+                    golden,
                     m.weights.projection_shape().d_out,
                 )
             }
@@ -464,6 +484,7 @@ impl MismatchReport {
                 golden,
                 ..
             } => (
+                e.to_string(),
                 *position,
                 *token,
                 None,
@@ -479,26 +500,6 @@ impl MismatchReport {
             .as_ref()
             .map(DiagnosisReport::new)
             .unwrap_or_default();
-        let message = match e {
-            InferError::ProjectionMismatch(m) => {
-                let first = m
-                    .comparison
-                    .first
-                    .expect("a mismatch names its first output");
-                format!(
-                    "position {position} (token {token}), layer {}, projection {}: output {} \
-                     is {} in the RTL, {} in the golden model ({} of {} outputs differ)",
-                    m.site.layer,
-                    m.site.kind,
-                    first.output,
-                    binary16_text(&FloatValue::binary16(first.rtl)),
-                    binary16_text(&FloatValue::binary16(first.golden)),
-                    m.comparison.mismatches,
-                    m.comparison.outputs_compared
-                )
-            }
-            other => other.to_string(),
-        };
         MismatchReport {
             core,
             message,
