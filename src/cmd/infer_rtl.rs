@@ -227,6 +227,16 @@ pub struct CoreReport {
     verilator_model: &'static str,
 }
 
+impl CoreReport {
+    /// The `core:` line after its label, in both reports.
+    fn summary(&self) -> String {
+        format!(
+            "{} for {} ({}); Verilator model {}",
+            self.name, self.target, self.engine, self.verilator_model
+        )
+    }
+}
+
 #[derive(Serialize)]
 pub struct SimulationSpeed {
     simulated_cycles: u64,
@@ -345,19 +355,13 @@ impl RtlReport {
 
     /// The report's lines after the golden model's.
     pub fn print(&self) -> Result<()> {
-        let c = &self.core;
+        outln!("core:        {}", self.core.summary())?;
         outln!(
-            "core:        {} for {} ({}); Verilator model {}",
-            c.name,
-            c.target,
-            c.engine,
-            c.verilator_model
-        )?;
-        outln!(
-            "rtl:         {} on one core instance, {} and {} compared bit for bit, 0 mismatches",
+            "rtl:         {} on one core instance, {} and {} compared bit for bit, {} mismatches",
             count(self.projections as u64, "projection", "projections"),
             count(self.outputs_compared as u64, "output", "outputs"),
             count(self.logits_compared as u64, "logit", "logits"),
+            self.mismatches,
         )?;
         let first = self.positions.first().map_or(0, |p| p.cycles);
         outln!(
@@ -518,14 +522,7 @@ impl MismatchReport {
     }
 
     pub fn print(&self) -> Result<()> {
-        let c = &self.core;
-        outln!(
-            "core:       {} for {} ({}); Verilator model {}",
-            c.name,
-            c.target,
-            c.engine,
-            c.verilator_model
-        )?;
+        outln!("core:       {}", self.core.summary())?;
         outln!("mismatch:   {}", self.message)?;
         if self.expected_flipped {
             outln!("test hook:  the golden output flipped (--flip-expected)")?;
