@@ -65,23 +65,22 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         directory: dir.display().to_string(),
         cosim,
     };
+    let json = serde_json::to_string_pretty(&report)?;
     let cannot_write = || format!("cannot write into {}", dir.display());
     let mut written = OutputFiles::new();
     generated
         .stage(&dir, &mut written)
         .with_context(cannot_write)?;
     written
-        .stage(
-            &report_path,
-            serde_json::to_string_pretty(&report)?.as_bytes(),
-        )
+        .stage(&report_path, json.as_bytes())
         .with_context(cannot_write)?;
     written.commit().with_context(cannot_write)?;
     generated
         .remove_stale_constraints(&dir)
         .with_context(cannot_write)?;
     if args.json {
-        outln!("{}", serde_json::to_string_pretty(&report)?)?;
+        // The same text as report.json.
+        outln!("{json}")?;
     } else {
         outln!(
             "core:       {} for {} (d_in {}, d_out {}, rank {}), {} Verilog lines in {}; \
