@@ -214,8 +214,9 @@ impl DiagnosisReport {
                     s.rows_differing,
                 ),
                 _ => format!(
-                    "stage:      {}: every gate input of row {} (k, acc, v) matches the golden \
-                     model, so the gate or the output path differs (VCD time {}, {})",
+                    "stage:      {}: every gate input of row {} (k, acc, and v unless the rank \
+                     is 0) matches the golden model, so the gate or the output path differs (VCD \
+                     time {}, {})",
                     Stage::Gate.name(),
                     s.row,
                     s.vcd_time,
