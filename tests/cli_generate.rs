@@ -30,8 +30,8 @@ fn generate_writes_verilog_manifest_and_constraints() {
     assert!(expected.steady > up5k.max_layout().ideal_cycles() as u64);
     // One byte port per weight-beat byte (up5k: 1 row of 20 trits in 2bit, 5 bytes).
     let ports = manifest["ports"].as_array().unwrap();
-    let last_byte = format!("t_data${}", up5k.weight_beat_bytes() - 1);
-    let past_last = format!("t_data${}", up5k.weight_beat_bytes());
+    let last_byte = format!("t_data_{}", up5k.weight_beat_bytes() - 1);
+    let past_last = format!("t_data_{}", up5k.weight_beat_bytes());
     assert!(ports
         .iter()
         .any(|p| p["name"] == last_byte.as_str() && p["bits"] == 8));
