@@ -40,11 +40,11 @@ pub struct Generated {
 pub fn generate(cfg: &HgfConfig) -> Result<Generated, VerilogError> {
     let mut core = HgfCore::new(cfg);
     core.connect_all();
-    let verilog = emit_readable(&core, &cfg.name, &config_notes(cfg))?.verilog;
+    let verilog = emit_readable(&core, &cfg.name, &config_notes(cfg, "generate"))?.verilog;
     let mut axis = AxisWrapper::new(cfg);
     axis.connect_all();
     let axis_top = AxisWrapper::top_name(cfg);
-    let axis_verilog = emit_readable(&axis, &axis_top, &config_notes(cfg))?.verilog;
+    let axis_verilog = emit_readable(&axis, &axis_top, &config_notes(cfg, "generate"))?.verilog;
     let constraints = constraint_files(cfg);
     let mut files = vec![PathBuf::from(format!("{}.v", cfg.name))];
     files.push(PathBuf::from(format!("{axis_top}.v")));
@@ -78,13 +78,13 @@ pub fn generate(cfg: &HgfConfig) -> Result<Generated, VerilogError> {
     })
 }
 
-/// The header notes of a design generated from `cfg`: how to regenerate it, and the config
-/// itself (every field), so that the file alone is enough to regenerate it.
-pub fn config_notes(cfg: &HgfConfig) -> Vec<String> {
+/// The header notes of a design generated from `cfg` by `hgf <command>`: how to regenerate it,
+/// and the config itself (every field), so that the file alone is enough to regenerate it.
+pub fn config_notes(cfg: &HgfConfig, command: &str) -> Vec<String> {
     let toml: String = cfg.to_toml().lines().map(|l| format!("  {l}\n")).collect();
     vec![format!(
         "Regenerate: save the config below (without the comment marks) as {name}.toml and \
-         run\n  hgf generate --config {name}.toml\nConfig:\n{toml}",
+         run\n  hgf {command} --config {name}.toml\nConfig:\n{toml}",
         name = cfg.name
     )]
 }
@@ -109,7 +109,7 @@ pub fn generate_pnr_top(cfg: &HgfConfig) -> Result<PnrTop, VerilogError> {
     let mut wrapper = PnrWrapper::new(cfg);
     wrapper.connect_all();
     let top = PnrWrapper::top_name(cfg);
-    let readable = emit_readable(&wrapper, &top, &config_notes(cfg))?;
+    let readable = emit_readable(&wrapper, &top, &config_notes(cfg, "synth"))?;
     let ports = verilog_ports(&readable.verilog, &top);
     Ok(PnrTop {
         top,

@@ -263,14 +263,15 @@ pub fn equivalence_check(name: &str, before: &str, after: &str) -> Result<(), Ve
     Ok(())
 }
 
-/// RTLIL text with every public name (a token starting with `\`) made plain.
+/// RTLIL text with every public name made plain: a token starting with `\`, or a string
+/// starting with one (a memory's `MEMID` parameter, which pairs memories by name).
 fn plain_rtlil_names(rtlil: &str) -> String {
     let mut out = String::with_capacity(rtlil.len());
     for line in rtlil.lines() {
         let tokens: Vec<String> = line
             .split(' ')
             .map(|t| {
-                if t.starts_with('\\') {
+                if t.starts_with('\\') || t.starts_with("\"\\") {
                     plain_name(t)
                 } else {
                     t.to_string()

@@ -1,5 +1,6 @@
 //! The whole core, emitted for the presets and a sweep of configs, passes yosys
-//! (`check -assert`), `verilator --lint-only -Wall` (with docs/lint-waivers.md) and iverilog.
+//! (`check -assert`), `verilator --lint-only -Wall` (with docs/lint-waivers.md) and iverilog,
+//! and so does its AXI4-Stream top.
 
 use hgf_golden::HgfConfig;
 use hgf_hdl::emit::generate;
@@ -9,6 +10,8 @@ fn check(cfg: &HgfConfig) {
     let g = generate(cfg).unwrap_or_else(|e| panic!("{}: {e}", cfg.to_toml()));
     assert!(g.verilog.contains(&format!("module {}(", cfg.name)));
     check_all_tools(&cfg.name, &g.verilog).unwrap_or_else(|e| panic!("{}: {e}", cfg.to_toml()));
+    check_all_tools(&g.manifest.axis.top, &g.axis_verilog)
+        .unwrap_or_else(|e| panic!("{} (AXI4-Stream top): {e}", cfg.to_toml()));
     let names: Vec<&str> = g.manifest.ports.iter().map(|p| p.name.as_str()).collect();
     for port in [
         "clock", "reset", "x_valid", "x_ready", "x_data", "t_valid", "f_ready", "y_data",
