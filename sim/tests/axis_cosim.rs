@@ -107,3 +107,25 @@ fn the_up5k_axis_top_matches_golden_with_stalls() {
     };
     check(&cfg, &shapes, &opts);
 }
+
+#[test]
+fn the_driver_catches_a_tlast_on_the_wrong_output() {
+    let cfg = small();
+    let g = generate(&cfg).expect("the core emits");
+    // A `tlast` that is high on every output: wrong on all but each token's last.
+    let mut ports = CorePorts::axis(&cfg);
+    ports.output.last = Some("m_axis_y_tvalid".into());
+    let untraced = BuildOptions {
+        trace: false,
+        ..BuildOptions::default()
+    };
+    let sim = CoreSim::build_top(&cfg, &g.axis_verilog, ports, &untraced).expect("verilates");
+    let w = HgfWeights::random(Shape::new(23, 9, 3), 1);
+    let x = random_tokens(23, 1, 2);
+    let err = sim.run(&w, x.view(), 0.0, 1, 100_000).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("`m_axis_y_tvalid` is high on output 0 of token 0 (9 outputs a token)"),
+        "{err}"
+    );
+}
