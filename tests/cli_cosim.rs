@@ -132,7 +132,7 @@ fn a_mismatch_exits_with_1_names_the_stage_and_writes_the_vcd() {
     ));
     let header = parser.parse_header().expect("a readable VCD");
     for port in [
-        "clock", "reset", "x_data", "t_data$0", "f_data$1", "y_data", "y_valid",
+        "clock", "reset", "x_data", "t_data_0", "f_data_1", "y_data", "y_valid",
     ] {
         assert!(
             header.find_var(&["TOP", port]).is_some(),

@@ -30,8 +30,8 @@ fn generate_writes_verilog_manifest_and_constraints() {
     assert!(expected.steady > up5k.max_layout().ideal_cycles() as u64);
     // One byte port per weight-beat byte (up5k: 1 row of 20 trits in 2bit, 5 bytes).
     let ports = manifest["ports"].as_array().unwrap();
-    let last_byte = format!("t_data${}", up5k.weight_beat_bytes() - 1);
-    let past_last = format!("t_data${}", up5k.weight_beat_bytes());
+    let last_byte = format!("t_data_{}", up5k.weight_beat_bytes() - 1);
+    let past_last = format!("t_data_{}", up5k.weight_beat_bytes());
     assert!(ports
         .iter()
         .any(|p| p["name"] == last_byte.as_str() && p["bits"] == 8));
@@ -40,6 +40,17 @@ fn generate_writes_verilog_manifest_and_constraints() {
     let verilog = std::fs::read_to_string(gen.join("hgf_core_up5k.v")).unwrap();
     assert!(verilog.contains("module hgf_core_up5k("));
     assert!(!verilog.contains("module top("));
+    assert!(!verilog.contains('$'), "a `$` is left in a name");
+    assert!(verilog.contains("//   hgf generate --config hgf_core_up5k.toml\n"));
+    // The AXI4-Stream top beside it, its ports in the manifest.
+    let axis = std::fs::read_to_string(gen.join("hgf_core_up5k_axis.v")).unwrap();
+    assert!(axis.contains("module hgf_core_up5k_axis(aclk,aresetn,"));
+    assert_eq!(manifest["axis"]["top"], "hgf_core_up5k_axis");
+    let axis_ports = manifest["axis"]["ports"].as_array().unwrap();
+    assert!(axis_ports
+        .iter()
+        .any(|p| p["name"] == "s_axis_t_tdata" && p["bits"] == 8 * up5k.weight_beat_bytes()));
+    assert!(axis_ports.iter().any(|p| p["name"] == "m_axis_y_tlast"));
     let written: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(gen.join("hgf_core_up5k.manifest.json")).unwrap(),
     )

@@ -100,7 +100,7 @@ impl Block {
         }
     }
 
-    /// The instance name of the block in the emitted Verilog (`<top>$core$<instance>...`;
+    /// The instance name of the block in rust-hdl's paths (`<top>$core$<instance>...`;
     /// the control is the core module itself, the wrapper the top).
     pub fn instance(self) -> Option<&'static str> {
         match self {

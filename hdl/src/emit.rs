@@ -1,30 +1,36 @@
 //! From a config to the files `hgf generate` writes: the core's Verilog, its manifest and the
 //! target's constraints.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use hgf_golden::output::OutputFiles;
 use hgf_golden::HgfConfig;
 use rust_hdl::prelude::Block;
 
+use crate::axis_wrapper::AxisWrapper;
 use crate::fp16_mul::Fp16MulExact;
 use crate::fp32_add::Fp32Add;
 use crate::fp32_div::Fp32Div;
 use crate::fp32_mul::Fp32Mul;
 use crate::manifest::{
-    constraint_files, stage_files, verilog_ports, Latencies, Manifest, Port,
+    constraint_files, stage_files, verilog_ports, AxisPorts, Latencies, Manifest, Port,
     PIN_CONSTRAINT_EXTENSIONS,
 };
 use crate::pnr_wrapper::PnrWrapper;
 use crate::projection_core::HgfCore;
 use crate::schedule::{cycle_model_text, expected_cycles};
-use crate::verilog::{emit_named, VerilogError};
+use crate::verilog::{emit_readable, VerilogError};
 
 /// Everything generated for one config.
 #[derive(Clone, Debug)]
 pub struct Generated {
     /// Verilog of the core; the top module is named `cfg.name`.
     pub verilog: String,
+    /// Verilog of the core behind AXI4-Stream ports ([`AxisWrapper`]); the top module is
+    /// named `<name>_axis`. It holds its own copy of the core (modules `<name>_axis_...`), so
+    /// either file is a whole design, and both can be read together.
+    pub axis_verilog: String,
     pub manifest: Manifest,
     /// Constraint files: (file name, contents).
     pub constraints: Vec<(String, String)>,
@@ -34,9 +40,14 @@ pub struct Generated {
 pub fn generate(cfg: &HgfConfig) -> Result<Generated, VerilogError> {
     let mut core = HgfCore::new(cfg);
     core.connect_all();
-    let verilog = emit_named(&core, &cfg.name)?;
+    let verilog = emit_readable(&core, &cfg.name, &config_notes(cfg, "generate"))?.verilog;
+    let mut axis = AxisWrapper::new(cfg);
+    axis.connect_all();
+    let axis_top = AxisWrapper::top_name(cfg);
+    let axis_verilog = emit_readable(&axis, &axis_top, &config_notes(cfg, "generate"))?.verilog;
     let constraints = constraint_files(cfg);
     let mut files = vec![PathBuf::from(format!("{}.v", cfg.name))];
+    files.push(PathBuf::from(format!("{axis_top}.v")));
     files.push(PathBuf::from(format!("{}.manifest.json", cfg.name)));
     files.extend(constraints.iter().map(|(n, _)| PathBuf::from(n)));
     let manifest = Manifest {
@@ -53,13 +64,29 @@ pub fn generate(cfg: &HgfConfig) -> Result<Generated, VerilogError> {
         expected_cycles_per_token: expected_cycles(cfg, cfg.max_shape()),
         cycle_model: cycle_model_text(),
         ports: verilog_ports(&verilog, &cfg.name),
+        axis: AxisPorts {
+            ports: verilog_ports(&axis_verilog, &axis_top),
+            top: axis_top,
+        },
         files,
     };
     Ok(Generated {
         verilog,
+        axis_verilog,
         manifest,
         constraints,
     })
+}
+
+/// The header notes of a design generated from `cfg` by `hgf <command>`: how to regenerate it,
+/// and the config itself (every field), so that the file alone is enough to regenerate it.
+pub fn config_notes(cfg: &HgfConfig, command: &str) -> Vec<String> {
+    let toml: String = cfg.to_toml().lines().map(|l| format!("  {l}\n")).collect();
+    vec![format!(
+        "Regenerate: save the config below (without the comment marks) as {name}.toml and \
+         run\n  hgf {command} --config {name}.toml\nConfig:\n{toml}",
+        name = cfg.name
+    )]
 }
 
 /// The core of a config inside [`PnrWrapper`], ready for synthesis and place-and-route.
@@ -67,8 +94,11 @@ pub fn generate(cfg: &HgfConfig) -> Result<Generated, VerilogError> {
 pub struct PnrTop {
     /// Name of the top module: `<name>_pnr`.
     pub top: String,
-    /// Verilog of the wrapper and the core (the core's module is `<top>$core`).
+    /// Verilog of the wrapper and the core (the core's module is `<top>_core`).
     pub verilog: String,
+    /// For every module of `verilog`, the rust-hdl modules it stands for, one per instance
+    /// (`<top>$core$<instance>...`; [`crate::readable::Readable::instances`]).
+    pub instances: BTreeMap<String, Vec<String>>,
     /// The wrapper's pins.
     pub ports: Vec<Port>,
 }
@@ -79,11 +109,12 @@ pub fn generate_pnr_top(cfg: &HgfConfig) -> Result<PnrTop, VerilogError> {
     let mut wrapper = PnrWrapper::new(cfg);
     wrapper.connect_all();
     let top = PnrWrapper::top_name(cfg);
-    let verilog = emit_named(&wrapper, &top)?;
-    let ports = verilog_ports(&verilog, &top);
+    let readable = emit_readable(&wrapper, &top, &config_notes(cfg, "synth"))?;
+    let ports = verilog_ports(&readable.verilog, &top);
     Ok(PnrTop {
         top,
-        verilog,
+        verilog: readable.verilog,
+        instances: readable.instances,
         ports,
     })
 }
@@ -94,6 +125,7 @@ impl Generated {
         let name = &self.manifest.top;
         let mut files = vec![
             (format!("{name}.v"), self.verilog.clone()),
+            (self.manifest.axis.file_name(), self.axis_verilog.clone()),
             (format!("{name}.manifest.json"), self.manifest.to_json()),
         ];
         files.extend(self.constraints.iter().cloned());

@@ -5,6 +5,7 @@
 //! core and emitted as Verilog by [`verilog`].
 
 pub mod accumulator_bank;
+pub mod axis_wrapper;
 pub mod counter_mask;
 pub mod emit;
 pub mod f16_to_f32;
@@ -25,6 +26,7 @@ pub mod output_queue;
 pub mod pnr_wrapper;
 pub mod projection_core;
 pub mod quantizer;
+pub mod readable;
 pub mod schedule;
 pub mod shift_sticky;
 pub mod stream_slice;

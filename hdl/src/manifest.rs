@@ -25,7 +25,7 @@ pub struct Port {
     pub bits: usize,
 }
 
-/// The ports of module `top` as declared in rust-hdl's Verilog (non-ANSI headers: one
+/// The ports of module `top` as declared in the emitted Verilog (non-ANSI headers: one
 /// `input wire [m:0] name;` or `output reg name;` line per port, right after the header).
 pub fn verilog_ports(verilog: &str, top: &str) -> Vec<Port> {
     let header = format!("module {top}(");
@@ -133,7 +133,23 @@ pub struct Manifest {
     /// How the cycles of any other shape follow (the cycle model in words).
     pub cycle_model: String,
     pub ports: Vec<Port>,
+    /// The AXI4-Stream top written beside the core.
+    pub axis: AxisPorts,
     pub files: Vec<PathBuf>,
+}
+
+/// The AXI4-Stream top of a core (`hgf_hdl::axis_wrapper::AxisWrapper`): its name and ports.
+#[derive(Clone, Debug, Serialize)]
+pub struct AxisPorts {
+    pub top: String,
+    pub ports: Vec<Port>,
+}
+
+impl AxisPorts {
+    /// The file that holds it: `<top>.v`.
+    pub fn file_name(&self) -> String {
+        format!("{}.v", self.top)
+    }
 }
 
 impl Manifest {
@@ -171,9 +187,9 @@ mod tests {
 
     #[test]
     fn ports_are_read_from_a_non_ansi_header() {
-        let v = "module other(a);\ninput wire a;\nendmodule\nmodule core(clock,x_data,y,t_data$0);\n    \
+        let v = "module other(a);\ninput wire a;\nendmodule\nmodule core(clock,x_data,y,t_data_0);\n    \
                  input wire clock;\n    input wire [15:0] x_data;\n    output reg signed [31:0] y;\n    \
-                 input wire [7:0] t_data$0;\n    reg [3:0] state;\nendmodule\n";
+                 input wire [7:0] t_data_0;\n    reg [3:0] state;\nendmodule\n";
         let ports = verilog_ports(v, "core");
         assert_eq!(
             ports,
@@ -194,7 +210,7 @@ mod tests {
                     bits: 32
                 },
                 Port {
-                    name: "t_data$0".into(),
+                    name: "t_data_0".into(),
                     dir: PortDir::Input,
                     bits: 8
                 },

@@ -10,8 +10,8 @@ const OUT_BITS: usize = 41;
 
 /// The [`HgfCore`] with its wide data ports behind shift registers (`PnrWrapper`).
 ///
-/// **Function.** The core's data ports are hundreds of bits wide (every `t_data$i` and
-/// `f_data$l` beat in parallel): far more than the pins of an iCE40 UP5K SG48 (39) or an ECP5
+/// **Function.** The core's data ports are hundreds of bits wide (every `t_data_i` and
+/// `f_data_l` beat in parallel): far more than the pins of an iCE40 UP5K SG48 (39) or an ECP5
 /// CABGA256 (197). A design placed with unconstrained wide I/O either does not fit the
 /// package or measures pad-to-pad paths instead of the core. This wrapper is what a user
 /// measuring Fmax would write: every core data input comes from a register loaded bit by bit
@@ -23,7 +23,7 @@ const OUT_BITS: usize = 41;
 /// `t` (`weight_beat_bytes` registers of 8 bits), `f` (`fp_lanes` registers of 16 bits). On
 /// an edge with `<s>_shift` high the stream's chain shifts up by one: `sdi` enters bit 0 of
 /// register 0, and the top bit of register `i` moves into bit 0 of register `i + 1`. The
-/// registers drive `s_data`, `x_data`, `t_data$i` and `f_data$l` directly.
+/// registers drive `s_data`, `x_data`, `t_data_i` and `f_data_l` directly.
 ///
 /// Output shift register (40 bits): on an edge with `out_load` high it takes
 /// `{error, block, status, y_data}`; on every other edge it shifts down by one. `sdo` is its bit 0,

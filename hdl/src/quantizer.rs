@@ -191,7 +191,7 @@ pub struct QuantizerUnit {
     /// k is valid.
     k_valid_reg: DFF<Bit>,
     /// The divider's `ready`, one cycle late.
-    div_ready: DFF<Bit>,
+    div_ready_late: DFF<Bit>,
     /// Elements of a block are being issued to the RAM.
     issue_active: DFF<Bit>,
     /// The RAM address of the element issued next (descending within a block).
@@ -323,7 +323,7 @@ impl QuantizerUnit {
             count: Default::default(),
             s_reg: Default::default(),
             k_valid_reg: Default::default(),
-            div_ready: Default::default(),
+            div_ready_late: Default::default(),
             issue_active: Default::default(),
             issue_addr: Default::default(),
             issue_left: Default::default(),
@@ -362,7 +362,7 @@ impl Logic for QuantizerUnit {
             count,
             s_reg,
             k_valid_reg,
-            div_ready,
+            div_ready_late,
             issue_active,
             issue_addr,
             issue_left,
@@ -430,7 +430,7 @@ impl Logic for QuantizerUnit {
             self.m_f32.next = self.floor_f32.val();
         }
         self.div.reset.next = self.clear.val();
-        self.div_ready.d.next = self.div.ready.val();
+        self.div_ready_late.d.next = self.div.ready.val();
         self.div.start.next = false;
         self.div.a.next = self.beta.val();
         self.div.b.next = self.div.quotient.val();
@@ -541,7 +541,7 @@ impl Logic for QuantizerUnit {
         // Idle once k is out too (tiny configs finish their blocks before k): the divider was
         // ready in the last cycle (idle, or its Round cycle) and is not presenting `done`.
         self.idle.next =
-            ((self.state.q.val() == 0) && self.div_ready.q.val()) && !self.div.done.val();
+            ((self.state.q.val() == 0) && self.div_ready_late.q.val()) && !self.div.done.val();
 
         // ---- Start and reset: everything of the previous token goes.
         if self.clear.val() {
@@ -565,7 +565,7 @@ impl Logic for QuantizerUnit {
         }
         if self.reset.val() {
             // The divider is idle after this edge.
-            self.div_ready.d.next = true;
+            self.div_ready_late.d.next = true;
             self.state.d.next = 0.into();
             self.amax.d.next = 0.into();
             self.count.d.next = 0.into();
@@ -989,7 +989,7 @@ mod tests {
         // One Fp32Mul: four 16x16 multipliers in the text (two of them behind a constant
         // that synthesis folds); the divider has none.
         assert_eq!(signal_products(&v), 4);
-        assert!(v.contains("block$39") && !v.contains("block$40"));
+        assert!(v.contains("block_39") && !v.contains("block_40"));
         // Sharing the gate's multiplier: no multiplier of its own.
         let shared = HgfConfig {
             gate_multipliers: 1,

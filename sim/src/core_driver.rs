@@ -11,7 +11,9 @@ use std::rc::Rc;
 use hgf_golden::packing::pack_matrix;
 use hgf_golden::streams::{descriptor_beats, factor_beats};
 use hgf_golden::{HgfConfig, HgfWeights, Shape};
+use hgf_hdl::axis_wrapper::AxisWrapper;
 use hgf_hdl::projection_core::MAX_RUN_TOKENS;
+use hgf_hdl::readable::plain_name;
 use hgf_hdl::schedule::{expected_cycles, ExpectedCycles};
 use ndarray::ArrayView2;
 use rand::{RngExt, SeedableRng};
@@ -32,11 +34,179 @@ struct Stretch {
     repeats: usize,
 }
 
+/// The names of one input stream's ports on the top the driver drives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamPorts {
+    pub valid: String,
+    pub ready: String,
+    pub data: DataPorts,
+}
+
+/// Where one beat's lanes go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DataPorts {
+    /// One port per lane, lane 0 first.
+    Lanes(Vec<String>),
+    /// One bus of `lanes · lane_bits` bits, lane `i` in bits `[i·lane_bits, (i+1)·lane_bits)`.
+    Packed {
+        port: String,
+        lane_bits: u32,
+        lanes: usize,
+    },
+}
+
+/// The names of the output stream's ports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutputPorts {
+    pub valid: String,
+    pub ready: String,
+    pub data: String,
+    /// High on the last output of each token, if the top has it: the driver checks it on
+    /// every output.
+    pub last: Option<String>,
+}
+
+/// How the core's interfaces are named on the top the driver drives: the core itself
+/// ([`CorePorts::core`]) or the AXI4-Stream top around it ([`CorePorts::axis`]). One driver
+/// serves both; only the names, the reset's level and the packing of the beats differ.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CorePorts {
+    /// The top module.
+    pub top: String,
+    pub clock: String,
+    pub reset: String,
+    /// The reset is asserted low (`aresetn`).
+    pub reset_active_low: bool,
+    /// The input streams: descriptor (`s`), activations (`x`), weights (`t`), factors (`f`).
+    pub inputs: [StreamPorts; 4],
+    pub output: OutputPorts,
+    /// High when the core refused a descriptor.
+    pub error: String,
+}
+
+impl CorePorts {
+    /// The core's own ports (docs/interfaces.md): rust-hdl's names through the readable
+    /// pass's mapping ([`plain_name`]: `t_data$3` is `t_data_3`).
+    pub fn core(cfg: &HgfConfig) -> Self {
+        let stream = |name: &str, lanes: usize| StreamPorts {
+            valid: format!("{name}_valid"),
+            ready: format!("{name}_ready"),
+            data: if lanes == 0 {
+                DataPorts::Lanes(vec![format!("{name}_data")])
+            } else {
+                DataPorts::Lanes(
+                    (0..lanes)
+                        .map(|i| plain_name(&format!("{name}_data${i}")))
+                        .collect(),
+                )
+            },
+        };
+        CorePorts {
+            top: cfg.name.clone(),
+            clock: "clock".into(),
+            reset: "reset".into(),
+            reset_active_low: false,
+            inputs: [
+                stream("s", 0),
+                stream("x", 0),
+                stream("t", cfg.weight_beat_bytes()),
+                stream("f", cfg.fp_lanes),
+            ],
+            output: OutputPorts {
+                valid: "y_valid".into(),
+                ready: "y_ready".into(),
+                data: "y_data".into(),
+                last: None,
+            },
+            error: "error".into(),
+        }
+    }
+
+    /// The ports of the AXI4-Stream top `<name>_axis` ([`hgf_hdl::axis_wrapper`]).
+    pub fn axis(cfg: &HgfConfig) -> Self {
+        let stream = |name: &str, lane_bits: u32, lanes: usize| StreamPorts {
+            valid: format!("s_axis_{name}_tvalid"),
+            ready: format!("s_axis_{name}_tready"),
+            data: DataPorts::Packed {
+                port: format!("s_axis_{name}_tdata"),
+                lane_bits,
+                lanes,
+            },
+        };
+        CorePorts {
+            top: AxisWrapper::top_name(cfg),
+            clock: "aclk".into(),
+            reset: "aresetn".into(),
+            reset_active_low: true,
+            inputs: [
+                stream("s", 32, 1),
+                stream("x", 16, 1),
+                stream("t", 8, cfg.weight_beat_bytes()),
+                stream("f", 16, cfg.fp_lanes),
+            ],
+            output: OutputPorts {
+                valid: "m_axis_y_tvalid".into(),
+                ready: "m_axis_y_tready".into(),
+                data: "m_axis_y_tdata".into(),
+                last: Some("m_axis_y_tlast".into()),
+            },
+            error: "error".into(),
+        }
+    }
+}
+
+/// How one input stream's beat reaches the top: one port per lane, or every lane packed into
+/// one bus (lane `i` in bits `[i·lane_bits, (i+1)·lane_bits)`, AXI4-Stream's `tdata`).
+enum BeatPorts {
+    Lanes(InputGroup),
+    Packed {
+        port: PortId,
+        lane_bits: u32,
+        lanes: usize,
+    },
+}
+
+impl BeatPorts {
+    fn lanes(&self) -> usize {
+        match self {
+            BeatPorts::Lanes(group) => group.len(),
+            BeatPorts::Packed { lanes, .. } => *lanes,
+        }
+    }
+
+    /// Puts one beat (one word per lane) on the ports.
+    fn set(&self, m: &mut Model, words: &[u32]) -> Result<(), SimError> {
+        match self {
+            BeatPorts::Lanes(group) => m.set_group(group, words),
+            BeatPorts::Packed {
+                port, lane_bits, ..
+            } => {
+                let bits = *lane_bits as usize;
+                let mut packed = vec![0u32; (bits * words.len()).div_ceil(32)];
+                for (i, &word) in words.iter().enumerate() {
+                    if bits < 32 && word >> bits != 0 {
+                        return Err(SimError::Driver(format!(
+                            "lane {i} value {word:#x} is wider than {bits} bits"
+                        )));
+                    }
+                    for b in 0..bits {
+                        if (word >> b) & 1 == 1 {
+                            let at = i * bits + b;
+                            packed[at / 32] |= 1 << (at % 32);
+                        }
+                    }
+                }
+                m.set_wide(*port, &packed)
+            }
+        }
+    }
+}
+
 /// One input stream: its ports and the beats still to send, a list of [`Stretch`]es.
 struct Stream {
     valid: PortId,
     ready: PortId,
-    data: InputGroup,
+    data: BeatPorts,
     stretches: Vec<Stretch>,
     /// The stretch of the next beat, and the beat's index within it.
     stretch: usize,
@@ -51,20 +221,27 @@ struct Stream {
 }
 
 impl Stream {
-    /// The stream `<name>` with `lanes` data ports: `lanes == 0` means a single data port
-    /// named `<name>_data`, otherwise `<name>_data$0 ..`.
-    fn new(m: &Model, name: &str, lanes: usize) -> Result<Self, SimError> {
-        let data: Vec<PortId> = if lanes == 0 {
-            vec![m.port(&format!("{name}_data"))?]
-        } else {
-            (0..lanes)
-                .map(|i| m.port(&format!("{name}_data${i}")))
-                .collect::<Result<_, _>>()?
+    /// The stream on the ports `ports` names.
+    fn new(m: &Model, ports: &StreamPorts) -> Result<Self, SimError> {
+        let data = match &ports.data {
+            DataPorts::Lanes(names) => {
+                let ids: Vec<PortId> = names.iter().map(|n| m.port(n)).collect::<Result<_, _>>()?;
+                BeatPorts::Lanes(m.input_group(&ids)?)
+            }
+            DataPorts::Packed {
+                port,
+                lane_bits,
+                lanes,
+            } => BeatPorts::Packed {
+                port: m.port(port)?,
+                lane_bits: *lane_bits,
+                lanes: *lanes,
+            },
         };
         Ok(Stream {
-            valid: m.port(&format!("{name}_valid"))?,
-            ready: m.port(&format!("{name}_ready"))?,
-            data: m.input_group(&data)?,
+            valid: m.port(&ports.valid)?,
+            ready: m.port(&ports.ready)?,
+            data,
             stretches: Vec::new(),
             stretch: 0,
             beat: 0,
@@ -76,12 +253,12 @@ impl Stream {
 
     /// Beats of one period of `stretch`.
     fn period(&self, stretch: &Stretch) -> usize {
-        stretch.words.len() / self.data.len()
+        stretch.words.len() / self.data.lanes()
     }
 
     /// Replaces what is left to send (after a reset, the host sends from a new position).
     fn load(&mut self, stretches: Vec<Stretch>) -> Result<(), SimError> {
-        let lanes = self.data.len();
+        let lanes = self.data.lanes();
         if let Some(bad) = stretches.iter().find(|s| s.words.len() % lanes != 0) {
             return Err(SimError::Driver(format!(
                 "{} words do not make whole beats of {lanes} ports",
@@ -111,10 +288,10 @@ impl Stream {
         let offered = !stalled && self.stretch < self.stretches.len();
         self.set_valid(m, offered)?;
         if offered && self.shown != Some(self.sent) {
-            let lanes = self.data.len();
+            let lanes = self.data.lanes();
             let stretch = &self.stretches[self.stretch];
             let first = (self.beat % self.period(stretch)) * lanes;
-            m.set_group(&self.data, &stretch.words[first..first + lanes])?;
+            self.data.set(m, &stretch.words[first..first + lanes])?;
             self.shown = Some(self.sent);
         }
         Ok(offered)
@@ -377,6 +554,7 @@ impl std::fmt::Display for CycleCheck {
 pub struct CoreSim {
     cfg: HgfConfig,
     lib: VerilatedLib,
+    ports: CorePorts,
 }
 
 /// Cycles between two calls of [`CoreSim::run_with`]'s `progress` within a token.
@@ -385,9 +563,21 @@ pub const PROGRESS_CYCLES: u64 = 1 << 16;
 impl CoreSim {
     /// Verilates `verilog` (the core emitted for `cfg`), or reuses the cached model.
     pub fn build(cfg: &HgfConfig, verilog: &str, opts: &BuildOptions) -> Result<Self, SimError> {
+        Self::build_top(cfg, verilog, CorePorts::core(cfg), opts)
+    }
+
+    /// Verilates `verilog`, a top around the core of `cfg` whose ports `ports` names (the
+    /// AXI4-Stream top: [`CorePorts::axis`]), or reuses the cached model.
+    pub fn build_top(
+        cfg: &HgfConfig,
+        verilog: &str,
+        ports: CorePorts,
+        opts: &BuildOptions,
+    ) -> Result<Self, SimError> {
         Ok(CoreSim {
             cfg: cfg.clone(),
-            lib: VerilatedLib::build(verilog, &cfg.name, opts)?,
+            lib: VerilatedLib::build(verilog, &ports.top, opts)?,
+            ports,
         })
     }
 
@@ -522,17 +712,20 @@ impl CoreSim {
             .flat_map(|(r, b)| (0..b.tokens).map(move |i| (r, i)))
             .collect();
         let n = token_run.len();
-        let clock = m.port("clock")?;
-        let reset = m.port("reset")?;
-        let y_valid = m.port("y_valid")?;
-        let y_ready = m.port("y_ready")?;
-        let y_data = m.port("y_data")?;
-        let error = m.port("error")?;
+        let p = &self.ports;
+        let clock = m.port(&p.clock)?;
+        let reset = m.port(&p.reset)?;
+        let (reset_on, reset_off) = if p.reset_active_low { (0, 1) } else { (1, 0) };
+        let y_valid = m.port(&p.output.valid)?;
+        let y_ready = m.port(&p.output.ready)?;
+        let y_data = m.port(&p.output.data)?;
+        let y_last = p.output.last.as_ref().map(|n| m.port(n)).transpose()?;
+        let error = m.port(&p.error)?;
         let mut streams = [
-            Stream::new(m, "s", 0)?,
-            Stream::new(m, "x", 0)?,
-            Stream::new(m, "t", cfg.weight_beat_bytes())?,
-            Stream::new(m, "f", cfg.fp_lanes)?,
+            Stream::new(m, &p.inputs[0])?,
+            Stream::new(m, &p.inputs[1])?,
+            Stream::new(m, &p.inputs[2])?,
+            Stream::new(m, &p.inputs[3])?,
         ];
         let mut first_stretches = stretches_from(&beats, 0, 0);
         let descriptors = &mut first_stretches[0];
@@ -578,10 +771,10 @@ impl CoreSim {
         m.set(y_ready, 0)?;
         if start == Start::Reset {
             // Reset for two cycles.
-            m.set(reset, 1)?;
+            m.set(reset, reset_on)?;
             m.tick(clock)?;
             m.tick(clock)?;
-            m.set(reset, 0)?;
+            m.set(reset, reset_off)?;
         }
 
         let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
@@ -600,14 +793,14 @@ impl CoreSim {
             }
             if opts.reset_at == Some(cycle) {
                 // Nothing transfers while reset is high (docs/interfaces.md).
-                m.set(reset, 1)?;
+                m.set(reset, reset_on)?;
                 for s in &mut streams {
                     s.set_valid(m, false)?;
                 }
                 m.set(y_ready, 0)?;
                 taking_now = false;
                 m.tick(clock)?;
-                m.set(reset, 0)?;
+                m.set(reset, reset_off)?;
                 cycle += 1;
                 // The core waits for a descriptor again: the rest of the current run goes
                 // under a new one.
@@ -642,7 +835,8 @@ impl CoreSim {
             for (f, (s, o)) in fired.iter_mut().zip(streams.iter().zip(offered)) {
                 *f = o && m.get(s.ready) == 1;
             }
-            let out = (taking && m.get(y_valid) == 1).then(|| m.get(y_data) as u16);
+            let out = (taking && m.get(y_valid) == 1)
+                .then(|| (m.get(y_data) as u16, y_last.map(|l| m.get(l) == 1)));
             m.clock_high(clock)?;
             cycle += 1;
             if cycle % PROGRESS_CYCLES == 0 {
@@ -660,9 +854,20 @@ impl CoreSim {
                     run.runs[r].0
                 )));
             }
-            if let Some(y) = out {
+            if let Some((y, last)) = out {
                 current.push(y);
                 let (r, _) = token_run[run.outputs.len()];
+                let token_ends = current.len() == beats[r].d_out;
+                if last.is_some_and(|last| last != token_ends) {
+                    return Err(SimError::Driver(format!(
+                        "`{}` is {} on output {} of token {} ({} outputs a token)",
+                        p.output.last.as_deref().unwrap_or_default(),
+                        if token_ends { "low" } else { "high" },
+                        current.len() - 1,
+                        run.outputs.len(),
+                        beats[r].d_out
+                    )));
+                }
                 if current.len() == beats[r].d_out {
                     run.outputs.push(std::mem::take(&mut current));
                     run.token_end_cycles.push(cycle);

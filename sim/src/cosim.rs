@@ -238,7 +238,8 @@ pub fn read_gate_inputs(path: &Path) -> Result<GateTrace, SimError> {
         .ok_or_else(|| vcd_error(path, "no signal named `clock`"))?;
 
     // Candidate gate signal groups: a scope named like `gate` with the inputs as variables, or
-    // variables `<prefix>gate$<input>` in any scope.
+    // variables `<prefix>gate_<input>` in any scope (the readable pass writes rust-hdl's `$`
+    // as `_`, hgf_hdl::readable::plain_name).
     let mut groups: HashMap<String, HashMap<&str, &Var>> = HashMap::new();
     for (scope, var) in &vars {
         let wanted = GATE_INPUTS.iter().chain([&GATE_ENABLE]);
@@ -246,9 +247,9 @@ pub fn read_gate_inputs(path: &Path) -> Result<GateTrace, SimError> {
             let last = scope.rsplit('.').next().unwrap_or("");
             if var.reference == name && last.contains("gate") {
                 groups.entry(scope.clone()).or_default().insert(name, var);
-            } else if let Some(prefix) = var.reference.strip_suffix(&format!("${name}")) {
+            } else if let Some(prefix) = var.reference.strip_suffix(&format!("_{name}")) {
                 if prefix
-                    .rsplit('$')
+                    .rsplit('_')
                     .next()
                     .is_some_and(|p| p.contains("gate"))
                 {
@@ -542,7 +543,7 @@ mod tests {
     use hgf_golden::HgfConfig;
 
     /// A VCD with a clock and the gate's inputs: in scope `gate` (Verilator's hierarchy) or as
-    /// flattened wires `gate$…` in the parent scope.
+    /// flattened wires `gate_…` in the parent scope.
     fn vcd_text(flattened: bool, with_k: bool, enable: bool) -> String {
         let names = ["valid_in", "acc", "k", "v", "enable"];
         let codes = ["\"", "#", "$", "%", "&"];
@@ -553,7 +554,7 @@ mod tests {
                 continue;
             }
             let reference = if flattened {
-                format!("gate${name}")
+                format!("gate_{name}")
             } else {
                 name.to_string()
             };

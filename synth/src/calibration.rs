@@ -240,8 +240,9 @@ fn read_report(path: &Path, point: &SweepPoint, target: Target) -> Option<(Resou
 pub type BlockCounts = BTreeMap<&'static str, (f64, f64)>;
 
 /// Synthesises `point`'s wrapped core for `target` without flattening, in `dir`, and sums
-/// the cells of every block's modules (`<top>` the wrapper, `<top>$core` the control,
-/// `<top>$core$<instance>...` the units). With `reuse`, the `stat.json` of an earlier run
+/// the cells of every block's modules, by the rust-hdl path of each instance they stand for
+/// (`PnrTop::instances`: `<top>` the wrapper, `<top>$core` the control, `<top>$core$<instance>...`
+/// the units). With `reuse`, the `stat.json` of an earlier run
 /// in `dir` is read instead.
 pub fn measure_blocks(
     point: &SweepPoint,
@@ -263,8 +264,17 @@ pub fn measure_blocks(
             .or_else(|_| synthesize_hierarchy(&yosys, &device, &top.verilog, &top.top, dir))?
     };
     let mut counts = BlockCounts::new();
-    for (module, cells) in &modules {
-        let parts: Vec<&str> = module.split('$').collect();
+    // A module written once for several identical instances (hgf_hdl::readable) counts once
+    // per instance, each under the block of its rust-hdl path.
+    let instances = modules.iter().flat_map(|(module, cells)| {
+        top.instances
+            .get(module)
+            .into_iter()
+            .flatten()
+            .map(move |path| (path, cells))
+    });
+    for (path, cells) in instances {
+        let parts: Vec<&str> = path.split('$').collect();
         let block = match parts.as_slice() {
             [t, "core", instance, ..] if *t == top.top => Block::ALL
                 .into_iter()
