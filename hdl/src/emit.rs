@@ -18,6 +18,7 @@ use crate::manifest::{
 use crate::pnr_wrapper::PnrWrapper;
 use crate::projection_core::HgfCore;
 use crate::schedule::{cycle_model_text, expected_cycles};
+use crate::settle::settle_combinational;
 use crate::verilog::{emit_named, VerilogError};
 
 /// Everything generated for one config.
@@ -34,7 +35,8 @@ pub struct Generated {
 pub fn generate(cfg: &HgfConfig) -> Result<Generated, VerilogError> {
     let mut core = HgfCore::new(cfg);
     core.connect_all();
-    let verilog = emit_named(&core, &cfg.name)?;
+    // Glitch-free combinational blocks, so that iverilog runs the core too (settle.rs).
+    let verilog = settle_combinational(&emit_named(&core, &cfg.name)?);
     let constraints = constraint_files(cfg);
     let mut files = vec![PathBuf::from(format!("{}.v", cfg.name))];
     files.push(PathBuf::from(format!("{}.manifest.json", cfg.name)));
@@ -79,7 +81,7 @@ pub fn generate_pnr_top(cfg: &HgfConfig) -> Result<PnrTop, VerilogError> {
     let mut wrapper = PnrWrapper::new(cfg);
     wrapper.connect_all();
     let top = PnrWrapper::top_name(cfg);
-    let verilog = emit_named(&wrapper, &top)?;
+    let verilog = settle_combinational(&emit_named(&wrapper, &top)?);
     let ports = verilog_ports(&verilog, &top);
     Ok(PnrTop {
         top,
