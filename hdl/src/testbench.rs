@@ -472,7 +472,6 @@ module {top}_tb;
             v,
             "
     // Stream {p}: {what}.
-    localparam {up}_PERIOD = {period};
     localparam {up}_TOTAL = {total};
     localparam {up}_MEM = {mem};
     reg [{msb}:0] {p}_mem [0:{mem_last}];
@@ -632,7 +631,7 @@ module {top}_tb;
             y_ready <= ({{1'b0, rng[31:16]}} >= stall_level);
             if (y_got >= Y_TOTAL || error || cycle >= MAX_CYCLES) begin
                 if (y_got == Y_TOTAL && mismatches == 0 && !error) begin
-                    $display(\"PASS: {top}_tb: %0d of %0d outputs match the golden model (%0d tokens, %0d cycles, STALL %0d/65536, SEED %0d)\",
+                    $display(\"PASS: {top}_tb: %0d of %0d outputs match the golden model (tokens %0d, cycles %0d, STALL %0d/65536, SEED %0d)\",
                              Y_TOTAL, Y_TOTAL, Y_TOTAL / D_OUT, cycle, STALL, SEED);
                     $finish;
                 end else begin
@@ -643,7 +642,7 @@ module {top}_tb;
                         $display(\"FAIL: {top}_tb: %0d of %0d outputs after MAX_CYCLES = %0d cycles, %0d differ (STALL %0d/65536, SEED %0d)\",
                                  y_got, Y_TOTAL, MAX_CYCLES, mismatches, STALL, SEED);
                     else
-                        $display(\"FAIL: {top}_tb: %0d of %0d outputs differ from the golden model (%0d tokens, %0d cycles, STALL %0d/65536, SEED %0d)\",
+                        $display(\"FAIL: {top}_tb: %0d of %0d outputs differ from the golden model (tokens %0d, cycles %0d, STALL %0d/65536, SEED %0d)\",
                                  mismatches, Y_TOTAL, Y_TOTAL / D_OUT, cycle, STALL, SEED);
                     $fatal(1, \"{top}_tb failed\");
                 end

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use half::f16;
 use hgf_golden::output::OutputFiles;
+use hgf_golden::plural::count;
 use hgf_golden::{HgfConfig, HgfWeights};
 use hgf_hdl::emit::{generate, generate_pnr_top, Generated};
 use hgf_hdl::manifest::stage_files;
@@ -106,10 +107,10 @@ pub fn run(args: &GenerateArgs) -> Result<ExitCode> {
     )?;
     if let (Some(tb), Some((w, tokens, _))) = (&bench, &bench_inputs) {
         outln!(
-            "testbench: {} compares {} outputs ({} tokens of a {} projection); in {}:",
+            "testbench: {} compares {} outputs ({} of a {} projection); in {}:",
             tb.top,
             tb.outputs,
-            tokens.len(),
+            count(tokens.len() as u64, "token", "tokens"),
             w.projection_shape(),
             dir.display()
         )?;
