@@ -333,18 +333,13 @@ pub fn testbench(spec: &TestbenchSpec<'_>) -> Result<Testbench, TestbenchError> 
         shape: format!("{shape}"),
         tokens: n,
         runs: runs.len(),
-    };
-    let verilog = verilog(
-        &header,
-        spec.ports,
-        &inputs,
-        &y,
-        shape.d_out,
-        expected.len(),
+        d_out: shape.d_out,
+        outputs: expected.len(),
         max_cycles,
         stall,
-        spec.seed,
-    )?;
+        seed: spec.seed,
+    };
+    let verilog = verilog(&header, spec.ports, &inputs, &y)?;
     let mut files = vec![(format!("{top}_tb.v"), verilog)];
     for v in &inputs {
         files.push(hex_file(&top, v.ports.prefix, v.what, &v.beats));
@@ -371,7 +366,7 @@ fn hex_file(top: &str, stream: &str, what: &str, beats: &[String]) -> (String, S
     (hex_name(top, stream), text)
 }
 
-/// What the header comment says about the run.
+/// The run the testbench makes: what its header says, and its parameters.
 struct Header<'a> {
     top: &'a str,
     cfg: &'a HgfConfig,
@@ -379,6 +374,13 @@ struct Header<'a> {
     shape: String,
     tokens: usize,
     runs: usize,
+    d_out: usize,
+    /// Outputs compared.
+    outputs: usize,
+    /// The defaults of the parameters `MAX_CYCLES`, `STALL` and `SEED`.
+    max_cycles: u64,
+    stall: u64,
+    seed: u64,
 }
 
 /// The commands that run the testbench, for the header comment and the docs.
@@ -398,17 +400,12 @@ pub fn run_commands(top: &str) -> [String; 2] {
     ]
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The testbench's Verilog.
 fn verilog(
     h: &Header<'_>,
     ports: &[Port],
     inputs: &[InputVectors],
     y: &StreamPorts,
-    d_out: usize,
-    outputs: usize,
-    max_cycles: u64,
-    stall: u64,
-    seed: u64,
 ) -> Result<String, TestbenchError> {
     let top = h.top;
     let mut v = String::new();
@@ -462,6 +459,11 @@ module {top}_tb;
         shape = h.shape,
         origin = h.origin,
         runs = h.runs,
+        seed = h.seed,
+        stall = h.stall,
+        max_cycles = h.max_cycles,
+        d_out = h.d_out,
+        outputs = h.outputs,
     );
     for s in inputs {
         let p = s.ports.prefix;
@@ -684,4 +686,111 @@ fn connect(port: &Port, inputs: &[InputVectors], y: &StreamPorts) -> Option<Stri
 /// A Verilog identifier from a port name, `$` replaced.
 fn plain(name: &str) -> String {
     name.replace('$', "_")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hgf_golden::Shape;
+
+    /// The ports of a core of `cfg`, data lanes named `<p>_data<sep><i>`.
+    fn ports(cfg: &HgfConfig, sep: char) -> Vec<Port> {
+        let port = |name: String, dir: PortDir, bits: usize| Port { name, dir, bits };
+        let mut ports = vec![
+            port("clock".into(), PortDir::Input, 1),
+            port("reset".into(), PortDir::Input, 1),
+        ];
+        for (p, lanes, bits) in [
+            ("s", 0, 32),
+            ("x", 0, 16),
+            ("t", cfg.weight_beat_bytes(), 8),
+            ("f", cfg.fp_lanes, 16),
+        ] {
+            ports.push(port(format!("{p}_valid"), PortDir::Input, 1));
+            ports.push(port(format!("{p}_ready"), PortDir::Output, 1));
+            if lanes == 0 {
+                ports.push(port(format!("{p}_data"), PortDir::Input, bits));
+            }
+            // Declared out of order: the lane number decides, not the position.
+            for i in (0..lanes).rev() {
+                ports.push(port(format!("{p}_data{sep}{i}"), PortDir::Input, bits));
+            }
+        }
+        ports.push(port("y_valid".into(), PortDir::Output, 1));
+        ports.push(port("y_ready".into(), PortDir::Input, 1));
+        ports.push(port("y_data".into(), PortDir::Output, 16));
+        ports.push(port("status".into(), PortDir::Output, 4));
+        ports.push(port("error".into(), PortDir::Output, 1));
+        ports
+    }
+
+    fn bench(cfg: &HgfConfig, ports: &[Port]) -> Result<Testbench, TestbenchError> {
+        let w = HgfWeights::random(Shape::new(12, 9, 1), 3);
+        let tokens = vec![vec![f16::from_f32(0.5); 12]; 2];
+        testbench(&TestbenchSpec {
+            cfg,
+            ports,
+            weights: &w,
+            tokens: &tokens,
+            origin: "test".into(),
+            stall: 0.5,
+            seed: 9,
+        })
+    }
+
+    #[test]
+    fn lanes_connect_by_number_whatever_the_separator() {
+        let cfg = HgfConfig::default();
+        let lanes = cfg.weight_beat_bytes();
+        assert!(lanes > 10, "the default core has lanes 0..{lanes}");
+        for sep in ['$', '_'] {
+            let tb = bench(&cfg, &ports(&cfg, sep)).unwrap();
+            let v = &tb.files[0].1;
+            assert!(v.contains(&format!(".t_data{sep}10(t_beat[87:80])")), "{v}");
+            assert!(v.contains(&format!(".f_data{sep}3(f_beat[63:48])")), "{v}");
+            assert!(v.contains(".status(core_status)"));
+            assert!(v.contains("parameter STALL = 32768;"));
+            assert_eq!(tb.outputs, 18);
+        }
+        assert_eq!(file_names(&cfg.name)[0], "hgf_core_tb.v");
+    }
+
+    #[test]
+    fn vectors_hold_one_beat_per_line_lane_0_lowest() {
+        let cfg = HgfConfig::default();
+        let tb = bench(&cfg, &ports(&cfg, '_')).unwrap();
+        let file = |stream: &str| {
+            let name = format!("hgf_core_tb_{stream}.hex");
+            let text = &tb.files.iter().find(|(n, _)| *n == name).unwrap().1;
+            text.lines().skip(1).map(str::to_string).collect::<Vec<_>>()
+        };
+        // The descriptor: d_in, d_out, rank, tokens, then beta and g.
+        assert_eq!(
+            file("s")[..4],
+            ["0000000c", "00000009", "00000001", "00000002"]
+        );
+        assert_eq!(file("x").len(), 24);
+        assert!(file("x").iter().all(|w| w == "3800"));
+        let layout = cfg.layout(Shape::new(12, 9, 1));
+        assert_eq!(file("t").len(), layout.weight_beats());
+        assert!(file("t")
+            .iter()
+            .all(|b| b.len() == 2 * cfg.weight_beat_bytes()));
+        assert_eq!(file("f").len(), layout.factor_beats());
+        assert_eq!(file("y").len(), 18);
+    }
+
+    #[test]
+    fn a_core_without_a_stream_or_with_other_lanes_is_refused() {
+        let cfg = HgfConfig::default();
+        let mut ports = ports(&cfg, '$');
+        ports.retain(|p| p.name != "f_data$2");
+        let err = bench(&cfg, &ports).unwrap_err().to_string();
+        assert!(err.contains("stream `f`"), "{err}");
+        let up5k = HgfConfig::preset("up5k").unwrap();
+        let err = bench(&up5k, &self::ports(&cfg, '$'))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("data lanes"), "{err}");
+    }
 }
