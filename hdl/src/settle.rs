@@ -8,9 +8,9 @@
 //! child's inputs and reads its outputs) wake each other for ever in one time step, although
 //! no signal depends on itself. iverilog hangs so on the core at the first token.
 //!
-//! [`settle_combinational`] gives each signal assigned in such a block a shadow variable,
-//! `<name>__comb`: the block computes on the shadows, exactly as before, and assigns each
-//! signal once, at its end, from its shadow. Every signal then changes at most once per
+//! [`settle_combinational`] gives each signal that such a block assigns more than once and
+//! another block reads a shadow variable, `<name>__comb`: the block computes on the shadows,
+//! exactly as before, and assigns each such signal once, at its end, from its shadow. Every signal then changes at most once per
 //! evaluation and only to its final value, which is what Verilator and synthesis computed
 //! anyway: the logic is the same (the co-simulations and the yosys checks run on this text).
 //! A block it cannot read (an assigned name without a plain declaration in its module) is
@@ -135,20 +135,24 @@ fn assigned(line: &str) -> Option<&str> {
     (!name.is_empty() && rest.starts_with('=') && !rest.starts_with("==")).then_some(name)
 }
 
-/// The block over shadow variables for the signals it assigns that another block reads,
-/// with their declarations before it; `None` when it has none, or when one has no plain
-/// declaration.
+/// The block over shadow variables for the signals it assigns more than once (a default and
+/// overrides) that another block reads, with their declarations before it; `None` when it
+/// has none, or when an assigned name has no plain declaration.
 fn settle_block(
     body: &[&str],
     declared: &HashMap<String, (String, bool)>,
     elsewhere: &[&str],
     indent: &str,
 ) -> Option<Vec<String>> {
-    let assigned: BTreeSet<&str> = body.iter().filter_map(|l| assigned(l)).collect();
+    let mut assignments: HashMap<&str, usize> = HashMap::new();
+    for name in body.iter().filter_map(|l| assigned(l)) {
+        *assignments.entry(name).or_default() += 1;
+    }
     let mut names = BTreeSet::new();
-    for name in assigned {
+    for (name, count) in assignments {
         let (_, output) = declared.get(name)?;
-        if *output || elsewhere.iter().any(|l| mentions(l, name)) {
+        // One assignment writes the final value at once: nothing to shadow.
+        if count > 1 && (*output || elsewhere.iter().any(|l| mentions(l, name))) {
             names.insert(name);
         }
     }
@@ -213,24 +217,32 @@ mod tests {
     output reg [7:0] y;
     reg [7:0] t$d;
     reg [7:0] local;
+    reg [7:0] z;
     always @(*) begin
         t$d = 8'h0;
         if (en) begin
             t$d = a;
         end
         local = t$d;
+        local = local + 8'h1;
         y = local | 32'h1;
+        if (en) begin
+            y = a;
+        end
+        z = a;
     end
-    sub s(.d(t$d));
+    sub s(.d(t$d), .e(z));
 endmodule
 ";
-        // `local` is read by this block only: its glitches wake nothing, it keeps its name.
+        // `local` is read by this block only: its glitches wake nothing, it keeps its name;
+        // `z` is assigned once, its final value at once.
         let expected = "module m(a,en,y);
     input wire [7:0] a;
     input wire en;
     output reg [7:0] y;
     reg [7:0] t$d;
     reg [7:0] local;
+    reg [7:0] z;
     reg [7:0] t$d__comb;
     reg [7:0] y__comb;
     always @(*) begin
@@ -239,11 +251,16 @@ endmodule
             t$d__comb = a;
         end
         local = t$d__comb;
+        local = local + 8'h1;
         y__comb = local | 32'h1;
+        if (en) begin
+            y__comb = a;
+        end
+        z = a;
         t$d = t$d__comb;
         y = y__comb;
     end
-    sub s(.d(t$d));
+    sub s(.d(t$d), .e(z));
 endmodule
 ";
         assert_eq!(settle_combinational(v), expected);

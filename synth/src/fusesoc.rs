@@ -127,9 +127,10 @@ targets:
 "
         );
     }
-    let (tool, package) = match device.family {
-        Family::Ice40 => ("icestorm", device.package.to_string()),
-        Family::Ecp5 => ("trellis", device.package.to_string()),
+    // The wrapper's pins other than the clock are left to nextpnr, as `hgf synth` does.
+    let (tool, unconstrained) = match device.family {
+        Family::Ice40 => ("icestorm", "--pcf-allow-unconstrained"),
+        Family::Ecp5 => ("trellis", "--lpf-allow-unconstrained"),
     };
     let synth = device.synth_command(&files.pnr.1);
     // `synth_ice40 -dsp ... -top X`: the options between the command and `-top`.
@@ -152,11 +153,12 @@ targets:
     tools:
       {tool}:
 {pnr_line}        yosys_synth_options: [{yosys}]
-        nextpnr_options: [{part}, --package, {package}, --freq, {mhz}]
+        nextpnr_options: [{part}, --package, {package}, --freq, {mhz}, {unconstrained}]
 ",
         pnr_top = files.pnr.1,
         yosys = yosys_options.join(", "),
         part = device.nextpnr_part,
+        package = device.package,
         mhz = board_clock_mhz(cfg.target),
     );
     if files.testbench.is_some() {
@@ -194,7 +196,7 @@ mod tests {
         assert!(text.starts_with("CAPI=2:\n"));
         assert!(text.contains("default_tool: icestorm"), "{text}");
         assert!(
-            text.contains("[--up5k, --package, sg48, --freq, 12]"),
+            text.contains("[--up5k, --package, sg48, --freq, 12, --pcf-allow-unconstrained]"),
             "{text}"
         );
         assert!(text.contains("yosys_synth_options: [-dsp, -abc9, -dff, -device, u]"));
@@ -202,7 +204,9 @@ mod tests {
         assert!(!text.contains("sim:"), "no testbench, no sim target");
         let ecp5 = core_file(&HgfConfig::default(), &files);
         assert!(ecp5.contains("default_tool: trellis"), "{ecp5}");
-        assert!(ecp5.contains("[--25k, --package, CABGA256, --freq, 25]"));
+        assert!(
+            ecp5.contains("[--25k, --package, CABGA256, --freq, 25, --lpf-allow-unconstrained]")
+        );
         assert!(!ecp5.contains("pnr: next"));
     }
 }
