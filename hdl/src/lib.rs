@@ -6,6 +6,7 @@
 
 pub mod accumulator_bank;
 pub mod counter_mask;
+pub mod descriptor_control;
 pub mod emit;
 pub mod f16_to_f32;
 pub mod f32_to_f16;
@@ -37,4 +38,5 @@ pub mod ternary_array;
 mod test_operands;
 pub mod tiled_ram;
 pub mod verilog;
+pub mod weight_sequencer;
 pub mod weight_unpacker;
