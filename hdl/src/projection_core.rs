@@ -37,7 +37,11 @@ pub const ACC_SETTLE: usize = 2;
 /// [`TernaryArray`], [`AccumulatorBank`]) and the low-rank flow ([`LowRankUnit`]) run side by
 /// side; every input stream enters through a one-beat [`StreamSlice`] (its `ready` is the
 /// slice's, so a stream's first beat may be taken before the units want it); the [`GateUnit`] combines `acc_j`, `k`, `g` and `v_j` as soon as both flows have
-/// finished row `j`, and an [`OutputQueue`] decouples it from the `y` stream.
+/// finished row `j`, and an [`OutputQueue`] decouples it from the `y` stream. Two controllers
+/// run the core: [`DescriptorControl`] (each run's descriptor, its checks, the error state
+/// and the start of each token) and [`WeightSequencer`] (where each weight beat belongs, and
+/// the tag that follows it through the array); the core's own logic is the streams'
+/// handshakes, the token's counters and the gate's issue.
 ///
 /// | port | dir | bits | meaning |
 /// |---|---|---|---|
