@@ -55,10 +55,10 @@ fn high_bits(max: usize) -> Constant<Bits<32>> {
 /// **Latency** the first token's `start` is high two edges after the descriptor's last word
 /// (the word's edge moves to check, the check's edge raises `start`); the next token's one
 /// edge after `token_end`. **Throughput** one descriptor word per cycle. **Resources** the
-/// mode, word count, shape, beta, g and run-length registers (about 130 flip-flops), the
-/// range comparators; no RAM, no DSP. **Golden** `hgf_golden::streams::descriptor_beats`
-/// (the words), `HgfConfig::check_shape` (what is refused). **Limits** `tokens <=`
-/// [`MAX_RUN_TOKENS`].
+/// mode, word count, shape, beta, g and run-length registers (147 flip-flops for the
+/// `default` maxima, `synth_ecp5 -noflatten`), the range comparators; no RAM, no DSP.
+/// **Golden** `hgf_golden::streams::descriptor_beats` (the words), `HgfConfig::check_shape`
+/// (what is refused). **Limits** `tokens <=` [`MAX_RUN_TOKENS`].
 #[derive(LogicBlock)]
 pub struct DescriptorControl {
     pub clock: Signal<In, Clock>,
