@@ -65,7 +65,8 @@ pub enum Block {
     LowRankUnit,
     GateUnit,
     OutputQueue,
-    /// The core's own logic: stream handshakes, counters, tags, the gate's operand delays.
+    /// The core's own logic: stream handshakes, counters, tags, the gate's operand delays, and
+    /// its controllers (`DescriptorControl`, `WeightSequencer`: modules of their own).
     Control,
     /// `hgf synth`'s 19-pin wrapper (not part of the core).
     PnrWrapper,
@@ -174,7 +175,8 @@ impl Block {
     }
 
     /// The block's memories: (depth in words, data bits that yosys keeps), as the units
-    /// build them (hdl/src/quantizer.rs, accumulator_bank.rs, lowrank_unit.rs, fp16_mac.rs):
+    /// build them (hdl/src/quantizer.rs, accumulator_bank.rs, lowrank_x_buffer.rs,
+    /// lowrank_u_buffer.rs, lowrank_v_buffer.rs, fp16_mac.rs):
     /// sized for the core's largest projection (`max_d_in`, `max_d_out`, `max_rank`), which
     /// every smaller run-time shape uses a part of.
     pub fn memories(self, cfg: &HgfConfig) -> Vec<(usize, u32)> {

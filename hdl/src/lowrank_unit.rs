@@ -1,30 +1,20 @@
 //! The low-rank flow of one token: `u = binary16(A x)` on F FP16 MAC lanes, the lane tree,
-//! then `v = B u` (docs/arithmetic.md §L).
+//! then `v = B u` (docs/arithmetic.md §L). The unit wires its blocks together: the
+//! sequencer ([`LowRankSequencer`], hdl/src/lowrank_sequencer.rs), the x buffer
+//! ([`LowRankXBuffer`]), the u and v buffers ([`LowRankUBuffer`], [`LowRankVBuffer`]) and the
+//! MAC lanes ([`Fp16MacLane`]).
 
 use hgf_golden::streams::V_INTERLEAVE;
 use hgf_golden::{HgfConfig, Layout};
 use rust_hdl::prelude::*;
 
-use crate::counter_mask::counter_mask;
 use crate::f32_to_f16::F32ToF16;
-use crate::fp16_mac::{Fp16MacLane, SLOT_BITS};
-use crate::tiled_ram::TiledRam;
-
-/// Enabled cycles the sequencer waits after the last beat of the tree (so that every `u_k` is
-/// written before phase V reads it) and after the last beat of phase V (so that every `v_j`
-/// is written before `done`): a beat's result is written [`Fp16MacLane::LATENCY`] + 1
-/// enabled edges after it leaves the sequencer's beat register.
-pub const DRAIN_CYCLES: usize = Fp16MacLane::LATENCY + 1;
-
-/// Widest count or index of the unit's ports (`v_ready_count`, `v_read_row`).
-pub const COUNT_BITS: usize = 20;
-
-/// Cycles of one pass over the `rank` sums: `max(rank, LOOP_LATENCY)`. A pass shorter than
-/// the lanes' accumulate loop is padded with idle cycles, so that a slot is never revisited
-/// sooner than [`Fp16MacLane::LOOP_LATENCY`] cycles after its last write was issued.
-pub fn pass_cycles(rank: usize) -> usize {
-    rank.max(Fp16MacLane::LOOP_LATENCY)
-}
+use crate::fp16_mac::Fp16MacLane;
+use crate::lowrank_sequencer::LowRankSequencer;
+pub use crate::lowrank_sequencer::{pass_cycles, phase, COUNT_BITS, DRAIN_CYCLES};
+use crate::lowrank_u_buffer::LowRankUBuffer;
+use crate::lowrank_v_buffer::LowRankVBuffer;
+use crate::lowrank_x_buffer::LowRankXBuffer;
 
 /// Enabled cycles of [`LowRankUnit`] per token, from the edge that takes `start` to the edge
 /// after which `done` is high, when no stream ever holds it up:
@@ -37,24 +27,6 @@ pub fn cycles_per_token(p: &Layout) -> usize {
     (p.u_steps() + p.fp_lanes.trailing_zeros() as usize) * pass_cycles(p.rank)
         + p.v_blocks() * p.rank * V_INTERLEAVE
         + 2 * DRAIN_CYCLES
-}
-
-/// The sequencer's phases, as the values of its 3-bit state register. (Not a rust-hdl
-/// `LogicState` enum: its register module would declare the enum's values as parameters it
-/// never uses, which Verilator's lint rejects.)
-pub mod phase {
-    /// Waiting for `start`.
-    pub const IDLE: u64 = 0;
-    /// Phase U: the lanes accumulate `A x` (§L2 step 1).
-    pub const DOWN: u64 = 1;
-    /// The lane tree (§L2 step 2), then `u = binary16(sum)` (§L4).
-    pub const TREE: u64 = 2;
-    /// Idle cycles until every result in the lanes is written.
-    pub const DRAIN: u64 = 3;
-    /// Phase V: `v = B u` (§L5).
-    pub const UP: u64 = 4;
-    /// Every `v_j` of the token is written.
-    pub const DONE: u64 = 5;
 }
 
 /// The low-rank flow of one token on F FP16 MAC lanes, for any shape within the engine's
@@ -184,143 +156,26 @@ pub struct LowRankUnit {
     pub lend_b: Signal<In, Bits<32>>,
     /// Lane 0's adder result rounded to binary16 (the rounding of `u`, shared).
     pub lent_sum16: Signal<Out, Bits<16>>,
-    // ---- Sub-blocks.
-    lanes: Vec<Fp16MacLane>,
-    x_bank: Vec<TiledRam<16>>,
-    v_bank: Vec<TiledRam<32>>,
-    u_buf: TiledRam<16>,
+    // ---- Blocks.
+    pub(crate) sequencer: LowRankSequencer,
+    pub(crate) x_buffer: LowRankXBuffer,
+    pub(crate) u_buffer: LowRankUBuffer,
+    pub(crate) v_buffer: LowRankVBuffer,
+    pub(crate) lanes: Vec<Fp16MacLane>,
     to_f16: F32ToF16,
-    // ---- Sizes of the engine.
-    /// `log2 F - 1` (0 when F = 1: the tree is skipped).
-    c_rounds_m1: Constant<Bits<COUNT_BITS>>,
-    /// Widths of `x_count` (up to `max_d_in`) and of `outer` (up to its largest last value
-    /// over the phases of the largest projection), `counter_mask`.
-    x_count_mask: Constant<Bits<COUNT_BITS>>,
-    outer_mask: Constant<Bits<COUNT_BITS>>,
-    /// Widths of the rank and pass registers (up to `max(max_rank, LOOP_LATENCY)`) and of
-    /// `d_out` (up to `max_d_out`).
-    pass_mask: Constant<Bits<COUNT_BITS>>,
-    d_out_mask: Constant<Bits<COUNT_BITS>>,
-    c_lanes: Constant<Bits<COUNT_BITS>>,
-    c_lanes21: Constant<Bits<21>>,
-    c_lanes_m1: Constant<Bits<8>>,
-    /// `log2 F`: `d_in - 1` shifted by it is the last step; by it + 3, the last block.
-    c_lane_bits: Constant<Bits<5>>,
-    c_block_bits: Constant<Bits<5>>,
-    c_half: Constant<Bits<8>>,
-    c_has_tree: Constant<Bit>,
-    c_lane_shift: Constant<Bits<8>>,
-    c_drain_m1: Constant<Bits<4>>,
-    c_loop_m1: Constant<Bits<COUNT_BITS>>,
-    /// binary32 -0.
-    c_neg_zero: Constant<Bits<32>>,
-    /// Every lane's bit.
-    c_all_lanes: Constant<Bits<64>>,
-    // ---- Sizes of the token's projection, registered with `start`.
-    r_rank: DFF<Bits<COUNT_BITS>>,
-    r_rank_m1: DFF<Bits<COUNT_BITS>>,
-    /// `max(rank, LOOP_LATENCY) - 1`.
-    r_pass_m1: DFF<Bits<COUNT_BITS>>,
-    /// `ceil(d_in / F) - 1`.
-    r_steps_m1: DFF<Bits<COUNT_BITS>>,
-    /// `ceil(d_out / 8F) - 1`.
-    r_blocks_m1: DFF<Bits<COUNT_BITS>>,
-    r_d_in: DFF<Bits<COUNT_BITS>>,
-    r_d_out: DFF<Bits<21>>,
-    /// Bit `l`: lane `l` has no input in the last step (`l > (d_in - 1) mod F`).
-    r_pad_lanes: DFF<Bits<64>>,
-    /// `rank = 0`: no low-rank flow; `v` reads as `-0` (docs/arithmetic.md §G2).
-    r_bypass: DFF<Bit>,
-    /// The shape ports' values as the registers above take them on a `start` edge.
-    d_in_m1: Signal<Local, Bits<COUNT_BITS>>,
-    rank_m1: Signal<Local, Bits<COUNT_BITS>>,
-    pass_m1: Signal<Local, Bits<COUNT_BITS>>,
-    /// `min(F, d_in)`: the `x` values step 0 needs.
-    x_need0: Signal<Local, Bits<COUNT_BITS>>,
-    // ---- Phase values (module [`phase`]).
-    p_idle: Constant<Bits<3>>,
-    p_down: Constant<Bits<3>>,
-    p_tree: Constant<Bits<3>>,
-    p_drain: Constant<Bits<3>>,
-    p_up: Constant<Bits<3>>,
-    p_done: Constant<Bits<3>>,
-    /// Lane `l`'s number.
-    lane_index: Vec<Constant<Bits<8>>>,
-    lane_index21: Vec<Constant<Bits<21>>>,
-    /// Lane `l` writes row `v_base + l` of the group only below `d_out`.
-    v_row: Vec<Signal<Local, Bits<21>>>,
-    // ---- Combinational signals.
-    start_ok: Signal<Local, Bit>,
-    busy: Signal<Local, Bit>,
-    x_base: Signal<Local, Bits<COUNT_BITS>>,
-    x_wsel: Signal<Local, Bits<8>>,
-    x_waddr: Signal<Local, Bits<COUNT_BITS>>,
-    x_take: Signal<Local, Bit>,
-    needs_beat: Signal<Local, Bit>,
-    /// The clock enable of the lanes and the sequencer.
-    adv: Signal<Local, Bit>,
-    /// Read address (x banks: step; u buffer: k) of the beat the sequencer offers now.
-    in_raddr: Signal<Local, Bits<COUNT_BITS>>,
-    /// The address the x banks and the u buffer read on this edge.
-    raddr: Signal<Local, Bits<COUNT_BITS>>,
-    x_need_next: Signal<Local, Bits<COUNT_BITS>>,
-    /// Lane results now belong to phase V.
-    v_out: Signal<Local, Bit>,
-    u_we: Signal<Local, Bit>,
-    group_we: Signal<Local, Bit>,
-    v_next_base: Signal<Local, Bits<21>>,
-    v_row_addr: Signal<Local, Bits<COUNT_BITS>>,
-    // ---- Sequencer state.
-    /// The phase (values in [`phase`]).
-    state: DFF<Bits<3>>,
-    /// Step `t` (phase U), round `r` (tree) or block `b` (phase V).
-    outer: DFF<Bits<COUNT_BITS>>,
-    /// Sum `k` within the pass (phases U, tree) or the block (phase V).
-    k: DFF<Bits<COUNT_BITS>>,
-    /// Interleaved output `m` (phase V).
-    m: DFF<Bits<3>>,
-    drain: DFF<Bits<4>>,
-    /// The running drain ends the token (else it leads to phase V).
-    to_done: DFF<Bit>,
-    /// Lanes that write in this tree round: F / 2^(r+1).
-    tree_lanes: DFF<Bits<8>>,
-    /// `x` beats taken.
-    x_count: DFF<Bits<COUNT_BITS>>,
-    /// `x` beats the current step needs.
-    x_need: DFF<Bits<COUNT_BITS>>,
-    /// Bank and address of the next `x` beat.
-    x_sel: DFF<Bits<8>>,
-    x_addr: DFF<Bits<COUNT_BITS>>,
-    /// Next u buffer entry.
-    u_wr: DFF<Bits<COUNT_BITS>>,
-    /// Next v group `g` (the v bank address) and `g F`.
-    v_group: DFF<Bits<COUNT_BITS>>,
-    v_base: DFF<Bits<21>>,
-    v_ready: DFF<Bits<COUNT_BITS>>,
-    /// Bank of the row sampled on the last edge.
-    v_sel: DFF<Bits<8>>,
-    // ---- The beat register: the beat the lanes take on the next enabled edge.
-    s1_valid: DFF<Bit>,
-    s1_first: DFF<Bit>,
-    s1_tree: DFF<Bit>,
-    s1_last: DFF<Bit>,
-    s1_last_step: DFF<Bit>,
-    s1_up: DFF<Bit>,
-    s1_slot: DFF<Bits<SLOT_BITS>>,
-    s1_raddr: DFF<Bits<COUNT_BITS>>,
-    s1_tree_lanes: DFF<Bits<8>>,
-    s1_f: Vec<DFF<Bits<16>>>,
+    /// Lane 0's result is final: the last of a `u_k` or of a group of `v`.
+    lane0_final: Signal<Local, Bit>,
 }
 
 impl LowRankUnit {
-    /// The unit for `cfg`'s `d_in`, `d_out`, `rank` and `fp_lanes`.
-    ///
-    /// # Panics
-    /// If `fp_lanes` is not a power of two in 1..=64, `d_in` is 0 or above 2^17, `d_out` is 0
-    /// or not below 2^20, or `rank` is 0 or above 2^17.
     /// Edges from `v_read_row` to `v_read_data` (one `TiledRam` read).
     pub const V_READ_LATENCY: usize = 1;
 
+    /// The unit for `cfg`'s maxima (`max_d_in`, `max_d_out`, `max_rank`) and `fp_lanes`.
+    ///
+    /// # Panics
+    /// If `fp_lanes` is not a power of two in 1..=64, `max_d_in` is 0 or above 2^17,
+    /// `max_d_out` is 0 or not below 2^20, or `max_rank` is 0 or above 2^17.
     pub fn new(cfg: &HgfConfig) -> Self {
         let lanes = cfg.fp_lanes;
         assert!(
@@ -335,10 +190,6 @@ impl LowRankUnit {
             max.d_out
         );
         assert!((1..=1 << 17).contains(&max.rank), "max_rank {}", max.rank);
-        const { assert!(V_INTERLEAVE == 8 && V_INTERLEAVE >= Fp16MacLane::LOOP_LATENCY) };
-        let steps = max.u_steps();
-        let rounds = lanes.trailing_zeros() as u64;
-        let c = |v: usize| Constant::new((v as u64).into());
         Self {
             clock: Default::default(),
             reset: Default::default(),
@@ -360,100 +211,15 @@ impl LowRankUnit {
             lend_a: Default::default(),
             lend_b: Default::default(),
             lent_sum16: Default::default(),
+            sequencer: LowRankSequencer::new(cfg),
+            x_buffer: LowRankXBuffer::new(cfg),
+            u_buffer: LowRankUBuffer::new(cfg),
+            v_buffer: LowRankVBuffer::new(cfg),
             lanes: (0..lanes)
                 .map(|_| Fp16MacLane::new(max.rank.max(V_INTERLEAVE)))
                 .collect(),
-            x_bank: (0..lanes).map(|_| TiledRam::new(steps)).collect(),
-            v_bank: (0..lanes)
-                .map(|_| TiledRam::new(max.d_out.div_ceil(lanes)))
-                .collect(),
-            u_buf: TiledRam::new(max.rank),
             to_f16: F32ToF16::new(),
-            c_rounds_m1: Constant::new(rounds.saturating_sub(1).into()),
-            x_count_mask: counter_mask(max.d_in),
-            pass_mask: counter_mask(pass_cycles(max.rank)),
-            d_out_mask: counter_mask(max.d_out),
-            outer_mask: counter_mask((steps - 1).max(rounds as usize).max(max.v_blocks() - 1)),
-            c_lanes: c(lanes),
-            c_lanes21: Constant::new((lanes as u64).into()),
-            c_lanes_m1: Constant::new(((lanes - 1) as u64).into()),
-            c_lane_bits: Constant::new(rounds.into()),
-            c_block_bits: Constant::new((rounds + V_INTERLEAVE.trailing_zeros() as u64).into()),
-            c_half: Constant::new(((lanes / 2) as u64).into()),
-            c_has_tree: Constant::new(lanes > 1),
-            c_lane_shift: Constant::new(rounds.into()),
-            c_drain_m1: Constant::new(((DRAIN_CYCLES - 1) as u64).into()),
-            c_loop_m1: c(Fp16MacLane::LOOP_LATENCY - 1),
-            c_neg_zero: Constant::new(0x8000_0000u64.into()),
-            c_all_lanes: Constant::new(u64::MAX.into()),
-            r_rank: Default::default(),
-            r_rank_m1: Default::default(),
-            r_pass_m1: Default::default(),
-            r_steps_m1: Default::default(),
-            r_blocks_m1: Default::default(),
-            r_d_in: Default::default(),
-            r_d_out: Default::default(),
-            r_pad_lanes: Default::default(),
-            r_bypass: Default::default(),
-            d_in_m1: Default::default(),
-            rank_m1: Default::default(),
-            pass_m1: Default::default(),
-            x_need0: Default::default(),
-            p_idle: Constant::new(phase::IDLE.into()),
-            p_down: Constant::new(phase::DOWN.into()),
-            p_tree: Constant::new(phase::TREE.into()),
-            p_drain: Constant::new(phase::DRAIN.into()),
-            p_up: Constant::new(phase::UP.into()),
-            p_done: Constant::new(phase::DONE.into()),
-            lane_index: (0..lanes)
-                .map(|l| Constant::new((l as u64).into()))
-                .collect(),
-            lane_index21: (0..lanes)
-                .map(|l| Constant::new((l as u64).into()))
-                .collect(),
-            v_row: (0..lanes).map(|_| Default::default()).collect(),
-            start_ok: Default::default(),
-            busy: Default::default(),
-            x_base: Default::default(),
-            x_wsel: Default::default(),
-            x_waddr: Default::default(),
-            x_take: Default::default(),
-            needs_beat: Default::default(),
-            adv: Default::default(),
-            in_raddr: Default::default(),
-            raddr: Default::default(),
-            x_need_next: Default::default(),
-            v_out: Default::default(),
-            u_we: Default::default(),
-            group_we: Default::default(),
-            v_next_base: Default::default(),
-            v_row_addr: Default::default(),
-            state: Default::default(),
-            outer: Default::default(),
-            k: Default::default(),
-            m: Default::default(),
-            drain: Default::default(),
-            to_done: Default::default(),
-            tree_lanes: Default::default(),
-            x_count: Default::default(),
-            x_need: Default::default(),
-            x_sel: Default::default(),
-            x_addr: Default::default(),
-            u_wr: Default::default(),
-            v_group: Default::default(),
-            v_base: Default::default(),
-            v_ready: Default::default(),
-            v_sel: Default::default(),
-            s1_valid: Default::default(),
-            s1_first: Default::default(),
-            s1_tree: Default::default(),
-            s1_last: Default::default(),
-            s1_last_step: Default::default(),
-            s1_up: Default::default(),
-            s1_slot: Default::default(),
-            s1_raddr: Default::default(),
-            s1_tree_lanes: Default::default(),
-            s1_f: (0..lanes).map(|_| Default::default()).collect(),
+            lane0_final: Default::default(),
         }
     }
 
@@ -466,362 +232,95 @@ impl LowRankUnit {
 impl Logic for LowRankUnit {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(
-            self,
-            clock,
-            state,
-            outer,
-            k,
-            m,
-            drain,
-            to_done,
-            tree_lanes,
-            x_count,
-            x_need,
-            x_sel,
-            x_addr,
-            u_wr,
-            v_group,
-            v_base,
-            v_ready,
-            v_sel,
-            s1_valid,
-            s1_first,
-            s1_tree,
-            s1_last,
-            s1_last_step,
-            s1_up,
-            s1_slot,
-            s1_raddr,
-            s1_tree_lanes,
-            r_rank,
-            r_rank_m1,
-            r_pass_m1,
-            r_steps_m1,
-            r_blocks_m1,
-            r_d_in,
-            r_d_out,
-            r_pad_lanes,
-            r_bypass
-        );
-        for l in 0..self.s1_f.len() {
-            self.s1_f[l].clock.next = self.clock.val();
-            self.s1_f[l].d.next = self.s1_f[l].q.val();
-        }
+        clock!(self, clock, sequencer, x_buffer, u_buffer, v_buffer);
 
-        // ---- Token control.
-        self.busy.next = !((self.state.q.val() == self.p_idle.val())
-            | (self.state.q.val() == self.p_done.val()));
-        self.start_ok.next = self.start.val() & !self.busy.val();
+        // ---- The sequencer: the token's shape, the factor stream, the x buffer's count.
+        self.sequencer.reset.next = self.reset.val();
+        self.sequencer.start.next = self.start.val();
+        self.sequencer.d_in.next = self.d_in.val();
+        self.sequencer.d_out.next = self.d_out.val();
+        self.sequencer.rank.next = self.rank.val();
+        self.sequencer.f_valid.next = self.f_valid.val();
+        for l in 0..self.f_data.len() {
+            self.sequencer.f_data[l].next = self.f_data[l].val();
+        }
+        self.sequencer.x_count.next = self.x_buffer.count.val();
+        self.f_ready.next = self.sequencer.f_ready.val();
+        self.done.next = self.sequencer.done.val();
 
-        // ---- x stream: x_i to bank i mod F, address i div F. On the start edge the count
-        // begins again at 0.
-        self.x_base.next = self.x_count.q.val();
-        self.x_wsel.next = self.x_sel.q.val();
-        self.x_waddr.next = self.x_addr.q.val();
-        if self.start_ok.val() {
-            self.x_base.next = 0.into();
-            self.x_wsel.next = 0.into();
-            self.x_waddr.next = 0.into();
-        }
-        self.x_take.next = self.x_valid.val()
-            & (self.start_ok.val()
-                | (self.busy.val() & (self.x_count.q.val() < self.r_d_in.q.val())));
-        self.x_count.d.next = self.x_base.val();
-        self.x_sel.d.next = self.x_wsel.val();
-        self.x_addr.d.next = self.x_waddr.val();
-        if self.x_take.val() {
-            self.x_count.d.next = (self.x_base.val() + 1) & self.x_count_mask.val();
-            if self.x_wsel.val() == self.c_lanes_m1.val() {
-                self.x_sel.d.next = 0.into();
-                self.x_addr.d.next = self.x_waddr.val() + 1;
-            } else {
-                self.x_sel.d.next = self.x_wsel.val() + 1;
-            }
-        }
-
-        // ---- Flow control. The sequencer offers a factor beat in phase U (except in the
-        // idle cycles that pad a pass) and in phase V; everything else advances freely.
-        self.needs_beat.next = false;
-        self.f_ready.next = false;
-        if self.state.q.val() == self.p_down.val() {
-            self.needs_beat.next = self.k.q.val() < self.r_rank.q.val();
-            self.f_ready.next = (self.k.q.val() < self.r_rank.q.val())
-                & (self.x_count.q.val() >= self.x_need.q.val());
-        }
-        if self.state.q.val() == self.p_up.val() {
-            self.needs_beat.next = true;
-            self.f_ready.next = true;
-        }
-        if self.reset.val() {
-            self.f_ready.next = false;
-        }
-        self.adv.next = !self.needs_beat.val() | (self.f_valid.val() & self.f_ready.val());
-
-        // The x banks and the u buffer read every edge: the offered beat's address when the
-        // flow advances (its data is then ready with the beat register), else the address of
-        // the beat in the beat register, whose data thus holds.
-        self.in_raddr.next = self.outer.q.val();
-        if self.state.q.val() == self.p_up.val() {
-            self.in_raddr.next = self.k.q.val();
-        }
-        self.raddr.next = self.s1_raddr.q.val();
-        if self.adv.val() {
-            self.raddr.next = self.in_raddr.val();
-        }
-
-        // ---- Sequencer.
-        self.x_need_next.next = self.x_need.q.val() + self.c_lanes.val();
-        if self.x_need_next.val() > self.r_d_in.q.val() {
-            self.x_need_next.next = self.r_d_in.q.val();
-        }
-        if self.adv.val() {
-            self.s1_valid.d.next = false;
-            self.s1_first.d.next = false;
-            self.s1_tree.d.next = false;
-            self.s1_last.d.next = false;
-            self.s1_last_step.d.next = false;
-            self.s1_up.d.next = false;
-            self.s1_slot.d.next = self.k.q.val();
-            self.s1_raddr.d.next = self.in_raddr.val();
-            self.s1_tree_lanes.d.next = self.tree_lanes.q.val();
-            for l in 0..self.s1_f.len() {
-                self.s1_f[l].d.next = self.f_data[l].val();
-            }
-            if self.state.q.val() == self.p_down.val() {
-                self.s1_valid.d.next = self.k.q.val() < self.r_rank.q.val();
-                self.s1_first.d.next = self.outer.q.val() == 0;
-                self.s1_last_step.d.next = self.outer.q.val() == self.r_steps_m1.q.val();
-                self.s1_last.d.next =
-                    (self.outer.q.val() == self.r_steps_m1.q.val()) & !self.c_has_tree.val();
-                self.k.d.next = self.k.q.val() + 1;
-                if self.k.q.val() == self.r_pass_m1.q.val() {
-                    self.k.d.next = 0.into();
-                    self.outer.d.next = (self.outer.q.val() + 1) & self.outer_mask.val();
-                    self.x_need.d.next = self.x_need_next.val();
-                    if self.outer.q.val() == self.r_steps_m1.q.val() {
-                        self.outer.d.next = 0.into();
-                        self.to_done.d.next = false;
-                        self.state.d.next = self.p_drain.val();
-                        if self.c_has_tree.val() {
-                            self.state.d.next = self.p_tree.val();
-                        }
-                    }
-                }
-            }
-            if self.state.q.val() == self.p_tree.val() {
-                self.s1_valid.d.next = self.k.q.val() < self.r_rank.q.val();
-                self.s1_tree.d.next = true;
-                self.s1_last.d.next = self.outer.q.val() == self.c_rounds_m1.val();
-                self.k.d.next = self.k.q.val() + 1;
-                if self.k.q.val() == self.r_pass_m1.q.val() {
-                    self.k.d.next = 0.into();
-                    self.outer.d.next = (self.outer.q.val() + 1) & self.outer_mask.val();
-                    self.tree_lanes.d.next = self.tree_lanes.q.val() >> 1;
-                    if self.outer.q.val() == self.c_rounds_m1.val() {
-                        self.outer.d.next = 0.into();
-                        self.to_done.d.next = false;
-                        self.state.d.next = self.p_drain.val();
-                    }
-                }
-            }
-            if self.state.q.val() == self.p_drain.val() {
-                self.drain.d.next = self.drain.q.val() + 1;
-                if self.drain.q.val() == self.c_drain_m1.val() {
-                    self.drain.d.next = 0.into();
-                    self.state.d.next = self.p_up.val();
-                    if self.to_done.q.val() {
-                        self.state.d.next = self.p_done.val();
-                    }
-                }
-            }
-            if self.state.q.val() == self.p_up.val() {
-                self.s1_valid.d.next = true;
-                self.s1_first.d.next = self.k.q.val() == 0;
-                self.s1_last.d.next = self.k.q.val() == self.r_rank_m1.q.val();
-                self.s1_up.d.next = true;
-                self.s1_slot.d.next = bit_cast::<SLOT_BITS, 3>(self.m.q.val());
-                self.m.d.next = self.m.q.val() + 1;
-                if self.m.q.val() == 7 {
-                    self.k.d.next = self.k.q.val() + 1;
-                    if self.k.q.val() == self.r_rank_m1.q.val() {
-                        self.k.d.next = 0.into();
-                        self.outer.d.next = (self.outer.q.val() + 1) & self.outer_mask.val();
-                        if self.outer.q.val() == self.r_blocks_m1.q.val() {
-                            self.outer.d.next = 0.into();
-                            self.to_done.d.next = true;
-                            self.state.d.next = self.p_drain.val();
-                        }
-                    }
-                }
-            }
-        }
+        // ---- The x buffer: the x stream while the sequencer's token takes it.
+        self.x_buffer.reset.next = self.reset.val();
+        self.x_buffer.start.next = self.sequencer.start_taken.val();
+        self.x_buffer.busy.next = self.sequencer.busy.val();
+        self.x_buffer.d_in.next = self.sequencer.token_d_in.val();
+        self.x_buffer.x_valid.next = self.x_valid.val();
+        self.x_buffer.x_data.next = self.x_data.val();
+        self.x_buffer.read_address.next = self.sequencer.read_address.val();
 
         // ---- Lanes: the beat register's beat; x from the lane's bank (phase U) or u_k
         // (phase V); lanes past d_in in the last step add -0 * +0.
         for l in 0..self.lanes.len() {
             self.lanes[l].clock.next = self.clock.val();
             self.lanes[l].reset.next = self.reset.val();
-            self.lanes[l].enable.next = self.adv.val();
+            self.lanes[l].enable.next = self.sequencer.advance.val();
             self.lanes[l].lend.next = false;
             self.lanes[l].lend_enable.next = false;
             self.lanes[l].lend_a.next = 0.into();
             self.lanes[l].lend_b.next = 0.into();
-            self.lanes[l].issue.next = self.s1_valid.q.val()
-                & (!self.s1_tree.q.val() | (self.lane_index[l].val() < self.s1_tree_lanes.q.val()));
-            self.lanes[l].first.next = self.s1_first.q.val();
-            self.lanes[l].tree.next = self.s1_tree.q.val();
-            self.lanes[l].last.next = self.s1_last.q.val();
-            self.lanes[l].slot.next = self.s1_slot.q.val();
-            self.lanes[l].a.next = self.s1_f[l].q.val();
-            self.lanes[l].b.next = self.x_bank[l].read_data.val();
-            if self.s1_up.q.val() {
-                self.lanes[l].b.next = self.u_buf.read_data.val();
+            self.lanes[l].issue.next = self.sequencer.beat_issue[l].val();
+            self.lanes[l].first.next = self.sequencer.beat_first.val();
+            self.lanes[l].tree.next = self.sequencer.beat_tree.val();
+            self.lanes[l].last.next = self.sequencer.beat_last.val();
+            self.lanes[l].slot.next = self.sequencer.beat_slot.val();
+            self.lanes[l].a.next = self.sequencer.beat_data[l].val();
+            self.lanes[l].b.next = self.x_buffer.read_data[l].val();
+            if self.sequencer.beat_up.val() {
+                self.lanes[l].b.next = self.u_buffer.read_data.val();
             }
-            if self.s1_last_step.q.val() & self.r_pad_lanes.q.val().get_bit(l) {
+            if self.sequencer.beat_pad[l].val() {
                 self.lanes[l].a.next = 0x8000.into();
                 self.lanes[l].b.next = 0.into();
             }
             // Lanes that take no part in the tree get their own partial sum (never used).
             self.lanes[l].tree_left.next = self.lanes[l].part.val();
             self.lanes[l].tree_right.next = self.lanes[l].part.val();
-            self.x_bank[l].clock.next = self.clock.val();
-            self.x_bank[l].write_enable.next =
-                self.x_take.val() & (self.x_wsel.val() == self.lane_index[l].val());
-            self.x_bank[l].write_address.next = self.x_waddr.val();
-            self.x_bank[l].write_data.next = self.x_data.val();
-            self.x_bank[l].read_address.next = self.raddr.val();
         }
         // The tree: lane j adds lanes 2j (left) and 2j + 1 (right).
         for j in 0..(self.lanes.len() / 2) {
             self.lanes[j].tree_left.next = self.lanes[2 * j].part.val();
             self.lanes[j].tree_right.next = self.lanes[2 * j + 1].part.val();
         }
-
-        // ---- u buffer: lane 0's final sums of the tree (or of phase U for F = 1), in the
-        // order k = 0, 1, ..., rounded to binary16.
-        self.v_out.next = (self.state.q.val() == self.p_up.val())
-            | ((self.state.q.val() == self.p_drain.val()) & self.to_done.q.val());
-        self.to_f16.x.next = self.lanes[0].sum.val();
-        self.lent_sum16.next = self.to_f16.y.val();
         self.lanes[0].lend.next = self.lend.val();
         self.lanes[0].lend_enable.next = self.lend_enable.val();
         self.lanes[0].lend_a.next = self.lend_a.val();
         self.lanes[0].lend_b.next = self.lend_b.val();
-        self.u_we.next = (self.adv.val() & !self.v_out.val())
-            & ((self.lanes[0].sum_valid.val() & self.lanes[0].sum_last.val()) & !self.reset.val());
-        self.u_buf.clock.next = self.clock.val();
-        self.u_buf.write_enable.next = self.u_we.val();
-        self.u_buf.write_address.next = self.u_wr.q.val();
-        self.u_buf.write_data.next = self.to_f16.y.val();
-        self.u_buf.read_address.next = self.raddr.val();
-        if self.u_we.val() {
-            self.u_wr.d.next = self.u_wr.q.val() + 1;
-        }
+        self.to_f16.x.next = self.lanes[0].sum.val();
+        self.lent_sum16.next = self.to_f16.y.val();
 
-        // ---- v buffer: the final sums of phase V, group g = 8b + m at a time (lane l's in
-        // bank l at address g), skipping rows j >= d_out.
-        self.group_we.next = (self.adv.val() & self.v_out.val())
-            & ((self.lanes[0].sum_valid.val() & self.lanes[0].sum_last.val()) & !self.reset.val());
-        self.v_row_addr.next = self.v_read_row.val() >> self.c_lane_shift.val();
-        for l in 0..self.v_bank.len() {
-            self.v_bank[l].clock.next = self.clock.val();
-            self.v_row[l].next = self.v_base.q.val() + self.lane_index21[l].val();
-            self.v_bank[l].write_enable.next = ((self.adv.val() & self.v_out.val())
-                & (self.lanes[l].sum_valid.val() & self.lanes[l].sum_last.val()))
-                & ((self.v_row[l].val() < self.r_d_out.q.val()) & !self.reset.val());
-            self.v_bank[l].write_address.next = self.v_group.q.val();
-            self.v_bank[l].write_data.next = self.lanes[l].sum.val();
-            self.v_bank[l].read_address.next = self.v_row_addr.val();
-        }
-        self.v_next_base.next = self.v_base.q.val() + self.c_lanes21.val();
-        if self.group_we.val() {
-            self.v_group.d.next = self.v_group.q.val() + 1;
-            self.v_base.d.next = self.v_next_base.val();
-            self.v_ready.d.next = self.v_next_base.val().get_bits::<COUNT_BITS>(0);
-            if self.v_next_base.val() > self.r_d_out.q.val() {
-                self.v_ready.d.next = self.r_d_out.q.val().get_bits::<COUNT_BITS>(0);
-            }
-        }
-        self.v_sel.d.next = self.v_read_row.val().get_bits::<8>(0) & self.c_lanes_m1.val();
-        self.v_read_data.next = 0.into();
-        for l in 0..self.v_bank.len() {
-            if self.v_sel.q.val() == self.lane_index[l].val() {
-                self.v_read_data.next = self.v_bank[l].read_data.val();
-            }
-        }
-        // A ternary-only projection's correction is -0, the identity of the gate's sum.
-        if self.r_bypass.q.val() {
-            self.v_read_data.next = self.c_neg_zero.val();
-        }
-        self.v_ready_count.next = self.v_ready.q.val();
-        self.done.next = self.state.q.val() == self.p_done.val();
+        // ---- u buffer: lane 0's final sums of the tree (or of phase U for F = 1), in the
+        // order k = 0, 1, ..., rounded to binary16.
+        self.lane0_final.next = self.lanes[0].sum_valid.val() & self.lanes[0].sum_last.val();
+        self.u_buffer.reset.next = self.reset.val();
+        self.u_buffer.start.next = self.sequencer.start_taken.val();
+        self.u_buffer.write.next =
+            (self.sequencer.advance.val() & !self.sequencer.v_phase.val()) & self.lane0_final.val();
+        self.u_buffer.write_data.next = self.to_f16.y.val();
+        self.u_buffer.read_address.next = self.sequencer.read_address.val();
 
-        // ---- The token's shape, taken with `start`.
-        self.d_in_m1.next = self.d_in.val() - 1;
-        self.rank_m1.next = self.rank.val() - 1;
-        self.pass_m1.next = self.rank_m1.val();
-        if self.rank.val() < self.c_loop_m1.val() + 1 {
-            self.pass_m1.next = self.c_loop_m1.val();
+        // ---- v buffer: the final sums of phase V.
+        self.v_buffer.reset.next = self.reset.val();
+        self.v_buffer.start.next = self.sequencer.start_taken.val();
+        self.v_buffer.d_out.next = self.d_out.val();
+        self.v_buffer.rank.next = self.rank.val();
+        self.v_buffer.write.next = self.sequencer.advance.val() & self.sequencer.v_phase.val();
+        for l in 0..self.lanes.len() {
+            self.v_buffer.sum[l].next = self.lanes[l].sum.val();
+            self.v_buffer.sum_final[l].next =
+                self.lanes[l].sum_valid.val() & self.lanes[l].sum_last.val();
         }
-        self.x_need0.next = self.c_lanes.val();
-        if self.d_in.val() < self.c_lanes.val() {
-            self.x_need0.next = self.d_in.val();
-        }
-
-        // ---- A new token, and reset (which wins).
-        if self.start_ok.val() {
-            // Each kept to the bits its largest value needs (the shape is within the maxima).
-            self.r_rank.d.next = self.rank.val() & self.pass_mask.val();
-            self.r_rank_m1.d.next = self.rank_m1.val() & self.pass_mask.val();
-            self.r_pass_m1.d.next = self.pass_m1.val() & self.pass_mask.val();
-            self.r_steps_m1.d.next =
-                (self.d_in_m1.val() >> self.c_lane_bits.val()) & self.outer_mask.val();
-            self.r_blocks_m1.d.next =
-                ((self.d_out.val() - 1) >> self.c_block_bits.val()) & self.outer_mask.val();
-            self.r_d_in.d.next = self.d_in.val() & self.x_count_mask.val();
-            self.r_d_out.d.next =
-                bit_cast::<21, COUNT_BITS>(self.d_out.val() & self.d_out_mask.val());
-            self.r_pad_lanes.d.next = (self.c_all_lanes.val()
-                << (self.d_in_m1.val().get_bits::<8>(0) & self.c_lanes_m1.val()))
-                << 1;
-            self.r_bypass.d.next = self.rank.val() == 0;
-            self.state.d.next = self.p_down.val();
-            self.outer.d.next = 0.into();
-            self.k.d.next = 0.into();
-            self.m.d.next = 0.into();
-            self.drain.d.next = 0.into();
-            self.x_need.d.next = self.x_need0.val();
-            self.tree_lanes.d.next = self.c_half.val();
-            self.u_wr.d.next = 0.into();
-            self.v_group.d.next = 0.into();
-            self.v_base.d.next = 0.into();
-            self.v_ready.d.next = 0.into();
-            if self.rank.val() == 0 {
-                // Ternary-only: every v_j (-0) is ready at once.
-                self.state.d.next = self.p_done.val();
-                self.v_ready.d.next = self.d_out.val();
-            }
-        }
-        if self.reset.val() {
-            self.state.d.next = self.p_idle.val();
-            self.outer.d.next = 0.into();
-            self.k.d.next = 0.into();
-            self.m.d.next = 0.into();
-            self.drain.d.next = 0.into();
-            self.to_done.d.next = false;
-            self.x_count.d.next = 0.into();
-            self.x_sel.d.next = 0.into();
-            self.x_addr.d.next = 0.into();
-            self.u_wr.d.next = 0.into();
-            self.v_group.d.next = 0.into();
-            self.v_base.d.next = 0.into();
-            self.v_ready.d.next = 0.into();
-            self.s1_valid.d.next = false;
-            self.s1_last_step.d.next = false;
-            self.s1_up.d.next = false;
-            self.s1_tree.d.next = false;
-        }
+        self.v_buffer.read_row.next = self.v_read_row.val();
+        self.v_ready_count.next = self.v_buffer.ready_count.val();
+        self.v_read_data.next = self.v_buffer.read_data.val();
     }
 }
 
@@ -1017,13 +516,13 @@ mod tests {
             uut.v_read_row.next = (read.unwrap_or(rng.random_range(0..p.d_out)) as u64).into();
             settle(uut);
             let took_f = offer_f && uut.f_ready.val();
-            if uut.u_buf.write_enable.val() {
+            if uut.u_buffer.ram.write_enable.val() {
                 out.u_writes.push((
-                    uut.u_buf.write_address.val().to_u64(),
-                    uut.u_buf.write_data.val().to_u64() as u16,
+                    uut.u_buffer.ram.write_address.val().to_u64(),
+                    uut.u_buffer.ram.write_data.val().to_u64() as u16,
                 ));
             }
-            if cycle > 0 && uut.adv.val() {
+            if cycle > 0 && uut.sequencer.advance.val() {
                 out.enabled_cycles += 1;
             }
             tick(uut, |u| &mut u.clock);
@@ -1170,12 +669,12 @@ mod tests {
                 let extra = rng.random_range(0..4);
                 let mut seen = 0;
                 let mut stop = |u: &LowRankUnit| {
-                    seen += usize::from(u.state.q.val().to_u64() == target);
+                    seen += usize::from(u.sequencer.state.q.val().to_u64() == target);
                     seen > extra
                 };
                 let gaps = Gaps { x: 0.3, f: 0.3 };
                 run_token(&mut uut, &cfg, &w, &x, gaps, &mut rng, Some(&mut stop));
-                assert_eq!(uut.state.q.val().to_u64(), target, "{cfg:?}");
+                assert_eq!(uut.sequencer.state.q.val().to_u64(), target, "{cfg:?}");
                 uut.reset.next = true;
                 uut.start.next = true;
                 uut.x_valid.next = true;
@@ -1188,12 +687,12 @@ mod tests {
                 for cycle in 0..2 * DRAIN_CYCLES {
                     settle(&mut uut);
                     let what = format!("{cfg:?}: reset in phase {target}, cycle {cycle}");
-                    assert_eq!(uut.state.q.val().to_u64(), phase::IDLE, "{what}");
+                    assert_eq!(uut.sequencer.state.q.val().to_u64(), phase::IDLE, "{what}");
                     assert!(!uut.f_ready.val(), "{what}: f_ready");
                     assert!(!uut.done.val(), "{what}: done");
                     assert_eq!(uut.v_ready_count.val().to_u64(), 0, "{what}");
-                    assert!(!uut.u_buf.write_enable.val(), "{what}: u written");
-                    for bank in &uut.v_bank {
+                    assert!(!uut.u_buffer.ram.write_enable.val(), "{what}: u written");
+                    for bank in &uut.v_buffer.banks {
                         assert!(!bank.write_enable.val(), "{what}: v written");
                     }
                     for lane in &uut.lanes {

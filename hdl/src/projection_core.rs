@@ -5,28 +5,21 @@ use rust_hdl::prelude::*;
 
 use crate::accumulator_bank::AccumulatorBank;
 use crate::counter_mask::counter_mask;
+use crate::descriptor_control::DescriptorControl;
+pub use crate::descriptor_control::MAX_RUN_TOKENS;
 use crate::gate_unit::GateUnit;
 use crate::lowrank_unit::LowRankUnit;
 use crate::output_queue::OutputQueue;
 use crate::quantizer::QuantizerUnit;
 use crate::stream_slice::StreamSlice;
 use crate::ternary_array::TernaryArray;
+use crate::weight_sequencer::{WeightSequencer, TAG_BITS};
 use crate::weight_unpacker::WeightUnpacker;
 
 /// Cycles by which the units' reset follows the top-level `reset` (the core registers it, so
 /// that no unit depends combinationally on a top-level input): the first token after a reset
 /// starts this much later.
 pub const RESET_DELAY: usize = 1;
-
-/// The bits of a 32-bit word above those that `max` needs.
-fn high_bits(max: usize) -> Constant<Bits<32>> {
-    let width = hgf_golden::derived::counter_bits(max);
-    Constant::new(((u64::from(u32::MAX) >> width) << width).into())
-}
-
-/// The most tokens one descriptor may announce: the core counts them in 16 bits (a host
-/// sends longer runs as several descriptors).
-pub const MAX_RUN_TOKENS: usize = (1 << 16) - 1;
 
 /// Edges after the last beat reaches the [`AccumulatorBank`] before every row is written and
 /// can be read (the bank writes a beat at the next edge; one more for margin).
@@ -44,7 +37,11 @@ pub const ACC_SETTLE: usize = 2;
 /// [`TernaryArray`], [`AccumulatorBank`]) and the low-rank flow ([`LowRankUnit`]) run side by
 /// side; every input stream enters through a one-beat [`StreamSlice`] (its `ready` is the
 /// slice's, so a stream's first beat may be taken before the units want it); the [`GateUnit`] combines `acc_j`, `k`, `g` and `v_j` as soon as both flows have
-/// finished row `j`, and an [`OutputQueue`] decouples it from the `y` stream.
+/// finished row `j`, and an [`OutputQueue`] decouples it from the `y` stream. Two controllers
+/// run the core: [`DescriptorControl`] (each run's descriptor, its checks, the error state
+/// and the start of each token) and [`WeightSequencer`] (where each weight beat belongs, and
+/// the tag that follows it through the array); the core's own logic is the streams'
+/// handshakes, the token's counters and the gate's issue.
 ///
 /// | port | dir | bits | meaning |
 /// |---|---|---|---|
@@ -109,27 +106,9 @@ pub struct HgfCore {
     lowrank: LowRankUnit,
     gate: GateUnit,
     queue: OutputQueue,
-    // The engine's limits: a descriptor beyond them is refused.
-    max_d_in: Constant<Bits<32>>,
-    max_d_out: Constant<Bits<32>>,
-    max_rank: Constant<Bits<32>>,
-    max_tokens: Constant<Bits<32>>,
-    /// The bits of a descriptor word above each maximum's width: any of them set is out of
-    /// range, and the bits below are compared with the maximum (a comparison only as wide as
-    /// the maximum: the word itself is 32 bits).
-    d_in_high: Constant<Bits<32>>,
-    d_out_high: Constant<Bits<32>>,
-    rank_high: Constant<Bits<32>>,
-    tokens_high: Constant<Bits<32>>,
-    /// Rows and columns the array takes per weight beat, as steps of the row and column
-    /// positions.
-    row_step: Constant<Bits<20>>,
-    col_step: Constant<Bits<20>>,
-    /// The `mode` register's values.
-    m_desc: Constant<Bits<2>>,
-    m_check: Constant<Bits<2>>,
-    m_run: Constant<Bits<2>>,
-    m_error: Constant<Bits<2>>,
+    // Controllers.
+    descriptor: DescriptorControl,
+    weights: WeightSequencer,
     queue_depth: Constant<Bits<6>>,
     /// High when the gate takes an output every other cycle (one gate multiplier).
     gate_gap: Constant<Bit>,
@@ -141,43 +120,13 @@ pub struct HgfCore {
     // Widths of the counts (`counter_mask`): each count is kept to the bits its largest
     // value needs.
     x_mask: Constant<Bits<20>>,
-    /// Width of the rank register (up to `max_rank`).
-    rank_mask: Constant<Bits<20>>,
-    block_mask: Constant<Bits<20>>,
-    group_mask: Constant<Bits<20>>,
+    /// Width of the row counts (up to `max_d_out`).
     row_mask: Constant<Bits<20>>,
-    /// Widths of the row and column positions of the weight stream (up to the padded
-    /// maxima).
-    t_row_mask: Constant<Bits<20>>,
-    t_col_mask: Constant<Bits<20>>,
     flush_cycles: Constant<Bits<6>>,
     /// `reset` of the last edge: every unit's reset (the slices take `reset` itself).
     reset_q: DFF<Bit>,
-    // The projection: what the descriptor says.
-    /// Descriptor (`m_desc`), checking it (`m_check`), running its tokens (`m_run`), or
-    /// refused (`m_error`, until reset).
-    mode: DFF<Bits<2>>,
-    s_count: DFF<Bits<3>>,
-    /// The projection's shape, each kept to the bits its maximum needs.
-    d_in_reg: DFF<Bits<20>>,
-    d_out_reg: DFF<Bits<20>>,
-    rank_reg: DFF<Bits<20>>,
-    /// A descriptor word was out of range (checked as it arrives, on all 32 bits).
-    refused: DFF<Bit>,
-    beta: DFF<Bits<32>>,
-    g: DFF<Bits<32>>,
-    /// Tokens of the run still to start after the current one.
-    tokens_left: DFF<Bits<16>>,
     // Token state.
-    start_pending: DFF<Bit>,
     x_count: DFF<Bits<20>>,
-    t_block: DFF<Bits<20>>,
-    t_group: DFF<Bits<20>>,
-    /// The first row and column of the next weight beat: `t_group · R`, `t_block · C`.
-    t_row: DFF<Bits<20>>,
-    t_col: DFF<Bits<20>>,
-    /// Every weight beat of the token is taken.
-    t_done: DFF<Bit>,
     /// The last weight beat's sums have reached the accumulator bank.
     landed: DFF<Bit>,
     acc_settle: DFF<Bits<4>>,
@@ -189,34 +138,23 @@ pub struct HgfCore {
     flush: DFF<Bits<6>>,
     // Array pipeline tags: bit 0 valid, bit 1 first block, bits 21:2 row group, bit 22 the
     // token's last beat.
-    tags: Vec<DFF<Bits<23>>>,
+    tags: Vec<DFF<Bits<TAG_BITS>>>,
     // Read-latency alignment of the gate's operands.
     acc_delay: Vec<DFF<Bits<32>>>,
     v_delay: Vec<DFF<Bits<32>>>,
     issue_delay: Vec<DFF<Bit>>,
     // Combinational.
     /// The units take the slice's beat when it offers one.
-    s_take: Signal<Local, Bit>,
     x_take: Signal<Local, Bit>,
     t_take: Signal<Local, Bit>,
-    s_fire: Signal<Local, Bit>,
     x_fire: Signal<Local, Bit>,
     t_fire: Signal<Local, Bit>,
     y_fire: Signal<Local, Bit>,
-    tag_out: Signal<Local, Bits<23>>,
+    tag_out: Signal<Local, Bits<TAG_BITS>>,
     /// The projection's shape.
     d_in: Signal<Local, Bits<20>>,
     d_out: Signal<Local, Bits<20>>,
     rank: Signal<Local, Bits<20>>,
-    /// The descriptor word on the scalar slice.
-    s_word: Signal<Local, Bits<32>>,
-    /// The next weight beat is the last of its block, of its token.
-    t_last_group: Signal<Local, Bit>,
-    t_last_block: Signal<Local, Bit>,
-    /// The next weight beat is of column block 0; is the token's last.
-    t_first: Signal<Local, Bit>,
-    t_last: Signal<Local, Bit>,
-
     issue: Signal<Local, Bit>,
     retire: Signal<Local, Bit>,
     token_end: Signal<Local, Bit>,
@@ -240,9 +178,7 @@ impl HgfCore {
         let acc_delay = read_latency - AccumulatorBank::READ_LATENCY + 1;
         let v_delay = read_latency - LowRankUnit::V_READ_LATENCY + 1;
         let max = cfg.max_layout();
-        let groups = max.row_groups();
         let tags_len = array.latency();
-        let c = |v: usize| Constant::new((v as u64).into());
         Self {
             clock: Default::default(),
             reset: Default::default(),
@@ -278,51 +214,19 @@ impl HgfCore {
             lowrank: LowRankUnit::new(cfg),
             gate: GateUnit::new(cfg.gate_multipliers, cfg.gate_shares_adder),
             queue: OutputQueue::new(),
-            max_d_in: Constant::new((cfg.max_d_in as u64).into()),
-            max_d_out: Constant::new((cfg.max_d_out as u64).into()),
-            max_rank: Constant::new((cfg.max_rank as u64).into()),
-            max_tokens: Constant::new((MAX_RUN_TOKENS as u64).into()),
-            d_in_high: high_bits(cfg.max_d_in),
-            d_out_high: high_bits(cfg.max_d_out),
-            rank_high: high_bits(cfg.max_rank),
-            tokens_high: high_bits(MAX_RUN_TOKENS),
-            row_step: c(cfg.array_rows),
-            col_step: c(cfg.array_inputs),
-            m_desc: Constant::new(0.into()),
-            m_check: Constant::new(1.into()),
-            m_run: Constant::new(2.into()),
-            m_error: Constant::new(3.into()),
+            descriptor: DescriptorControl::new(cfg),
+            weights: WeightSequencer::new(cfg),
             queue_depth: Constant::new((OutputQueue::DEPTH as u64).into()),
             gate_gap: Constant::new(cfg.gate_issue_interval() == 2),
             share_mul: Constant::new(cfg.shares_quantizer_multiplier()),
             share_add: Constant::new(cfg.gate_shares_adder),
             settle_cycles: Constant::new((ACC_SETTLE as u64).into()),
             x_mask: counter_mask(max.d_in),
-            rank_mask: counter_mask(max.rank),
-            block_mask: counter_mask(max.column_blocks()),
-            group_mask: counter_mask(groups - 1),
             row_mask: counter_mask(max.d_out),
-            t_row_mask: counter_mask(max.padded_rows()),
-            t_col_mask: counter_mask(max.row_trits()),
             flush_cycles: Constant::new((Self::flush_cycles() as u64).into()),
             flush: Default::default(),
             reset_q: Default::default(),
-            mode: Default::default(),
-            s_count: Default::default(),
-            d_in_reg: Default::default(),
-            d_out_reg: Default::default(),
-            rank_reg: Default::default(),
-            refused: Default::default(),
-            beta: Default::default(),
-            g: Default::default(),
-            tokens_left: Default::default(),
-            start_pending: Default::default(),
             x_count: Default::default(),
-            t_block: Default::default(),
-            t_group: Default::default(),
-            t_row: Default::default(),
-            t_col: Default::default(),
-            t_done: Default::default(),
             landed: Default::default(),
             acc_settle: Default::default(),
             acc_final: Default::default(),
@@ -332,10 +236,8 @@ impl HgfCore {
             acc_delay: (0..acc_delay).map(|_| Default::default()).collect(),
             v_delay: (0..v_delay).map(|_| Default::default()).collect(),
             issue_delay: (0..read_latency + 1).map(|_| Default::default()).collect(),
-            s_take: Default::default(),
             x_take: Default::default(),
             t_take: Default::default(),
-            s_fire: Default::default(),
             x_fire: Default::default(),
             t_fire: Default::default(),
             y_fire: Default::default(),
@@ -343,11 +245,6 @@ impl HgfCore {
             d_in: Default::default(),
             d_out: Default::default(),
             rank: Default::default(),
-            t_last_group: Default::default(),
-            t_last_block: Default::default(),
-            t_first: Default::default(),
-            t_last: Default::default(),
-            s_word: Default::default(),
             issue: Default::default(),
             retire: Default::default(),
             token_end: Default::default(),
@@ -391,34 +288,13 @@ impl Logic for HgfCore {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self,
-            clock,
-            mode,
-            s_count,
-            d_in_reg,
-            d_out_reg,
-            rank_reg,
-            refused,
-            beta,
-            g,
-            tokens_left,
-            start_pending,
-            x_count,
-            t_block,
-            t_group,
-            t_row,
-            t_col,
-            t_done,
-            landed,
-            acc_settle,
-            acc_final,
-            gate_row,
-            in_flight,
-            y_count,
-            flush,
-            reset_q
+            self, clock, x_count, landed, acc_settle, acc_final, gate_row, in_flight, y_count,
+            flush, reset_q
         );
-        clock!(self, clock, s_in, x_in, t_in, f_in, quantizer, array, accs, lowrank, gate, queue);
+        clock!(
+            self, clock, s_in, x_in, t_in, f_in, quantizer, array, accs, lowrank, gate, queue,
+            descriptor, weights
+        );
         for i in 0..self.tags.len() {
             self.tags[i].clock.next = self.clock.val();
             self.tags[i].d.next = self.tags[i].q.val();
@@ -457,110 +333,52 @@ impl Logic for HgfCore {
         }
         self.f_ready.next = self.f_in.in_ready.val();
 
-        self.d_in.next = self.d_in_reg.q.val();
-        self.d_out.next = self.d_out_reg.q.val();
-        self.rank.next = self.rank_reg.q.val();
+        // The descriptor of the run: its shape, beta and g, and when each token starts
+        // (docs/interfaces.md).
+        self.descriptor.reset.next = self.reset_q.q.val();
+        self.descriptor.word_valid.next = self.s_in.out_valid.val();
+        self.descriptor.word.next = self.s_in.out_data[0].val();
+        self.s_in.out_ready.next = self.descriptor.word_ready.val();
+        self.error.next = self.descriptor.error.val();
+        self.d_in.next = self.descriptor.d_in.val();
+        self.d_out.next = self.descriptor.d_out.val();
+        self.rank.next = self.descriptor.rank.val();
 
-        // The units take beats from the slices: the descriptor's while waiting for one, the
-        // token's while running. Nothing is taken in the cycle that starts a token.
-        self.s_take.next = (self.mode.q.val() == self.m_desc.val()) & !self.reset_q.q.val();
-        self.x_take.next = (self.mode.q.val() == self.m_run.val())
+        // The units take the token's beats from the slices while a run is on. Nothing is taken
+        // in the cycle that starts a token.
+        self.x_take.next = self.descriptor.running.val()
             & (self.x_count.q.val() != self.d_in.val())
-            & !self.start_pending.q.val()
+            & !self.descriptor.start.val()
             & !self.reset_q.q.val();
         self.t_take.next = self.quantizer.block_valid.val()
-            & !self.t_done.q.val()
-            & (self.mode.q.val() == self.m_run.val())
-            & !self.start_pending.q.val()
+            & !self.weights.done.val()
+            & self.descriptor.running.val()
+            & !self.descriptor.start.val()
             & !self.reset_q.q.val();
-        self.s_in.out_ready.next = self.s_take.val();
         self.x_in.out_ready.next = self.x_take.val();
         self.t_in.out_ready.next = self.t_take.val();
         self.f_in.out_ready.next =
-            self.lowrank.f_ready.val() & !self.start_pending.q.val() & !self.reset_q.q.val();
-        self.s_fire.next = self.s_in.out_valid.val() & self.s_take.val();
+            self.lowrank.f_ready.val() & !self.descriptor.start.val() & !self.reset_q.q.val();
         self.x_fire.next = self.x_in.out_valid.val() & self.x_take.val();
         self.t_fire.next = self.t_in.out_valid.val() & self.t_take.val();
 
-        // The descriptor: d_in, d_out, rank, tokens, beta, g (docs/interfaces.md). Each size
-        // is checked on all 32 bits as it arrives: zero or beyond the maximum is refused, as
-        // is a run of no tokens.
-        self.s_word.next = self.s_in.out_data[0].val();
-        if self.s_fire.val() {
-            self.s_count.d.next = self.s_count.q.val() + 1;
-            if self.s_count.q.val() == 0 {
-                self.d_in_reg.d.next = self.s_word.val().get_bits::<20>(0) & self.x_mask.val();
-                if (self.s_word.val() == 0)
-                    | ((self.s_word.val() & self.d_in_high.val()) != 0)
-                    | ((self.s_word.val() & !self.d_in_high.val()) > self.max_d_in.val())
-                {
-                    self.refused.d.next = true;
-                }
-            }
-            if self.s_count.q.val() == 1 {
-                self.d_out_reg.d.next = self.s_word.val().get_bits::<20>(0) & self.row_mask.val();
-                if (self.s_word.val() == 0)
-                    | ((self.s_word.val() & self.d_out_high.val()) != 0)
-                    | ((self.s_word.val() & !self.d_out_high.val()) > self.max_d_out.val())
-                {
-                    self.refused.d.next = true;
-                }
-            }
-            if self.s_count.q.val() == 2 {
-                self.rank_reg.d.next = self.s_word.val().get_bits::<20>(0) & self.rank_mask.val();
-                if ((self.s_word.val() & self.rank_high.val()) != 0)
-                    | ((self.s_word.val() & !self.rank_high.val()) > self.max_rank.val())
-                {
-                    self.refused.d.next = true;
-                }
-            }
-            if self.s_count.q.val() == 3 {
-                self.tokens_left.d.next = self.s_word.val().get_bits::<16>(0) - 1;
-                if (self.s_word.val() == 0)
-                    | ((self.s_word.val() & self.tokens_high.val()) != 0)
-                    | ((self.s_word.val() & !self.tokens_high.val()) > self.max_tokens.val())
-                {
-                    self.refused.d.next = true;
-                }
-            }
-            if self.s_count.q.val() == 4 {
-                self.beta.d.next = self.s_word.val();
-            }
-            if self.s_count.q.val() == 5 {
-                self.g.d.next = self.s_word.val();
-                self.s_count.d.next = 0.into();
-                self.mode.d.next = self.m_check.val();
-            }
-        }
-        // The check: a refused descriptor stops the core until reset; else the run's first
-        // token starts.
-        if self.mode.q.val() == self.m_check.val() {
-            if self.refused.q.val() {
-                self.mode.d.next = self.m_error.val();
-            } else {
-                self.mode.d.next = self.m_run.val();
-                self.start_pending.d.next = true;
-            }
-        }
-        self.error.next = self.mode.q.val() == self.m_error.val();
-
         // The token goes to both flows.
         self.quantizer.reset.next = self.reset_q.q.val();
-        self.quantizer.start.next = self.start_pending.q.val();
+        self.quantizer.start.next = self.descriptor.start.val();
         self.quantizer.x_valid.next = self.x_fire.val();
         self.quantizer.x_last.next = self.x_count.q.val() == self.d_in.val() - 1;
         self.quantizer.x_data.next = self.x_in.out_data[0].val();
         self.quantizer.d_in.next = self.d_in.val();
-        self.quantizer.beta.next = self.beta.q.val();
+        self.quantizer.beta.next = self.descriptor.beta.val();
         self.lowrank.reset.next = self.reset_q.q.val();
-        self.lowrank.start.next = self.start_pending.q.val();
+        self.lowrank.start.next = self.descriptor.start.val();
         self.lowrank.x_valid.next = self.x_fire.val();
         self.lowrank.x_data.next = self.x_in.out_data[0].val();
         self.lowrank.d_in.next = self.d_in.val();
         self.lowrank.d_out.next = self.d_out.val();
         self.lowrank.rank.next = self.rank.val();
         self.lowrank.f_valid.next =
-            self.f_in.out_valid.val() & !self.start_pending.q.val() & !self.reset_q.q.val();
+            self.f_in.out_valid.val() & !self.descriptor.start.val() & !self.reset_q.q.val();
         for l in 0..self.f_data.len() {
             self.lowrank.f_data[l].next = self.f_in.out_data[l].val();
         }
@@ -584,33 +402,12 @@ impl Logic for HgfCore {
             self.array.q[i].next = self.quantizer.block[i].val();
         }
         self.array.enable.next = true;
-        self.tags[0].d.next = 0.into();
-        self.quantizer.block_done.next = false;
-        self.t_last_group.next = (self.t_row.q.val() + self.row_step.val()) >= self.d_out.val();
-        self.t_last_block.next = (self.t_col.q.val() + self.col_step.val()) >= self.d_in.val();
-        self.t_first.next = self.t_block.q.val() == 0;
-        self.t_last.next = self.t_last_group.val() & self.t_last_block.val();
-        if self.t_fire.val() {
-            self.tags[0].d.next = (bit_cast::<23, 20>(self.t_group.q.val()) << 2)
-                | (bit_cast::<23, 1>(self.t_first.val().into()) << 1)
-                | (bit_cast::<23, 1>(self.t_last.val().into()) << 22)
-                | 1;
-            if self.t_last_group.val() {
-                self.t_group.d.next = 0.into();
-                self.t_row.d.next = 0.into();
-                self.t_block.d.next = (self.t_block.q.val() + 1) & self.block_mask.val();
-                self.t_col.d.next =
-                    (self.t_col.q.val() + self.col_step.val()) & self.t_col_mask.val();
-                self.quantizer.block_done.next = true;
-                if self.t_last_block.val() {
-                    self.t_done.d.next = true;
-                }
-            } else {
-                self.t_group.d.next = (self.t_group.q.val() + 1) & self.group_mask.val();
-                self.t_row.d.next =
-                    (self.t_row.q.val() + self.row_step.val()) & self.t_row_mask.val();
-            }
-        }
+        self.weights.start.next = self.descriptor.start.val();
+        self.weights.d_in.next = self.d_in.val();
+        self.weights.d_out.next = self.d_out.val();
+        self.weights.beat.next = self.t_fire.val();
+        self.tags[0].d.next = self.weights.tag.val();
+        self.quantizer.block_done.next = self.weights.block_done.val();
         for i in 1..self.tags.len() {
             self.tags[i].d.next = self.tags[i - 1].q.val();
         }
@@ -645,7 +442,7 @@ impl Logic for HgfCore {
                 < self.queue_depth.val())
             & (self.flush.q.val() == 0)
             & !(self.gate_gap.val() & self.issue_delay[0].q.val())
-            & !self.start_pending.q.val();
+            & !self.descriptor.start.val();
         self.accs.read_enable.next = self.issue.val();
         self.accs.read_row.next = self.gate_row.q.val();
         self.lowrank.v_read_row.next = self.gate_row.q.val();
@@ -682,7 +479,7 @@ impl Logic for HgfCore {
         self.gate.lend_b.next = self.quantizer.mul_b.val();
         self.quantizer.mul_product.next = self.gate.lent_product.val();
         // A ternary-only projection: g = +0 and v = -0 give yt + (-0) = yt (§G2).
-        self.gate.g.next = self.g.q.val();
+        self.gate.g.next = self.descriptor.g.val();
         if self.rank.val() == 0 {
             self.gate.g.next = 0.into();
         }
@@ -727,24 +524,9 @@ impl Logic for HgfCore {
         // The last output ends the token; the next cycle starts the run's next token, or
         // waits for the next descriptor.
         self.token_end.next = self.y_fire.val() & (self.y_count.q.val() == self.d_out.val() - 1);
-        if self.mode.q.val() != self.m_check.val() {
-            self.start_pending.d.next = false;
-        }
-        if self.token_end.val() {
-            if self.tokens_left.q.val() == 0 {
-                self.mode.d.next = self.m_desc.val();
-            } else {
-                self.tokens_left.d.next = self.tokens_left.q.val() - 1;
-                self.start_pending.d.next = true;
-            }
-        }
-        if self.start_pending.q.val() {
+        self.descriptor.token_end.next = self.token_end.val();
+        if self.descriptor.start.val() {
             self.x_count.d.next = 0.into();
-            self.t_block.d.next = 0.into();
-            self.t_group.d.next = 0.into();
-            self.t_row.d.next = 0.into();
-            self.t_col.d.next = 0.into();
-            self.t_done.d.next = false;
             self.landed.d.next = false;
             self.acc_settle.d.next = 0.into();
             self.acc_final.d.next = false;
@@ -752,10 +534,6 @@ impl Logic for HgfCore {
             self.y_count.d.next = 0.into();
         }
         if self.reset_q.q.val() {
-            self.mode.d.next = self.m_desc.val();
-            self.refused.d.next = false;
-            self.s_count.d.next = 0.into();
-            self.start_pending.d.next = false;
             self.in_flight.d.next = 0.into();
             self.flush.d.next = self.flush_cycles.val();
             for i in 0..self.tags.len() {

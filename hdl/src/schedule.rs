@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::fp16_mac::Fp16MacLane;
 use crate::gate_unit::GateUnit;
-use crate::lowrank_unit::{pass_cycles, DRAIN_CYCLES};
+use crate::lowrank_sequencer::{pass_cycles, DRAIN_CYCLES};
 use crate::projection_core::{HgfCore, ACC_SETTLE, RESET_DELAY};
 use crate::quantizer::QuantizerUnit;
 use crate::ternary_array::TernaryArray;
