@@ -7,7 +7,7 @@
 //! tokens up to the failing one again with a VCD of that token, reads those inputs back at
 //! every rising edge where the gate's `valid_in` is high, and compares them with the golden
 //! [`TokenTrace`]. The gate's signals are found by name (a scope named like `gate` holding
-//! `valid_in`, `acc`, `k`, `v`, or wires `…gate$valid_in` …), so that internal renames
+//! `valid_in`, `acc`, `k`, `v`, or wires `…gate_valid_in` …), so that internal renames
 //! elsewhere in the core do not matter; when they cannot be found the diagnosis says so and
 //! the VCD is still there to read.
 
@@ -279,7 +279,7 @@ pub fn read_gate_inputs(path: &Path) -> Result<GateTrace, SimError> {
             path,
             format!(
                 "no gate-unit signals: looked for a scope named like `gate` holding {}, or \
-                 wires `…gate${{name}}`; candidates found: {}",
+                 wires `…gate_{{name}}`; candidates found: {}",
                 GATE_INPUTS.join(", "),
                 if partial.is_empty() {
                     "none".to_string()

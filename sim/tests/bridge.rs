@@ -33,7 +33,7 @@ use rust_hdl::prelude::*;
 /// | `sacc`, `sneg` | out | 16 signed | register, `-sin` |
 /// | `wide_acc`, `wide_mix` | out | 136 | register, `(wide_acc ^ wide_in) >> shamt` |
 /// | `blend` | out | 16 | shifts, adds and bit operations (a port may not share the top's name in Verilator) |
-/// | `flags$0..3` | out | 1 each | comparisons (masked equality, sum less-than, signed and wide compares) |
+/// | `flags_0..3` | out | 1 each | comparisons (masked equality, sum less-than, signed and wide compares) |
 ///
 /// **Latency** 1 cycle for the registers, 0 for the rest. **Golden** [`Golden`].
 #[derive(LogicBlock, Default)]
@@ -303,10 +303,10 @@ impl Rtl {
             wide_mix: m.port("wide_mix")?,
             blend: m.port("blend")?,
             flags: [
-                m.port("flags$0")?,
-                m.port("flags$1")?,
-                m.port("flags$2")?,
-                m.port("flags$3")?,
+                m.port("flags_0")?,
+                m.port("flags_1")?,
+                m.port("flags_2")?,
+                m.port("flags_3")?,
             ],
         };
         Ok(Self { m, p })
@@ -717,8 +717,8 @@ fn vcd_trace_is_readable_and_has_the_top_ports() -> Result<(), Box<dyn std::erro
             port.name
         );
     }
-    assert!(header.find_var(&["TOP", "mix", "flags$3"]).is_some());
-    assert!(header.find_var(&["TOP", "mix", "acc_r$q"]).is_some());
+    assert!(header.find_var(&["TOP", "mix", "flags_3"]).is_some());
+    assert!(header.find_var(&["TOP", "mix", "acc_r_q"]).is_some());
 
     // The last value of `acc` and `blend` in the trace is what the model reports.
     let acc = header.find_var(&["TOP", "acc"]).ok_or("acc")?.code;
@@ -751,15 +751,15 @@ fn vcd_trace_is_readable_and_has_the_top_ports() -> Result<(), Box<dyn std::erro
 fn unknown_port_names_are_a_clear_error() -> Result<(), SimError> {
     let lib = mix_lib()?;
     let m = Model::new(&lib)?;
-    let err = m.port("flags$9").expect_err("flags$9 does not exist");
+    let err = m.port("flags_9").expect_err("flags_9 does not exist");
     let text = err.to_string();
     assert!(matches!(err, SimError::UnknownPort { .. }), "{text}");
     for expected in [
         "`mix`",
-        "`flags$9`",
+        "`flags_9`",
         "clock[1] in",
         "wide_in[136] in",
-        "flags$3[1] out",
+        "flags_3[1] out",
     ] {
         assert!(text.contains(expected), "`{expected}` not in: {text}");
     }
