@@ -13,8 +13,6 @@ use rust_hdl::core::module_defines::ModuleDefines;
 use rust_hdl::prelude::Block;
 use thiserror::Error;
 
-use crate::settle::settle_combinational;
-
 use crate::readable::{make_readable, plain_name, Readable, ReadableError};
 
 /// Why emitting or checking Verilog failed.
@@ -53,9 +51,7 @@ pub fn emit_readable<U: Block>(
     name: &str,
     notes: &[String],
 ) -> Result<Readable, VerilogError> {
-    // Each combinational signal assigned once per block, so that iverilog runs the design
-    // too (crate::settle); then the plain names and shared modules.
-    let raw = settle_combinational(&emit_rust_hdl(uut, name)?);
+    let raw = emit_rust_hdl(uut, name)?;
     let readable = make_readable(&raw, name).map_err(|reason| VerilogError::Readable {
         name: name.to_string(),
         reason,
