@@ -293,23 +293,23 @@ fn bad_requests_exit_2_with_one_line() {
 /// The tiny random model on the up5k core (its Verilator model is cached after the first
 /// run), greedily from "ab" for 3 tokens, with `extra` arguments.
 fn tiny_on_up5k(dir: &Path, extra: &[&str]) -> Output {
-    let base = [
-        "infer",
-        "--random",
-        "--model-config",
-        "tiny",
-        "--seed",
-        "5",
-        "--prompt",
-        "ab",
-        "--tokens",
-        "3",
-        "--rtl",
-        "--preset",
-        "up5k",
-    ];
-    hgf_in(dir, &[&base[..], extra].concat())
+    let rtl = ["--rtl", "--preset", "up5k"];
+    hgf_in(dir, &[&TINY_RUN[..], &rtl, extra].concat())
 }
+
+/// `hgf infer` of the tiny random model (seed 5), greedily from "ab" for 3 tokens.
+const TINY_RUN: [&str; 10] = [
+    "infer",
+    "--random",
+    "--model-config",
+    "tiny",
+    "--seed",
+    "5",
+    "--prompt",
+    "ab",
+    "--tokens",
+    "3",
+];
 
 #[test]
 fn rtl_run_is_bit_exact_and_takes_the_modelled_cycles() {
@@ -324,21 +324,7 @@ fn rtl_run_is_bit_exact_and_takes_the_modelled_cycles() {
     assert_eq!(top_bits(&out), bits);
     let golden = json(&hgf_in(
         dir.path(),
-        &[
-            "infer",
-            "--random",
-            "--model-config",
-            "tiny",
-            "--seed",
-            "5",
-            "--prompt",
-            "ab",
-            "--tokens",
-            "3",
-            "--fp-lanes",
-            "1",
-            "--json",
-        ],
+        &[&TINY_RUN[..], &["--fp-lanes", "1", "--json"]].concat(),
     ));
     assert_eq!(out["logits_fnv1a64"], golden["logits_fnv1a64"]);
     assert!(golden["rtl"].is_null());
