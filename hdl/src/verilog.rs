@@ -13,6 +13,8 @@ use rust_hdl::core::module_defines::ModuleDefines;
 use rust_hdl::prelude::Block;
 use thiserror::Error;
 
+use crate::settle::settle_combinational;
+
 use crate::readable::{make_readable, plain_name, Readable, ReadableError};
 
 /// Why emitting or checking Verilog failed.
@@ -51,7 +53,9 @@ pub fn emit_readable<U: Block>(
     name: &str,
     notes: &[String],
 ) -> Result<Readable, VerilogError> {
-    let raw = emit_rust_hdl(uut, name)?;
+    // Each combinational signal assigned once per block, so that iverilog runs the design
+    // too (crate::settle); then the plain names and shared modules.
+    let raw = settle_combinational(&emit_rust_hdl(uut, name)?);
     let readable = make_readable(&raw, name).map_err(|reason| VerilogError::Readable {
         name: name.to_string(),
         reason,

@@ -1,4 +1,5 @@
-//! The readable pass (`hgf_hdl::readable`) changes no circuit: yosys proves the flattened core
+//! The passes after rust-hdl's emission (`hgf_hdl::settle`, each combinational signal assigned
+//! once per block, and `hgf_hdl::readable`) change no circuit: yosys proves the flattened core
 //! of each preset, as rust-hdl writes it and as `hgf generate` writes it, equivalent
 //! (`hgf_hdl::verilog::equivalence_check`), and the same check fails on a changed design.
 
