@@ -1,6 +1,7 @@
 //! `hgf generate --testbench` and the FuseSoC core: the generated testbench passes in iverilog
-//! and in a Verilator `--binary` model on both presets, fails when one expected word is
-//! changed, and FuseSoC runs the core's `sim` and `lint` targets.
+//! (on the core's settled copy `<name>_sim.v`) and in a Verilator `--binary` model (on
+//! `<name>.v`) on both presets, fails when one expected word is changed, and FuseSoC runs the
+//! core's `sim` and `lint` targets.
 //!
 //! The runs are small: a 24 x 20 rank-2 layer of two tokens on the presets' cores (their
 //! shapes are run-time descriptors), and a user config whose maxima are that small.
@@ -121,7 +122,7 @@ fn testbench_passes_in_iverilog_on_both_presets_and_fails_on_a_changed_word() {
                 "-o",
                 "tb.vvp",
                 &format!("{tb}.v"),
-                &format!("{name}.v"),
+                &format!("{name}_sim.v"),
             ],
         );
         assert!(compiled.status.success(), "{}", text(&compiled));

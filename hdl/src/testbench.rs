@@ -31,6 +31,7 @@ use thiserror::Error;
 use crate::manifest::{Port, PortDir};
 use crate::projection_core::MAX_RUN_TOKENS;
 use crate::schedule::expected_cycles;
+use crate::settle::simulation_file_name;
 
 /// Why a testbench could not be made.
 #[derive(Debug, Error)]
@@ -383,15 +384,17 @@ struct Header<'a> {
     seed: u64,
 }
 
-/// The commands that run the testbench, for the header comment and the docs.
+/// The commands that run the testbench, for the header comment and the docs: iverilog on the
+/// core's settled copy (`<top>_sim.v`, [`crate::settle`]), Verilator on the core itself.
 pub fn run_commands(top: &str) -> [String; 2] {
     let waivers: String = crate::verilog::LINT_WAIVERS
         .iter()
         .map(|w| format!(" -Wno-{w}"))
         .collect();
+    let sim = simulation_file_name(top);
     [
         format!(
-            "iverilog -g2005 -s {top}_tb -o {top}_tb.vvp {top}_tb.v {top}.v && vvp -n {top}_tb.vvp"
+            "iverilog -g2005 -s {top}_tb -o {top}_tb.vvp {top}_tb.v {sim} && vvp -n {top}_tb.vvp"
         ),
         format!(
             "verilator --binary{waivers} --top-module {top}_tb -o {top}_tb {top}_tb.v {top}.v \
@@ -416,7 +419,8 @@ fn verilog(
 // (`hgf generate --testbench`). It streams {tokens} token(s) of a {shape} projection ({origin})
 // through the core in {runs} run(s), compares every output with the golden model's
 // ({top}_tb_y.hex) and prints one PASS or FAIL line; a failure ends with a non-zero exit.
-// Run it in the directory of the hex files, with iverilog or Verilator:
+// Run it in the directory of the hex files, with iverilog (on {top}_sim.v, the core's copy
+// for event-driven simulators) or Verilator (on {top}.v):
 //   $ {iverilog}
 //   $ {verilator}
 // Parameters: SEED (stall pattern), STALL (stall probability per cycle and stream, in

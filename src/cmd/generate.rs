@@ -12,6 +12,7 @@ use hgf_golden::plural::count;
 use hgf_golden::{HgfConfig, HgfWeights};
 use hgf_hdl::emit::{generate, generate_pnr_top, Generated};
 use hgf_hdl::manifest::stage_files;
+use hgf_hdl::settle::simulation_file_name;
 use hgf_hdl::testbench::{run_commands, testbench, Testbench, TestbenchSpec};
 use hgf_synth::fusesoc::{core_file, core_file_name, CoreFiles};
 
@@ -166,12 +167,14 @@ fn extra_files(
 ) -> Vec<(String, String)> {
     let names: Vec<String> = generated.file_names().collect();
     let pnr_file = format!("{pnr_top}.v");
+    let sim_file = simulation_file_name(&cfg.name);
     let core = CoreFiles {
         rtl: names
             .iter()
-            .filter(|n| n.ends_with(".v"))
+            .filter(|n| n.ends_with(".v") && **n != sim_file)
             .cloned()
             .collect(),
+        sim_rtl: sim_file.clone(),
         pnr: (pnr_file.clone(), pnr_top.to_string()),
         constraints: generated
             .constraints

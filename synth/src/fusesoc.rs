@@ -1,13 +1,15 @@
 //! The FuseSoC core description (CAPI2, `<name>.core`) that `hgf generate` writes beside the
 //! Verilog, so that a FuseSoC user builds the core with their own flow.
 //!
-//! Filesets: `rtl` (the core), `tb` (the testbench and its vectors, when written), `pnr` (the
-//! core inside its place-and-route wrapper, [`hgf_hdl::pnr_wrapper`]: the bare core has more
-//! ports than any target has pins) and `constraints` (the pin and clock constraints).
-//! Targets: `sim` (icarus, the testbench), `lint` (Verilator `--lint-only -Wall` with the
-//! waivers of docs/lint-waivers.md, [`hgf_hdl::verilog::LINT_WAIVERS`]) and `synth` (icestorm
-//! on iCE40, trellis on ECP5, with the part, package and yosys options of [`Device`], the
-//! same as `hgf synth`).
+//! Filesets: `rtl` (the core and its AXI4-Stream top), `sim_rtl` (the core's settled copy for
+//! event-driven simulators, `<name>_sim.v`, [`hgf_hdl::settle`]), `tb` (the testbench and its
+//! vectors, when written), `pnr` (the core inside its place-and-route wrapper,
+//! [`hgf_hdl::pnr_wrapper`]: the bare core has more ports than any target has pins) and
+//! `constraints` (the pin and clock constraints).
+//! Targets: `sim` (icarus: the testbench on `sim_rtl`), `lint` (Verilator `--lint-only -Wall`
+//! on `rtl`, with the waivers of docs/lint-waivers.md, [`hgf_hdl::verilog::LINT_WAIVERS`]) and
+//! `synth` (icestorm on iCE40, trellis on ECP5, on `pnr`, with the part, package and yosys
+//! options of [`Device`], the same as `hgf synth`).
 
 use std::fmt::Write as _;
 
@@ -22,6 +24,8 @@ use crate::device::{Device, Family};
 pub struct CoreFiles {
     /// The core's Verilog files.
     pub rtl: Vec<String>,
+    /// The core's settled copy for event-driven simulators (`<name>_sim.v`).
+    pub sim_rtl: String,
     /// The place-and-route top (`<name>_pnr.v`) and its module name.
     pub pnr: (String, String),
     /// The pin and clock constraint files.
@@ -61,14 +65,18 @@ filesets:
     }
     let _ = write!(
         c,
-        "  pnr:
+        "  sim_rtl:
+    file_type: verilogSource
+    files:
+      - {}
+  pnr:
     file_type: verilogSource
     files:
       - {}
   constraints:
     files:
 ",
-        files.pnr.0
+        files.sim_rtl, files.pnr.0
     );
     for f in &files.constraints {
         let file_type = match f.rsplit('.').next() {
@@ -118,7 +126,7 @@ targets:
             c,
             "  sim:
     default_tool: icarus
-    filesets: [rtl, tb]
+    filesets: [sim_rtl, tb]
     toplevel: {tb_top}
     parameters: [SEED, STALL]
     tools:
@@ -187,6 +195,7 @@ mod tests {
     fn synth_targets_follow_the_device() {
         let files = CoreFiles {
             rtl: vec!["c.v".into()],
+            sim_rtl: "c_sim.v".into(),
             pnr: ("c_pnr.v".into(), "c_pnr".into()),
             constraints: vec!["c.pcf".into(), "c.sdc".into()],
             testbench: None,
