@@ -17,10 +17,10 @@
 //! plain declaration in its module) is left as it is.
 //!
 //! The logic is the same, but its text is not, and yosys maps the settled text differently
-//! (about 10% more ECP5 LUT4s; the area calibration failed on it): so the pass makes a copy for
-//! event-driven simulators only ([`simulation_copy`]), and `<name>.v`, which synthesis, lint
-//! and the Verilator co-simulations read, stays as the readable pass writes it. yosys proves
-//! the two the same circuit (hdl/tests/equivalence.rs).
+//! (about 10% more ECP5 LUT4s; the area calibration failed on it): so the pass makes a copy
+//! for event-driven simulators only ([`simulation_copy`]), and `<name>.v`, which synthesis,
+//! lint and the Verilator co-simulations read, stays as the readable pass writes it. yosys
+//! proves the two the same circuit (hdl/tests/equivalence.rs).
 
 use std::collections::{BTreeSet, HashMap};
 
