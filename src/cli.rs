@@ -216,6 +216,45 @@ pub struct GenerateArgs {
     /// Print the manifest as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Also write a self-checking Verilog testbench (`<name>_tb.v`) and its vectors (hex
+    /// files for `$readmemh`, from the golden model), and a `sim` target in `<name>.core`.
+    #[arg(long)]
+    pub testbench: bool,
+    /// Tokens of the testbench, generated from --seed (without --input).
+    #[arg(
+        long,
+        default_value_t = 2,
+        requires = "testbench",
+        conflicts_with = "input",
+        allow_negative_numbers = true
+    )]
+    pub tokens: usize,
+    /// Seed of the testbench's generated layer and tokens, and its default stall pattern.
+    #[arg(
+        long,
+        default_value_t = 1,
+        requires = "testbench",
+        allow_negative_numbers = true
+    )]
+    pub seed: u64,
+    /// The testbench's layer (safetensors, as `hgf golden`) instead of one generated from
+    /// --seed; its shape must fit the config (with no --config or --preset, the default
+    /// preset is adapted to it, as in `hgf cosim`).
+    #[arg(long, value_name = "FILE", requires = "testbench")]
+    pub weights: Option<PathBuf>,
+    /// The testbench's tokens (npy, f16, [tokens, d_in]) instead of generated ones.
+    #[arg(long, value_name = "FILE", requires = "testbench")]
+    pub input: Option<PathBuf>,
+    /// The testbench's default stall probability P per cycle and stream (input beats held
+    /// back, y_ready low), 0 <= P < 1; its parameter STALL overrides it at run time.
+    #[arg(
+        long,
+        value_name = "P",
+        default_value_t = 0.0,
+        requires = "testbench",
+        allow_negative_numbers = true
+    )]
+    pub stall: f64,
 }
 
 #[derive(Debug, Args)]

@@ -1,4 +1,5 @@
-//! `hgf generate`: the Verilog, the manifest and the constraints of a config.
+//! `hgf generate`: the Verilog (and its copy for event-driven simulators), the manifest and the
+//! constraints of a config.
 
 use crate::util::{hgf_in, stderr, stdout};
 
@@ -42,6 +43,22 @@ fn generate_writes_verilog_manifest_and_constraints() {
     assert!(!verilog.contains("module top("));
     assert!(!verilog.contains('$'), "a `$` is left in a name");
     assert!(verilog.contains("//   hgf generate --config hgf_core_up5k.toml\n"));
+    // The copy for event-driven simulators: the same modules, settled only there.
+    let sim = std::fs::read_to_string(gen.join("hgf_core_up5k_sim.v")).unwrap();
+    let modules = |v: &str| -> Vec<String> {
+        v.lines()
+            .filter(|l| l.starts_with("module "))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(modules(&sim), modules(&verilog));
+    assert!(sim.starts_with("// hgf_core_up5k_sim.v: hgf_core_up5k.v for event-driven"));
+    assert!(sim.contains("__comb") && !verilog.contains("__comb"));
+    let files = manifest["files"].as_array().unwrap();
+    assert!(
+        files.iter().any(|f| f == "hgf_core_up5k_sim.v"),
+        "{files:?}"
+    );
     // The AXI4-Stream top beside it, its ports in the manifest.
     let axis = std::fs::read_to_string(gen.join("hgf_core_up5k_axis.v")).unwrap();
     assert!(axis.contains("module hgf_core_up5k_axis(aclk,aresetn,"));

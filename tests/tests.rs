@@ -17,4 +17,5 @@ mod cli_infer;
 mod cli_outputs;
 mod cli_run;
 mod cli_synth;
+mod cli_testbench;
 mod train_smoke;

@@ -1,5 +1,5 @@
-//! From a config to the files `hgf generate` writes: the core's Verilog, its manifest and the
-//! target's constraints.
+//! From a config to the files `hgf generate` writes: the core's Verilog (and its settled copy
+//! for event-driven simulators), its manifest and the target's constraints.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -20,6 +20,7 @@ use crate::manifest::{
 use crate::pnr_wrapper::PnrWrapper;
 use crate::projection_core::HgfCore;
 use crate::schedule::{cycle_model_text, expected_cycles};
+use crate::settle::{simulation_copy, simulation_file_name};
 use crate::verilog::{emit_readable, VerilogError};
 
 /// Everything generated for one config.
@@ -31,6 +32,9 @@ pub struct Generated {
     /// named `<name>_axis`. It holds its own copy of the core (modules `<name>_axis_...`), so
     /// either file is a whole design, and both can be read together.
     pub axis_verilog: String,
+    /// The core's Verilog for event-driven simulators (`<name>_sim.v`,
+    /// [`crate::settle::simulation_copy`]): the same modules, settled.
+    pub sim_verilog: String,
     pub manifest: Manifest,
     /// Constraint files: (file name, contents).
     pub constraints: Vec<(String, String)>,
@@ -45,9 +49,11 @@ pub fn generate(cfg: &HgfConfig) -> Result<Generated, VerilogError> {
     axis.connect_all();
     let axis_top = AxisWrapper::top_name(cfg);
     let axis_verilog = emit_readable(&axis, &axis_top, &config_notes(cfg, "generate"))?.verilog;
+    let sim_verilog = simulation_copy(&cfg.name, &verilog);
     let constraints = constraint_files(cfg);
     let mut files = vec![PathBuf::from(format!("{}.v", cfg.name))];
     files.push(PathBuf::from(format!("{axis_top}.v")));
+    files.push(PathBuf::from(simulation_file_name(&cfg.name)));
     files.push(PathBuf::from(format!("{}.manifest.json", cfg.name)));
     files.extend(constraints.iter().map(|(n, _)| PathBuf::from(n)));
     let manifest = Manifest {
@@ -73,6 +79,7 @@ pub fn generate(cfg: &HgfConfig) -> Result<Generated, VerilogError> {
     Ok(Generated {
         verilog,
         axis_verilog,
+        sim_verilog,
         manifest,
         constraints,
     })
@@ -126,6 +133,7 @@ impl Generated {
         let mut files = vec![
             (format!("{name}.v"), self.verilog.clone()),
             (self.manifest.axis.file_name(), self.axis_verilog.clone()),
+            (simulation_file_name(name), self.sim_verilog.clone()),
             (format!("{name}.manifest.json"), self.manifest.to_json()),
         ];
         files.extend(self.constraints.iter().cloned());

@@ -33,11 +33,13 @@ pub mod projection_core;
 pub mod quantizer;
 pub mod readable;
 pub mod schedule;
+pub mod settle;
 pub mod shift_sticky;
 pub mod stream_slice;
 pub mod ternary_array;
 #[cfg(test)]
 mod test_operands;
+pub mod testbench;
 pub mod tiled_ram;
 pub mod verilog;
 pub mod weight_sequencer;

@@ -7,6 +7,7 @@
 
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rust_hdl::core::check_error::check_all;
 use rust_hdl::core::module_defines::ModuleDefines;
@@ -107,17 +108,21 @@ fn run_tool(
     Ok(())
 }
 
-/// A fresh directory for a run of `tool` on `name`, holding `files` (name, contents).
+/// A fresh directory for a run of `tool` on `name`, holding `files` (name, contents). Runs on
+/// the same design from several threads of one process (tests run in parallel) each get
+/// their own: the run number is part of the name.
 fn tool_dir(
     tool: &'static str,
     name: &str,
     files: &[(String, &str)],
 ) -> Result<PathBuf, VerilogError> {
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
     let io = |error| VerilogError::Io {
         name: name.to_string(),
         error,
     };
-    let dir = std::env::temp_dir().join(format!("hgf-{tool}-{name}-{}", std::process::id()));
+    let run = RUNS.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("hgf-{tool}-{name}-{}-{run}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(io)?;
     for (file, text) in files {
         std::fs::write(dir.join(file), text).map_err(io)?;

@@ -14,12 +14,14 @@
 //! - [`flow`]: the whole run for a config, [`SynthReport`].
 //! - [`asic`]: the core's area in um^2 on an area-only sky130_fd_sc_hd liberty.
 //! - [`calibration`]: the area model's sweep, fit and error table against yosys.
+//! - [`fusesoc`]: the FuseSoC core description `hgf generate` writes beside the Verilog.
 
 pub mod asic;
 pub mod calibration;
 pub mod device;
 mod error;
 pub mod flow;
+pub mod fusesoc;
 pub mod nextpnr;
 pub mod resources;
 mod run;
