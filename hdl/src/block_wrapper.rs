@@ -75,7 +75,10 @@ macro_rules! core_block {
         CoreBlock {
             name: $name,
             what: $what,
-            emit: |$cfg: &HgfConfig, top: &str| emit_block($build, top),
+            emit: |$cfg: &HgfConfig, top: &str| {
+                let block = $build;
+                emit_block(block, top)
+            },
         }
     };
 }

@@ -222,6 +222,18 @@ pub fn place_and_route(
     freq_mhz: f64,
     dir: &Path,
 ) -> Result<PnrOutcome, SynthError> {
+    place_and_route_seeded(nextpnr, device, netlist, freq_mhz, SEED, dir)
+}
+
+/// [`place_and_route`] with the placer's seed given (`--seed`) instead of [`SEED`].
+pub fn place_and_route_seeded(
+    nextpnr: &Path,
+    device: &Device,
+    netlist: &Path,
+    freq_mhz: f64,
+    seed: u32,
+    dir: &Path,
+) -> Result<PnrOutcome, SynthError> {
     let args = |extra: &[&str], report: &str| -> Vec<String> {
         let mut args = device_args(device, netlist);
         args.extend(
@@ -230,7 +242,7 @@ pub fn place_and_route(
                 &format!("{freq_mhz}"),
                 "--timing-allow-fail",
                 "--seed",
-                &SEED.to_string(),
+                &seed.to_string(),
             ]
             .iter()
             .chain(extra)
