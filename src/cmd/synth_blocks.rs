@@ -160,7 +160,12 @@ fn row(b: &BlockResult, family: Family) -> String {
         PnrOutcome::Placed(p) => (
             p.fmax_mhz.map_or("none".to_string(), |f| format!("{f:.2}")),
             p.critical_path.as_ref().map_or(String::new(), |c| {
-                format!("{:.2} ns, {} -> {}", c.delay_ns, c.from, c.to)
+                format!(
+                    "{:.2} ns, {} -> {}",
+                    c.delay_ns,
+                    short_cell(&c.from),
+                    short_cell(&c.to)
+                )
             }),
         ),
         PnrOutcome::DoesNotFit(no) => ("no fit".to_string(), no.summary()),
@@ -177,4 +182,38 @@ fn row(b: &BlockResult, family: Family) -> String {
         res.bram,
         fmax
     )
+}
+
+/// A placed cell's name up to where yosys and nextpnr appended the cell kinds they mapped it
+/// through (`block.s1_exp.q_SB_DFFE_Q_1_D_SB_LUT4_O_I3_SB_CARRY_CO_CI_..._LC` is
+/// `block.s1_exp.q`): the register or memory the path starts or ends at. `block.` is inside
+/// the block; `in_chain` and `out_reg` are the wrapper's registers. The JSON keeps the full
+/// names.
+fn short_cell(name: &str) -> &str {
+    let end = ["_SB_", "_TRELLIS_", "$"]
+        .iter()
+        .filter_map(|mark| name.find(mark))
+        .min()
+        .unwrap_or(name.len());
+    &name[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_cell;
+
+    #[test]
+    fn cell_names_are_cut_before_the_mapped_cell_kinds() {
+        assert_eq!(
+            short_cell("block.s1_exp.q_SB_DFFE_Q_1_D_SB_LUT4_O_I3_SB_CARRY_CO_CI_LC"),
+            "block.s1_exp.q"
+        );
+        assert_eq!(short_cell("in_chain_TRELLIS_FF_Q_31"), "in_chain");
+        assert_eq!(
+            short_cell("block.banks_0.tiles_0.mem.0.0_RDATA_15_SB_LUT4_I1_LC"),
+            "block.banks_0.tiles_0.mem.0.0_RDATA_15"
+        );
+        assert_eq!(short_cell("sdo$tr_io"), "sdo");
+        assert_eq!(short_cell("plain"), "plain");
+    }
 }
