@@ -37,7 +37,11 @@ pub enum BlockError {
     #[error("unknown block `{name}`; allowed: {}", allowed.join(", "))]
     Unknown { name: String, allowed: Vec<String> },
     #[error("cannot emit block `{name}`: {error}")]
-    Emit { name: String, error: VerilogError },
+    // Boxed: a `VerilogError` is large, and this error is returned by every lookup.
+    Emit {
+        name: String,
+        error: Box<VerilogError>,
+    },
     #[error("block `{name}` has no {what} besides clock and reset: nothing to measure")]
     NoData { name: String, what: &'static str },
 }
@@ -222,7 +226,7 @@ pub fn wrap_block(block: &CoreBlock, cfg: &HgfConfig) -> Result<WrappedBlock, Bl
     let name = block.name;
     let block_verilog = (block.emit)(cfg, name).map_err(|error| BlockError::Emit {
         name: name.to_string(),
-        error,
+        error: Box::new(error),
     })?;
     let ports = verilog_ports(&block_verilog, name);
     let is_data = |p: &&Port| p.name != CLOCK_PORT && p.name != RESET_PORT;
