@@ -163,7 +163,7 @@ fn row(b: &BlockResult, family: Family) -> String {
                 format!(
                     "{:.2} ns, {} -> {}",
                     c.delay_ns,
-                    short_cell(&c.from),
+                    short_cell(c.from_net.as_deref().unwrap_or(&c.from)),
                     short_cell(&c.to)
                 )
             }),
@@ -184,7 +184,7 @@ fn row(b: &BlockResult, family: Family) -> String {
     )
 }
 
-/// A placed cell's name up to where yosys and nextpnr appended the cell kinds they mapped it
+/// A placed cell's (or net's) name up to where yosys and nextpnr appended the cell kinds they mapped it
 /// through (`block.s1_exp.q_SB_DFFE_Q_1_D_SB_LUT4_O_I3_SB_CARRY_CO_CI_..._LC` is
 /// `block.s1_exp.q`): the register or memory the path starts or ends at. `block.` is inside
 /// the block; `in_chain` and `out_reg` are the wrapper's registers. The JSON keeps the full
