@@ -310,6 +310,19 @@ pub struct SynthArgs {
     /// bits; default output directory out/<name>/synth-asic-sky130).
     #[arg(long, conflicts_with_all = ["target", "freq", "no_pnr"])]
     pub asic: bool,
+    /// Instead of the whole core: every block of the core on its own, each in a wrapper of
+    /// five or six pins, synthesised, placed and routed for the target's family, and a table
+    /// of their resources and Fmax (default --freq: 150 MHz on ECP5, 50 MHz on iCE40; default
+    /// output directory out/<name>/synth-blocks-<target>).
+    #[arg(long, conflicts_with_all = ["asic", "no_pnr", "block"])]
+    pub blocks: bool,
+    /// Like --blocks, for the one block NAME (fp32_add, ternary_array, ...; an unknown name
+    /// lists them all).
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["asic", "no_pnr"])]
+    pub block: Option<String>,
+    /// With --blocks or --block: the placer's seed (nextpnr --seed; default 1).
+    #[arg(long, value_name = "S", allow_negative_numbers = true)]
+    pub seed: Option<i64>,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,

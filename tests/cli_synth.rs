@@ -1,4 +1,4 @@
-//! `hgf synth`: the report's fields, a bad target, a missing tool.
+//! `hgf synth`: the report's fields, a bad target, a missing tool; `--blocks` / `--block`.
 
 use std::process::Command;
 
@@ -165,6 +165,124 @@ fn an_output_directory_that_cannot_be_created_is_named_with_the_os_reason_once()
     let err = stderr(&out);
     assert!(err.contains("file/synth"), "{err}");
     assert_eq!(err.matches("os error").count(), 1, "{err}");
+}
+
+/// One small block placed and routed on iCE40 (seconds): the report has a positive Fmax, the
+/// block's kinds of cells and its critical path. A clock far below the block's Fmax is asked
+/// for, so that the run exits 0; no timing is asserted beyond that.
+#[test]
+fn synth_block_places_one_block_alone_on_ice40() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = hgf_in(
+        dir.path(),
+        &[
+            "synth",
+            "--preset",
+            "up5k",
+            "--target",
+            "ice40-up5k",
+            "--block",
+            "fp16_mul",
+            "--freq",
+            "12",
+            "--seed",
+            "2",
+            "--json",
+            "--out",
+            "b",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("[1/1] fp16_mul: place and route (nextpnr) done in"),
+        "{err}"
+    );
+    let r: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("report JSON");
+    assert_eq!(r["target"], "ice40-up5k");
+    assert_eq!(r["seed"], 2);
+    let blocks = r["blocks"].as_array().unwrap();
+    assert_eq!(blocks.len(), 1);
+    let b = &blocks[0];
+    assert_eq!(b["name"], "fp16_mul");
+    assert_eq!(b["top"], "fp16_mul_blk");
+    // enable, a and b in; the binary32 product out.
+    assert_eq!(b["input_bits"], 33);
+    assert_eq!(b["output_bits"], 32);
+    let cells = &b["synthesis"]["cells"];
+    for kind in ["SB_LUT4", "SB_MAC16"] {
+        assert!(cells[kind].as_u64().unwrap_or(0) > 0, "{kind}: {cells}");
+    }
+    let ff: u64 = cells
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| k.starts_with("SB_DFF"))
+        .map(|(_, n)| n.as_u64().unwrap())
+        .sum();
+    assert!(ff >= 33 + 32, "the wrapper's registers at least: {cells}");
+    let pnr = &b["place_and_route"];
+    assert_eq!(pnr["status"], "placed");
+    assert!(
+        pnr["command"].as_str().unwrap().contains("--seed 2"),
+        "{pnr}"
+    );
+    let fmax = pnr["fmax_mhz"].as_f64().unwrap();
+    assert!(fmax > 0.0, "{pnr}");
+    assert!(pnr["critical_path"]["delay_ns"].as_f64().unwrap() > 0.0);
+    assert_eq!(r["slowest"], serde_json::json!(["fp16_mul"]));
+    let kept: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("b/blocks.json")).unwrap())
+            .unwrap();
+    assert_eq!(kept, r);
+    assert!(dir.path().join("b/fp16_mul/nextpnr.log").is_file());
+}
+
+#[test]
+fn synth_block_rejects_an_unknown_block_with_exit_2_and_lists_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = hgf_in(dir.path(), &["synth", "--block", "fp32_sub"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("unknown block `fp32_sub`"), "{err}");
+    assert!(
+        err.contains("fp32_add") && err.contains("ternary_array"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("out").exists(),
+        "nothing ran before the check"
+    );
+}
+
+#[test]
+fn synth_seed_is_checked_and_belongs_to_the_blocks() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, message) in [
+        (
+            &["synth", "--blocks", "--seed", "-1"][..],
+            "--seed -1 is out of range",
+        ),
+        (
+            &["synth", "--preset", "up5k", "--seed", "3"][..],
+            "--seed applies to --blocks and --block only",
+        ),
+        (&["synth", "--blocks", "--asic"][..], "cannot be used with"),
+        (
+            &["synth", "--blocks", "--no-pnr"][..],
+            "cannot be used with",
+        ),
+    ] {
+        let out = hgf_in(dir.path(), args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert!(err.contains(message), "{args:?}: {err}");
+    }
+    assert!(
+        !dir.path().join("out").exists(),
+        "nothing ran before the checks"
+    );
 }
 
 fn which(tool: &str) -> std::path::PathBuf {

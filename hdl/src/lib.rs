@@ -6,6 +6,7 @@
 
 pub mod accumulator_bank;
 pub mod axis_wrapper;
+pub mod block_wrapper;
 pub mod counter_mask;
 pub mod descriptor_control;
 pub mod emit;

@@ -14,6 +14,7 @@ mod run;
 mod shapes;
 mod show;
 mod synth;
+mod synth_blocks;
 
 use std::path::Path;
 use std::process::ExitCode;

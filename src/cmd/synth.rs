@@ -22,6 +22,15 @@ pub fn run(args: &SynthArgs) -> Result<ExitCode> {
     if args.asic {
         return run_asic(args, &cfg);
     }
+    if args.blocks || args.block.is_some() {
+        return super::synth_blocks::run(args, &cfg);
+    }
+    if args.seed.is_some() {
+        anyhow::bail!(
+            "--seed applies to --blocks and --block only (the core's run uses seed {})",
+            hgf_synth::nextpnr::SEED
+        );
+    }
     let target = args.target.unwrap_or(cfg.target);
     let opts = FlowOptions {
         target,
@@ -323,7 +332,7 @@ fn print_no_fit(no: &NoFit) -> Result<()> {
 }
 
 /// 12345 as "12,345".
-fn thousands(n: u64) -> String {
+pub(super) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use hgf_hdl::block_wrapper::BlockError;
 use hgf_hdl::verilog::VerilogError;
 use thiserror::Error;
 
@@ -42,6 +43,9 @@ pub enum SynthError {
         path: PathBuf,
         error: std::io::Error,
     },
+    /// A block that could not be put in its wrapper (`hgf synth --blocks`).
+    #[error("{0}")]
+    Block(BlockError),
     #[error("frequency {value} MHz is out of range; allowed: above 0 and at most 1000 MHz")]
     BadFrequency { value: f64 },
 }

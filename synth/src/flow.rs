@@ -198,7 +198,7 @@ pub fn run_flow(
     Ok(report)
 }
 
-fn timed<T>(
+pub(crate) fn timed<T>(
     progress: &mut dyn FnMut(Progress),
     stage: Stage,
     f: impl FnOnce() -> Result<T, SynthError>,
@@ -211,6 +211,6 @@ fn timed<T>(
 }
 
 /// Through a temporary file renamed into place: the report appears whole or not at all.
-fn write(path: &Path, text: &str) -> Result<(), SynthError> {
+pub(crate) fn write(path: &Path, text: &str) -> Result<(), SynthError> {
     write_atomically(path, text.as_bytes()).map_err(SynthError::io(path))
 }

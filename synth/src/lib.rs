@@ -12,11 +12,14 @@
 //! - [`yosys`], [`nextpnr`]: one tool each.
 //! - [`resources`]: cell counts to resources and utilisation.
 //! - [`flow`]: the whole run for a config, [`SynthReport`].
+//! - [`blocks`]: every block of the core on its own ([`hgf_hdl::block_wrapper`]), a per-block
+//!   Fmax table.
 //! - [`asic`]: the core's area in um^2 on an area-only sky130_fd_sc_hd liberty.
 //! - [`calibration`]: the area model's sweep, fit and error table against yosys.
 //! - [`fusesoc`]: the FuseSoC core description `hgf generate` writes beside the Verilog.
 
 pub mod asic;
+pub mod blocks;
 pub mod calibration;
 pub mod device;
 mod error;
@@ -28,6 +31,7 @@ mod run;
 pub mod tools;
 pub mod yosys;
 
+pub use blocks::{run_blocks, BlockOptions, BlockResult, BlocksReport};
 pub use device::{Device, Family};
 pub use error::SynthError;
 pub use flow::{run_flow, EstimateCheck, FlowOptions, Progress, Stage, SynthReport};

@@ -63,6 +63,10 @@ pub struct SiteUse {
 pub struct CriticalPath {
     /// The cell it starts at (hierarchical name in the flattened netlist).
     pub from: String,
+    /// The net the start cell drives: the register's own name (`in_chain[0]`), where the
+    /// cell's name can be another's (nextpnr-ice40 names a logic cell after the LUT packed in
+    /// it, and the first step of its paths names the cell of the path's first LUT).
+    pub from_net: Option<String>,
     /// The cell it ends at.
     pub to: String,
     /// Sum of the path's delays, in ns.
@@ -132,6 +136,8 @@ struct StepJson {
     from: EndJson,
     to: EndJson,
     delay: f64,
+    #[serde(default)]
+    net: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -222,6 +228,18 @@ pub fn place_and_route(
     freq_mhz: f64,
     dir: &Path,
 ) -> Result<PnrOutcome, SynthError> {
+    place_and_route_seeded(nextpnr, device, netlist, freq_mhz, SEED, dir)
+}
+
+/// [`place_and_route`] with the placer's seed given (`--seed`) instead of [`SEED`].
+pub fn place_and_route_seeded(
+    nextpnr: &Path,
+    device: &Device,
+    netlist: &Path,
+    freq_mhz: f64,
+    seed: u32,
+    dir: &Path,
+) -> Result<PnrOutcome, SynthError> {
     let args = |extra: &[&str], report: &str| -> Vec<String> {
         let mut args = device_args(device, netlist);
         args.extend(
@@ -230,7 +248,7 @@ pub fn place_and_route(
                 &format!("{freq_mhz}"),
                 "--timing-allow-fail",
                 "--seed",
-                &SEED.to_string(),
+                &seed.to_string(),
             ]
             .iter()
             .chain(extra)
@@ -384,6 +402,7 @@ fn critical_path(paths: &[PathJson], clock: &str) -> Option<CriticalPath> {
     let p = paths.iter().find(|p| p.from == edge && p.to == edge)?;
     Some(CriticalPath {
         from: p.path.first()?.from.cell.clone(),
+        from_net: p.path.iter().find_map(|s| s.net.clone()),
         to: p.path.last()?.to.cell.clone(),
         delay_ns: p.path.iter().map(|s| s.delay).sum(),
     })
@@ -392,6 +411,26 @@ fn critical_path(paths: &[PathJson], clock: &str) -> Option<CriticalPath> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_critical_path_starts_at_the_net_of_its_first_register() {
+        // The shape of nextpnr-ice40's report: the clk-to-q step names the cell of the first
+        // LUT, the routing step after it the register's net.
+        let json = r#"[{"from": "posedge clk", "to": "posedge clk", "path": [
+            {"type": "clk-to-q", "delay": 1.0, "from": {"cell": "out_reg_LUT_LC"},
+             "to": {"cell": "x_DFFLC"}},
+            {"type": "routing", "delay": 2.5, "net": "in_chain[0]",
+             "from": {"cell": "x_DFFLC"}, "to": {"cell": "out_reg_LUT_LC"}},
+            {"type": "setup", "delay": 0.5, "from": {"cell": "out_reg_LUT_LC"},
+             "to": {"cell": "out_reg_LUT_LC"}}]}]"#;
+        let paths: Vec<PathJson> = serde_json::from_str(json).unwrap();
+        let p = critical_path(&paths, "clk").unwrap();
+        assert_eq!(p.from, "out_reg_LUT_LC");
+        assert_eq!(p.from_net.as_deref(), Some("in_chain[0]"));
+        assert_eq!(p.to, "out_reg_LUT_LC");
+        assert!((p.delay_ns - 4.0).abs() < 1e-9);
+        assert!(critical_path(&paths, "other").is_none());
+    }
 
     #[test]
     fn the_core_clock_is_found_among_nextpnr_names() {
