@@ -49,7 +49,7 @@ fn high_bits(max: usize) -> Constant<Bits<32>> {
 /// | `start` | out | 1 | a token starts: high for the one cycle after the check or a `token_end` that leaves tokens in the run |
 /// | `running` | out | 1 | mode run: the token's beats may be taken |
 /// | `d_in`, `d_out`, `rank` | out | 20 each | the run's shape |
-/// | `beta`, `g` | out | 32, 32 | the run's binary32 beta and g (bits as sent) |
+/// | `beta`, `g` | out | 32, 32 | the run's binary32 beta and g (bits as sent, but `g` is +0 for a ternary-only run, `rank = 0`: docs/arithmetic.md §G2) |
 /// | `error` | out | 1 | the last descriptor was refused; held until `reset` |
 ///
 /// **Latency** the first token's `start` is high two edges after the descriptor's last word
@@ -235,8 +235,14 @@ impl Logic for DescriptorControl {
             if self.s_count.q.val() == 4 {
                 self.beta_reg.d.next = self.word.val();
             }
+            // A ternary-only run (rank 0, known from word 2) keeps g = +0, so that
+            // g · v = +0 · (-0) = -0 adds nothing (docs/arithmetic.md §G2), without a rank test in front of the
+            // gate's multiplier (it was on the UP5K's critical path, issue 16).
             if self.s_count.q.val() == 5 {
                 self.g_reg.d.next = self.word.val();
+                if !self.rank_reg.q.val().any() {
+                    self.g_reg.d.next = 0.into();
+                }
                 self.s_count.d.next = 0.into();
                 self.mode.d.next = self.m_check.val();
             }
@@ -308,6 +314,18 @@ mod tests {
     fn synthesizes() {
         let v = emit_named(&new_uut(), "descriptor_control").unwrap();
         check_all_tools("descriptor_control", &v).unwrap();
+    }
+
+    /// A ternary-only run (rank 0) gives g = +0 whatever g was sent; rank 1 keeps it.
+    #[test]
+    fn a_ternary_only_run_has_g_zero() {
+        let mut uut = new_uut();
+        assert_eq!(send(&mut uut, &[100, 7, 0, 1, 0x3f80_0000, 0xbe80_0000]), 1);
+        assert_eq!(uut.rank.val().index(), 0);
+        assert_eq!(uut.g.val().to_u64(), 0);
+        let mut uut = new_uut();
+        assert_eq!(send(&mut uut, &[100, 7, 1, 1, 0x3f80_0000, 0xbe80_0000]), 1);
+        assert_eq!(uut.g.val().to_u64(), 0xbe80_0000);
     }
 
     /// A good descriptor of two tokens: the shape as sent, `start` after the check and after

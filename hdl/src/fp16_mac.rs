@@ -20,6 +20,9 @@ const LATE_BITS: usize = 2 + SLOT_BITS;
 const EARLY_STAGES: usize = 3;
 /// Pipeline stages of the adder.
 const LATE_STAGES: usize = 4;
+/// Enabled edges from a beat to the register file's read of its slot (address from control
+/// stage 0; the data is registered on the next edge, in time for the adder at edge n + 3).
+const READ_EDGE: usize = 1;
 
 /// One FP16 x FP16 -> FP32 multiply-accumulate lane (`Fp16MacLane`).
 ///
@@ -61,22 +64,26 @@ const LATE_STAGES: usize = 4;
 /// | edge | event |
 /// |---|---|
 /// | `n` | multiplier stage 1, control stage 0 |
-/// | `n + 2` | the register file reads `P[slot]` (address from control stage 1): `part`; product ready |
+/// | `n + 1` | the register file reads `P[slot]` (address from control stage 0) |
+/// | `n + 2` | the read data is registered: `part`; product ready |
 /// | `n + 3` | the adder samples `left`, `right` (and `tree_left`, `tree_right`) |
 /// | `n + 6` | `sum`, `sum_valid`, `sum_last` show the result |
 /// | `n + 7` | `P[slot] <- sum` |
 ///
 /// **Latency** [`Fp16MacLane::LATENCY`] = 7 enabled edges from the beat to `sum` (the
 /// [`Fp16MulExact`] 3 plus the [`Fp32Add`] 4); the slot is written on the following enabled
-/// edge. **Accumulate loop** [`Fp16MacLane::LOOP_LATENCY`] = 6: a beat that reads a slot (not
-/// `first`) must enter at least 6 enabled edges after the previous beat that writes it (it
-/// reads at `m + 2`, which must come after the write at `n + 7`); the same holds for a tree
+/// edge. **Accumulate loop** [`Fp16MacLane::LOOP_LATENCY`] = 7: a beat that reads a slot (not
+/// `first`) must enter at least 7 enabled edges after the previous beat that writes it (it
+/// reads at `m + 1`, which must come after the write at `n + 7`); the same holds for a tree
 /// beat reading another lane's slot. The lane does not check this: the sequencer guarantees
-/// it. The register file reads on every edge (its read has no enable): while `enable` is low
-/// its address is the slot of the beat whose data is on `part` (control stage 2), and nothing
-/// is written, so a stall changes nothing. (A beat entering 5 enabled edges after a beat that
-/// writes its slot would read the old sum, or the new one if the lane stalled just after the
-/// write: the loop rule excludes it.)
+/// it. The read is registered (`part`) so that the block RAM's clock-to-out and its routing
+/// end in a flip-flop instead of in the adder's first stage (issue 16); it costs one edge of
+/// the loop, not of the latency, because the read is issued one stage earlier. The register
+/// file reads on every edge (its read has no enable): while `enable` is low its address is
+/// the slot of the beat whose data is on the read port (control stage 1), the `part`
+/// register holds, and nothing is written, so a stall changes nothing. (A beat entering 6
+/// enabled edges after a beat that writes its slot would read the old sum, or the new one if
+/// the lane stalled just after the write: the loop rule excludes it.)
 /// **Throughput** one beat per enabled edge.
 /// **Lending** ([`crate::gate_unit::GateUnit`] with `HgfConfig::gate_shares_adder`): the
 /// core raises `lend` only once its low-rank flow is done, when every beat has left the lane,
@@ -85,8 +92,9 @@ const LATE_STAGES: usize = 4;
 /// **Resources** one [`Fp16MulExact`] (one 16x16 multiplier), one [`Fp32Add`], one
 /// [`TiledRam<32>`] of `slots` words (one 256-word tile up to 256 slots: one ECP5 `DP16KD`,
 /// two iCE40 `SB_RAM40_4K`), 7 stages of control (24 and 22 bits; the slot bits above
-/// `ceil(log2 slots)` are constant zero and removed by yosys). Synthesis estimate, 16 slots,
-/// yosys 0.23: `synth_ecp5` 1,781 LUT4 (+ 415 L6MUX21, 702 PFUMX, 65 CCU2C), 381 FF, 1
+/// `ceil(log2 slots)` are constant zero and removed by yosys), 32 FF of registered read data.
+/// Synthesis estimate, 16 slots, before the read register (32 FF more now), yosys 0.23:
+/// `synth_ecp5` 1,781 LUT4 (+ 415 L6MUX21, 702 PFUMX, 65 CCU2C), 381 FF, 1
 /// MULT18X18D, 1 DP16KD; `synth_ice40 -dsp` 853 SB_LUT4, 121 SB_CARRY, 359 FF, 1 SB_MAC16,
 /// 2 SB_RAM40_4K.
 /// **Golden** `hgf_golden::fp::mul_f16_exact` and `hgf_golden::fp::add_f32`, composed as in
@@ -145,6 +153,9 @@ pub struct Fp16MacLane {
     /// The adder's operands.
     left: Signal<Local, Bits<32>>,
     right: Signal<Local, Bits<32>>,
+    /// The register file's read data, one enabled edge later: `P[slot]` of the beat in
+    /// stage 2 (`part`).
+    part_reg: DFF<Bits<32>>,
     /// Control of the beats in the multiplier (stages after edges n, n+1, n+2).
     early: Vec<DFF<Bits<EARLY_BITS>>>,
     /// Control of the beats in the adder (stages after edges n+3 .. n+6): valid, last, slot.
@@ -155,9 +166,9 @@ impl Fp16MacLane {
     /// Enabled edges from a beat to its `sum`.
     pub const LATENCY: usize = Fp16MulExact::LATENCY + Fp32Add::LATENCY;
     /// Smallest distance, in enabled edges, from a beat that writes a slot to a later beat
-    /// that reads it: the read (2 edges after its beat) must follow the write (`LATENCY`
-    /// edges after its beat).
-    pub const LOOP_LATENCY: usize = Self::LATENCY + 1 - 2;
+    /// that reads it: the read (`READ_EDGE` edges after its beat) must follow the write
+    /// (`LATENCY` edges after its beat).
+    pub const LOOP_LATENCY: usize = Self::LATENCY + 1 - READ_EDGE;
 
     /// A lane with a register file of `slots` partial sums.
     ///
@@ -197,6 +208,7 @@ impl Fp16MacLane {
             ctl_in: Default::default(),
             left: Default::default(),
             right: Default::default(),
+            part_reg: Default::default(),
             early: (0..EARLY_STAGES).map(|_| Default::default()).collect(),
             late: (0..LATE_STAGES).map(|_| Default::default()).collect(),
         }
@@ -259,23 +271,30 @@ impl Logic for Fp16MacLane {
         self.mul.a.next = self.a.val();
         self.mul.b.next = self.b.val();
 
-        // Register file: read for the beat in stage 1 (data after edge n + 2), write the
-        // result of the beat in the last stage (edge n + 7). The read has no enable: while
-        // the lane stalls it re-reads the slot of the beat in stage 2, whose data is on the
-        // read port, and nothing is written, so the data holds.
+        // Register file: read for the beat in stage 0 (data after edge n + 1), registered in
+        // `part_reg` (after edge n + 2), so that no block-RAM clock-to-out and routing lies on
+        // the adder's first stage; write the result of the beat in the last stage (edge
+        // n + 7). The read has no enable: while the lane stalls it re-reads the slot of the
+        // beat in stage 1, whose data is on the read port, and nothing is written, so the
+        // data holds.
         self.ram.clock.next = self.clock.val();
-        self.ram.read_address.next = self.early[2].q.val().get_bits::<SLOT_BITS>(4);
+        self.ram.read_address.next = self.early[1].q.val().get_bits::<SLOT_BITS>(4);
         if self.enable.val() {
-            self.ram.read_address.next = self.early[1].q.val().get_bits::<SLOT_BITS>(4);
+            self.ram.read_address.next = self.early[0].q.val().get_bits::<SLOT_BITS>(4);
         }
         self.ram.write_address.next = self.late[3].q.val().get_bits::<SLOT_BITS>(2);
         self.ram.write_data.next = self.add.sum.val();
         self.ram.write_enable.next =
             (self.enable.val() & self.late[3].q.val().get_bit(0)) & !self.reset.val();
-        self.part.next = self.ram.read_data.val();
+        self.part_reg.clock.next = self.clock.val();
+        self.part_reg.d.next = self.part_reg.q.val();
+        if self.enable.val() {
+            self.part_reg.d.next = self.ram.read_data.val();
+        }
+        self.part.next = self.part_reg.q.val();
 
         // Adder operands for the beat in stage 2 (sampled on edge n + 3).
-        self.left.next = self.ram.read_data.val();
+        self.left.next = self.part_reg.q.val();
         self.right.next = self.mul.product.val();
         if self.early[2].q.val().get_bit(2) {
             self.left.next = self.tree_left.val();
@@ -330,7 +349,7 @@ mod tests {
     #[test]
     fn loop_latency_is_what_the_sequencers_assume() {
         assert_eq!(Fp16MacLane::LATENCY, 7);
-        assert_eq!(Fp16MacLane::LOOP_LATENCY, 6);
+        assert_eq!(Fp16MacLane::LOOP_LATENCY, 7);
         // The up projection interleaves V_INTERLEAVE sums per lane (docs/interfaces.md).
         const { assert!(hgf_golden::streams::V_INTERLEAVE >= Fp16MacLane::LOOP_LATENCY) };
     }

@@ -46,10 +46,10 @@ pub mod phase {
 /// operation and which buffer address come next, for one token of any shape within the
 /// engine's maxima.
 ///
-/// **Function.** On a taken `start` it registers the token's shape (`rank`, `max(rank, 6)`,
+/// **Function.** On a taken `start` it registers the token's shape (`rank`, `max(rank, 7)`,
 /// `ceil(d_in/F)`, `ceil(d_out/8F)`, `d_in`, the lanes with no input in the last step) and
 /// walks the phases of [`crate::lowrank_unit::LowRankUnit`] (its doc lists them): phase U
-/// (`ceil(d_in/F)` steps of `max(rank, 6)` cycles, step `t` waiting for its `x` values),
+/// (`ceil(d_in/F)` steps of `max(rank, 7)` cycles, step `t` waiting for its `x` values),
 /// the lane tree (`log2 F` rounds), a drain of [`DRAIN_CYCLES`], phase V (`ceil(d_out/8F)`
 /// blocks of `rank · 8` beats), a drain, done; `rank = 0` goes straight to done. Each
 /// enabled cycle it loads the *beat register* with what the lanes do on the next enabled

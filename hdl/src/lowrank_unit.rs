@@ -18,7 +18,7 @@ use crate::lowrank_x_buffer::LowRankXBuffer;
 
 /// Enabled cycles of [`LowRankUnit`] per token, from the edge that takes `start` to the edge
 /// after which `done` is high, when no stream ever holds it up:
-/// `(ceil(d_in/F) + log2 F) · max(rank, 6) + ceil(d_out/(8F)) · rank · 8 + 2 · 8`, or 0 for
+/// `(ceil(d_in/F) + log2 F) · max(rank, 7) + ceil(d_out/(8F)) · rank · 8 + 2 · 8`, or 0 for
 /// a ternary-only projection (`rank = 0`: `done` right after the `start` edge).
 pub fn cycles_per_token(p: &Layout) -> usize {
     if p.rank == 0 {
@@ -43,10 +43,10 @@ pub fn cycles_per_token(p: &Layout) -> usize {
 ///    lane `l` adds `A[k][tF+l] · x[tF+l]` into its partial sum `P_l[k]` (slot `k` of its
 ///    register file), starting from -0 at `t = 0` (§L3). Lanes past `d_in` in the last step
 ///    add `-0 · +0 = -0`, which changes no sum. Step `t` waits until the `x` values up to
-///    `min((t+1)F, d_in)` have arrived. A step takes `max(rank, 6)` cycles: when `rank` is
-///    below the lanes' accumulate loop ([`Fp16MacLane::LOOP_LATENCY`] = 6), idle cycles pad
+///    `min((t+1)F, d_in)` have arrived. A step takes `max(rank, 7)` cycles: when `rank` is
+///    below the lanes' accumulate loop ([`Fp16MacLane::LOOP_LATENCY`] = 7), idle cycles pad
 ///    it.
-/// 3. *Tree.* `log2 F` rounds of `max(rank, 6)` cycles; in round `r` lane `j < F/2^(r+1)`
+/// 3. *Tree.* `log2 F` rounds of `max(rank, 7)` cycles; in round `r` lane `j < F/2^(r+1)`
 ///    adds the partial sums of lanes `2j` (left) and `2j+1` (right) for every `k` and keeps
 ///    the result in its slot `k`. This is the tree of §L2 with the results compacted to the
 ///    low lanes: after round `r`, lane `j` holds the node that the in-place formulation keeps
@@ -87,13 +87,13 @@ pub fn cycles_per_token(p: &Layout) -> usize {
 /// | `lent_sum16` | out | 16 | lane 0's adder result rounded to binary16 by the unit's [`F32ToF16`] (combinational: the lent adder's result, [`crate::fp32_add::Fp32Add::LATENCY`] lent edges after its operands) |
 ///
 /// **Latency** [`cycles_per_token`] enabled cycles (cycles in which the flow advances) after
-/// the `start` edge until `done`: `(ceil(d_in/F) + log2 F) · max(rank, 6) + ceil(d_out/(8F))
+/// the `start` edge until `done`: `(ceil(d_in/F) + log2 F) · max(rank, 7) + ceil(d_out/(8F))
 /// · rank · 8 + 16`; for the default config (512, 512, rank 16, F = 4) `(128 + 2) · 16 + 16 ·
 /// 16 · 8 + 16 = 4,144`. Every cycle in which the factor stream or a missing `x` holds the
 /// flow up adds one (with `x` arriving one per cycle from `start`, step 0 waits `F - 1`
-/// cycles, and later steps wait if `max(rank, 6) < F`). `v_read_data` follows `v_read_row`
+/// cycles, and later steps wait if `max(rank, 7) < F`). `v_read_data` follows `v_read_row`
 /// after one edge.
-/// **Throughput** one factor beat per cycle in phases U (when `rank >= 6`) and V; the factor
+/// **Throughput** one factor beat per cycle in phases U (when `rank >= 7`) and V; the factor
 /// stream (`hgf_golden::HgfConfig::factor_beats`, 4,096 beats for the default config) is the
 /// bottleneck, plus the tree and two drains.
 /// **Resources** F [`Fp16MacLane`]s (F 16x16 multipliers, F binary32 adders, F register files
@@ -113,7 +113,7 @@ pub fn cycles_per_token(p: &Layout) -> usize {
 /// shape beyond them is the core's to refuse (it never reaches the unit); the host must
 /// raise `start` no later than with the first `x` beat of the token
 /// (beats offered on `x` while idle or done are dropped). `v` of a token stays readable until
-/// the next token's phase V writes it, at least `(ceil(d_in/F) + log2 F) · max(rank, 6) + 8`
+/// the next token's phase V writes it, at least `(ceil(d_in/F) + log2 F) · max(rank, 7) + 8`
 /// cycles after the next `start`, but `v_ready_count` drops to 0 at that `start`.
 #[derive(LogicBlock)]
 pub struct LowRankUnit {

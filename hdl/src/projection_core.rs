@@ -478,11 +478,9 @@ impl Logic for HgfCore {
         self.gate.lend_a.next = self.quantizer.mul_a.val();
         self.gate.lend_b.next = self.quantizer.mul_b.val();
         self.quantizer.mul_product.next = self.gate.lent_product.val();
-        // A ternary-only projection: g = +0 and v = -0 give yt + (-0) = yt (§G2).
+        // A ternary-only projection: g = +0 (the descriptor's) and v = -0 give yt + (-0) = yt
+        // (§G2).
         self.gate.g.next = self.descriptor.g.val();
-        if self.rank.val() == 0 {
-            self.gate.g.next = 0.into();
-        }
         // A borrowed adder: the gate takes rows only once the low-rank flow is done, and the
         // next token's flow starts only after this token's last output has left the gate.
         self.lowrank.lend.next = self.share_add.val() & self.lowrank.done.val();

@@ -406,7 +406,7 @@ mod tests {
             "k valid 76 cycles",
             "array_inputs + 8",
             "d_in + 47",
-            "max(rank, 6)",
+            "max(rank, 7)",
             "+ 16 cycles",
             "leaves 14 cycles",
         ] {

@@ -9,6 +9,7 @@ use hgf_golden::streams::DESCRIPTOR_BEATS;
 use hgf_golden::weights::random_tokens;
 use hgf_golden::{HgfConfig, HgfProjection, HgfWeights, Shape};
 use hgf_hdl::emit::generate;
+use hgf_hdl::fp16_mac::Fp16MacLane;
 use hgf_sim::core_driver::{CoreSim, CycleCheck, ProjectionRun, RunOptions};
 use hgf_sim::BuildOptions;
 use ndarray::Array2;
@@ -162,6 +163,31 @@ fn random_shape_sequences_on_one_core() {
             })
             .unwrap();
     }
+}
+
+/// Every run-time rank from 1 to two above the lanes' accumulate loop
+/// (`Fp16MacLane::LOOP_LATENCY`), on two lanes (so the tree reads the other lane's registered
+/// partial sums) with `d_in` not a multiple of the lanes: ranks below the loop pad each pass
+/// with idle cycles, and a pass one cycle too short would read a sum before its last write.
+/// One run per rank, back to back on one core, two tokens each: bit-exact, and every token
+/// at the modelled cycles.
+#[test]
+fn every_rank_around_the_accumulate_loop() {
+    let max_rank = Fp16MacLane::LOOP_LATENCY + 2;
+    let cfg = HgfConfig::from_toml_str(&format!(
+        "name = \"shapes_loop\"\nmax_d_in = 13\nmax_d_out = 20\nmax_rank = {max_rank}\n\
+         array_rows = 4\narray_inputs = 5\nfp_lanes = 2"
+    ))
+    .unwrap();
+    let sim = build(&cfg);
+    let shapes: Vec<(Shape, usize)> = (1..=max_rank)
+        .map(|rank| (Shape::new(13, 20, rank), 2))
+        .collect();
+    let opts = RunOptions {
+        max_cycles: 1_000_000,
+        ..RunOptions::default()
+    };
+    run_and_check(&sim, &jobs(&shapes, 77), &opts).unwrap();
 }
 
 /// Every projection shape of the built-in `hgf-25m` model (q, k, v, o 512 x 512 at rank 16;
