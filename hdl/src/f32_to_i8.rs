@@ -51,6 +51,23 @@ pub struct F32ToI8 {
     mag: Signal<Local, Bits<8>>,
     /// Magnitude of 128 or more before rounding.
     saturate: Signal<Local, Bit>,
+    /// `round_up` as a word (0 or 1): added as a bit, it would meet `mag` at 1 bit.
+    round_word: Signal<Local, Bits<8>>,
+    // Typed constants, so that no 32-bit literal meets the 8- and 5-bit signals
+    // (docs/lint-waivers.md).
+    zero8: Constant<Bits<8>>,
+    one8: Constant<Bits<8>>,
+    /// `0x7F`: the low 7 bits of a byte; the largest int8.
+    low7: Constant<Bits<8>>,
+    /// `0x80`: the hidden bit of `high`; -128; the magnitude 128.
+    top_bit: Constant<Bits<8>>,
+    exp_119: Constant<Bits<8>>,
+    exp_134: Constant<Bits<8>>,
+    exp_255: Constant<Bits<8>>,
+    /// 31: the shift that leaves only sticky bits.
+    dist_max: Constant<Bits<5>>,
+    /// 5 = 133 mod 32: `133 - exp` in 5 bits is `5 - exp[4:0]` (mod 32).
+    dist_base: Constant<Bits<5>>,
 }
 
 impl F32ToI8 {
@@ -67,6 +84,16 @@ impl F32ToI8 {
             round_up: Default::default(),
             mag: Default::default(),
             saturate: Default::default(),
+            round_word: Default::default(),
+            zero8: Constant::new(0u64.into()),
+            one8: Constant::new(1u64.into()),
+            low7: Constant::new(0x7Fu64.into()),
+            top_bit: Constant::new(0x80u64.into()),
+            exp_119: Constant::new(119u64.into()),
+            exp_134: Constant::new(134u64.into()),
+            exp_255: Constant::new(255u64.into()),
+            dist_max: Constant::new(31u64.into()),
+            dist_base: Constant::new(5u64.into()),
         }
     }
 }
@@ -81,15 +108,18 @@ impl Logic for F32ToI8 {
     #[hdl_gen]
     fn update(&mut self) {
         self.exp.next = self.x.val().get_bits::<8>(23);
-        self.high.next = bit_cast::<8, 7>(self.x.val().get_bits::<7>(16));
-        if self.exp.val() != 0 {
-            self.high.next = bit_cast::<8, 7>(self.x.val().get_bits::<7>(16)) | 0x80;
+        // Bits 22..16 of `x`, read as 8 bits and masked (a cast would widen 7 bits).
+        self.high.next = self.x.val().get_bits::<8>(16) & self.low7.val();
+        if self.exp.val() != self.zero8.val() {
+            self.high.next =
+                (self.x.val().get_bits::<8>(16) & self.low7.val()) | self.top_bit.val();
         }
         // Value = m * 2^(exp - 150): the integer part is high >> (134 - exp), the guard bit
         // one place lower. Below 2^-8 (exp < 119) everything is sticky.
-        self.shift_dist.next = 31.into();
-        if self.exp.val() >= 119 {
-            self.shift_dist.next = bit_cast::<5, 8>(133 - self.exp.val());
+        self.shift_dist.next = self.dist_max.val();
+        if self.exp.val() >= self.exp_119.val() {
+            // 133 - exp, computed in the 5 bits it is kept to (the same value mod 32).
+            self.shift_dist.next = self.dist_base.val() - self.exp.val().get_bits::<5>(0);
         }
         self.shift.x.next = self.high.val();
         self.shift.amount.next = self.shift_dist.val();
@@ -101,22 +131,28 @@ impl Logic for F32ToI8 {
             & (self.shift.sticky.val()
                 | self.x.val().get_bits::<16>(0).any()
                 | self.quot.val().get_bit(1));
-        self.mag.next = (self.quot.val() >> 1) + self.round_up.val();
-        self.saturate.next = self.x.val().get_bits::<8>(23) >= 134;
+        self.round_word.next = self.zero8.val();
+        if self.round_up.val() {
+            self.round_word.next = self.one8.val();
+        }
+        self.mag.next = (self.quot.val() >> 1) + self.round_word.val();
+        self.saturate.next = self.x.val().get_bits::<8>(23) >= self.exp_134.val();
         if self.x.val().get_bit(31) {
             // -mag; mag = 128 gives 0x80 = -128.
-            self.y.next = 0 - self.mag.val();
+            self.y.next = self.zero8.val() - self.mag.val();
             if self.saturate.val() {
-                self.y.next = 0x80.into();
+                self.y.next = self.top_bit.val();
             }
         } else {
             self.y.next = self.mag.val();
-            if (self.mag.val() == 128) | self.saturate.val() {
-                self.y.next = 0x7F.into();
+            if (self.mag.val() == self.top_bit.val()) | self.saturate.val() {
+                self.y.next = self.low7.val();
             }
         }
-        if (self.x.val().get_bits::<8>(23) == 255) & self.x.val().get_bits::<23>(0).any() {
-            self.y.next = 0.into();
+        if (self.x.val().get_bits::<8>(23) == self.exp_255.val())
+            & self.x.val().get_bits::<23>(0).any()
+        {
+            self.y.next = self.zero8.val();
         }
     }
 }

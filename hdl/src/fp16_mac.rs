@@ -160,6 +160,19 @@ pub struct Fp16MacLane {
     early: Vec<DFF<Bits<EARLY_BITS>>>,
     /// Control of the beats in the adder (stages after edges n+3 .. n+6): valid, last, slot.
     late: Vec<DFF<Bits<LATE_BITS>>>,
+    /// The last and valid flags of stage 3 in their `late` bits, as words: a cast of the
+    /// bits would widen them, a width mismatch in the Verilog (docs/lint-waivers.md).
+    late_last: Signal<Local, Bits<LATE_BITS>>,
+    late_valid: Signal<Local, Bits<LATE_BITS>>,
+    // Typed constants (docs/lint-waivers.md).
+    /// Bits 0 ..= 3 of a control word: valid, first, tree, last.
+    ctl_flag: [Constant<Bits<EARLY_BITS>>; 4],
+    early_zero: Constant<Bits<EARLY_BITS>>,
+    late_zero: Constant<Bits<LATE_BITS>>,
+    late_last_bit: Constant<Bits<LATE_BITS>>,
+    late_valid_bit: Constant<Bits<LATE_BITS>>,
+    /// binary32 -0, the left operand of a first beat.
+    minus_zero: Constant<Bits<32>>,
 }
 
 impl Fp16MacLane {
@@ -211,6 +224,14 @@ impl Fp16MacLane {
             part_reg: Default::default(),
             early: (0..EARLY_STAGES).map(|_| Default::default()).collect(),
             late: (0..LATE_STAGES).map(|_| Default::default()).collect(),
+            late_last: Default::default(),
+            late_valid: Default::default(),
+            ctl_flag: std::array::from_fn(|k| Constant::new((1u64 << k).into())),
+            early_zero: Constant::new(0u64.into()),
+            late_zero: Constant::new(0u64.into()),
+            late_last_bit: Constant::new(2u64.into()),
+            late_valid_bit: Constant::new(1u64.into()),
+            minus_zero: Constant::new(0x8000_0000u64.into()),
         }
     }
 }
@@ -227,19 +248,28 @@ impl Logic for Fp16MacLane {
             self.late[i].clock.next = self.clock.val();
             self.late[i].d.next = self.late[i].q.val();
         }
+        // The slot's casts to the control widths are the width mismatches left here.
         self.ctl_in.next =
             bit_cast::<EARLY_BITS, SLOT_BITS>(self.slot.val() & self.slot_mask.val()) << 4;
         if self.issue.val() {
-            self.ctl_in.next = self.ctl_in.val() | 1;
+            self.ctl_in.next = self.ctl_in.val() | self.ctl_flag[0].val();
         }
         if self.first.val() {
-            self.ctl_in.next = self.ctl_in.val() | 2;
+            self.ctl_in.next = self.ctl_in.val() | self.ctl_flag[1].val();
         }
         if self.tree.val() {
-            self.ctl_in.next = self.ctl_in.val() | 4;
+            self.ctl_in.next = self.ctl_in.val() | self.ctl_flag[2].val();
         }
         if self.last.val() {
-            self.ctl_in.next = self.ctl_in.val() | 8;
+            self.ctl_in.next = self.ctl_in.val() | self.ctl_flag[3].val();
+        }
+        self.late_last.next = self.late_zero.val();
+        if self.early[2].q.val().get_bit(3) {
+            self.late_last.next = self.late_last_bit.val();
+        }
+        self.late_valid.next = self.late_zero.val();
+        if self.early[2].q.val().get_bit(0) {
+            self.late_valid.next = self.late_valid_bit.val();
         }
         if self.enable.val() {
             self.early[0].d.next = self.ctl_in.val();
@@ -250,18 +280,18 @@ impl Logic for Fp16MacLane {
             self.late[0].d.next =
                 (bit_cast::<LATE_BITS, SLOT_BITS>(self.early[2].q.val().get_bits::<SLOT_BITS>(4))
                     << 2)
-                    | (bit_cast::<LATE_BITS, 1>(self.early[2].q.val().get_bit(3).into()) << 1)
-                    | bit_cast::<LATE_BITS, 1>(self.early[2].q.val().get_bit(0).into());
+                    | self.late_last.val()
+                    | self.late_valid.val();
             for i in 1..LATE_STAGES {
                 self.late[i].d.next = self.late[i - 1].q.val();
             }
         }
         if self.reset.val() {
             for i in 0..EARLY_STAGES {
-                self.early[i].d.next = 0.into();
+                self.early[i].d.next = self.early_zero.val();
             }
             for i in 0..LATE_STAGES {
-                self.late[i].d.next = 0.into();
+                self.late[i].d.next = self.late_zero.val();
             }
         }
 
@@ -301,7 +331,7 @@ impl Logic for Fp16MacLane {
             self.right.next = self.tree_right.val();
         }
         if self.early[2].q.val().get_bit(1) {
-            self.left.next = 0x8000_0000_u64.into();
+            self.left.next = self.minus_zero.val();
         }
         self.add.clock.next = self.clock.val();
         self.add.enable.next = self.enable.val();

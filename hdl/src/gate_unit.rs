@@ -106,7 +106,11 @@ pub struct GateUnit {
     adds: Vec<Fp32Add>,
     to_f16s: Vec<F32ToF16>,
     // Local signals.
+    /// `valid_in` as a word (0 or 1): a cast would widen it, a width mismatch in the
+    /// Verilog (docs/lint-waivers.md).
     valid_bit: Signal<Local, Bits<10>>,
+    valid_zero: Constant<Bits<10>>,
+    valid_one: Constant<Bits<10>>,
     /// `binary16(yt + g * v)`, from the own or the borrowed adder.
     rounded: Signal<Local, Bits<16>>,
     /// High when `muls[0]` is the only multiplier.
@@ -164,6 +168,8 @@ impl GateUnit {
             adds: (0..own).map(|_| Fp32Add::new()).collect(),
             to_f16s: (0..own).map(|_| F32ToF16::new()).collect(),
             valid_bit: Default::default(),
+            valid_zero: Constant::new(0u64.into()),
+            valid_one: Constant::new(1u64.into()),
             rounded: Default::default(),
             shared: Constant::new(multipliers == 1),
             s0_acc: Default::default(),
@@ -218,7 +224,10 @@ impl Logic for GateUnit {
             self.to_f16s[i].x.next = self.adds[i].sum.val();
             self.rounded.next = self.to_f16s[i].y.val();
         }
-        self.valid_bit.next = bit_cast::<10, 1>(self.valid_in.val().into());
+        self.valid_bit.next = self.valid_zero.val();
+        if self.valid_in.val() {
+            self.valid_bit.next = self.valid_one.val();
+        }
         if self.enable.val() {
             self.s0_acc.d.next = self.to_f32.y.val();
             self.s0_k.d.next = self.k.val();

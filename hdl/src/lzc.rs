@@ -59,6 +59,13 @@ pub struct Lzc<const N: usize, const W: usize> {
     pad: Constant<Bits<6>>,
     /// `N`: the count of a zero `x`.
     n: Constant<Bits<W>>,
+    /// A zero `x`.
+    x_zero: Constant<Bits<N>>,
+    /// Leading zeros within a nibble, 0 ..= 3, as typed constants (no 32-bit literal meets a
+    /// narrower signal: docs/lint-waivers.md).
+    zeros: [Constant<Bits<6>>; 4],
+    /// `28 - 4k`: the leading zeros above nibble `k`.
+    nibble_top: [Constant<Bits<6>>; 8],
 }
 
 impl<const N: usize, const W: usize> Lzc<N, W> {
@@ -86,6 +93,9 @@ impl<const N: usize, const W: usize> Lzc<N, W> {
             total: Default::default(),
             pad: Constant::new(((32 - N) as u64).into()),
             n: Constant::new((N as u64).into()),
+            x_zero: Constant::new(0u64.into()),
+            zeros: std::array::from_fn(|z| Constant::new((z as u64).into())),
+            nibble_top: std::array::from_fn(|k| Constant::new((28 - 4 * k as u64).into())),
         }
     }
 }
@@ -99,25 +109,25 @@ impl<const N: usize, const W: usize> Default for Lzc<N, W> {
 impl<const N: usize, const W: usize> Logic for Lzc<N, W> {
     #[hdl_gen]
     fn update(&mut self) {
+        // A cast to a wider word is the one width mismatch left in this block's Verilog:
+        // rust-hdl writes it as a 32-bit mask of the narrower `x` (docs/lint-waivers.md).
         self.padded.next = bit_cast::<32, N>(self.x.val()) << self.pad.val();
         for k in 0..8 {
             self.any[k].next = self.padded.val().get_bits::<4>(4 * k).any();
-            self.within[k].next = 3.into();
+            self.within[k].next = self.zeros[3].val();
             if self.padded.val().get_bit(4 * k + 1) {
-                self.within[k].next = 2.into();
+                self.within[k].next = self.zeros[2].val();
             }
             if self.padded.val().get_bit(4 * k + 2) {
-                self.within[k].next = 1.into();
+                self.within[k].next = self.zeros[1].val();
             }
             if self.padded.val().get_bit(4 * k + 3) {
-                self.within[k].next = 0.into();
+                self.within[k].next = self.zeros[0].val();
             }
             self.above[k].next = (self.padded.val() >> (4 * k + 4).to_bits::<6>()).any();
-            self.term[k].next = 0.into();
+            self.term[k].next = self.zeros[0].val();
             if self.any[k].val() & !self.above[k].val() {
-                // (No `bit_cast` of `k`-indexed signals here: rust-hdl evaluates a cast's
-                // argument outside the loop when it generates Verilog.)
-                self.term[k].next = self.within[k].val() + (28 - 4 * k).to_bits();
+                self.term[k].next = self.within[k].val() + self.nibble_top[k].val();
             }
         }
         self.total.next = self.term[0].val()
@@ -128,8 +138,10 @@ impl<const N: usize, const W: usize> Logic for Lzc<N, W> {
             | self.term[5].val()
             | self.term[6].val()
             | self.term[7].val();
+        // A cast to a narrower word: a width mismatch left here when `W` < 6 (a slice would
+        // leave bits of `total` unread, which Verilator's lint reports instead).
         self.count.next = bit_cast::<W, 6>(self.total.val());
-        if self.x.val() == 0 {
+        if self.x.val() == self.x_zero.val() {
             self.count.next = self.n.val();
         }
     }

@@ -74,6 +74,21 @@ pub struct PnrWrapper {
     f_reg: Vec<DFF<Bits<16>>>,
     out_reg: DFF<Bits<OUT_BITS>>,
     out_word: Signal<Local, Bits<OUT_BITS>>,
+    /// The bit shifted into each input register, and `error` in its output bit, as words of
+    /// their register's width (0 or the bit): added or cast as a bit, it would meet the
+    /// register at 1 bit, a width mismatch in the Verilog (docs/lint-waivers.md).
+    s_in: Signal<Local, Bits<32>>,
+    x_in: Signal<Local, Bits<16>>,
+    t_in: Vec<Signal<Local, Bits<8>>>,
+    f_in: Vec<Signal<Local, Bits<16>>>,
+    error_word: Signal<Local, Bits<OUT_BITS>>,
+    // Typed constants of those widths.
+    zero8: Constant<Bits<8>>,
+    one8: Constant<Bits<8>>,
+    zero16: Constant<Bits<16>>,
+    one16: Constant<Bits<16>>,
+    out_zero: Constant<Bits<OUT_BITS>>,
+    error_bit: Constant<Bits<OUT_BITS>>,
 }
 
 impl PnrWrapper {
@@ -109,6 +124,19 @@ impl PnrWrapper {
             f_reg: (0..cfg.fp_lanes).map(|_| Default::default()).collect(),
             out_reg: Default::default(),
             out_word: Default::default(),
+            s_in: Default::default(),
+            x_in: Default::default(),
+            t_in: (0..cfg.weight_beat_bytes())
+                .map(|_| Default::default())
+                .collect(),
+            f_in: (0..cfg.fp_lanes).map(|_| Default::default()).collect(),
+            error_word: Default::default(),
+            zero8: Constant::new(0u64.into()),
+            one8: Constant::new(1u64.into()),
+            zero16: Constant::new(0u64.into()),
+            one16: Constant::new(1u64.into()),
+            out_zero: Constant::new(0u64.into()),
+            error_bit: Constant::new((1u64 << 40).into()),
         }
     }
 
@@ -146,24 +174,42 @@ impl Logic for PnrWrapper {
         self.core.reset.next = self.reset_reg.q.val();
 
         // Input shift registers.
+        self.s_in.next = 0.into();
+        self.x_in.next = self.zero16.val();
+        self.t_in[0].next = self.zero8.val();
+        self.f_in[0].next = self.zero16.val();
+        if self.sdi.val() {
+            self.s_in.next = 1.into();
+            self.x_in.next = self.one16.val();
+            self.t_in[0].next = self.one8.val();
+            self.f_in[0].next = self.one16.val();
+        }
+        for i in 1..self.t_reg.len() {
+            self.t_in[i].next = self.zero8.val();
+            if self.t_reg[i - 1].q.val().get_bit(7) {
+                self.t_in[i].next = self.one8.val();
+            }
+        }
+        for l in 1..self.f_reg.len() {
+            self.f_in[l].next = self.zero16.val();
+            if self.f_reg[l - 1].q.val().get_bit(15) {
+                self.f_in[l].next = self.one16.val();
+            }
+        }
         if self.s_shift.val() {
-            self.s_reg.d.next = (self.s_reg.q.val() << 1) + self.sdi.val();
+            self.s_reg.d.next = (self.s_reg.q.val() << 1) + self.s_in.val();
         }
         if self.x_shift.val() {
-            self.x_reg.d.next = (self.x_reg.q.val() << 1) + self.sdi.val();
+            self.x_reg.d.next = (self.x_reg.q.val() << 1) + self.x_in.val();
         }
         if self.t_shift.val() {
-            self.t_reg[0].d.next = (self.t_reg[0].q.val() << 1) + self.sdi.val();
-            for i in 1..self.t_reg.len() {
-                self.t_reg[i].d.next =
-                    (self.t_reg[i].q.val() << 1) + self.t_reg[i - 1].q.val().get_bit(7);
+            for i in 0..self.t_reg.len() {
+                self.t_reg[i].d.next = (self.t_reg[i].q.val() << 1) + self.t_in[i].val();
             }
         }
         if self.f_shift.val() {
-            self.f_reg[0].d.next = (self.f_reg[0].q.val() << 1) + self.sdi.val();
-            for l in 1..self.f_reg.len() {
-                self.f_reg[l].d.next =
-                    (self.f_reg[l].q.val() << 1) + self.f_reg[l - 1].q.val().get_bit(15);
+            for l in 0..self.f_reg.len() {
+                self.f_reg[l].d.next = (self.f_reg[l].q.val() << 1) + self.f_in[l].val();
             }
         }
         self.core.s_data.next = self.s_reg.q.val();
@@ -188,7 +234,12 @@ impl Logic for PnrWrapper {
         self.core.y_ready.next = self.y_ready.val();
 
         // Output shift register.
-        self.out_word.next = (bit_cast::<OUT_BITS, 1>(self.core.error.val().into()) << 40)
+        self.error_word.next = self.out_zero.val();
+        if self.core.error.val() {
+            self.error_word.next = self.error_bit.val();
+        }
+        // The casts of the core's fields to the output word are the width mismatches left.
+        self.out_word.next = self.error_word.val()
             | (bit_cast::<OUT_BITS, 20>(self.core.block.val()) << 20)
             | (bit_cast::<OUT_BITS, 4>(self.core.status.val()) << 16)
             | bit_cast::<OUT_BITS, 16>(self.core.y_data.val());

@@ -228,6 +228,18 @@ pub struct QuantizerUnit {
     fill: Vec<DFF<Bits<8>>>,
     /// The current buffer.
     cur: Vec<DFF<Bits<8>>>,
+    // Typed constants of the narrow signals, so that no 32-bit literal meets them
+    // (docs/lint-waivers.md): the values of `state`, 0 and 1 of the counters and addresses,
+    // and the pipeline tags' 0 and 1.
+    states: [Constant<Bits<3>>; 5],
+    mag_zero: Constant<Bits<15>>,
+    zero20: Constant<Bits<20>>,
+    one20: Constant<Bits<20>>,
+    left_zero: Constant<Bits<10>>,
+    left_one: Constant<Bits<10>>,
+    q_zero: Constant<Bits<8>>,
+    tag_zero: Constant<Bits<6>>,
+    tag_one: Constant<Bits<6>>,
 }
 
 impl QuantizerUnit {
@@ -342,6 +354,15 @@ impl QuantizerUnit {
             plast: Default::default(),
             fill: (0..c).map(|_| Default::default()).collect(),
             cur: (0..c).map(|_| Default::default()).collect(),
+            states: std::array::from_fn(|v| Constant::new((v as u64).into())),
+            mag_zero: Constant::new(0u64.into()),
+            zero20: k20(0),
+            one20: k20(1),
+            left_zero: Constant::new(0u64.into()),
+            left_one: Constant::new(1u64.into()),
+            q_zero: Constant::new(0u64.into()),
+            tag_zero: Constant::new(0u64.into()),
+            tag_one: Constant::new(1u64.into()),
         }
     }
 
@@ -395,13 +416,13 @@ impl Logic for QuantizerUnit {
 
         // ---- (a) Beats: RAM copy and running absmax (as 15-bit magnitude patterns).
         self.take.next = (self.x_valid.val() && !self.reset.val())
-            && ((self.state.q.val() == 1) || self.start.val());
+            && ((self.state.q.val() == self.states[1].val()) || self.start.val());
         self.x_mag.next = self.x_data.val().get_bits::<15>(0);
         self.amax_base.next = self.amax.q.val();
         self.count_base.next = self.count.q.val();
         if self.start.val() {
-            self.amax_base.next = 0.into();
-            self.count_base.next = 0.into();
+            self.amax_base.next = self.mag_zero.val();
+            self.count_base.next = self.zero20.val();
         }
         self.amax_next.next = self.amax_base.val();
         if self.x_mag.val() > self.amax_base.val() {
@@ -411,18 +432,19 @@ impl Logic for QuantizerUnit {
         self.ram.write_address.next = self.count_base.val();
         self.ram.write_data.next = self.x_data.val();
         if self.start.val() {
-            self.amax.d.next = 0.into();
-            self.count.d.next = 0.into();
+            self.amax.d.next = self.mag_zero.val();
+            self.count.d.next = self.zero20.val();
         }
         if self.take.val() {
             self.amax.d.next = self.amax_next.val();
-            self.count.d.next = self.count_base.val() + 1;
+            self.count.d.next = self.count_base.val() + self.one20.val();
         }
 
         // ---- (b) Floor, s = 127 / m, then k = beta / s on the same divider. The converter
         // is shared with the element pipeline, which is empty while state = 2.
         self.to_f32.x.next = self.ram.read_data.val();
-        if self.state.q.val() == 2 {
+        if self.state.q.val() == self.states[2].val() {
+            // A cast to a wider word, the one width mismatch left here (docs/lint-waivers.md).
             self.to_f32.x.next = bit_cast::<16, 15>(self.amax.q.val());
         }
         self.m_f32.next = self.to_f32.y.val();
@@ -434,17 +456,17 @@ impl Logic for QuantizerUnit {
         self.div.start.next = false;
         self.div.a.next = self.beta.val();
         self.div.b.next = self.div.quotient.val();
-        if self.state.q.val() == 2 {
+        if self.state.q.val() == self.states[2].val() {
             self.div.start.next = true;
             // binary32 127.0 (§Q2).
             self.div.a.next = 0x42FE_0000.into();
             self.div.b.next = self.m_f32.val();
         }
-        if (self.state.q.val() == 3) && self.div.done.val() {
+        if (self.state.q.val() == self.states[3].val()) && self.div.done.val() {
             self.div.start.next = true;
             self.s_reg.d.next = self.div.quotient.val();
         }
-        if self.div.done.val() && (self.state.q.val() != 3) {
+        if self.div.done.val() && (self.state.q.val() != self.states[3].val()) {
             self.k_valid_reg.d.next = true;
         }
         self.k.next = self.div.quotient.val();
@@ -465,11 +487,22 @@ impl Logic for QuantizerUnit {
         self.to_i8.x.next = self.product.val();
         self.q_new.next = self.to_i8.y.val();
         if self.ppad.q.val().get_bit(5) {
-            self.q_new.next = 0.into();
+            self.q_new.next = self.q_zero.val();
         }
-        self.pv_in.next = bit_cast::<6, 1>(self.issue_active.q.val().into());
-        self.ppad_in.next = bit_cast::<6, 1>((self.issue_addr.q.val() >= self.d_in.val()).into());
-        self.plast_in.next = bit_cast::<6, 1>((self.issue_left.q.val() == 0).into());
+        // The tags entering the pipeline, as words (0 or 1): a cast of the bits would widen
+        // them, a width mismatch in the Verilog (docs/lint-waivers.md).
+        self.pv_in.next = self.tag_zero.val();
+        if self.issue_active.q.val() {
+            self.pv_in.next = self.tag_one.val();
+        }
+        self.ppad_in.next = self.tag_zero.val();
+        if self.issue_addr.q.val() >= self.d_in.val() {
+            self.ppad_in.next = self.tag_one.val();
+        }
+        self.plast_in.next = self.tag_zero.val();
+        if self.issue_left.q.val() == self.left_zero.val() {
+            self.plast_in.next = self.tag_one.val();
+        }
         self.pv.d.next = (self.pv.q.val() << 1) | self.pv_in.val();
         self.ppad.d.next = (self.ppad.q.val() << 1) | self.ppad_in.val();
         self.plast.d.next = (self.plast.q.val() << 1) | self.plast_in.val();
@@ -484,13 +517,15 @@ impl Logic for QuantizerUnit {
         }
         // Issue: C elements of block fill_block, from its last address down.
         if self.issue_active.q.val() {
-            self.issue_addr.d.next = (self.issue_addr.q.val() - 1) & self.addr_mask.val();
-            self.issue_left.d.next = self.issue_left.q.val() - 1;
-            if self.issue_left.q.val() == 0 {
+            self.issue_addr.d.next =
+                (self.issue_addr.q.val() - self.one20.val()) & self.addr_mask.val();
+            self.issue_left.d.next = self.issue_left.q.val() - self.left_one.val();
+            if self.issue_left.q.val() == self.left_zero.val() {
                 self.issue_active.d.next = false;
             }
         }
-        self.issue_start.next = ((self.state.q.val() == 4) && !self.fill_busy.q.val())
+        self.issue_start.next = ((self.state.q.val() == self.states[4].val())
+            && !self.fill_busy.q.val())
             && (self.fill_base.q.val() < self.d_in.val());
         if self.issue_start.val() {
             self.fill_busy.d.next = true;
@@ -505,7 +540,7 @@ impl Logic for QuantizerUnit {
         if self.cur_valid.q.val() && self.block_done.val() {
             self.cur_valid.d.next = false;
             if self.cur_last.q.val() {
-                self.state.d.next = 0.into();
+                self.state.d.next = self.states[0].val();
             }
         }
         if self.swap.val() {
@@ -515,7 +550,8 @@ impl Logic for QuantizerUnit {
             self.cur_valid.d.next = true;
             self.cur_index.d.next = self.fill_block.q.val();
             self.cur_last.d.next = self.fill_end.val() >= self.d_in.val();
-            self.fill_block.d.next = (self.fill_block.q.val() + 1) & self.block_mask.val();
+            self.fill_block.d.next =
+                (self.fill_block.q.val() + self.one20.val()) & self.block_mask.val();
             self.fill_base.d.next = self.fill_end.val() & self.addr_mask.val();
             self.block_top.d.next =
                 (self.block_top.q.val() + self.block_step.val()) & self.addr_mask.val();
@@ -529,19 +565,20 @@ impl Logic for QuantizerUnit {
         self.block_index.next = self.cur_index.q.val();
 
         // ---- State.
-        if (self.state.q.val() == 1) && (self.take.val() && self.x_last.val()) {
-            self.state.d.next = 2.into();
+        if (self.state.q.val() == self.states[1].val()) && (self.take.val() && self.x_last.val()) {
+            self.state.d.next = self.states[2].val();
         }
-        if self.state.q.val() == 2 {
-            self.state.d.next = 3.into();
+        if self.state.q.val() == self.states[2].val() {
+            self.state.d.next = self.states[3].val();
         }
-        if (self.state.q.val() == 3) && self.div.done.val() {
-            self.state.d.next = 4.into();
+        if (self.state.q.val() == self.states[3].val()) && self.div.done.val() {
+            self.state.d.next = self.states[4].val();
         }
         // Idle once k is out too (tiny configs finish their blocks before k): the divider was
         // ready in the last cycle (idle, or its Round cycle) and is not presenting `done`.
-        self.idle.next =
-            ((self.state.q.val() == 0) && self.div_ready_late.q.val()) && !self.div.done.val();
+        self.idle.next = ((self.state.q.val() == self.states[0].val())
+            && self.div_ready_late.q.val())
+            && !self.div.done.val();
 
         // ---- Start and reset: everything of the previous token goes.
         if self.clear.val() {
@@ -550,25 +587,25 @@ impl Logic for QuantizerUnit {
             self.fill_busy.d.next = false;
             self.fill_full.d.next = false;
             self.cur_valid.d.next = false;
-            self.cur_index.d.next = 0.into();
-            self.fill_block.d.next = 0.into();
-            self.fill_base.d.next = 0.into();
+            self.cur_index.d.next = self.zero20.val();
+            self.fill_block.d.next = self.zero20.val();
+            self.fill_base.d.next = self.zero20.val();
             self.cur_last.d.next = false;
             self.block_top.d.next = self.block_top0.val();
-            self.pv.d.next = 0.into();
-            self.ppad.d.next = 0.into();
-            self.plast.d.next = 0.into();
-            self.state.d.next = 1.into();
+            self.pv.d.next = self.tag_zero.val();
+            self.ppad.d.next = self.tag_zero.val();
+            self.plast.d.next = self.tag_zero.val();
+            self.state.d.next = self.states[1].val();
             if self.take.val() && self.x_last.val() {
-                self.state.d.next = 2.into();
+                self.state.d.next = self.states[2].val();
             }
         }
         if self.reset.val() {
             // The divider is idle after this edge.
             self.div_ready_late.d.next = true;
-            self.state.d.next = 0.into();
-            self.amax.d.next = 0.into();
-            self.count.d.next = 0.into();
+            self.state.d.next = self.states[0].val();
+            self.amax.d.next = self.mag_zero.val();
+            self.count.d.next = self.zero20.val();
         }
     }
 }

@@ -5,6 +5,7 @@
 //! ([`crate::readable`]: plain names, identical modules written once) and heads the file with
 //! where it comes from.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -199,6 +200,60 @@ pub fn verilator_lint(name: &str, verilog: &str) -> Result<(), VerilogError> {
 
 /// Verilator warnings waived for rust-hdl output; each is justified in docs/lint-waivers.md.
 pub const LINT_WAIVERS: &[&str] = &["DECLFILENAME", "WIDTH"];
+
+/// Verilator's `WIDTH` warnings of `verilog` (the design `name`), counted per module: the lint
+/// of [`verilator_lint`] with every waiver but `WIDTH`. Each warning is counted once for the
+/// line of the module text it points at, so a module shared by several instances counts once.
+/// This measures what is left of the literals rust-hdl writes 32 bits wide
+/// (docs/lint-waivers.md); `cargo test -p hgf-hdl --test width -- --nocapture` prints it for
+/// the presets.
+pub fn width_warnings(name: &str, verilog: &str) -> Result<BTreeMap<String, usize>, VerilogError> {
+    let io = |error| VerilogError::Io {
+        name: name.to_string(),
+        error,
+    };
+    let mut args: Vec<String> = vec!["--lint-only".into(), "-Wall".into(), "-Wno-fatal".into()];
+    // Every warning is wanted, not only the first 50 (Verilator's default limit).
+    args.extend(["--error-limit".into(), "1000000".into()]);
+    args.extend(
+        LINT_WAIVERS
+            .iter()
+            .filter(|w| **w != "WIDTH")
+            .map(|w| format!("-Wno-{w}")),
+    );
+    args.extend(["--top-module".into(), name.into(), format!("{name}.v")]);
+    let file = format!("{name}.v");
+    let dir = tool_dir("verilator-width", name, &[(file.clone(), verilog)])?;
+    run_in("verilator", name, &dir, &args)?;
+    let log = std::fs::read_to_string(dir.join("verilator.log")).map_err(io)?;
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut module_of_line = Vec::new();
+    let mut module = String::new();
+    for line in verilog.lines() {
+        if let Some(rest) = line.strip_prefix("module ") {
+            module = rest
+                .split(|c: char| c == '(' || c == ';' || c.is_whitespace())
+                .next()
+                .unwrap_or_default()
+                .to_string();
+        }
+        module_of_line.push(module.clone());
+    }
+    let prefix = format!("%Warning-WIDTH: {file}:");
+    let mut counts = BTreeMap::new();
+    for line in log.lines() {
+        let Some(rest) = line.strip_prefix(&prefix) else {
+            continue;
+        };
+        let number: Option<usize> = rest.split(':').next().and_then(|n| n.parse().ok());
+        let module = number
+            .and_then(|n| module_of_line.get(n.wrapping_sub(1)))
+            .cloned()
+            .unwrap_or_default();
+        *counts.entry(module).or_insert(0) += 1;
+    }
+    Ok(counts)
+}
 
 /// iverilog, a second and independent Verilog front end, compiles the design.
 pub fn iverilog_check(name: &str, verilog: &str) -> Result<(), VerilogError> {

@@ -1,0 +1,126 @@
+//! Verilator's WIDTH warnings of the cores of the presets and of the place-and-route wrapper,
+//! per module (docs/lint-waivers.md): the blocks whose literals are typed have none but the
+//! casts listed in [`CASTS`], so a typed block cannot regress.
+//! `cargo test -p hgf-hdl --test width -- --nocapture` prints the counts.
+
+use std::collections::BTreeMap;
+
+use hgf_golden::HgfConfig;
+use hgf_hdl::emit::{generate, generate_pnr_top};
+use hgf_hdl::verilog::width_warnings;
+
+/// The modules (names after the top's `<name>_`) of the blocks whose literals are still
+/// written 32 bits wide, by source file: `fp32_mul.rs` (`gate_muls`, `quantizer_muls`),
+/// `fp32_div.rs` (`quantizer_div`), `fp32_add.rs` (`gate_adds`, `lowrank_lanes_add`),
+/// `i32_to_f32.rs` (`gate_to_f32`), `f32_to_f16.rs` (`gate_to_f16s`, `lowrank_to_f16`) and the
+/// `lowrank_*.rs` blocks. The readable pass names a shared module after its first instance,
+/// hence two names for one block on the two presets.
+const UNTYPED: &[&str] = &[
+    "gate_muls",
+    "quantizer_muls",
+    "quantizer_div",
+    "gate_adds",
+    "lowrank_lanes_add",
+    "gate_to_f32",
+    "gate_to_f16s",
+    "lowrank_to_f16",
+    "lowrank",
+    "lowrank_sequencer",
+    "lowrank_x_buffer",
+    "lowrank_u_buffer",
+    "lowrank_v_buffer",
+];
+
+/// The warnings left in typed modules: each is a `bit_cast` that rust-hdl writes as a mask
+/// of another width (`((x) & 32'hffffffff)`), since it has no zero extension or
+/// concatenation (docs/lint-waivers.md lists them). `""` is the core's own module, `"pnr"`
+/// the place-and-route wrapper's.
+const CASTS: &[(&str, usize)] = &[
+    ("", 1),
+    ("pnr", 3),
+    ("array_select", 1),
+    ("unpacker_base3", 1),
+    ("quantizer", 1),
+    ("weights", 1),
+    ("queue", 2),
+    ("accs", 2),
+    ("quantizer_to_f32", 3),
+    ("quantizer_to_f32_lzc", 3),
+    ("gate_adds_lzc", 3),
+    ("lowrank_lanes_add_lzc", 3),
+    ("lowrank_lanes_mul", 5),
+    ("lowrank_lanes", 3),
+];
+
+/// The typed modules of `counts` whose count is not that of [`CASTS`], as text. `short` names
+/// a module after its top's prefix.
+fn unexpected(counts: &BTreeMap<String, usize>, short: impl Fn(&str) -> String) -> Vec<String> {
+    let total: usize = counts.values().sum();
+    println!("{total} WIDTH warnings");
+    let mut by_count: Vec<(&String, &usize)> = counts.iter().collect();
+    by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    for (module, count) in &by_count {
+        println!("  {count:5}  {module}");
+    }
+    let mut wrong = Vec::new();
+    for (module, &count) in counts {
+        let name = short(module);
+        if UNTYPED.contains(&name.as_str()) {
+            continue;
+        }
+        let allowed = CASTS.iter().find(|(m, _)| *m == name).map_or(0, |c| c.1);
+        if count != allowed {
+            wrong.push(format!("{module}: {count}, not {allowed}"));
+        }
+    }
+    wrong
+}
+
+#[test]
+fn typed_blocks_have_only_their_listed_casts() {
+    for preset in hgf_golden::config::PRESETS {
+        let cfg = HgfConfig::preset(preset).unwrap();
+        let g = generate(&cfg).unwrap();
+        print!("{preset}: ");
+        let counts = width_warnings(&cfg.name, &g.verilog).unwrap();
+        let prefix = format!("{}_", cfg.name);
+        let wrong = unexpected(&counts, |m| {
+            m.strip_prefix(&prefix).unwrap_or_default().to_string()
+        });
+        assert!(wrong.is_empty(), "{preset}: {}", wrong.join("; "));
+    }
+}
+
+#[test]
+fn the_pnr_wrapper_has_only_its_listed_casts() {
+    let cfg = HgfConfig::preset("up5k").unwrap();
+    let pnr = generate_pnr_top(&cfg).unwrap();
+    print!("up5k, place-and-route wrapper: ");
+    let counts = width_warnings(&pnr.top, &pnr.verilog).unwrap();
+    let core = format!("{}_core", pnr.top);
+    let wrong = unexpected(&counts, |m| {
+        if m == pnr.top {
+            "pnr".to_string()
+        } else if m == core {
+            String::new()
+        } else {
+            m.strip_prefix(&format!("{core}_"))
+                .unwrap_or_default()
+                .to_string()
+        }
+    });
+    assert!(wrong.is_empty(), "{}", wrong.join("; "));
+}
+
+#[test]
+fn the_count_finds_a_width_mismatch() {
+    let verilog = "module narrow(a, y);\n    input wire [3:0] a;\n    output reg [3:0] y;\n    \
+                   always @(*) begin\n        y = a + 32'h1;\n    end\nendmodule\n";
+    let counts = width_warnings("narrow", verilog).unwrap();
+    // The sum is 32 bits wide (from `a`, 4 bits), and it is assigned to 4 bits.
+    assert_eq!(counts.get("narrow"), Some(&2), "{counts:?}");
+    let typed = verilog
+        .replace("32'h1", "one")
+        .replace("    always", "    localparam one = 4'h1;\n    always");
+    assert!(width_warnings("narrow", &typed).unwrap().is_empty());
+}
