@@ -2,6 +2,7 @@
 
 use rust_hdl::prelude::*;
 
+use crate::round_nearest_even::RoundNearestEven;
 use crate::shift_sticky::ShiftRightSticky;
 
 /// binary32 to binary16 conversion, round to nearest even (`F32ToF16`).
@@ -22,8 +23,9 @@ use crate::shift_sticky::ShiftRightSticky;
 /// is sticky. Only the top 12 bits `m >> 12` go through the shifter (the low 12 are sticky
 /// for every result). The 11-bit quotient `q` (hidden bit included) is added to the exponent
 /// field minus one, `(e - 113) << 10` or 0 for a subnormal, so the hidden bit completes the
-/// exponent; the ties-to-even increment then carries into the exponent, from the largest
-/// subnormal to the smallest normal and from 65504 to infinity, with no special case.
+/// exponent; the ties-to-even increment (the shared [`RoundNearestEven`]) then carries into
+/// the exponent, from the largest subnormal to the smallest normal and from 65504 to
+/// infinity, with no special case.
 ///
 /// **Latency** 0 (combinational). **Throughput** one conversion per cycle.
 /// **Resources** a 12-bit, 5-level right shifter with sticky ([`ShiftRightSticky`]), a
@@ -50,8 +52,8 @@ pub struct F32ToF16 {
     base: Signal<Local, Bits<15>>,
     /// Shifted significand: quotient (bits 11..1) and guard bit (bit 0), zero-extended.
     quot: Signal<Local, Bits<15>>,
-    /// Round up (ties to even).
-    round_up: Signal<Local, Bit>,
+    // `base + quotient`, rounded to nearest even.
+    round: RoundNearestEven<15, 15>,
     /// `y` without its sign.
     mag: Signal<Local, Bits<15>>,
 }
@@ -68,7 +70,7 @@ impl F32ToF16 {
             shift_dist: Default::default(),
             base: Default::default(),
             quot: Default::default(),
-            round_up: Default::default(),
+            round: RoundNearestEven::new(),
             mag: Default::default(),
         }
     }
@@ -106,11 +108,10 @@ impl Logic for F32ToF16 {
             self.base.next = 0.into();
         }
         self.quot.next = bit_cast::<15, 12>(self.shift.shifted.val());
-        self.round_up.next = self.quot.val().get_bit(0)
-            & (self.shift.sticky.val()
-                | self.x.val().get_bits::<12>(0).any()
-                | self.quot.val().get_bit(1));
-        self.mag.next = self.base.val() + (self.quot.val() >> 1) + self.round_up.val();
+        self.round.kept.next = self.base.val() + (self.quot.val() >> 1);
+        self.round.guard.next = self.quot.val().get_bit(0);
+        self.round.sticky.next = self.shift.sticky.val() | self.x.val().get_bits::<12>(0).any();
+        self.mag.next = self.round.rounded.val();
         // 65520 and up (exp >= 143) overflow; exp = 255 is infinity or NaN.
         if self.x.val().get_bits::<8>(23) >= 143 {
             self.mag.next = 0x7C00.into();
