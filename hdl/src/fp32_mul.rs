@@ -2,6 +2,7 @@
 
 use rust_hdl::prelude::*;
 
+use crate::resources::Resources;
 use crate::round_nearest_even::RoundNearestEven;
 use crate::shift_sticky::ShiftRightSticky;
 
@@ -143,6 +144,18 @@ pub struct Fp32Mul {
 impl Fp32Mul {
     /// Enabled clock edges from operands to product.
     pub const LATENCY: usize = 4;
+
+    /// What [`Fp32Mul::new`] builds: the 24x24 significand product as four 16x16 products
+    /// (`SB_MAC16` on iCE40, `MULT18X18D` on ECP5); no memory.
+    pub fn resources() -> Resources {
+        Resources::multipliers(4)
+    }
+
+    /// What [`Fp32Mul::with_binary16_a`] builds: an 11-bit significand of `a` makes two of
+    /// the four products constant zero, so two 16x16 multipliers remain.
+    pub fn binary16_a_resources() -> Resources {
+        Resources::multipliers(2)
+    }
 
     /// A multiplier whose operand `a` is always a binary16 value (converted to binary32).
     /// Its normalised significand then has at most 11 significant bits, the low 12 are zero,
