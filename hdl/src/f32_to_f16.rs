@@ -56,6 +56,20 @@ pub struct F32ToF16 {
     round: RoundNearestEven<15, 15>,
     /// `y` without its sign.
     mag: Signal<Local, Bits<15>>,
+    // Typed constants (no WIDTH mismatch in the Verilog): binary32 exponent fields (0, 82,
+    // 113: 2^-14, 143: 2^16, 255), shift distances, the hidden bit, binary16 patterns.
+    exp_zero: Constant<Bits<8>>,
+    exp_last_shifted: Constant<Bits<8>>,
+    exp_min_normal: Constant<Bits<8>>,
+    exp_overflow: Constant<Bits<8>>,
+    exp_special: Constant<Bits<8>>,
+    no_shift: Constant<Bits<5>>,
+    all_sticky: Constant<Bits<5>>,
+    hidden_bit: Constant<Bits<12>>,
+    zero_mag: Constant<Bits<15>>,
+    inf_mag: Constant<Bits<15>>,
+    sign_bit: Constant<Bits<16>>,
+    canonical_nan: Constant<Bits<16>>,
 }
 
 impl F32ToF16 {
@@ -72,6 +86,18 @@ impl F32ToF16 {
             quot: Default::default(),
             round: RoundNearestEven::new(),
             mag: Default::default(),
+            exp_zero: Constant::new(0u64.into()),
+            exp_last_shifted: Constant::new(82u64.into()),
+            exp_min_normal: Constant::new(113u64.into()),
+            exp_overflow: Constant::new(143u64.into()),
+            exp_special: Constant::new(255u64.into()),
+            no_shift: Constant::new(0u64.into()),
+            all_sticky: Constant::new(31u64.into()),
+            hidden_bit: Constant::new(0x800u64.into()),
+            zero_mag: Constant::new(0u64.into()),
+            inf_mag: Constant::new(0x7C00u64.into()),
+            sign_bit: Constant::new(0x8000u64.into()),
+            canonical_nan: Constant::new(0x7E00u64.into()),
         }
     }
 }
@@ -87,25 +113,27 @@ impl Logic for F32ToF16 {
     fn update(&mut self) {
         self.exp.next = self.x.val().get_bits::<8>(23);
         self.high.next = bit_cast::<12, 11>(self.x.val().get_bits::<11>(12));
-        if self.exp.val() != 0 {
-            self.high.next = bit_cast::<12, 11>(self.x.val().get_bits::<11>(12)) | 0x800;
+        if self.exp.val() != self.exp_zero.val() {
+            self.high.next =
+                bit_cast::<12, 11>(self.x.val().get_bits::<11>(12)) | self.hidden_bit.val();
         }
         // Normal result (exp >= 113): no shift, exponent field exp - 112 = base + hidden bit.
         // Subnormal result: shift 113 - exp, saturated at 31 (all sticky).
-        self.shift_dist.next = 0.into();
-        if self.exp.val() < 113 {
-            self.shift_dist.next = 31.into();
-            if self.exp.val() >= 82 {
-                self.shift_dist.next = bit_cast::<5, 8>(113 - self.exp.val());
+        self.shift_dist.next = self.no_shift.val();
+        if self.exp.val() < self.exp_min_normal.val() {
+            self.shift_dist.next = self.all_sticky.val();
+            if self.exp.val() >= self.exp_last_shifted.val() {
+                self.shift_dist.next = bit_cast::<5, 8>(self.exp_min_normal.val() - self.exp.val());
             }
         }
         self.shift.x.next = self.high.val();
         self.shift.amount.next = self.shift_dist.val();
         // What follows reads the shifter's output, so it reads the port, not `exp` or `high`
         // (which feed the shifter): see `ShiftRightSticky` on UNOPTFLAT.
-        self.base.next = bit_cast::<15, 8>(self.x.val().get_bits::<8>(23) - 113) << 10;
-        if self.x.val().get_bits::<8>(23) < 113 {
-            self.base.next = 0.into();
+        self.base.next =
+            bit_cast::<15, 8>(self.x.val().get_bits::<8>(23) - self.exp_min_normal.val()) << 10;
+        if self.x.val().get_bits::<8>(23) < self.exp_min_normal.val() {
+            self.base.next = self.zero_mag.val();
         }
         self.quot.next = bit_cast::<15, 12>(self.shift.shifted.val());
         self.round.kept.next = self.base.val() + (self.quot.val() >> 1);
@@ -113,15 +141,17 @@ impl Logic for F32ToF16 {
         self.round.sticky.next = self.shift.sticky.val() | self.x.val().get_bits::<12>(0).any();
         self.mag.next = self.round.rounded.val();
         // 65520 and up (exp >= 143) overflow; exp = 255 is infinity or NaN.
-        if self.x.val().get_bits::<8>(23) >= 143 {
-            self.mag.next = 0x7C00.into();
+        if self.x.val().get_bits::<8>(23) >= self.exp_overflow.val() {
+            self.mag.next = self.inf_mag.val();
         }
         self.y.next = bit_cast::<16, 15>(self.mag.val());
         if self.x.val().get_bit(31) {
-            self.y.next = bit_cast::<16, 15>(self.mag.val()) | 0x8000;
+            self.y.next = bit_cast::<16, 15>(self.mag.val()) | self.sign_bit.val();
         }
-        if (self.x.val().get_bits::<8>(23) == 255) & self.x.val().get_bits::<23>(0).any() {
-            self.y.next = 0x7E00.into();
+        if (self.x.val().get_bits::<8>(23) == self.exp_special.val())
+            & self.x.val().get_bits::<23>(0).any()
+        {
+            self.y.next = self.canonical_nan.val();
         }
     }
 }

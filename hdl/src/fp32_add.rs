@@ -101,6 +101,10 @@ pub struct Fp32Add {
     // Stage 4 (round, pack): `{exponent, fraction}` rounded to nearest even.
     round: RoundNearestEven<31, 31>,
     packed_mag: Signal<Local, Bits<32>>,
+    // Typed constants of the packing step (no WIDTH mismatch in the Verilog): the exponent
+    // field of infinity and NaN, the sign bit.
+    exp_max: Constant<Bits<8>>,
+    sign_bit: Constant<Bits<32>>,
     // Stage 1 registers: sign of x, effective subtraction, exponent of x (subnormal: 1),
     // significand of x (hidden bit included), aligned significand of y (3 extra bits, sticky
     // in the lowest; inverted for a subtraction), special operand (infinity or NaN), NaN
@@ -172,6 +176,8 @@ impl Fp32Add {
             zero: Default::default(),
             round: RoundNearestEven::new(),
             packed_mag: Default::default(),
+            exp_max: Constant::new(255u64.into()),
+            sign_bit: Constant::new(0x8000_0000u64.into()),
             s1_sign: Default::default(),
             s1_sub: Default::default(),
             s1_exp: Default::default(),
@@ -339,13 +345,13 @@ impl Logic for Fp32Add {
         self.round.guard.next = self.s3_guard.q.val();
         self.round.sticky.next = self.s3_sticky.q.val();
         self.packed_mag.next = bit_cast::<32, 31>(self.round.rounded.val());
-        if (self.s3_exp.q.val() == 255) | self.s3_special.q.val() {
+        if (self.s3_exp.q.val() == self.exp_max.val()) | self.s3_special.q.val() {
             self.packed_mag.next = 0x7F80_0000.into();
         }
         if self.enable.val() {
             self.s4_sum.d.next = self.packed_mag.val();
             if self.s3_sign.q.val() {
-                self.s4_sum.d.next = self.packed_mag.val() | 0x8000_0000_u64;
+                self.s4_sum.d.next = self.packed_mag.val() | self.sign_bit.val();
             }
             if self.s3_nan.q.val() {
                 self.s4_sum.d.next = 0x7FC0_0000.into();

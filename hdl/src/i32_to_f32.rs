@@ -49,6 +49,10 @@ pub struct I32ToF32 {
     round: RoundNearestEven<31, 31>,
     /// `y` without its sign.
     packed_mag: Signal<Local, Bits<31>>,
+    // Typed constants (no WIDTH mismatch in the Verilog): the exponent field of 2^31 minus
+    // one, the sign bit.
+    exp_m1_top: Constant<Bits<8>>,
+    sign_bit: Constant<Bits<32>>,
 }
 
 impl I32ToF32 {
@@ -64,6 +68,8 @@ impl I32ToF32 {
             exp_m1: Default::default(),
             round: RoundNearestEven::new(),
             packed_mag: Default::default(),
+            exp_m1_top: Constant::new(157u64.into()),
+            sign_bit: Constant::new(0x8000_0000u64.into()),
         }
     }
 }
@@ -93,15 +99,15 @@ impl Logic for I32ToF32 {
         self.lzc.x.next = self.mag_copy.val();
         // A shift of 32 (x = 0) never matters, so the shifter takes 5 select bits only.
         self.norm.next = self.mag.val() << self.lzc.count.val().get_bits::<5>(0);
-        self.exp_m1.next = 157 - bit_cast::<8, 6>(self.lzc.count.val());
-        self.round.kept.next =
-            (bit_cast::<31, 8>(self.exp_m1.val()) << 23) + bit_cast::<31, 32>(self.norm.val() >> 8);
+        self.exp_m1.next = self.exp_m1_top.val() - bit_cast::<8, 6>(self.lzc.count.val());
+        self.round.kept.next = (bit_cast::<31, 8>(self.exp_m1.val()) << 23)
+            + bit_cast::<31, 24>(self.norm.val().get_bits::<24>(8));
         self.round.guard.next = self.norm.val().get_bit(7);
         self.round.sticky.next = self.norm.val().get_bits::<7>(0).any();
         self.packed_mag.next = self.round.rounded.val();
         self.y.next = bit_cast::<32, 31>(self.packed_mag.val());
         if self.x.val().get_bit(31) {
-            self.y.next = bit_cast::<32, 31>(self.packed_mag.val()) | 0x8000_0000_u64;
+            self.y.next = bit_cast::<32, 31>(self.packed_mag.val()) | self.sign_bit.val();
         }
         if self.x.val() == 0 {
             self.y.next = 0.into();
