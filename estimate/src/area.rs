@@ -6,9 +6,10 @@
 //! the place-and-route wrapper that `hgf synth` puts around it (`hdl/src/pnr_wrapper.rs`):
 //!
 //! - **DSP** and **block RAM** are counted from the structure, not fitted: the multipliers
-//!   each unit instantiates (16x16 pieces, below) and the memories of each unit tiled by
-//!   [`TiledRam`] (256-word tiles; an iCE40 `SB_RAM40_4K` holds 16 bits of a tile, an ECP5
-//!   `DP16KD` up to 36).
+//!   (16x16 pieces) and the memories that each unit states it builds
+//!   ([`hgf_hdl::resources`]: `QuantizerUnit::resources(cfg)`, `GateUnit::resources`, ...),
+//!   the memories tiled by `TiledRam` (256-word tiles; an iCE40 `SB_RAM40_4K` holds 16 bits
+//!   of a tile, an ECP5 `DP16KD` up to 36).
 //! - **LUT4 sites** and **flip-flops** are `fixed + Σ slope · feature` per block, the
 //!   features being the block's size parameters ([`Block::features`]: rows · inputs of the
 //!   array, base-3 bytes per beat, accumulator bits, FP lanes, ...). The coefficients are
@@ -23,32 +24,26 @@
 //! LUT4 and one flip-flop, so flip-flops that no LUT feeds need cells of their own
 //! (docs/results.md: 7,239 `ICESTORM_LC` for 5,317 LUT4 of the `up5k` core).
 
-use hgf_golden::streams::V_INTERLEAVE;
 use hgf_golden::{HgfConfig, Packing, Target};
+use hgf_hdl::accumulator_bank::AccumulatorBank;
+use hgf_hdl::gate_unit::GateUnit;
 use hgf_hdl::output_queue::OutputQueue;
 use hgf_hdl::pnr_wrapper::PnrWrapper;
 use hgf_hdl::projection_core::HgfCore;
+use hgf_hdl::quantizer::QuantizerUnit;
+use hgf_hdl::resources::{self, Memory, Resources};
 use hgf_hdl::ternary_array::TernaryArray;
-use hgf_hdl::tiled_ram::TiledRam;
 use hgf_hdl::weight_unpacker::WeightUnpacker;
 use serde::Serialize;
 
 use crate::area_coefficients::{ECP5, ICE40};
 use crate::device::{Capacity, Family, UsePercent};
 
-/// 16x16 multiplier pieces of one `Fp32Mul` (hdl/src/fp32_mul.rs: the 24x24 significand
-/// product as four 16x16 products; `SB_MAC16` on iCE40, `MULT18X18D` on ECP5).
-pub const MULTIPLIERS_PER_FP32_MUL: u64 = 4;
-/// 16x16 pieces of `Fp32Mul::with_binary16_a` (the quantizer's `x * s`: an 11-bit operand
-/// makes two of the four products constant zero).
-pub const MULTIPLIERS_PER_BINARY16_A_MUL: u64 = 2;
-/// 16x16 pieces of `Fp16MulExact` (one per FP16 MAC lane).
-pub const MULTIPLIERS_PER_FP16_MUL: u64 = 1;
 /// Data bits of a tile that one iCE40 `SB_RAM40_4K` holds (256 x 16).
 pub const ICE40_BRAM_BITS_PER_TILE: u32 = 16;
 /// Data bits of a tile that one ECP5 `DP16KD` holds (512 x 36: a 256-word tile up to 36 bits).
 pub const ECP5_BRAM_BITS_PER_TILE: u32 = 36;
-/// LUT4 sites per data bit and per tile beyond the first of a [`TiledRam`]: its read-tile
+/// LUT4 sites per data bit and per tile beyond the first of a `TiledRam`: its read-tile
 /// multiplexer. From the `TiledRam` synthesis table (hdl/src/tiled_ram.rs, yosys 0.23, read
 /// mux alone): 20 LUT4 for 16 bits at 2 tiles, 40 at 4 tiles, about one LUT per bit and
 /// extra tile. Not fitted: the calibration sweep keeps memories at one tile.
@@ -162,51 +157,32 @@ impl Block {
         }
     }
 
-    /// 16x16 multiplier pieces of the block (DSPs where the device has them).
-    pub fn multipliers(self, cfg: &HgfConfig) -> u64 {
+    /// The multipliers and memories of the block, as its unit states them for `cfg`
+    /// (hdl/src/quantizer.rs, accumulator_bank.rs, gate_unit.rs, output_queue.rs,
+    /// resources.rs for the low-rank unit): sized for the core's largest projection
+    /// (`max_d_in`, `max_d_out`, `max_rank`), which every smaller run-time shape uses a part
+    /// of. The array, the unpacker, the control and the wrapper build neither.
+    pub fn resources(self, cfg: &HgfConfig) -> Resources {
         match self {
-            Block::LowRankUnit => cfg.fp_lanes as u64 * MULTIPLIERS_PER_FP16_MUL,
-            Block::GateUnit => cfg.gate_multipliers as u64 * MULTIPLIERS_PER_FP32_MUL,
-            Block::Quantizer if !cfg.shares_quantizer_multiplier() => {
-                MULTIPLIERS_PER_BINARY16_A_MUL
+            Block::AccumulatorBank => AccumulatorBank::resources(cfg),
+            Block::Quantizer => QuantizerUnit::resources(cfg),
+            Block::LowRankUnit => resources::lowrank_unit(cfg),
+            Block::GateUnit => GateUnit::resources(cfg.gate_multipliers),
+            Block::OutputQueue => OutputQueue::resources(),
+            Block::TernaryArray | Block::WeightUnpacker | Block::Control | Block::PnrWrapper => {
+                Resources::none()
             }
-            _ => 0,
         }
     }
 
-    /// The block's memories: (depth in words, data bits that yosys keeps), as the units
-    /// build them (hdl/src/quantizer.rs, accumulator_bank.rs, lowrank_x_buffer.rs,
-    /// lowrank_u_buffer.rs, lowrank_v_buffer.rs, fp16_mac.rs):
-    /// sized for the core's largest projection (`max_d_in`, `max_d_out`, `max_rank`), which
-    /// every smaller run-time shape uses a part of.
-    pub fn memories(self, cfg: &HgfConfig) -> Vec<(usize, u32)> {
-        let lanes = cfg.fp_lanes;
-        let max = cfg.max_layout();
-        match self {
-            // The token's binary16 values.
-            Block::Quantizer => vec![(cfg.max_d_in, 16)],
-            // One bank per row of `acc_rows / R` accumulators (`max_d_out` padded to whole
-            // row groups), stored `acc_bits` wide.
-            Block::AccumulatorBank => {
-                vec![(cfg.acc_rows() / cfg.array_rows, cfg.acc_bits()); cfg.array_rows]
-            }
-            Block::LowRankUnit => {
-                let mut m = Vec::new();
-                // Per lane: x bank (binary16), v bank (binary32), MAC register file
-                // (binary32, at least V_INTERLEAVE slots).
-                for _ in 0..lanes {
-                    m.push((max.u_steps(), 16));
-                    m.push((cfg.max_d_out.div_ceil(lanes), 32));
-                    m.push((cfg.max_rank.max(V_INTERLEAVE), 32));
-                }
-                // The u buffer (binary16).
-                m.push((cfg.max_rank, 16));
-                m
-            }
-            // The outputs waiting for the `y` stream (binary16).
-            Block::OutputQueue => vec![(OutputQueue::DEPTH, 16)],
-            _ => vec![],
-        }
+    /// 16x16 multiplier pieces of the block (DSPs where the device has them).
+    pub fn multipliers(self, cfg: &HgfConfig) -> u64 {
+        self.resources(cfg).multipliers
+    }
+
+    /// The block's memories: depth in words and the data bits that yosys keeps.
+    pub fn memories(self, cfg: &HgfConfig) -> Vec<Memory> {
+        self.resources(cfg).memories
     }
 }
 
@@ -243,11 +219,6 @@ pub fn coefficients(family: Family) -> &'static FamilyCoefficients {
         Family::Ice40 => &ICE40,
         Family::Ecp5 => &ECP5,
     }
-}
-
-/// Tiles of a memory of `depth` words: the rule of [`TiledRam`] itself.
-pub fn tiles(depth: usize) -> usize {
-    TiledRam::<1>::new(depth).tiles()
 }
 
 /// Estimated use of one block.
@@ -480,7 +451,7 @@ fn block_area(
     let bram = block
         .memories(cfg)
         .iter()
-        .map(|&(depth, bits)| (tiles(depth) as u64) * u64::from(bits.div_ceil(bits_per_bram)))
+        .map(|m| m.block_rams(bits_per_bram))
         .sum();
     BlockArea {
         block,
@@ -517,7 +488,7 @@ pub fn tile_mux_lut4(cfg: &HgfConfig, block: Block) -> f64 {
     block
         .memories(cfg)
         .iter()
-        .map(|&(depth, bits)| (tiles(depth) - 1) as f64 * f64::from(bits))
+        .map(|m| (m.tiles() - 1) as f64 * f64::from(m.bits))
         .sum::<f64>()
         * LUT4_PER_EXTRA_TILE_BIT
 }
@@ -663,22 +634,39 @@ mod tests {
              array_inputs = 10\nfp_lanes = 2",
         )
         .unwrap();
-        assert_eq!(Block::Quantizer.memories(&c), [(100, 16)]);
+        let words_bits = |block: Block| -> Vec<(usize, u32)> {
+            block
+                .memories(&c)
+                .iter()
+                .map(|m| (m.words, m.bits))
+                .collect()
+        };
+        assert_eq!(words_bits(Block::Quantizer), [(100, 16)]);
         assert_eq!(
-            Block::AccumulatorBank.memories(&c),
+            words_bits(Block::AccumulatorBank),
             [(8, c.acc_bits()); 4],
             "acc_bits {}",
             c.acc_bits()
         );
-        // Per lane: 50 x steps, 15 v rows, max(5, 8) register slots; the u buffer holds 5.
-        let lane = [(50, 16), (15, 32), (8, 32)];
-        let mut lowrank = [lane, lane].concat();
-        lowrank.push((5, 16));
-        assert_eq!(Block::LowRankUnit.memories(&c), lowrank);
+        // Per lane: 50 x steps; per lane 15 v rows; per lane max(5, 8) register slots; the
+        // u buffer holds 5.
+        let lowrank = [
+            (50, 16),
+            (50, 16),
+            (15, 32),
+            (15, 32),
+            (8, 32),
+            (8, 32),
+            (5, 16),
+        ];
+        assert_eq!(words_bits(Block::LowRankUnit), lowrank);
+        assert_eq!(words_bits(Block::OutputQueue), [(OutputQueue::DEPTH, 16)]);
+        assert!(words_bits(Block::TernaryArray).is_empty());
     }
 
     #[test]
     fn tiles_are_the_tiled_rams() {
+        let tiles = |words| Memory { words, bits: 16 }.tiles();
         assert_eq!(tiles(1), 1);
         assert_eq!(tiles(256), 1);
         assert_eq!(tiles(257), 2);

@@ -3,6 +3,7 @@
 use hgf_golden::config::HgfConfig;
 use rust_hdl::prelude::*;
 
+use crate::resources::Resources;
 use crate::tiled_ram::TiledRam;
 
 /// Largest `array_rows` (banks): the bank number is 6 bits.
@@ -169,6 +170,14 @@ pub struct AccumulatorBank {
 }
 
 impl AccumulatorBank {
+    /// What [`AccumulatorBank::new`] builds for `cfg`: `array_rows` memories of
+    /// `acc_rows / array_rows` words, of which synthesis keeps `acc_bits` data bits (the RAMs
+    /// are 32 bits wide, the accumulators narrower); no multiplier.
+    pub fn resources(cfg: &HgfConfig) -> Resources {
+        let groups = cfg.acc_rows() / cfg.array_rows;
+        Resources::memory(groups, cfg.acc_bits()).times(cfg.array_rows)
+    }
+
     /// The bank of `cfg`: `array_rows` banks of `d_out / array_rows` accumulators of
     /// `acc_bits` bits.
     pub fn new(cfg: &HgfConfig) -> Self {
@@ -394,6 +403,22 @@ mod tests {
     use hgf_golden::HgfWeights;
     use rand::{RngExt, SeedableRng};
     use rand_chacha::ChaCha8Rng;
+
+    #[test]
+    fn states_the_memories_it_builds() {
+        // 1100 outputs on 4 rows: 275 row groups, so 275 words per bank (two tiles each).
+        let mut cfg = HgfConfig::preset("default").unwrap();
+        cfg.max_d_out = 1100;
+        cfg.array_rows = 4;
+        let bank = AccumulatorBank::new(&cfg);
+        let stated = AccumulatorBank::resources(&cfg);
+        assert_eq!(stated.multipliers, 0);
+        assert_eq!(stated.memories.len(), bank.banks.len());
+        for (m, b) in stated.memories.iter().zip(&bank.banks) {
+            assert_eq!((m.words, m.bits), (275, cfg.acc_bits()));
+            assert_eq!(m.tiles(), b.tiles());
+        }
+    }
 
     fn new_uut(cfg: &HgfConfig) -> AccumulatorBank {
         let mut uut = AccumulatorBank::new(cfg);

@@ -2,6 +2,7 @@
 
 use rust_hdl::prelude::*;
 
+use crate::round_nearest_even::RoundNearestEven;
 use crate::shift_sticky::ShiftRightSticky;
 
 /// binary32 to binary16 conversion, round to nearest even (`F32ToF16`).
@@ -22,8 +23,9 @@ use crate::shift_sticky::ShiftRightSticky;
 /// is sticky. Only the top 12 bits `m >> 12` go through the shifter (the low 12 are sticky
 /// for every result). The 11-bit quotient `q` (hidden bit included) is added to the exponent
 /// field minus one, `(e - 113) << 10` or 0 for a subnormal, so the hidden bit completes the
-/// exponent; the ties-to-even increment then carries into the exponent, from the largest
-/// subnormal to the smallest normal and from 65504 to infinity, with no special case.
+/// exponent; the ties-to-even increment (the shared [`RoundNearestEven`]) then carries into
+/// the exponent, from the largest subnormal to the smallest normal and from 65504 to
+/// infinity, with no special case.
 ///
 /// **Latency** 0 (combinational). **Throughput** one conversion per cycle.
 /// **Resources** a 12-bit, 5-level right shifter with sticky ([`ShiftRightSticky`]), a
@@ -50,10 +52,24 @@ pub struct F32ToF16 {
     base: Signal<Local, Bits<15>>,
     /// Shifted significand: quotient (bits 11..1) and guard bit (bit 0), zero-extended.
     quot: Signal<Local, Bits<15>>,
-    /// Round up (ties to even).
-    round_up: Signal<Local, Bit>,
+    // `base + quotient`, rounded to nearest even.
+    round: RoundNearestEven<15, 15>,
     /// `y` without its sign.
     mag: Signal<Local, Bits<15>>,
+    // Typed constants (no WIDTH mismatch in the Verilog): binary32 exponent fields (0, 82,
+    // 113: 2^-14, 143: 2^16, 255), shift distances, the hidden bit, binary16 patterns.
+    exp_zero: Constant<Bits<8>>,
+    exp_last_shifted: Constant<Bits<8>>,
+    exp_min_normal: Constant<Bits<8>>,
+    exp_overflow: Constant<Bits<8>>,
+    exp_special: Constant<Bits<8>>,
+    no_shift: Constant<Bits<5>>,
+    all_sticky: Constant<Bits<5>>,
+    hidden_bit: Constant<Bits<12>>,
+    zero_mag: Constant<Bits<15>>,
+    inf_mag: Constant<Bits<15>>,
+    sign_bit: Constant<Bits<16>>,
+    canonical_nan: Constant<Bits<16>>,
 }
 
 impl F32ToF16 {
@@ -68,8 +84,20 @@ impl F32ToF16 {
             shift_dist: Default::default(),
             base: Default::default(),
             quot: Default::default(),
-            round_up: Default::default(),
+            round: RoundNearestEven::new(),
             mag: Default::default(),
+            exp_zero: Constant::new(0u64.into()),
+            exp_last_shifted: Constant::new(82u64.into()),
+            exp_min_normal: Constant::new(113u64.into()),
+            exp_overflow: Constant::new(143u64.into()),
+            exp_special: Constant::new(255u64.into()),
+            no_shift: Constant::new(0u64.into()),
+            all_sticky: Constant::new(31u64.into()),
+            hidden_bit: Constant::new(0x800u64.into()),
+            zero_mag: Constant::new(0u64.into()),
+            inf_mag: Constant::new(0x7C00u64.into()),
+            sign_bit: Constant::new(0x8000u64.into()),
+            canonical_nan: Constant::new(0x7E00u64.into()),
         }
     }
 }
@@ -85,42 +113,45 @@ impl Logic for F32ToF16 {
     fn update(&mut self) {
         self.exp.next = self.x.val().get_bits::<8>(23);
         self.high.next = bit_cast::<12, 11>(self.x.val().get_bits::<11>(12));
-        if self.exp.val() != 0 {
-            self.high.next = bit_cast::<12, 11>(self.x.val().get_bits::<11>(12)) | 0x800;
+        if self.exp.val() != self.exp_zero.val() {
+            self.high.next =
+                bit_cast::<12, 11>(self.x.val().get_bits::<11>(12)) | self.hidden_bit.val();
         }
         // Normal result (exp >= 113): no shift, exponent field exp - 112 = base + hidden bit.
         // Subnormal result: shift 113 - exp, saturated at 31 (all sticky).
-        self.shift_dist.next = 0.into();
-        if self.exp.val() < 113 {
-            self.shift_dist.next = 31.into();
-            if self.exp.val() >= 82 {
-                self.shift_dist.next = bit_cast::<5, 8>(113 - self.exp.val());
+        self.shift_dist.next = self.no_shift.val();
+        if self.exp.val() < self.exp_min_normal.val() {
+            self.shift_dist.next = self.all_sticky.val();
+            if self.exp.val() >= self.exp_last_shifted.val() {
+                self.shift_dist.next = bit_cast::<5, 8>(self.exp_min_normal.val() - self.exp.val());
             }
         }
         self.shift.x.next = self.high.val();
         self.shift.amount.next = self.shift_dist.val();
         // What follows reads the shifter's output, so it reads the port, not `exp` or `high`
         // (which feed the shifter): see `ShiftRightSticky` on UNOPTFLAT.
-        self.base.next = bit_cast::<15, 8>(self.x.val().get_bits::<8>(23) - 113) << 10;
-        if self.x.val().get_bits::<8>(23) < 113 {
-            self.base.next = 0.into();
+        self.base.next =
+            bit_cast::<15, 8>(self.x.val().get_bits::<8>(23) - self.exp_min_normal.val()) << 10;
+        if self.x.val().get_bits::<8>(23) < self.exp_min_normal.val() {
+            self.base.next = self.zero_mag.val();
         }
         self.quot.next = bit_cast::<15, 12>(self.shift.shifted.val());
-        self.round_up.next = self.quot.val().get_bit(0)
-            & (self.shift.sticky.val()
-                | self.x.val().get_bits::<12>(0).any()
-                | self.quot.val().get_bit(1));
-        self.mag.next = self.base.val() + (self.quot.val() >> 1) + self.round_up.val();
+        self.round.kept.next = self.base.val() + (self.quot.val() >> 1);
+        self.round.guard.next = self.quot.val().get_bit(0);
+        self.round.sticky.next = self.shift.sticky.val() | self.x.val().get_bits::<12>(0).any();
+        self.mag.next = self.round.rounded.val();
         // 65520 and up (exp >= 143) overflow; exp = 255 is infinity or NaN.
-        if self.x.val().get_bits::<8>(23) >= 143 {
-            self.mag.next = 0x7C00.into();
+        if self.x.val().get_bits::<8>(23) >= self.exp_overflow.val() {
+            self.mag.next = self.inf_mag.val();
         }
         self.y.next = bit_cast::<16, 15>(self.mag.val());
         if self.x.val().get_bit(31) {
-            self.y.next = bit_cast::<16, 15>(self.mag.val()) | 0x8000;
+            self.y.next = bit_cast::<16, 15>(self.mag.val()) | self.sign_bit.val();
         }
-        if (self.x.val().get_bits::<8>(23) == 255) & self.x.val().get_bits::<23>(0).any() {
-            self.y.next = 0x7E00.into();
+        if (self.x.val().get_bits::<8>(23) == self.exp_special.val())
+            & self.x.val().get_bits::<23>(0).any()
+        {
+            self.y.next = self.canonical_nan.val();
         }
     }
 }

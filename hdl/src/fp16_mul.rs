@@ -2,6 +2,8 @@
 
 use rust_hdl::prelude::*;
 
+use crate::resources::Resources;
+
 /// Exact binary16 x binary16 -> binary32 product (`Fp16MulExact`).
 ///
 /// **Function.** `product = a * b` exactly, as binary32 (docs/arithmetic.md §F4): the two
@@ -113,6 +115,12 @@ pub struct Fp16MulExact {
 impl Fp16MulExact {
     /// Enabled clock edges from operands to product.
     pub const LATENCY: usize = 3;
+
+    /// What [`Fp16MulExact::new`] builds: the 11x11 significand product on one 16x16
+    /// multiplier (`SB_MAC16` on iCE40, `MULT18X18D` on ECP5); no memory.
+    pub fn resources() -> Resources {
+        Resources::multipliers(1)
+    }
 
     /// A multiplier with every register at zero.
     pub fn new() -> Self {

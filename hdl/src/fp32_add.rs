@@ -3,6 +3,7 @@
 use rust_hdl::prelude::*;
 
 use crate::lzc::Lzc;
+use crate::round_nearest_even::RoundNearestEven;
 use crate::shift_sticky::ShiftRightSticky;
 
 /// binary32 adder, round to nearest even (`Fp32Add`).
@@ -37,8 +38,9 @@ use crate::shift_sticky::ShiftRightSticky;
 ///    does not drop below that of the smallest normal; a significand without its leading one
 ///    is then a subnormal. The top bit is the hidden bit, the next 23 the fraction, then
 ///    guard and 3 sticky bits.
-/// 4. *Round and pack.* Ties-to-even increment of `{exponent, fraction}`, whose carry rolls
-///    into the exponent (up to infinity); special values and the sign of an exact zero.
+/// 4. *Round and pack.* Ties-to-even increment of `{exponent, fraction}` (the shared
+///    [`RoundNearestEven`]), whose carry rolls into the exponent (up to infinity); special
+///    values and the sign of an exact zero.
 ///
 /// Why 3 extra bits suffice: when bits of `y` are lost, the computed sum is odd in units of
 /// the lowest bit and the exact one lies within one unit of it, so no rounding boundary (an
@@ -96,11 +98,13 @@ pub struct Fp32Add {
     norm: Signal<Local, Bits<28>>,
     norm_exp: Signal<Local, Bits<8>>,
     zero: Signal<Local, Bit>,
-    // Stage 4 (round, pack) signals.
-    round_up: Signal<Local, Bit>,
-    mag: Signal<Local, Bits<31>>,
-    rounded: Signal<Local, Bits<31>>,
+    // Stage 4 (round, pack): `{exponent, fraction}` rounded to nearest even.
+    round: RoundNearestEven<31, 31>,
     packed_mag: Signal<Local, Bits<32>>,
+    // Typed constants of the packing step (no WIDTH mismatch in the Verilog): the exponent
+    // field of infinity and NaN, the sign bit.
+    exp_max: Constant<Bits<8>>,
+    sign_bit: Constant<Bits<32>>,
     // Stage 1 registers: sign of x, effective subtraction, exponent of x (subnormal: 1),
     // significand of x (hidden bit included), aligned significand of y (3 extra bits, sticky
     // in the lowest; inverted for a subtraction), special operand (infinity or NaN), NaN
@@ -170,10 +174,10 @@ impl Fp32Add {
             norm: Default::default(),
             norm_exp: Default::default(),
             zero: Default::default(),
-            round_up: Default::default(),
-            mag: Default::default(),
-            rounded: Default::default(),
+            round: RoundNearestEven::new(),
             packed_mag: Default::default(),
+            exp_max: Constant::new(255u64.into()),
+            sign_bit: Constant::new(0x8000_0000u64.into()),
             s1_sign: Default::default(),
             s1_sub: Default::default(),
             s1_exp: Default::default(),
@@ -335,19 +339,19 @@ impl Logic for Fp32Add {
         }
 
         // ---- Stage 4: round to nearest even, pack, special values.
-        self.round_up.next =
-            self.s3_guard.q.val() & (self.s3_sticky.q.val() | self.s3_frac.q.val().get_bit(0));
-        self.mag.next = (bit_cast::<31, 8>(self.s3_exp.q.val()) << 23)
+        // The increment's carry rolls from the fraction into the exponent (up to infinity).
+        self.round.kept.next = (bit_cast::<31, 8>(self.s3_exp.q.val()) << 23)
             | bit_cast::<31, 23>(self.s3_frac.q.val());
-        self.rounded.next = self.mag.val() + self.round_up.val();
-        self.packed_mag.next = bit_cast::<32, 31>(self.rounded.val());
-        if (self.s3_exp.q.val() == 255) | self.s3_special.q.val() {
+        self.round.guard.next = self.s3_guard.q.val();
+        self.round.sticky.next = self.s3_sticky.q.val();
+        self.packed_mag.next = bit_cast::<32, 31>(self.round.rounded.val());
+        if (self.s3_exp.q.val() == self.exp_max.val()) | self.s3_special.q.val() {
             self.packed_mag.next = 0x7F80_0000.into();
         }
         if self.enable.val() {
             self.s4_sum.d.next = self.packed_mag.val();
             if self.s3_sign.q.val() {
-                self.s4_sum.d.next = self.packed_mag.val() | 0x8000_0000_u64;
+                self.s4_sum.d.next = self.packed_mag.val() | self.sign_bit.val();
             }
             if self.s3_nan.q.val() {
                 self.s4_sum.d.next = 0x7FC0_0000.into();

@@ -2,6 +2,8 @@
 
 use rust_hdl::prelude::*;
 
+use crate::round_nearest_even::RoundNearestEven;
+
 /// binary32 division with round-to-nearest-even, one quotient bit per cycle (`Fp32Div`).
 ///
 /// **Function.** `quotient = fl32(a / b)` (docs/arithmetic.md §F3, §F1): one RNE rounding of
@@ -36,9 +38,10 @@ use rust_hdl::prelude::*;
 /// 3. *Iterate*, [`Fp32Div::QUOTIENT_BITS`] = 25 cycles: restoring division, one quotient bit
 ///    per cycle; after `keep` bits the remainder and quotient freeze. The sticky bit is
 ///    `remainder != 0`.
-/// 4. *Round*, 1 cycle: round to nearest even, pack (a rounding carry moves the exponent up
-///    by itself: to 2^-126 from a subnormal, to infinity from the largest binade), special
-///    values; `done` and `quotient` follow on the edge that ends this cycle.
+/// 4. *Round*, 1 cycle: round to nearest even (the shared [`RoundNearestEven`]), pack (a
+///    rounding carry moves the exponent up by itself: to 2^-126 from a subnormal, to
+///    infinity from the largest binade), special values; `done` and `quotient` follow on the
+///    edge that ends this cycle.
 ///
 /// **Latency** [`Fp32Div::CYCLES`] = 36 cycles: with `start` sampled at edge `t`, `done` is
 /// high (and `quotient` valid) after edge `t + 36`, for every input. **Throughput** one
@@ -93,7 +96,8 @@ pub struct Fp32Div {
     accept: Signal<Local, Bit>,
     // Rounding and packing.
     sig24: Signal<Local, Bits<24>>,
-    round_up: Signal<Local, Bit>,
+    // The significand rounded to nearest even, with its carry out (bit 24).
+    round: RoundNearestEven<24, 25>,
     mant: Signal<Local, Bits<25>>,
     exp_field: Signal<Local, Bits<8>>,
     exp32: Signal<Local, Bits<32>>,
@@ -163,7 +167,7 @@ impl Fp32Div {
             keep_new: Default::default(),
             accept: Default::default(),
             sig24: Default::default(),
-            round_up: Default::default(),
+            round: RoundNearestEven::new(),
             mant: Default::default(),
             exp_field: Default::default(),
             exp32: Default::default(),
@@ -268,12 +272,10 @@ impl Logic for Fp32Div {
         // ---- Round and pack: the 24 bits above the round bit, RNE with sticky =
         // remainder != 0; the packed exponent minus one plus the 25-bit rounded significand.
         self.sig24.next = self.quo.q.val().get_bits::<24>(1);
-        self.round_up.next =
-            self.quo.q.val().get_bit(0) && (self.rem.q.val().any() || self.sig24.val().get_bit(0));
-        self.mant.next = bit_cast::<25, 24>(self.sig24.val());
-        if self.round_up.val() {
-            self.mant.next = bit_cast::<25, 24>(self.sig24.val()) + 1;
-        }
+        self.round.kept.next = self.sig24.val();
+        self.round.guard.next = self.quo.q.val().get_bit(0);
+        self.round.sticky.next = self.rem.q.val().any();
+        self.mant.next = self.round.rounded.val();
         // The significand's bits 24:23 (hidden bit, rounding carry) add to the exponent.
         self.exp_field.next =
             self.exp.q.val().get_bits::<8>(0) + bit_cast::<8, 2>(self.mant.val().get_bits::<2>(23));

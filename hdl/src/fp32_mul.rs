@@ -2,6 +2,8 @@
 
 use rust_hdl::prelude::*;
 
+use crate::resources::Resources;
+use crate::round_nearest_even::RoundNearestEven;
 use crate::shift_sticky::ShiftRightSticky;
 
 /// binary32 multiplication with round-to-nearest-even (`Fp32Mul`).
@@ -28,7 +30,7 @@ use crate::shift_sticky::ShiftRightSticky;
 /// `MULT18X18D`); 3. sum of the partial products (48 bits), normalisation by one bit, the 24
 /// kept bits plus round and sticky bits, biased exponent, overflow, right-shift distance for
 /// a subnormal result; 4. right shift with sticky bit (the shared
-/// [`ShiftRightSticky`]), round to nearest even, pack
+/// [`ShiftRightSticky`]), round to nearest even (the shared [`RoundNearestEven`]), pack
 /// (a rounding carry moves the exponent up by itself), special values.
 ///
 /// **Latency** [`Fp32Mul::LATENCY`] = 4 enabled cycles: operands presented in the cycle
@@ -102,7 +104,8 @@ pub struct Fp32Mul {
     shifted: Signal<Local, Bits<26>>,
     sticky: Signal<Local, Bit>,
     sig24: Signal<Local, Bits<24>>,
-    round_up: Signal<Local, Bit>,
+    // The significand rounded to nearest even, with its carry out (bit 24).
+    round: RoundNearestEven<24, 25>,
     mant: Signal<Local, Bits<25>>,
     frac32: Signal<Local, Bits<32>>,
     exp_field: Signal<Local, Bits<8>>,
@@ -141,6 +144,18 @@ pub struct Fp32Mul {
 impl Fp32Mul {
     /// Enabled clock edges from operands to product.
     pub const LATENCY: usize = 4;
+
+    /// What [`Fp32Mul::new`] builds: the 24x24 significand product as four 16x16 products
+    /// (`SB_MAC16` on iCE40, `MULT18X18D` on ECP5); no memory.
+    pub fn resources() -> Resources {
+        Resources::multipliers(4)
+    }
+
+    /// What [`Fp32Mul::with_binary16_a`] builds: an 11-bit significand of `a` makes two of
+    /// the four products constant zero, so two 16x16 multipliers remain.
+    pub fn binary16_a_resources() -> Resources {
+        Resources::multipliers(2)
+    }
 
     /// A multiplier whose operand `a` is always a binary16 value (converted to binary32).
     /// Its normalised significand then has at most 11 significant bits, the low 12 are zero,
@@ -206,7 +221,7 @@ impl Fp32Mul {
             shifted: Default::default(),
             sticky: Default::default(),
             sig24: Default::default(),
-            round_up: Default::default(),
+            round: RoundNearestEven::new(),
             mant: Default::default(),
             frac32: Default::default(),
             exp_field: Default::default(),
@@ -424,12 +439,10 @@ impl Logic for Fp32Mul {
         self.shifted.next = self.denorm.shifted.val();
         self.sticky.next = self.shifted.val().get_bit(0) || self.denorm.sticky.val();
         self.sig24.next = self.shifted.val().get_bits::<24>(2);
-        self.round_up.next =
-            self.shifted.val().get_bit(1) && (self.sticky.val() || self.sig24.val().get_bit(0));
-        self.mant.next = bit_cast::<25, 24>(self.sig24.val());
-        if self.round_up.val() {
-            self.mant.next = bit_cast::<25, 24>(self.sig24.val()) + 1;
-        }
+        self.round.kept.next = self.sig24.val();
+        self.round.guard.next = self.shifted.val().get_bit(1);
+        self.round.sticky.next = self.sticky.val();
+        self.mant.next = self.round.rounded.val();
         // The significand's bits 24:23 (hidden bit, rounding carry) add to the exponent.
         self.exp_field.next =
             self.s3_exp_m1.q.val() + bit_cast::<8, 2>(self.mant.val().get_bits::<2>(23));

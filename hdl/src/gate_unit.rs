@@ -6,6 +6,7 @@ use crate::f32_to_f16::F32ToF16;
 use crate::fp32_add::Fp32Add;
 use crate::fp32_mul::Fp32Mul;
 use crate::i32_to_f32::I32ToF32;
+use crate::resources::Resources;
 
 /// Dequantization and gate of one output, fully pipelined (`GateUnit`).
 ///
@@ -140,6 +141,12 @@ impl GateUnit {
     /// A gate unit with an empty pipeline and `multipliers` (1 or 2) binary32 multipliers;
     /// with `borrows_adder`, no adder and rounding of its own (ports `add_a`, `add_b`,
     /// `sum16`).
+    /// What [`GateUnit::new`] builds: `multipliers` times [`Fp32Mul::resources`] (the adder,
+    /// own or borrowed, and the conversions use none); no memory.
+    pub fn resources(multipliers: usize) -> Resources {
+        Fp32Mul::resources().times(multipliers)
+    }
+
     pub fn new(multipliers: usize, borrows_adder: bool) -> Self {
         assert!(
             (1..=2).contains(&multipliers),
@@ -251,6 +258,16 @@ mod tests {
     use hgf_golden::ternary::dequantize;
     use rand::{RngExt, SeedableRng};
     use rand_chacha::ChaCha8Rng;
+
+    #[test]
+    fn states_the_multipliers_it_builds() {
+        for multipliers in [1, 2] {
+            let unit = GateUnit::new(multipliers, false);
+            let stated = GateUnit::resources(multipliers);
+            assert_eq!(stated.multipliers, 4 * unit.muls.len() as u64);
+            assert!(stated.memories.is_empty());
+        }
+    }
 
     const SEED: u64 = 0x5eed_9a7e;
 

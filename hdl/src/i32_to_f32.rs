@@ -3,6 +3,7 @@
 use rust_hdl::prelude::*;
 
 use crate::lzc::Lzc;
+use crate::round_nearest_even::RoundNearestEven;
 
 /// int32 to binary32 conversion, round to nearest even (`I32ToF32`).
 ///
@@ -18,8 +19,9 @@ use crate::lzc::Lzc;
 /// Method: the magnitude (`-2^31` gives `2^31`, which fits 32 unsigned bits) is normalised by
 /// its leading-zero count `lz` so that its leading one is bit 31; the exponent field is then
 /// `158 - lz`. The top 24 bits (hidden bit included) are added to `(157 - lz) << 23`, so the
-/// hidden bit completes the exponent, together with the ties-to-even increment from bit 7
-/// (guard) and bits 6..0 (sticky); a carry out of the significand rolls into the exponent.
+/// hidden bit completes the exponent; the shared [`RoundNearestEven`] then adds the
+/// ties-to-even increment from bit 7 (guard) and bits 6..0 (sticky), and a carry out of the
+/// significand rolls into the exponent.
 ///
 /// **Latency** 0 (combinational: negate, count, shift, round in one path; register around it
 /// where timing needs). **Throughput** one conversion per cycle.
@@ -43,10 +45,14 @@ pub struct I32ToF32 {
     norm: Signal<Local, Bits<32>>,
     /// The exponent field minus one.
     exp_m1: Signal<Local, Bits<8>>,
-    /// Round up (ties to even).
-    round_up: Signal<Local, Bit>,
+    // `y` without its sign, rounded to nearest even.
+    round: RoundNearestEven<31, 31>,
     /// `y` without its sign.
     packed_mag: Signal<Local, Bits<31>>,
+    // Typed constants (no WIDTH mismatch in the Verilog): the exponent field of 2^31 minus
+    // one, the sign bit.
+    exp_m1_top: Constant<Bits<8>>,
+    sign_bit: Constant<Bits<32>>,
 }
 
 impl I32ToF32 {
@@ -60,8 +66,10 @@ impl I32ToF32 {
             mag_copy: Default::default(),
             norm: Default::default(),
             exp_m1: Default::default(),
-            round_up: Default::default(),
+            round: RoundNearestEven::new(),
             packed_mag: Default::default(),
+            exp_m1_top: Constant::new(157u64.into()),
+            sign_bit: Constant::new(0x8000_0000u64.into()),
         }
     }
 }
@@ -91,15 +99,15 @@ impl Logic for I32ToF32 {
         self.lzc.x.next = self.mag_copy.val();
         // A shift of 32 (x = 0) never matters, so the shifter takes 5 select bits only.
         self.norm.next = self.mag.val() << self.lzc.count.val().get_bits::<5>(0);
-        self.exp_m1.next = 157 - bit_cast::<8, 6>(self.lzc.count.val());
-        self.round_up.next = self.norm.val().get_bit(7)
-            & (self.norm.val().get_bits::<7>(0).any() | self.norm.val().get_bit(8));
-        self.packed_mag.next = (bit_cast::<31, 8>(self.exp_m1.val()) << 23)
-            + bit_cast::<31, 32>(self.norm.val() >> 8)
-            + self.round_up.val();
+        self.exp_m1.next = self.exp_m1_top.val() - bit_cast::<8, 6>(self.lzc.count.val());
+        self.round.kept.next = (bit_cast::<31, 8>(self.exp_m1.val()) << 23)
+            + bit_cast::<31, 24>(self.norm.val().get_bits::<24>(8));
+        self.round.guard.next = self.norm.val().get_bit(7);
+        self.round.sticky.next = self.norm.val().get_bits::<7>(0).any();
+        self.packed_mag.next = self.round.rounded.val();
         self.y.next = bit_cast::<32, 31>(self.packed_mag.val());
         if self.x.val().get_bit(31) {
-            self.y.next = bit_cast::<32, 31>(self.packed_mag.val()) | 0x8000_0000_u64;
+            self.y.next = bit_cast::<32, 31>(self.packed_mag.val()) | self.sign_bit.val();
         }
         if self.x.val() == 0 {
             self.y.next = 0.into();

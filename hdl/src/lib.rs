@@ -33,6 +33,8 @@ pub mod pnr_wrapper;
 pub mod projection_core;
 pub mod quantizer;
 pub mod readable;
+pub mod resources;
+pub mod round_nearest_even;
 pub mod schedule;
 pub mod settle;
 pub mod shift_sticky;

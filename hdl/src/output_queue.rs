@@ -2,6 +2,7 @@
 
 use rust_hdl::prelude::*;
 
+use crate::resources::Resources;
 use crate::tiled_ram::TiledRam;
 
 /// Queue between the gate pipeline and the `y` stream (`OutputQueue`).
@@ -72,6 +73,12 @@ pub struct OutputQueue {
 impl OutputQueue {
     /// Words the queue holds.
     pub const DEPTH: usize = 16;
+
+    /// What [`OutputQueue::new`] builds: a memory of [`OutputQueue::DEPTH`] binary16 words
+    /// (one tile); no multiplier.
+    pub fn resources() -> Resources {
+        Resources::memory(Self::DEPTH, 16)
+    }
 
     pub fn new() -> Self {
         Self {

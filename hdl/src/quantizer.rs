@@ -10,6 +10,7 @@ use crate::f16_to_f32::F16ToF32;
 use crate::f32_to_i8::F32ToI8;
 use crate::fp32_div::Fp32Div;
 use crate::fp32_mul::Fp32Mul;
+use crate::resources::Resources;
 use crate::tiled_ram::TiledRam;
 
 /// Per-token activation quantizer and dequantization factor (`QuantizerUnit`).
@@ -268,6 +269,18 @@ impl QuantizerUnit {
     ///
     /// # Panics
     /// If `max_d_in` is outside `1..=2^17` or C outside `1..=320`.
+    /// What [`QuantizerUnit::new`] builds for `cfg`: the token RAM of `max_d_in` binary16
+    /// words, and its own binary16-operand multiplier ([`Fp32Mul::binary16_a_resources`])
+    /// unless the config lends it the gate's.
+    pub fn resources(cfg: &HgfConfig) -> Resources {
+        let ram = Resources::memory(cfg.max_d_in, 16);
+        if cfg.shares_quantizer_multiplier() {
+            ram
+        } else {
+            ram.and(Fp32Mul::binary16_a_resources())
+        }
+    }
+
     pub fn new(cfg: &HgfConfig) -> Self {
         let d_in = cfg.max_d_in;
         let c = cfg.array_inputs;
@@ -630,6 +643,25 @@ mod tests {
     use hgf_golden::ternary::dequant_factor;
     use rand::{RngExt, SeedableRng};
     use rand_chacha::ChaCha8Rng;
+
+    #[test]
+    fn states_the_memory_and_multiplier_it_builds() {
+        let mut cfg = HgfConfig::preset("default").unwrap();
+        cfg.max_d_in = 600;
+        for gate_multipliers in [1, 2] {
+            cfg.gate_multipliers = gate_multipliers;
+            let unit = QuantizerUnit::new(&cfg);
+            let stated = QuantizerUnit::resources(&cfg);
+            assert_eq!(stated.memories.len(), 1);
+            assert_eq!(
+                (stated.memories[0].words, stated.memories[0].bits),
+                (600, 16)
+            );
+            assert_eq!(stated.memories[0].tiles(), unit.ram.tiles());
+            // Two 16x16 pieces per binary16-operand multiplier it has (none when borrowed).
+            assert_eq!(stated.multipliers, 2 * unit.muls.len() as u64);
+        }
+    }
 
     const SEED: u64 = 0x5eed_0a17;
 

@@ -154,7 +154,7 @@ pub fn asic_area(cfg: &HgfConfig, tools: &Toolbox, dir: &Path) -> Result<AsicAre
         memory_bits: Block::ALL
             .iter()
             .flat_map(|b| b.memories(cfg))
-            .map(|(depth, bits)| depth as u64 * u64::from(bits))
+            .map(|m| m.words as u64 * u64::from(m.bits))
             .sum(),
         cells: design.num_cells_by_type,
         unmapped,
