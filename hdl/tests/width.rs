@@ -50,6 +50,15 @@ const CASTS: &[(&str, usize)] = &[
     ("lowrank_lanes_add_lzc", 3),
     ("lowrank_lanes_mul", 5),
     ("lowrank_lanes", 3),
+    // The shared rounding block (`round_nearest_even.rs`) adds its 1-bit round-up to the
+    // word (a word-wide increment cost `Fp32Add` 48 ECP5 LUT4s), and its R = W + 1 form
+    // widens the word first. The readable pass names each width's module after its first
+    // instance: 31 bits (adder, int32 conversion), 24 + 1 (multiplier, divider), 15 (binary16).
+    ("gate_adds_round", 1),
+    ("gate_to_f32_round", 1),
+    ("gate_muls_round", 2),
+    ("gate_to_f16s_round", 1),
+    ("lowrank_to_f16_round", 1),
 ];
 
 /// The typed modules of `counts` whose count is not that of [`CASTS`], as text. `short` names
