@@ -29,7 +29,7 @@ use crate::tiled_ram::TiledRam;
 ///    `k = fl32(beta / s)`; `k` and `k_valid` are held until the next `start` or `reset`.
 /// 3. *Quantized column blocks* (§Q3, §P2). Once `s` is known, column block `b` (`b = 0 ..
 ///    column_blocks - 1`, in order) is `q[b·C .. b·C + C)` with `q_i = int8(fl32(x_i · s))`
-///    and `q_i = 0` past `d_in`. One element per cycle reads the token RAM ([`F16ToF32`],
+///    and `q_i = 0` past `d_in`. One element per cycle reads the token RAM (a register, [`F16ToF32`],
 ///    a register, [`Fp32Mul`] `x · s`, [`F32ToI8`]) and shifts into the *fill* buffer (C int8
 ///    registers; the block's elements are issued from the last to the first, so the shift
 ///    leaves element `i` in register `i`). A complete fill buffer moves into the *current*
@@ -46,7 +46,7 @@ use crate::tiled_ram::TiledRam;
 /// | `x_last` | in | 1 | with `x_valid`: this beat is the `d_in`-th, the last of the token |
 /// | `x_data` | in | 16 | binary16 activation `x_i`, `i` = beats accepted before this one |
 /// | `d_in` | in | 20 | the token's `d_in` (`1 ..= max_d_in`), stable from `start` until the last block: elements at or past it are padding (`q = 0`), and the block holding element `d_in - 1` is the last |
-/// | `beta` | in | 32 | binary32 scale of T (§1); sampled by the divider 38 edges after the `x_last` edge: keep it stable from `x_last` until `k_valid` |
+/// | `beta` | in | 32 | binary32 scale of T (§1); sampled by the divider 39 edges after the `x_last` edge: keep it stable from `x_last` until `k_valid` |
 /// | `block_done` | in | 1 | the array has finished with the current block: swap (ignored while `block_valid` is low) |
 /// | `k` | out | 32 | binary32 `fl32(beta / s)` while `k_valid` |
 /// | `k_valid` | out | 1 | `k` is the token's factor; held until `start` or `reset` |
@@ -58,22 +58,23 @@ use crate::tiled_ram::TiledRam;
 /// | `mul_product` | in | 32 | `fl32(mul_a · mul_b)` from that multiplier, [`Fp32Mul::LATENCY`] edges after the operands (ignored when the unit has its own multiplier) |
 ///
 /// **Latency.** With `x_last` accepted on edge `T`: the divider samples `127, m` on edge
-/// `T + 1`; `s` is registered and the `beta / s` division starts on edge `T + 38`
-/// ([`QuantizerUnit::SCALE_CYCLES`]); `k_valid` rises after edge `T + 75`
-/// ([`QuantizerUnit::K_CYCLES`]); block 0 is valid after edge `T + 46 + C`
-/// ([`QuantizerUnit::first_block_cycles`], 86 for C = 40). An element issued to the RAM on
-/// edge `e` lands in the fill buffer on edge `e + 6` ([`QuantizerUnit::ELEMENT_LATENCY`] = 7
-/// edges including `e`: RAM read, binary32 register, 4 multiplier stages, the shift). From
+/// `T + 2` (m is converted and registered on `T + 1`); `s` is registered and the `beta / s`
+/// division starts on edge `T + 39`
+/// ([`QuantizerUnit::SCALE_CYCLES`]); `k_valid` rises after edge `T + 76`
+/// ([`QuantizerUnit::K_CYCLES`]); block 0 is valid after edge `T + 48 + C`
+/// ([`QuantizerUnit::first_block_cycles`], 88 for C = 40). An element issued to the RAM on
+/// edge `e` lands in the fill buffer on edge `e + 7` ([`QuantizerUnit::ELEMENT_LATENCY`] = 8
+/// edges including `e`: RAM read, its register, binary32 register, 4 multiplier stages, the shift). From
 /// `start` (edge `S`) with one beat per cycle, `x_last` is edge `S + d_in` (`S + d_in - 1`
 /// if the first beat shares the `start` edge), so block 0 is valid after edge
-/// `S + d_in + 46 + C`: 598 for d_in = 512, C = 40 (the shape of the cycle test), 583 for the
+/// `S + d_in + 48 + C`: 600 for d_in = 512, C = 40 (the shape of the cycle test), 585 for the
 /// default config (C = 25).
 /// **Throughput.** One quantized element per cycle. A block takes
-/// [`QuantizerUnit::block_fill_cycles`] = C + 8 cycles, counted from the edge that moved the
+/// [`QuantizerUnit::block_fill_cycles`] = C + 9 cycles, counted from the edge that moved the
 /// previous block into the current buffer: the next `block_valid` follows `block_done` with
-/// no gap when the array spends at least C + 8 cycles per block (`d_out / R` cycles in the
-/// core: 128 ≥ 33 for the default config), else after the rest of the C + 8. A token takes
-/// `d_in` beats (at most one per cycle) + 46 + C + (column_blocks - 1) · max(C + 8, array
+/// no gap when the array spends at least C + 9 cycles per block (`d_out / R` cycles in the
+/// core: 128 ≥ 34 for the default config), else after the rest of the C + 9. A token takes
+/// `d_in` beats (at most one per cycle) + 48 + C + (column_blocks - 1) · max(C + 9, array
 /// time per block) cycles up to its last block.
 /// **Resources** one [`Fp32Mul`] (two 16x16 multipliers: its operand `x` is a binary16
 /// value, [`Fp32Mul::with_binary16_a`]), or none when the config shares the gate's
@@ -164,7 +165,7 @@ pub struct QuantizerUnit {
     amax_next: Signal<Local, Bits<15>>,
     /// The beat's index.
     count_base: Signal<Local, Bits<20>>,
-    /// m = max(m0, 1e-5) as binary32.
+    /// The converter's output; in state 2, m = max(m0, 1e-5) as binary32.
     m_f32: Signal<Local, Bits<32>>,
     /// A block begins to issue on this edge.
     issue_start: Signal<Local, Bit>,
@@ -173,11 +174,12 @@ pub struct QuantizerUnit {
     /// The int8 value landing in the fill buffer.
     q_new: Signal<Local, Bits<8>>,
     /// Bit 0 inputs of the element pipeline's tag shift registers.
-    pv_in: Signal<Local, Bits<6>>,
-    ppad_in: Signal<Local, Bits<6>>,
-    plast_in: Signal<Local, Bits<6>>,
+    pv_in: Signal<Local, Bits<7>>,
+    ppad_in: Signal<Local, Bits<7>>,
+    plast_in: Signal<Local, Bits<7>>,
     // Registers.
-    /// 0 idle, 1 receiving, 2 dividing 127/m (start), 3 waiting for s, 4 quantizing.
+    /// 0 idle, 1 receiving, 2 converting m, 3 dividing 127/m (start), 4 waiting for s,
+    /// 5 quantizing.
     state: DFF<Bits<3>>,
     /// Running maximum of |x| as binary16 bit patterns.
     amax: DFF<Bits<15>>,
@@ -218,13 +220,16 @@ pub struct QuantizerUnit {
     cur_valid: DFF<Bit>,
     /// The current buffer's block number.
     cur_index: DFF<Bits<20>>,
-    /// fl32(x) of the element read from the RAM.
+    /// The element read from the RAM, registered: the RAM's clock-to-out and its tile mux
+    /// get a cycle of their own, before the conversion.
+    x16: DFF<Bits<16>>,
+    /// fl32(x) of the element read from the RAM; after state 2, the floored m.
     x32: DFF<Bits<32>>,
-    /// Element pipeline tags, bit j: the element after j + 1 edges (bit 5: the product is
+    /// Element pipeline tags, bit j: the element after j + 1 edges (bit 6: the product is
     /// ready and lands on the next edge). Valid, padding (past d_in), last of its block.
-    pv: DFF<Bits<6>>,
-    ppad: DFF<Bits<6>>,
-    plast: DFF<Bits<6>>,
+    pv: DFF<Bits<7>>,
+    ppad: DFF<Bits<7>>,
+    plast: DFF<Bits<7>>,
     /// The fill buffer (a shift register: element 0 enters last, at index 0).
     fill: Vec<DFF<Bits<8>>>,
     /// The current buffer.
@@ -232,23 +237,24 @@ pub struct QuantizerUnit {
     // Typed constants of the narrow signals, so that no 32-bit literal meets them
     // (docs/lint-waivers.md): the values of `state`, 0 and 1 of the counters and addresses,
     // and the pipeline tags' 0 and 1.
-    states: [Constant<Bits<3>>; 5],
+    states: [Constant<Bits<3>>; 6],
     mag_zero: Constant<Bits<15>>,
     zero20: Constant<Bits<20>>,
     one20: Constant<Bits<20>>,
     left_zero: Constant<Bits<10>>,
     left_one: Constant<Bits<10>>,
     q_zero: Constant<Bits<8>>,
-    tag_zero: Constant<Bits<6>>,
-    tag_one: Constant<Bits<6>>,
+    tag_zero: Constant<Bits<7>>,
+    tag_one: Constant<Bits<7>>,
 }
 
 impl QuantizerUnit {
     /// Edges from the element's RAM read to its landing in the fill buffer, both included.
-    pub const ELEMENT_LATENCY: usize = 1 + 1 + Fp32Mul::LATENCY + 1;
+    pub const ELEMENT_LATENCY: usize = 1 + 1 + 1 + Fp32Mul::LATENCY + 1;
     /// Edges from the `x_last` edge to the one that registers `s` (and starts `beta / s`):
-    /// one to start the division, [`Fp32Div::CYCLES`] until `done`, one to register.
-    pub const SCALE_CYCLES: usize = 1 + Fp32Div::CYCLES + 1;
+    /// one to convert m into `x32`, one to start the division, [`Fp32Div::CYCLES`] until
+    /// `done`, one to register.
+    pub const SCALE_CYCLES: usize = 1 + 1 + Fp32Div::CYCLES + 1;
     /// Edges from the `x_last` edge to the one after which `k_valid` is high.
     pub const K_CYCLES: usize = Self::SCALE_CYCLES + Fp32Div::CYCLES + 1;
 
@@ -361,6 +367,7 @@ impl QuantizerUnit {
             fill_full: Default::default(),
             cur_valid: Default::default(),
             cur_index: Default::default(),
+            x16: Default::default(),
             x32: Default::default(),
             pv: Default::default(),
             ppad: Default::default(),
@@ -408,6 +415,7 @@ impl Logic for QuantizerUnit {
             fill_full,
             cur_valid,
             cur_index,
+            x16,
             x32,
             pv,
             ppad,
@@ -453,15 +461,21 @@ impl Logic for QuantizerUnit {
             self.count.d.next = self.count_base.val() + self.one20.val();
         }
 
-        // ---- (b) Floor, s = 127 / m, then k = beta / s on the same divider. The converter
-        // is shared with the element pipeline, which is empty while state = 2.
-        self.to_f32.x.next = self.ram.read_data.val();
+        // ---- (b) Floor, s = 127 / m, then k = beta / s on the same divider. The converter and
+        // the fl32(x) register are shared with the element pipeline, which is empty in states
+        // 2 and 3: m is converted into `x32` in state 2 and the divider takes it from there in
+        // state 3, so that neither the token RAM nor the conversion sits in front of the
+        // divider's operand registers (the ECP5's critical path before, issue 16).
+        self.x16.d.next = self.ram.read_data.val();
+        self.to_f32.x.next = self.x16.q.val();
         if self.state.q.val() == self.states[2].val() {
             // A cast to a wider word, the one width mismatch left here (docs/lint-waivers.md).
             self.to_f32.x.next = bit_cast::<16, 15>(self.amax.q.val());
         }
         self.m_f32.next = self.to_f32.y.val();
-        if self.amax.q.val() < self.floor_pattern.val() {
+        if (self.state.q.val() == self.states[2].val())
+            && (self.amax.q.val() < self.floor_pattern.val())
+        {
             self.m_f32.next = self.floor_f32.val();
         }
         self.div.reset.next = self.clear.val();
@@ -469,26 +483,26 @@ impl Logic for QuantizerUnit {
         self.div.start.next = false;
         self.div.a.next = self.beta.val();
         self.div.b.next = self.div.quotient.val();
-        if self.state.q.val() == self.states[2].val() {
+        if self.state.q.val() == self.states[3].val() {
             self.div.start.next = true;
             // binary32 127.0 (§Q2).
             self.div.a.next = 0x42FE_0000.into();
-            self.div.b.next = self.m_f32.val();
+            self.div.b.next = self.x32.q.val();
         }
-        if (self.state.q.val() == self.states[3].val()) && self.div.done.val() {
+        if (self.state.q.val() == self.states[4].val()) && self.div.done.val() {
             self.div.start.next = true;
             self.s_reg.d.next = self.div.quotient.val();
         }
-        if self.div.done.val() && (self.state.q.val() != self.states[3].val()) {
+        if self.div.done.val() && (self.state.q.val() != self.states[4].val()) {
             self.k_valid_reg.d.next = true;
         }
         self.k.next = self.div.quotient.val();
         self.k_valid.next = self.k_valid_reg.q.val();
 
-        // ---- (c) Element pipeline: RAM read (issue edge), fl32(x) register, x * s (4 edges),
-        // int8 into the fill buffer. The tags travel alongside.
+        // ---- (c) Element pipeline: RAM read (issue edge), its register (`x16`), fl32(x)
+        // register, x * s (4 edges), int8 into the fill buffer. The tags travel alongside.
         self.ram.read_address.next = self.issue_addr.q.val();
-        self.x32.d.next = self.to_f32.y.val();
+        self.x32.d.next = self.m_f32.val();
         self.mul_a.next = self.x32.q.val();
         self.mul_b.next = self.s_reg.q.val();
         self.product.next = self.mul_product.val();
@@ -499,7 +513,7 @@ impl Logic for QuantizerUnit {
         }
         self.to_i8.x.next = self.product.val();
         self.q_new.next = self.to_i8.y.val();
-        if self.ppad.q.val().get_bit(5) {
+        if self.ppad.q.val().get_bit(6) {
             self.q_new.next = self.q_zero.val();
         }
         // The tags entering the pipeline, as words (0 or 1): a cast of the bits would widen
@@ -519,12 +533,12 @@ impl Logic for QuantizerUnit {
         self.pv.d.next = (self.pv.q.val() << 1) | self.pv_in.val();
         self.ppad.d.next = (self.ppad.q.val() << 1) | self.ppad_in.val();
         self.plast.d.next = (self.plast.q.val() << 1) | self.plast_in.val();
-        if self.pv.q.val().get_bit(5) {
+        if self.pv.q.val().get_bit(6) {
             self.fill[0].d.next = self.q_new.val();
             for i in 1..self.fill.len() {
                 self.fill[i].d.next = self.fill[i - 1].q.val();
             }
-            if self.plast.q.val().get_bit(5) {
+            if self.plast.q.val().get_bit(6) {
                 self.fill_full.d.next = true;
             }
         }
@@ -537,7 +551,7 @@ impl Logic for QuantizerUnit {
                 self.issue_active.d.next = false;
             }
         }
-        self.issue_start.next = ((self.state.q.val() == self.states[4].val())
+        self.issue_start.next = ((self.state.q.val() == self.states[5].val())
             && !self.fill_busy.q.val())
             && (self.fill_base.q.val() < self.d_in.val());
         if self.issue_start.val() {
@@ -584,8 +598,11 @@ impl Logic for QuantizerUnit {
         if self.state.q.val() == self.states[2].val() {
             self.state.d.next = self.states[3].val();
         }
-        if (self.state.q.val() == self.states[3].val()) && self.div.done.val() {
+        if self.state.q.val() == self.states[3].val() {
             self.state.d.next = self.states[4].val();
+        }
+        if (self.state.q.val() == self.states[4].val()) && self.div.done.val() {
+            self.state.d.next = self.states[5].val();
         }
         // Idle once k is out too (tiny configs finish their blocks before k): the divider was
         // ready in the last cycle (idle, or its Round cycle) and is not presenting `done`.
@@ -1172,7 +1189,7 @@ mod tests {
     }
 
     /// The cycle counts of the doc, on the shape it quotes (d_in 512, C 40): block 0 and k
-    /// after the documented number of edges; then one block per C + 8 edges when the
+    /// after the documented number of edges; then one block per C + 9 edges when the
     /// array releases each block at once, and no gap when it holds each one longer.
     #[test]
     fn cycle_counts_match_the_doc() {
@@ -1190,13 +1207,13 @@ mod tests {
         let start_edge = tb.edges + 1;
         let t = tb.token(&cfg, &x, 0.75, fast, "fast array");
         // From start (edge S): one beat per cycle, the last on edge S + d_in; block 0 after
-        // edge S + d_in + 46 + C = S + 598.
+        // edge S + d_in + 48 + C = S + 600.
         assert_eq!(t.x_last_edge - start_edge, cfg.max_d_in);
-        assert_eq!(t.x_last_edge + t.first_block - start_edge, 598);
-        assert_eq!(QuantizerUnit::SCALE_CYCLES, 38);
-        assert_eq!(QuantizerUnit::K_CYCLES, 75);
-        assert_eq!(QuantizerUnit::first_block_cycles(&cfg), 86);
-        assert_eq!(QuantizerUnit::block_fill_cycles(&cfg), 48);
+        assert_eq!(t.x_last_edge + t.first_block - start_edge, 600);
+        assert_eq!(QuantizerUnit::SCALE_CYCLES, 39);
+        assert_eq!(QuantizerUnit::K_CYCLES, 76);
+        assert_eq!(QuantizerUnit::first_block_cycles(&cfg), 88);
+        assert_eq!(QuantizerUnit::block_fill_cycles(&cfg), 49);
         assert_eq!(
             t.first_block,
             QuantizerUnit::first_block_cycles(&cfg),

@@ -403,9 +403,9 @@ mod tests {
         let text = cycle_model_text();
         for figure in [
             "7 cycles",
-            "k valid 76 cycles",
-            "array_inputs + 8",
-            "d_in + 47",
+            "k valid 77 cycles",
+            "array_inputs + 9",
+            "d_in + 49",
             "max(rank, 7)",
             "+ 16 cycles",
             "leaves 14 cycles",

@@ -44,7 +44,7 @@ fn the_model_gives_the_cycles_of_co_simulation() {
             ),
             Some(LimitedBy::DequantFactor),
         ),
-        // 4 row groups per block: the quantizer (C + 8 cycles a block) paces the blocks.
+        // 4 row groups per block: the quantizer (C + 9 cycles a block) paces the blocks.
         (
             config(
                 "sched_blocks",
