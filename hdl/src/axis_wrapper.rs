@@ -340,15 +340,12 @@ impl Logic for AxisWrapper {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::harness::tiny_config;
     use crate::verilog::{check_all_tools, emit_named};
 
     #[test]
     fn the_axis_top_passes_the_tools_with_packed_buses() {
-        let cfg = HgfConfig::from_toml_str(
-            "name = \"tiny\"\nmax_d_in = 10\nmax_d_out = 2\nmax_rank = 1\narray_rows = 2\n\
-             array_inputs = 10\nfp_lanes = 2",
-        )
-        .unwrap();
+        let cfg = tiny_config();
         let mut uut = AxisWrapper::new(&cfg);
         uut.connect_all();
         let top = AxisWrapper::top_name(&cfg);
