@@ -44,12 +44,13 @@ pub struct Generated {
 pub fn generate(cfg: &HgfConfig) -> Result<Generated, VerilogError> {
     let mut core = HgfCore::new(cfg);
     core.connect_all();
-    let verilog = emit_readable(&core, &cfg.name, &config_notes(cfg, "generate"))?.verilog;
+    let notes = config_notes(cfg, "generate");
+    let verilog = emit_readable(&core, &cfg.name, &notes)?.verilog;
     let mut axis = AxisWrapper::new(cfg);
     axis.connect_all();
     let axis_top = AxisWrapper::top_name(cfg);
-    let axis_verilog = emit_readable(&axis, &axis_top, &config_notes(cfg, "generate"))?.verilog;
-    let sim_verilog = simulation_copy(&cfg.name, &verilog);
+    let axis_verilog = emit_readable(&axis, &axis_top, &notes)?.verilog;
+    let sim_verilog = simulation_copy(&cfg.name, &verilog, &notes);
     let constraints = constraint_files(cfg);
     let mut files = vec![PathBuf::from(format!("{}.v", cfg.name))];
     files.push(PathBuf::from(format!("{axis_top}.v")));
