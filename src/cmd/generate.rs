@@ -168,10 +168,16 @@ fn extra_files(
     let names: Vec<String> = generated.file_names().collect();
     let pnr_file = format!("{pnr_top}.v");
     let sim_file = simulation_file_name(&cfg.name);
+    // The settled copies hold the same modules as the files they copy: `rtl` has the
+    // originals only.
+    let sim_copies = [
+        sim_file.clone(),
+        simulation_file_name(&generated.manifest.axis.top),
+    ];
     let core = CoreFiles {
         rtl: names
             .iter()
-            .filter(|n| n.ends_with(".v") && **n != sim_file)
+            .filter(|n| n.ends_with(".v") && !sim_copies.contains(n))
             .cloned()
             .collect(),
         sim_rtl: sim_file.clone(),
