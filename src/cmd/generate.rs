@@ -50,6 +50,7 @@ pub fn run(args: &GenerateArgs) -> Result<ExitCode> {
             testbench(&TestbenchSpec {
                 cfg: &cfg,
                 ports: &generated.manifest.ports,
+                axis_ports: &generated.manifest.axis.ports,
                 weights,
                 tokens,
                 origin: origin.clone(),
@@ -115,8 +116,11 @@ pub fn run(args: &GenerateArgs) -> Result<ExitCode> {
             w.projection_shape(),
             dir.display()
         )?;
-        for command in run_commands(&cfg.name) {
-            outln!("           {command}")?;
+        // The core's testbench, then the AXI4-Stream top's.
+        for top in [&cfg.name, &generated.manifest.axis.top] {
+            for command in run_commands(top) {
+                outln!("           {command}")?;
+            }
         }
     }
     for f in written {
@@ -199,6 +203,7 @@ fn extra_files(
     let mut extra = vec![(pnr_file, pnr_verilog)];
     if let Some(tb) = bench {
         extra.extend(tb.files.iter().cloned());
+        extra.push(tb.axis_file.clone());
     }
     extra.push((core_file_name(cfg), core_file(cfg, &core)));
     extra
