@@ -1,7 +1,8 @@
 //! `hgf generate --testbench` and the FuseSoC core: the generated testbench passes in iverilog
 //! (on the core's settled copy `<name>_sim.v`) and in a Verilator `--binary` model (on
 //! `<name>.v`) on both presets, fails when one expected word is changed, and FuseSoC runs the
-//! core's `sim` and `lint` targets.
+//! core's `sim` and `lint` targets. The testbench of the AXI4-Stream top (`<name>_axis_tb.v`,
+//! on `<name>_axis_sim.v`) passes in iverilog, `tlast` checked, and fails on a changed word.
 //!
 //! The runs are small: a 24 x 20 rank-2 layer of two tokens on the presets' cores (their
 //! shapes are run-time descriptors), and a user config whose maxima are that small.
@@ -137,6 +138,66 @@ fn testbench_passes_in_iverilog_on_both_presets_and_fails_on_a_changed_word() {
         change_one_expected_word(&dir, &name);
         assert_fails_on_the_changed_word(&run(&dir, "vvp", &["-n", "tb.vvp"]));
     }
+}
+
+#[test]
+fn the_axis_testbench_passes_in_iverilog_with_tlast_and_fails_on_a_changed_word() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let (w, x) = small_layer(d);
+    std::fs::write(
+        d.join("tiny.toml"),
+        "preset = \"up5k\"\nname = \"hgf_tiny\"\nmax_d_in = 24\nmax_d_out = 20\nmax_rank = 2\n",
+    )
+    .unwrap();
+    let o = hgf_in(
+        d,
+        &[
+            "generate",
+            "--config",
+            "tiny.toml",
+            "--testbench",
+            "--weights",
+            w.to_str().unwrap(),
+            "--input",
+            x.to_str().unwrap(),
+            "--stall",
+            "0.25",
+            "--out",
+            "core",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("iverilog -g2005 -s hgf_tiny_axis_tb"),
+        "{}",
+        stdout(&o)
+    );
+    let dir = d.join("core");
+    let compiled = run(
+        &dir,
+        "iverilog",
+        &[
+            "-g2005",
+            "-s",
+            "hgf_tiny_axis_tb",
+            "-o",
+            "axis_tb.vvp",
+            "hgf_tiny_axis_tb.v",
+            "hgf_tiny_axis_sim.v",
+        ],
+    );
+    assert!(compiled.status.success(), "{}", text(&compiled));
+    let o = run(&dir, "vvp", &["-n", "axis_tb.vvp"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let line = verdict(&o);
+    assert!(
+        line.starts_with("PASS: hgf_tiny_axis_tb: 40 of 40 outputs match")
+            && line.contains("STALL 16384/65536"),
+        "{line}"
+    );
+    change_one_expected_word(&dir, "hgf_tiny");
+    assert_fails_on_the_changed_word(&run(&dir, "vvp", &["-n", "axis_tb.vvp"]));
 }
 
 #[test]

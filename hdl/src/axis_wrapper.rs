@@ -3,7 +3,10 @@
 
 use hgf_golden::streams::DESCRIPTOR_BEATS;
 use hgf_golden::HgfConfig;
-use rust_hdl::core::ast::{Verilog, VerilogLiteral};
+use rust_hdl::core::ast::{
+    Verilog, VerilogBlock, VerilogExpression, VerilogLiteral, VerilogOp, VerilogOpUnary,
+    VerilogStatement,
+};
 use rust_hdl::core::atom::{Atom, AtomKind};
 use rust_hdl::core::constraint::PinConstraint;
 use rust_hdl::core::probe::Probe;
@@ -243,62 +246,95 @@ impl AxisWrapper {
         format!("{}_axis", cfg.name)
     }
 
-    /// The wrapper's body: every connection is a wire (or an inverter, for the reset), so it
-    /// is written as one combinational block in rust-hdl's own naming (`core$t_data$3`, which
-    /// the readable pass makes `core_t_data_3`), like rust-hdl's own custom blocks. The
-    /// slices of the packed buses are why it is not `#[hdl_gen]`: their widths are not
-    /// compile-time constants.
-    fn body(&self) -> String {
-        let mut lines = vec![
-            "core$clock = aclk;".to_string(),
-            "core$reset = ~aresetn;".to_string(),
-            "token_last$clock = aclk;".to_string(),
-            "token_last$reset = ~aresetn;".to_string(),
+    /// The wrapper's wiring: every connection is a wire (or an inverter, for the reset, and an
+    /// AND for the counter's transfers), written as the statements of one combinational block
+    /// in rust-hdl's own representation, which rust-hdl then writes and checks like the blocks
+    /// `#[hdl_gen]` builds (names in its naming, `core$t_data$3`, which the readable pass makes
+    /// `core_t_data_3`). `#[hdl_gen]` cannot build it: a packed bus's lanes are slices whose
+    /// count depends on the config, and its width is not a compile-time constant.
+    fn wiring(&self) -> VerilogBlock {
+        let wire =
+            |to: &str, from: VerilogExpression| VerilogStatement::Assignment(signal(to), from);
+        let mut block = vec![
+            wire("core$clock", signal("aclk")),
+            wire("core$reset", not(signal("aresetn"))),
+            wire("token_last$clock", signal("aclk")),
+            wire("token_last$reset", not(signal("aresetn"))),
         ];
         for s in ["s", "x", "t", "f"] {
-            lines.push(format!("core${s}_valid = s_axis_{s}_tvalid;"));
-            lines.push(format!("s_axis_{s}_tready = core${s}_ready;"));
+            block.push(wire(
+                &format!("core${s}_valid"),
+                signal(&format!("s_axis_{s}_tvalid")),
+            ));
+            block.push(wire(
+                &format!("s_axis_{s}_tready"),
+                signal(&format!("core${s}_ready")),
+            ));
         }
-        lines.push("core$s_data = s_axis_s_tdata;".into());
-        lines.push("core$x_data = s_axis_x_tdata;".into());
+        block.push(wire("core$s_data", signal("s_axis_s_tdata")));
+        block.push(wire("core$x_data", signal("s_axis_x_tdata")));
         for i in 0..self.core.t_data.len() {
-            lines.push(format!(
-                "core$t_data${i} = s_axis_t_tdata[{}:{}];",
-                8 * i + 7,
-                8 * i
+            block.push(wire(
+                &format!("core$t_data${i}"),
+                lane("s_axis_t_tdata", 8, i),
             ));
         }
         for l in 0..self.core.f_data.len() {
-            lines.push(format!(
-                "core$f_data${l} = s_axis_f_tdata[{}:{}];",
-                16 * l + 15,
-                16 * l
+            block.push(wire(
+                &format!("core$f_data${l}"),
+                lane("s_axis_f_tdata", 16, l),
             ));
         }
-        lines.extend(
-            [
-                "m_axis_y_tdata = core$y_data;",
-                "m_axis_y_tvalid = core$y_valid;",
-                "core$y_ready = m_axis_y_tready;",
-                "m_axis_y_tlast = token_last$last;",
-                "token_last$s_fire = s_axis_s_tvalid & core$s_ready;",
-                "token_last$s_data = s_axis_s_tdata;",
-                "token_last$y_fire = core$y_valid & m_axis_y_tready;",
-                "status = core$status;",
-                "block = core$block;",
-                "error = core$error;",
-            ]
-            .map(String::from),
-        );
-        let body: String = lines.iter().map(|l| format!("    {l}\n")).collect();
-        format!("always @(*) begin\n{body}end\n")
+        for (to, from) in [
+            ("m_axis_y_tdata", "core$y_data"),
+            ("m_axis_y_tvalid", "core$y_valid"),
+            ("core$y_ready", "m_axis_y_tready"),
+            ("m_axis_y_tlast", "token_last$last"),
+            ("token_last$s_data", "s_axis_s_tdata"),
+            ("status", "core$status"),
+            ("block", "core$block"),
+            ("error", "core$error"),
+        ] {
+            block.push(wire(to, signal(from)));
+        }
+        block.push(wire(
+            "token_last$s_fire",
+            and(signal("s_axis_s_tvalid"), signal("core$s_ready")),
+        ));
+        block.push(wire(
+            "token_last$y_fire",
+            and(signal("core$y_valid"), signal("m_axis_y_tready")),
+        ));
+        block
     }
+}
+
+fn signal(name: &str) -> VerilogExpression {
+    VerilogExpression::Signal(name.to_string())
+}
+
+fn not(e: VerilogExpression) -> VerilogExpression {
+    VerilogExpression::Unary(VerilogOpUnary::Not, Box::new(e))
+}
+
+fn and(a: VerilogExpression, b: VerilogExpression) -> VerilogExpression {
+    VerilogExpression::Binary(Box::new(a), VerilogOp::BitAnd, Box::new(b))
+}
+
+/// Lane `i` of `bits` bits of the packed bus `bus`: bits `[i·bits, (i+1)·bits)`.
+fn lane(bus: &str, bits: usize, i: usize) -> VerilogExpression {
+    let offset = u32::try_from(bits * i).expect("a lane's offset fits 32 bits");
+    VerilogExpression::Slice(
+        Box::new(signal(bus)),
+        bits,
+        Box::new(VerilogExpression::Literal(offset.into())),
+    )
 }
 
 impl Logic for AxisWrapper {
     fn update(&mut self) {}
 
-    /// Claims what [`AxisWrapper::body`] drives, for rust-hdl's connection check.
+    /// Claims what [`AxisWrapper::wiring`] drives, for rust-hdl's connection check.
     fn connect(&mut self) {
         self.core.clock.connect();
         self.core.reset.connect();
@@ -333,22 +369,19 @@ impl Logic for AxisWrapper {
     }
 
     fn hdl(&self) -> Verilog {
-        Verilog::Custom(self.body())
+        Verilog::Combinatorial(self.wiring())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::harness::tiny_config;
     use crate::verilog::{check_all_tools, emit_named};
 
     #[test]
     fn the_axis_top_passes_the_tools_with_packed_buses() {
-        let cfg = HgfConfig::from_toml_str(
-            "name = \"tiny\"\nmax_d_in = 10\nmax_d_out = 2\nmax_rank = 1\narray_rows = 2\n\
-             array_inputs = 10\nfp_lanes = 2",
-        )
-        .unwrap();
+        let cfg = tiny_config();
         let mut uut = AxisWrapper::new(&cfg);
         uut.connect_all();
         let top = AxisWrapper::top_name(&cfg);

@@ -347,14 +347,8 @@ fn strip_header(verilog: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::harness::tiny_config;
     use crate::verilog::check_all_tools;
-
-    fn tiny() -> HgfConfig {
-        HgfConfig::from_toml_str(
-            "name = \"tiny\"\nmax_d_in = 10\nmax_d_out = 2\nmax_rank = 1\narray_rows = 2\narray_inputs = 10\nfp_lanes = 2",
-        )
-        .unwrap()
-    }
 
     #[test]
     fn block_names_are_unique_and_found() {
@@ -371,7 +365,7 @@ mod tests {
 
     #[test]
     fn a_wrapped_block_has_five_pins_and_every_data_bit_in_its_registers() {
-        let cfg = tiny();
+        let cfg = tiny_config();
         let wrapped = wrap_block(&core_block("fp32_add").unwrap(), &cfg).unwrap();
         assert_eq!(wrapped.top, "fp32_add_blk");
         let names: Vec<&str> = wrapped.pins.iter().map(|p| p.name.as_str()).collect();
@@ -392,7 +386,7 @@ mod tests {
 
     #[test]
     fn every_block_wraps_for_the_tiny_config_and_passes_the_tools() {
-        let cfg = tiny();
+        let cfg = tiny_config();
         for block in core_blocks() {
             let wrapped = wrap_block(&block, &cfg).unwrap();
             let has_reset = wrapped.pins.iter().any(|p| p.name == "reset");

@@ -1,5 +1,6 @@
-//! From a config to the files `hgf generate` writes: the core's Verilog (and its settled copy
-//! for event-driven simulators), its manifest and the target's constraints.
+//! From a config to the files `hgf generate` writes: the core's Verilog and its AXI4-Stream
+//! top (each with its settled copy for event-driven simulators), its manifest and the target's
+//! constraints.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -35,6 +36,8 @@ pub struct Generated {
     /// The core's Verilog for event-driven simulators (`<name>_sim.v`,
     /// [`crate::settle::simulation_copy`]): the same modules, settled.
     pub sim_verilog: String,
+    /// The AXI4-Stream top's Verilog for event-driven simulators (`<name>_axis_sim.v`).
+    pub axis_sim_verilog: String,
     pub manifest: Manifest,
     /// Constraint files: (file name, contents).
     pub constraints: Vec<(String, String)>,
@@ -44,16 +47,19 @@ pub struct Generated {
 pub fn generate(cfg: &HgfConfig) -> Result<Generated, VerilogError> {
     let mut core = HgfCore::new(cfg);
     core.connect_all();
-    let verilog = emit_readable(&core, &cfg.name, &config_notes(cfg, "generate"))?.verilog;
+    let notes = config_notes(cfg, "generate");
+    let verilog = emit_readable(&core, &cfg.name, &notes)?.verilog;
     let mut axis = AxisWrapper::new(cfg);
     axis.connect_all();
     let axis_top = AxisWrapper::top_name(cfg);
-    let axis_verilog = emit_readable(&axis, &axis_top, &config_notes(cfg, "generate"))?.verilog;
-    let sim_verilog = simulation_copy(&cfg.name, &verilog);
+    let axis_verilog = emit_readable(&axis, &axis_top, &notes)?.verilog;
+    let sim_verilog = simulation_copy(&cfg.name, &verilog, &notes);
+    let axis_sim_verilog = simulation_copy(&axis_top, &axis_verilog, &notes);
     let constraints = constraint_files(cfg);
     let mut files = vec![PathBuf::from(format!("{}.v", cfg.name))];
     files.push(PathBuf::from(format!("{axis_top}.v")));
     files.push(PathBuf::from(simulation_file_name(&cfg.name)));
+    files.push(PathBuf::from(simulation_file_name(&axis_top)));
     files.push(PathBuf::from(format!("{}.manifest.json", cfg.name)));
     files.extend(constraints.iter().map(|(n, _)| PathBuf::from(n)));
     let manifest = Manifest {
@@ -80,6 +86,7 @@ pub fn generate(cfg: &HgfConfig) -> Result<Generated, VerilogError> {
         verilog,
         axis_verilog,
         sim_verilog,
+        axis_sim_verilog,
         manifest,
         constraints,
     })
@@ -134,6 +141,10 @@ impl Generated {
             (format!("{name}.v"), self.verilog.clone()),
             (self.manifest.axis.file_name(), self.axis_verilog.clone()),
             (simulation_file_name(name), self.sim_verilog.clone()),
+            (
+                simulation_file_name(&self.manifest.axis.top),
+                self.axis_sim_verilog.clone(),
+            ),
             (format!("{name}.manifest.json"), self.manifest.to_json()),
         ];
         files.extend(self.constraints.iter().cloned());

@@ -6,8 +6,21 @@
 
 use std::fmt::Debug;
 
+use hgf_golden::HgfConfig;
+
 use rust_hdl::core::simulate::simulate;
 use rust_hdl::prelude::{Block, Clock, In, Signal};
+
+/// The small config the wrappers' tests build (P&R, per-block and AXI4-Stream tops): two of
+/// everything where one would hide a width or indexing mistake, small enough that the tools
+/// run on it in seconds.
+pub fn tiny_config() -> HgfConfig {
+    HgfConfig::from_toml_str(
+        "name = \"tiny\"\nmax_d_in = 10\nmax_d_out = 2\nmax_rank = 1\narray_rows = 2\n\
+         array_inputs = 10\nfp_lanes = 2",
+    )
+    .expect("a valid config")
+}
 
 /// Iterations allowed for the logic to settle before it counts as a loop.
 const SETTLE_ITERATIONS: usize = 1000;

@@ -255,19 +255,12 @@ impl Logic for PnrWrapper {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::harness::{settle, tick};
+    use crate::harness::{settle, tick, tiny_config};
     use crate::verilog::{check_all_tools, emit_named};
-
-    fn tiny() -> HgfConfig {
-        HgfConfig::from_toml_str(
-            "name = \"tiny\"\nmax_d_in = 10\nmax_d_out = 2\nmax_rank = 1\narray_rows = 2\narray_inputs = 10\nfp_lanes = 2",
-        )
-        .unwrap()
-    }
 
     #[test]
     fn wrapper_verilog_passes_the_tools_and_has_19_pins() {
-        let cfg = tiny();
+        let cfg = tiny_config();
         let mut uut = PnrWrapper::new(&cfg);
         uut.connect_all();
         let top = PnrWrapper::top_name(&cfg);
@@ -309,7 +302,7 @@ mod tests {
     /// is not what the Verilog does (docs: README, "How the hardware is checked").
     #[test]
     fn serial_inputs_reach_the_core_data_ports() {
-        let cfg = tiny();
+        let cfg = tiny_config();
         let mut uut = PnrWrapper::new(&cfg);
         uut.connect_all();
         uut.reset.next = true;

@@ -13,6 +13,10 @@
 //! `<p>_data<sep><i>` (any one separator character before the lane number), so the testbench
 //! follows the port names of the Verilog it is generated with.
 //!
+//! A second testbench, `<core>_axis_tb.v`, drives the core's AXI4-Stream top `<core>_axis`
+//! ([`crate::axis_wrapper::AxisWrapper`]) with the same vector files and checks `tlast` on
+//! every output: high on each token's last, low elsewhere.
+//!
 //! The testbench is Verilog-2005 but for one system task: it ends with `$fatal` on a failure,
 //! which iverilog (`-g2005`) and Verilator accept and which makes both exit non-zero (vvp
 //! with 1, a Verilator `--binary` model by aborting); `$finish` ends a passing run with 0.
@@ -59,6 +63,8 @@ pub struct TestbenchSpec<'a> {
     pub cfg: &'a HgfConfig,
     /// The core's ports, from its manifest.
     pub ports: &'a [Port],
+    /// The ports of its AXI4-Stream top, from its manifest (`axis.ports`).
+    pub axis_ports: &'a [Port],
     pub weights: &'a HgfWeights,
     /// The tokens, `d_in` binary16 values each.
     pub tokens: &'a [Vec<f16>],
@@ -77,6 +83,10 @@ pub struct Testbench {
     pub top: String,
     /// (file name, contents): the testbench first, then the hex files.
     pub files: Vec<(String, String)>,
+    /// The AXI4-Stream top's testbench module, `<core>_axis_tb`.
+    pub axis_top: String,
+    /// Its Verilog (file name, contents); it reads the hex files of `files`.
+    pub axis_file: (String, String),
     /// Outputs it compares.
     pub outputs: usize,
 }
@@ -201,11 +211,18 @@ fn hex_beat(lanes: impl DoubleEndedIterator<Item = u64>, lane_bits: usize) -> St
 }
 
 /// The names of the testbench's files for core `top`: the Verilog, then the hex files of
-/// the streams `s`, `x`, `t`, `f` and the expected outputs `y`.
+/// the streams `s`, `x`, `t`, `f` and the expected outputs `y`, then the AXI4-Stream top's
+/// testbench.
 pub fn file_names(top: &str) -> Vec<String> {
     let mut names = vec![format!("{top}_tb.v")];
     names.extend(["s", "x", "t", "f", "y"].map(|p| hex_name(top, p)));
+    names.push(format!("{}_tb.v", axis_top_name(top)));
     names
+}
+
+/// The AXI4-Stream top of core `top` (as [`crate::axis_wrapper::AxisWrapper::top_name`]).
+fn axis_top_name(top: &str) -> String {
+    format!("{top}_axis")
 }
 
 fn hex_name(top: &str, stream: &str) -> String {
@@ -340,8 +357,13 @@ pub fn testbench(spec: &TestbenchSpec<'_>) -> Result<Testbench, TestbenchError> 
         stall,
         seed: spec.seed,
     };
-    let verilog = verilog(&header, spec.ports, &inputs, &y)?;
-    let mut files = vec![(format!("{top}_tb.v"), verilog)];
+    let core = core_connections(&top, spec.ports, &inputs, &y)?;
+    let axis = axis_connections(&top, spec.axis_ports, &inputs)?;
+    let mut files = vec![(format!("{top}_tb.v"), verilog(&header, &core, &inputs))];
+    let axis_file = (
+        format!("{}_tb.v", axis.module),
+        verilog(&header, &axis, &inputs),
+    );
     for v in &inputs {
         files.push(hex_file(&top, v.ports.prefix, v.what, &v.beats));
     }
@@ -354,6 +376,8 @@ pub fn testbench(spec: &TestbenchSpec<'_>) -> Result<Testbench, TestbenchError> 
     Ok(Testbench {
         top: format!("{top}_tb"),
         files,
+        axis_top: format!("{}_tb", axis.module),
+        axis_file,
         outputs: expected.len(),
     })
 }
@@ -403,31 +427,171 @@ pub fn run_commands(top: &str) -> [String; 2] {
     ]
 }
 
-/// The testbench's Verilog.
-fn verilog(
-    h: &Header<'_>,
+/// The design a testbench drives, connected.
+struct Dut {
+    /// Its top module: the core `<core>` or its AXI4-Stream top `<core>_axis`.
+    module: String,
+    /// `.port(signal)`, one per port.
+    connections: Vec<String>,
+    /// Declarations of the wires of the outputs the testbench does not read.
+    other_outputs: String,
+    /// It has `tlast` on `y`, which the testbench checks (wire `y_last`).
+    tlast: bool,
+}
+
+/// The core's ports connected to the testbench's signals: the clock, the reset, `error` and
+/// the streams' ports (each data lane to its bits of the beat).
+fn core_connections(
+    top: &str,
     ports: &[Port],
     inputs: &[InputVectors],
     y: &StreamPorts,
-) -> Result<String, TestbenchError> {
+) -> Result<Dut, TestbenchError> {
+    let mut connections: Vec<String> = Vec::new();
+    let mut other_outputs = String::new();
+    for port in ports {
+        let name = &port.name;
+        let signal = match (name.as_str(), &port.dir) {
+            ("clock", PortDir::Input) => "clock".to_string(),
+            ("reset", PortDir::Input) => "reset".to_string(),
+            ("error", PortDir::Output) => "error".to_string(),
+            _ => connect(port, inputs, y).unwrap_or_else(|| other_output(port, &mut other_outputs)),
+        };
+        if signal.is_empty() {
+            return Err(TestbenchError::Ports(format!(
+                "the input `{name}` is none of clock, reset or a stream's"
+            )));
+        }
+        connections.push(format!("        .{name}({signal})"));
+    }
+    if !ports
+        .iter()
+        .any(|p| p.name == "error" && p.dir == PortDir::Output)
+    {
+        return Err(TestbenchError::Ports("no output `error`".into()));
+    }
+    Ok(Dut {
+        module: top.to_string(),
+        connections,
+        other_outputs,
+        tlast: false,
+    })
+}
+
+/// A wire for an output the testbench does not read (its name, declared in `decls`), or ""
+/// for an input.
+fn other_output(port: &Port, decls: &mut String) -> String {
+    if port.dir != PortDir::Output {
+        return String::new();
+    }
+    let wire = format!("core_{}", plain(&port.name));
+    let _ = writeln!(
+        decls,
+        "    wire [{}:0] {wire};",
+        port.bits.saturating_sub(1)
+    );
+    wire
+}
+
+/// The AXI4-Stream top's ports connected to the testbench's signals: `aclk`, `aresetn` (the
+/// testbench's reset inverted), `error`, and per stream `tdata` (the whole packed beat, lane 0
+/// lowest as in the hex files), `tvalid`, `tready`, and `m_axis_y_tlast`. Every one of them
+/// must be there, with its width.
+fn axis_connections(
+    core: &str,
+    ports: &[Port],
+    inputs: &[InputVectors],
+) -> Result<Dut, TestbenchError> {
+    use PortDir::{Input, Output};
+    let mut wanted: Vec<(String, PortDir, usize, String)> = vec![
+        ("aclk".into(), Input, 1, "clock".into()),
+        ("aresetn".into(), Input, 1, "~reset".into()),
+        ("error".into(), Output, 1, "error".into()),
+        ("m_axis_y_tdata".into(), Output, 16, "y_data".into()),
+        ("m_axis_y_tvalid".into(), Output, 1, "y_valid".into()),
+        ("m_axis_y_tready".into(), Input, 1, "y_ready".into()),
+        ("m_axis_y_tlast".into(), Output, 1, "y_last".into()),
+    ];
+    for s in inputs {
+        let p = s.ports.prefix;
+        let bits = s.ports.beat_bits();
+        wanted.push((
+            format!("s_axis_{p}_tdata"),
+            Input,
+            bits,
+            format!("{p}_beat"),
+        ));
+        wanted.push((format!("s_axis_{p}_tvalid"), Input, 1, format!("{p}_valid")));
+        wanted.push((
+            format!("s_axis_{p}_tready"),
+            Output,
+            1,
+            format!("{p}_ready"),
+        ));
+    }
+    for (name, dir, bits, _) in &wanted {
+        if !ports
+            .iter()
+            .any(|p| p.name == *name && p.dir == *dir && p.bits == *bits)
+        {
+            return Err(TestbenchError::Ports(format!(
+                "the AXI4-Stream top has no {bits}-bit {dir:?} port `{name}`"
+            )));
+        }
+    }
+    let mut connections = Vec::new();
+    let mut other_outputs = String::new();
+    for port in ports {
+        let name = &port.name;
+        let signal = match wanted.iter().find(|w| w.0 == *name) {
+            Some(w) => w.3.clone(),
+            None => other_output(port, &mut other_outputs),
+        };
+        if signal.is_empty() {
+            return Err(TestbenchError::Ports(format!(
+                "the AXI4-Stream top's input `{name}` is none of aclk, aresetn or a stream's"
+            )));
+        }
+        connections.push(format!("        .{name}({signal})"));
+    }
+    Ok(Dut {
+        module: axis_top_name(core),
+        connections,
+        other_outputs,
+        tlast: true,
+    })
+}
+
+/// The testbench of `dut`'s Verilog.
+fn verilog(h: &Header<'_>, dut: &Dut, inputs: &[InputVectors]) -> String {
     let top = h.top;
+    let module = &dut.module;
     let mut v = String::new();
-    let [iverilog, verilator] = run_commands(top);
+    let [iverilog, verilator] = run_commands(module);
+    let sim = simulation_file_name(module);
+    let (what, tlast) = if dut.tlast {
+        (
+            format!("the AXI4-Stream top `{module}` of `{top}`"),
+            ",\n// checks tlast on each (high on a token's last output only)",
+        )
+    } else {
+        (format!("`{top}`"), "")
+    };
     let _ = write!(
         v,
-        "// Self-checking testbench of `{top}` ({target}; {engine}), written by hgf-hw {version}
+        "// Self-checking testbench of {what} ({target}; {engine}), written by hgf-hw {version}
 // (`hgf generate --testbench`). It streams {tokens} token(s) of a {shape} projection ({origin})
 // through the core in {runs} run(s), compares every output with the golden model's
-// ({top}_tb_y.hex) and prints one PASS or FAIL line; a failure ends with a non-zero exit.
-// Run it in the directory of the hex files, with iverilog (on {top}_sim.v, the core's copy
-// for event-driven simulators) or Verilator (on {top}.v):
+// ({top}_tb_y.hex){tlast} and prints one PASS or FAIL line; a failure ends with a non-zero
+// exit. Run it in the directory of the hex files, with iverilog (on {sim}, the copy for
+// event-driven simulators) or Verilator (on {module}.v):
 //   $ {iverilog}
 //   $ {verilator}
 // Parameters: SEED (stall pattern), STALL (stall probability per cycle and stream, in
 // 1/65536), MAX_CYCLES (gives up after that many cycles).
 `timescale 1ns / 1ps
 
-module {top}_tb;
+module {module}_tb;
     parameter SEED = {seed};
     parameter STALL = {stall};
     parameter MAX_CYCLES = {max_cycles};
@@ -455,6 +619,7 @@ module {top}_tb;
 
     integer cycle;
     integer mismatches;
+    integer tlast_errors;
 ",
         target = h.cfg.target,
         engine = h.cfg.engine_summary(),
@@ -504,54 +669,22 @@ module {top}_tb;
     integer y_got;
 "
     );
+    if dut.tlast {
+        v.push_str("    wire y_last;\n");
+    }
 
-    // The core, every port connected by name.
-    let mut connections: Vec<String> = Vec::new();
-    let mut other_outputs = String::new();
-    for port in ports {
-        let name = &port.name;
-        let signal = match (name.as_str(), &port.dir) {
-            ("clock", PortDir::Input) => "clock".to_string(),
-            ("reset", PortDir::Input) => "reset".to_string(),
-            ("error", PortDir::Output) => "error".to_string(),
-            _ => connect(port, inputs, y).unwrap_or_else(|| {
-                if port.dir == PortDir::Output {
-                    let wire = format!("core_{}", plain(name));
-                    let _ = writeln!(
-                        other_outputs,
-                        "    wire [{}:0] {wire};",
-                        port.bits.saturating_sub(1)
-                    );
-                    wire
-                } else {
-                    String::new()
-                }
-            }),
-        };
-        if signal.is_empty() {
-            return Err(TestbenchError::Ports(format!(
-                "the input `{name}` is none of clock, reset or a stream's"
-            )));
-        }
-        connections.push(format!("        .{name}({signal})"));
-    }
-    if !ports
-        .iter()
-        .any(|p| p.name == "error" && p.dir == PortDir::Output)
-    {
-        return Err(TestbenchError::Ports("no output `error`".into()));
-    }
     let _ = write!(
         v,
         "
     // The core's other outputs.
     wire error;
 {other_outputs}
-    {top} core (
+    {module} core (
 {}
     );
 ",
-        connections.join(",\n")
+        dut.connections.join(",\n"),
+        other_outputs = dut.other_outputs,
     );
 
     // Vectors.
@@ -574,6 +707,7 @@ module {top}_tb;
         if (rng == 32'd0) rng = 32'h9e3779b9;
         cycle = 0;
         mismatches = 0;
+        tlast_errors = 0;
         y_got = 0;
         y_ready = 1'b0;
 ",
@@ -610,9 +744,22 @@ module {top}_tb;
                         $display(\"mismatch: token %0d output %0d: core %h, golden model %h\",
                                  y_got / D_OUT, y_got % D_OUT, y_data, y_mem[y_got]);
                 end
-                y_got = y_got + 1;
+{tlast_check}                y_got = y_got + 1;
             end
+",
+        tlast_check = if dut.tlast {
+            format!(
+                "                if (y_last !== (y_got % D_OUT == D_OUT - 1)) begin
+                    tlast_errors = tlast_errors + 1;
+                    if (tlast_errors <= {MISMATCHES_SHOWN})
+                        $display(\"tlast: token %0d output %0d: core %b, expected %b\",
+                                 y_got / D_OUT, y_got % D_OUT, y_last, y_got % D_OUT == D_OUT - 1);
+                end
 "
+            )
+        } else {
+            String::new()
+        }
     );
     for s in inputs {
         let p = s.ports.prefix;
@@ -636,21 +783,24 @@ module {top}_tb;
         "            rng = xorshift(rng);
             y_ready <= ({{1'b0, rng[31:16]}} >= stall_level);
             if (y_got >= Y_TOTAL || error || cycle >= MAX_CYCLES) begin
-                if (y_got == Y_TOTAL && mismatches == 0 && !error) begin
-                    $display(\"PASS: {top}_tb: %0d of %0d outputs match the golden model (tokens %0d, cycles %0d, STALL %0d/65536, SEED %0d)\",
+                if (y_got == Y_TOTAL && mismatches == 0 && tlast_errors == 0 && !error) begin
+                    $display(\"PASS: {module}_tb: %0d of %0d outputs match the golden model (tokens %0d, cycles %0d, STALL %0d/65536, SEED %0d)\",
                              Y_TOTAL, Y_TOTAL, Y_TOTAL / D_OUT, cycle, STALL, SEED);
                     $finish;
                 end else begin
                     if (error)
-                        $display(\"FAIL: {top}_tb: the core refused a descriptor (error) after %0d of %0d outputs, %0d differ (%0d cycles, STALL %0d/65536, SEED %0d)\",
+                        $display(\"FAIL: {module}_tb: the core refused a descriptor (error) after %0d of %0d outputs, %0d differ (%0d cycles, STALL %0d/65536, SEED %0d)\",
                                  y_got, Y_TOTAL, mismatches, cycle, STALL, SEED);
                     else if (y_got < Y_TOTAL)
-                        $display(\"FAIL: {top}_tb: %0d of %0d outputs after MAX_CYCLES = %0d cycles, %0d differ (STALL %0d/65536, SEED %0d)\",
+                        $display(\"FAIL: {module}_tb: %0d of %0d outputs after MAX_CYCLES = %0d cycles, %0d differ (STALL %0d/65536, SEED %0d)\",
                                  y_got, Y_TOTAL, MAX_CYCLES, mismatches, STALL, SEED);
-                    else
-                        $display(\"FAIL: {top}_tb: %0d of %0d outputs differ from the golden model (tokens %0d, cycles %0d, STALL %0d/65536, SEED %0d)\",
+                    else if (mismatches > 0)
+                        $display(\"FAIL: {module}_tb: %0d of %0d outputs differ from the golden model (tokens %0d, cycles %0d, STALL %0d/65536, SEED %0d)\",
                                  mismatches, Y_TOTAL, Y_TOTAL / D_OUT, cycle, STALL, SEED);
-                    $fatal(1, \"{top}_tb failed\");
+                    else
+                        $display(\"FAIL: {module}_tb: %0d of %0d outputs have a wrong tlast (tokens %0d, cycles %0d, STALL %0d/65536, SEED %0d)\",
+                                 tlast_errors, Y_TOTAL, Y_TOTAL / D_OUT, cycle, STALL, SEED);
+                    $fatal(1, \"{module}_tb failed\");
                 end
             end
         end
@@ -658,7 +808,7 @@ module {top}_tb;
 endmodule
 "
     );
-    Ok(v)
+    v
 }
 
 /// The testbench signal a core port connects to, if it is one of a stream's.
@@ -728,12 +878,43 @@ mod tests {
         ports
     }
 
+    /// The ports of the AXI4-Stream top of a core of `cfg`.
+    fn axis_ports(cfg: &HgfConfig) -> Vec<Port> {
+        let port = |name: &str, dir: PortDir, bits: usize| Port {
+            name: name.to_string(),
+            dir,
+            bits,
+        };
+        let mut ports = vec![
+            port("aclk", PortDir::Input, 1),
+            port("aresetn", PortDir::Input, 1),
+        ];
+        for (p, bits) in [
+            ("s", 32),
+            ("x", 16),
+            ("t", 8 * cfg.weight_beat_bytes()),
+            ("f", 16 * cfg.fp_lanes),
+        ] {
+            ports.push(port(&format!("s_axis_{p}_tdata"), PortDir::Input, bits));
+            ports.push(port(&format!("s_axis_{p}_tvalid"), PortDir::Input, 1));
+            ports.push(port(&format!("s_axis_{p}_tready"), PortDir::Output, 1));
+        }
+        ports.push(port("m_axis_y_tdata", PortDir::Output, 16));
+        ports.push(port("m_axis_y_tvalid", PortDir::Output, 1));
+        ports.push(port("m_axis_y_tready", PortDir::Input, 1));
+        ports.push(port("m_axis_y_tlast", PortDir::Output, 1));
+        ports.push(port("status", PortDir::Output, 4));
+        ports.push(port("error", PortDir::Output, 1));
+        ports
+    }
+
     fn bench(cfg: &HgfConfig, ports: &[Port]) -> Result<Testbench, TestbenchError> {
         let w = HgfWeights::random(Shape::new(12, 9, 1), 3);
         let tokens = vec![vec![f16::from_f32(0.5); 12]; 2];
         testbench(&TestbenchSpec {
             cfg,
             ports,
+            axis_ports: &axis_ports(cfg),
             weights: &w,
             tokens: &tokens,
             origin: "test".into(),
@@ -757,6 +938,42 @@ mod tests {
             assert_eq!(tb.outputs, 18);
         }
         assert_eq!(file_names(&cfg.name)[0], "hgf_core_tb.v");
+    }
+
+    #[test]
+    fn the_axis_testbench_drives_the_packed_buses_and_checks_tlast() {
+        let cfg = HgfConfig::default();
+        let tb = bench(&cfg, &ports(&cfg, '_')).unwrap();
+        assert_eq!(tb.axis_top, "hgf_core_axis_tb");
+        assert_eq!(tb.axis_file.0, "hgf_core_axis_tb.v");
+        assert_eq!(file_names(&cfg.name).last().unwrap(), "hgf_core_axis_tb.v");
+        let v = &tb.axis_file.1;
+        assert!(v.contains("hgf_core_axis core ("), "{v}");
+        assert!(v.contains(".aresetn(~reset)"));
+        assert!(v.contains(".s_axis_t_tdata(t_beat)"));
+        assert!(v.contains(".m_axis_y_tlast(y_last)"));
+        assert!(v.contains("$readmemh(\"hgf_core_tb_y.hex\", y_mem);"));
+        assert!(v.contains("iverilog -g2005 -s hgf_core_axis_tb"));
+        assert!(v.contains("hgf_core_axis_sim.v"));
+        assert!(!tb.files[0].1.contains("y_last"), "the core has no tlast");
+
+        let mut axis = axis_ports(&cfg);
+        axis.retain(|p| p.name != "m_axis_y_tlast");
+        let w = HgfWeights::random(Shape::new(12, 9, 1), 3);
+        let tokens = vec![vec![f16::from_f32(0.5); 12]];
+        let err = testbench(&TestbenchSpec {
+            cfg: &cfg,
+            ports: &ports(&cfg, '_'),
+            axis_ports: &axis,
+            weights: &w,
+            tokens: &tokens,
+            origin: "test".into(),
+            stall: 0.0,
+            seed: 1,
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("`m_axis_y_tlast`"), "{err}");
     }
 
     #[test]

@@ -50,6 +50,7 @@ pub fn run(args: &GenerateArgs) -> Result<ExitCode> {
             testbench(&TestbenchSpec {
                 cfg: &cfg,
                 ports: &generated.manifest.ports,
+                axis_ports: &generated.manifest.axis.ports,
                 weights,
                 tokens,
                 origin: origin.clone(),
@@ -115,8 +116,11 @@ pub fn run(args: &GenerateArgs) -> Result<ExitCode> {
             w.projection_shape(),
             dir.display()
         )?;
-        for command in run_commands(&cfg.name) {
-            outln!("           {command}")?;
+        // The core's testbench, then the AXI4-Stream top's.
+        for top in [&cfg.name, &generated.manifest.axis.top] {
+            for command in run_commands(top) {
+                outln!("           {command}")?;
+            }
         }
     }
     for f in written {
@@ -168,10 +172,16 @@ fn extra_files(
     let names: Vec<String> = generated.file_names().collect();
     let pnr_file = format!("{pnr_top}.v");
     let sim_file = simulation_file_name(&cfg.name);
+    // The settled copies hold the same modules as the files they copy: `rtl` has the
+    // originals only.
+    let sim_copies = [
+        sim_file.clone(),
+        simulation_file_name(&generated.manifest.axis.top),
+    ];
     let core = CoreFiles {
         rtl: names
             .iter()
-            .filter(|n| n.ends_with(".v") && **n != sim_file)
+            .filter(|n| n.ends_with(".v") && !sim_copies.contains(n))
             .cloned()
             .collect(),
         sim_rtl: sim_file.clone(),
@@ -193,6 +203,7 @@ fn extra_files(
     let mut extra = vec![(pnr_file, pnr_verilog)];
     if let Some(tb) = bench {
         extra.extend(tb.files.iter().cloned());
+        extra.push(tb.axis_file.clone());
     }
     extra.push((core_file_name(cfg), core_file(cfg, &core)));
     extra

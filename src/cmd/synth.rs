@@ -302,7 +302,7 @@ fn print_placement(p: &Placement) -> Result<()> {
         outln!(
             "critical:  {:.2} ns from `{}` to `{}`",
             c.delay_ns,
-            c.from,
+            c.start,
             c.to
         )?;
     }

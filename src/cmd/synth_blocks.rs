@@ -163,7 +163,7 @@ fn row(b: &BlockResult, family: Family) -> String {
                 format!(
                     "{:.2} ns, {} -> {}",
                     c.delay_ns,
-                    short_cell(c.from_net.as_deref().unwrap_or(&c.from)),
+                    short_cell(&c.start),
                     short_cell(&c.to)
                 )
             }),

@@ -9,9 +9,9 @@ use serde::Serialize;
 
 use crate::device::{Device, Family};
 use crate::error::SynthError;
-use crate::flow::{timed, write, Progress, Stage, MAX_FREQ_MHZ};
+use crate::flow::{check_and_find_tools, timed, write, Progress, Stage};
 use crate::nextpnr::{place_and_route_seeded, PnrOutcome};
-use crate::tools::{Tool, Toolbox};
+use crate::tools::Toolbox;
 use crate::yosys::{synthesize, Synthesis};
 
 /// File name of the report in the output directory.
@@ -109,14 +109,8 @@ pub fn run_blocks(
     tools: &Toolbox,
     progress: &mut dyn FnMut(&str, Progress),
 ) -> Result<BlocksReport, SynthError> {
-    if !(opts.freq_mhz > 0.0 && opts.freq_mhz <= MAX_FREQ_MHZ) {
-        return Err(SynthError::BadFrequency {
-            value: opts.freq_mhz,
-        });
-    }
-    let device = Device::of(opts.target);
-    let yosys = tools.find(Tool::Yosys)?;
-    let nextpnr = tools.find(Tool::nextpnr(device.family))?;
+    let (device, yosys, nextpnr) = check_and_find_tools(opts.target, opts.freq_mhz, true, tools)?;
+    let nextpnr = nextpnr.expect("asked for with place_and_route");
     std::fs::create_dir_all(&opts.out_dir).map_err(SynthError::io(&opts.out_dir))?;
 
     let mut wrapped = Vec::new();

@@ -135,18 +135,8 @@ pub fn run_flow(
     tools: &Toolbox,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<SynthReport, SynthError> {
-    if !(opts.freq_mhz > 0.0 && opts.freq_mhz <= MAX_FREQ_MHZ) {
-        return Err(SynthError::BadFrequency {
-            value: opts.freq_mhz,
-        });
-    }
-    let device = Device::of(opts.target);
-    let yosys = tools.find(Tool::Yosys)?;
-    let nextpnr = if opts.place_and_route {
-        Some(tools.find(Tool::nextpnr(device.family))?)
-    } else {
-        None
-    };
+    let (device, yosys, nextpnr) =
+        check_and_find_tools(opts.target, opts.freq_mhz, opts.place_and_route, tools)?;
     let dir = &opts.out_dir;
     std::fs::create_dir_all(dir).map_err(SynthError::io(dir))?;
 
@@ -196,6 +186,28 @@ pub fn run_flow(
     };
     write(&dir.join(REPORT_FILE), &report.to_json())?;
     Ok(report)
+}
+
+/// The checks every run makes before anything is written or run: the frequency is one the
+/// flow accepts, and yosys (and nextpnr for the target's family, when `place_and_route`) can
+/// be found. Returns the target's device and the tools' paths.
+pub(crate) fn check_and_find_tools(
+    target: Target,
+    freq_mhz: f64,
+    place_and_route: bool,
+    tools: &Toolbox,
+) -> Result<(Device, PathBuf, Option<PathBuf>), SynthError> {
+    if !(freq_mhz > 0.0 && freq_mhz <= MAX_FREQ_MHZ) {
+        return Err(SynthError::BadFrequency { value: freq_mhz });
+    }
+    let device = Device::of(target);
+    let yosys = tools.find(Tool::Yosys)?;
+    let nextpnr = if place_and_route {
+        Some(tools.find(Tool::nextpnr(device.family))?)
+    } else {
+        None
+    };
+    Ok((device, yosys, nextpnr))
 }
 
 pub(crate) fn timed<T>(

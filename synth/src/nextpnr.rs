@@ -67,6 +67,9 @@ pub struct CriticalPath {
     /// cell's name can be another's (nextpnr-ice40 names a logic cell after the LUT packed in
     /// it, and the first step of its paths names the cell of the path's first LUT).
     pub from_net: Option<String>,
+    /// The name the reports give its start: `from_net` where nextpnr names one (the
+    /// register's), else `from`.
+    pub start: String,
     /// The cell it ends at.
     pub to: String,
     /// Sum of the path's delays, in ns.
@@ -400,9 +403,12 @@ fn core_clock(fmax: &BTreeMap<String, FmaxEntry>) -> Option<String> {
 fn critical_path(paths: &[PathJson], clock: &str) -> Option<CriticalPath> {
     let edge = format!("posedge {clock}");
     let p = paths.iter().find(|p| p.from == edge && p.to == edge)?;
+    let from = p.path.first()?.from.cell.clone();
+    let from_net = p.path.iter().find_map(|s| s.net.clone());
     Some(CriticalPath {
-        from: p.path.first()?.from.cell.clone(),
-        from_net: p.path.iter().find_map(|s| s.net.clone()),
+        start: from_net.clone().unwrap_or_else(|| from.clone()),
+        from,
+        from_net,
         to: p.path.last()?.to.cell.clone(),
         delay_ns: p.path.iter().map(|s| s.delay).sum(),
     })
@@ -427,9 +433,17 @@ mod tests {
         let p = critical_path(&paths, "clk").unwrap();
         assert_eq!(p.from, "out_reg_LUT_LC");
         assert_eq!(p.from_net.as_deref(), Some("in_chain[0]"));
+        assert_eq!(p.start, "in_chain[0]");
         assert_eq!(p.to, "out_reg_LUT_LC");
         assert!((p.delay_ns - 4.0).abs() < 1e-9);
         assert!(critical_path(&paths, "other").is_none());
+
+        // A path whose steps name no net starts at its first cell.
+        let json = r#"[{"from": "posedge clk", "to": "posedge clk", "path": [
+            {"type": "clk-to-q", "delay": 1.0, "from": {"cell": "q_DFF"},
+             "to": {"cell": "d_DFF"}}]}]"#;
+        let paths: Vec<PathJson> = serde_json::from_str(json).unwrap();
+        assert_eq!(critical_path(&paths, "clk").unwrap().start, "q_DFF");
     }
 
     #[test]
