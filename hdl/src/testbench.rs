@@ -391,13 +391,14 @@ pub fn run_commands(top: &str) -> [String; 2] {
         .iter()
         .map(|w| format!(" -Wno-{w}"))
         .collect();
+    let width_waivers = crate::width_waiver::waiver_file_name(top);
     let sim = simulation_file_name(top);
     [
         format!(
             "iverilog -g2005 -s {top}_tb -o {top}_tb.vvp {top}_tb.v {sim} && vvp -n {top}_tb.vvp"
         ),
         format!(
-            "verilator --binary{waivers} --top-module {top}_tb -o {top}_tb {top}_tb.v {top}.v \
+            "verilator --binary{waivers} --top-module {top}_tb -o {top}_tb {width_waivers} {top}_tb.v {top}.v \
              && obj_dir/{top}_tb"
         ),
     ]

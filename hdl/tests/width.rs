@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use hgf_golden::HgfConfig;
 use hgf_hdl::emit::{generate, generate_pnr_top};
-use hgf_hdl::verilog::width_warnings;
+use hgf_hdl::verilog::{verilator_lint, width_warnings, VerilogError};
 
 /// The modules (names after the top's `<name>_`) of the blocks whose literals are still
 /// written 32 bits wide, by source file: `fp32_mul.rs` (`gate_muls`, `quantizer_muls`),
@@ -132,4 +132,26 @@ fn the_count_finds_a_width_mismatch() {
         .replace("32'h1", "one")
         .replace("    always", "    localparam one = 4'h1;\n    always");
     assert!(width_warnings("narrow", &typed).unwrap().is_empty());
+}
+
+#[test]
+fn the_lint_fails_on_a_width_mismatch_outside_the_waived_lines() {
+    let cfg = HgfConfig::preset("up5k").unwrap();
+    let g = generate(&cfg).unwrap();
+    verilator_lint(&cfg.name, &g.verilog).unwrap();
+    // A 32-bit literal assigned to 4 bits, on the line of the top module's `endmodule`: no
+    // line moves, so the waiver file still names the same lines, none of them this one.
+    let end = format!("\nendmodule // {}\n", cfg.name);
+    assert!(g.verilog.contains(&end));
+    let narrow = g.verilog.replacen(
+        &end,
+        &format!("\n    wire [3:0] narrow = 32'h1; {}", &end[1..]),
+        1,
+    );
+    assert_eq!(narrow.lines().count(), g.verilog.lines().count());
+    let text = match verilator_lint(&cfg.name, &narrow) {
+        Err(VerilogError::ToolFailed { excerpt, .. }) => excerpt,
+        other => panic!("the lint passed a width mismatch: {other:?}"),
+    };
+    assert!(text.contains("%Warning-WIDTH"), "{text}");
 }
