@@ -165,6 +165,10 @@ pub struct LowRankUnit {
     to_f16: F32ToF16,
     /// Lane 0's result is final: the last of a `u_k` or of a group of `v`.
     lane0_final: Signal<Local, Bit>,
+    /// A padding lane's operands, binary16 -0 and +0 (typed: no WIDTH mismatch in the
+    /// Verilog).
+    pad_a: Constant<Bits<16>>,
+    pad_b: Constant<Bits<16>>,
 }
 
 impl LowRankUnit {
@@ -220,6 +224,8 @@ impl LowRankUnit {
                 .collect(),
             to_f16: F32ToF16::new(),
             lane0_final: Default::default(),
+            pad_a: Constant::new(0x8000u64.into()),
+            pad_b: Constant::new(0u64.into()),
         }
     }
 
@@ -278,8 +284,8 @@ impl Logic for LowRankUnit {
                 self.lanes[l].b.next = self.u_buffer.read_data.val();
             }
             if self.sequencer.beat_pad[l].val() {
-                self.lanes[l].a.next = 0x8000.into();
-                self.lanes[l].b.next = 0.into();
+                self.lanes[l].a.next = self.pad_a.val();
+                self.lanes[l].b.next = self.pad_b.val();
             }
             // Lanes that take no part in the tree get their own partial sum (never used).
             self.lanes[l].tree_left.next = self.lanes[l].part.val();
