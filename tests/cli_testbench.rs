@@ -217,6 +217,7 @@ fn testbench_passes_in_a_verilator_binary_on_both_presets_and_fails_on_a_changed
             tb.clone(),
             "-o".into(),
             tb.clone(),
+            format!("{name}.vlt"),
             format!("{tb}.v"),
             format!("{name}.v"),
         ]);

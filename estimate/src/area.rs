@@ -27,11 +27,12 @@
 use hgf_golden::{HgfConfig, Packing, Target};
 use hgf_hdl::accumulator_bank::AccumulatorBank;
 use hgf_hdl::gate_unit::GateUnit;
+use hgf_hdl::lowrank_unit::LowRankUnit;
 use hgf_hdl::output_queue::OutputQueue;
 use hgf_hdl::pnr_wrapper::PnrWrapper;
 use hgf_hdl::projection_core::HgfCore;
 use hgf_hdl::quantizer::QuantizerUnit;
-use hgf_hdl::resources::{self, Memory, Resources};
+use hgf_hdl::resources::{Memory, Resources};
 use hgf_hdl::ternary_array::TernaryArray;
 use hgf_hdl::weight_unpacker::WeightUnpacker;
 use serde::Serialize;
@@ -159,14 +160,14 @@ impl Block {
 
     /// The multipliers and memories of the block, as its unit states them for `cfg`
     /// (hdl/src/quantizer.rs, accumulator_bank.rs, gate_unit.rs, output_queue.rs,
-    /// resources.rs for the low-rank unit): sized for the core's largest projection
+    /// lowrank_unit.rs): sized for the core's largest projection
     /// (`max_d_in`, `max_d_out`, `max_rank`), which every smaller run-time shape uses a part
     /// of. The array, the unpacker, the control and the wrapper build neither.
     pub fn resources(self, cfg: &HgfConfig) -> Resources {
         match self {
             Block::AccumulatorBank => AccumulatorBank::resources(cfg),
             Block::Quantizer => QuantizerUnit::resources(cfg),
-            Block::LowRankUnit => resources::lowrank_unit(cfg),
+            Block::LowRankUnit => LowRankUnit::resources(cfg),
             Block::GateUnit => GateUnit::resources(cfg.gate_multipliers),
             Block::OutputQueue => OutputQueue::resources(),
             Block::TernaryArray | Block::WeightUnpacker | Block::Control | Block::PnrWrapper => {

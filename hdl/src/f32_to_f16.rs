@@ -66,6 +66,8 @@ pub struct F32ToF16 {
     no_shift: Constant<Bits<5>>,
     all_sticky: Constant<Bits<5>>,
     hidden_bit: Constant<Bits<12>>,
+    /// The 11 fraction bits of `high`, read 12 bits wide and masked (rather than cast).
+    high_fraction: Constant<Bits<12>>,
     zero_mag: Constant<Bits<15>>,
     inf_mag: Constant<Bits<15>>,
     sign_bit: Constant<Bits<16>>,
@@ -94,6 +96,7 @@ impl F32ToF16 {
             no_shift: Constant::new(0u64.into()),
             all_sticky: Constant::new(31u64.into()),
             hidden_bit: Constant::new(0x800u64.into()),
+            high_fraction: Constant::new(0x7FFu64.into()),
             zero_mag: Constant::new(0u64.into()),
             inf_mag: Constant::new(0x7C00u64.into()),
             sign_bit: Constant::new(0x8000u64.into()),
@@ -112,10 +115,10 @@ impl Logic for F32ToF16 {
     #[hdl_gen]
     fn update(&mut self) {
         self.exp.next = self.x.val().get_bits::<8>(23);
-        self.high.next = bit_cast::<12, 11>(self.x.val().get_bits::<11>(12));
+        self.high.next = self.x.val().get_bits::<12>(12) & self.high_fraction.val();
         if self.exp.val() != self.exp_zero.val() {
-            self.high.next =
-                bit_cast::<12, 11>(self.x.val().get_bits::<11>(12)) | self.hidden_bit.val();
+            self.high.next = (self.x.val().get_bits::<12>(12) & self.high_fraction.val())
+                | self.hidden_bit.val();
         }
         // Normal result (exp >= 113): no shift, exponent field exp - 112 = base + hidden bit.
         // Subnormal result: shift 113 - exp, saturated at 31 (all sticky).

@@ -5,6 +5,7 @@ use rust_hdl::prelude::*;
 
 use crate::fp16_mul::Fp16MulExact;
 use crate::fp32_add::Fp32Add;
+use crate::resources::Resources;
 use crate::tiled_ram::TiledRam;
 
 /// binary32 -0, the start value of every sum (docs/arithmetic.md §L3).
@@ -182,6 +183,13 @@ impl Fp16MacLane {
     /// that reads it: the read (`READ_EDGE` edges after its beat) must follow the write
     /// (`LATENCY` edges after its beat).
     pub const LOOP_LATENCY: usize = Self::LATENCY + 1 - READ_EDGE;
+
+    /// The lane's multipliers and memories (the area model's, [`crate::resources`]): an
+    /// [`Fp16MulExact`] and the register file of `slots` binary32 partial sums, one word per
+    /// slot.
+    pub fn resources(slots: usize) -> Resources {
+        Fp16MulExact::resources().and(Resources::memory(slots, 32))
+    }
 
     /// A lane with a register file of `slots` partial sums.
     ///

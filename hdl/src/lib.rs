@@ -47,3 +47,4 @@ pub mod tiled_ram;
 pub mod verilog;
 pub mod weight_sequencer;
 pub mod weight_unpacker;
+pub mod width_waiver;

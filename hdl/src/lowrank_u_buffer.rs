@@ -38,6 +38,9 @@ pub struct LowRankUBuffer {
     /// Next entry.
     u_wr: DFF<Bits<COUNT_BITS>>,
     we: Signal<Local, Bit>,
+    // Typed constants (no WIDTH mismatch in the Verilog): the first entry and the step.
+    entry_zero: Constant<Bits<COUNT_BITS>>,
+    entry_one: Constant<Bits<COUNT_BITS>>,
 }
 
 impl LowRankUBuffer {
@@ -54,6 +57,8 @@ impl LowRankUBuffer {
             ram: TiledRam::new(cfg.max_rank),
             u_wr: Default::default(),
             we: Default::default(),
+            entry_zero: Constant::new(0u64.into()),
+            entry_one: Constant::new(1u64.into()),
         }
     }
 }
@@ -70,10 +75,10 @@ impl Logic for LowRankUBuffer {
         self.ram.read_address.next = self.read_address.val();
         self.read_data.next = self.ram.read_data.val();
         if self.we.val() {
-            self.u_wr.d.next = self.u_wr.q.val() + 1;
+            self.u_wr.d.next = self.u_wr.q.val() + self.entry_one.val();
         }
         if self.start.val() | self.reset.val() {
-            self.u_wr.d.next = 0.into();
+            self.u_wr.d.next = self.entry_zero.val();
         }
     }
 }

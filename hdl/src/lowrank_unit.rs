@@ -15,6 +15,7 @@ pub use crate::lowrank_sequencer::{pass_cycles, phase, COUNT_BITS, DRAIN_CYCLES}
 use crate::lowrank_u_buffer::LowRankUBuffer;
 use crate::lowrank_v_buffer::LowRankVBuffer;
 use crate::lowrank_x_buffer::LowRankXBuffer;
+use crate::resources::Resources;
 
 /// Enabled cycles of [`LowRankUnit`] per token, from the edge that takes `start` to the edge
 /// after which `done` is high, when no stream ever holds it up:
@@ -165,6 +166,10 @@ pub struct LowRankUnit {
     to_f16: F32ToF16,
     /// Lane 0's result is final: the last of a `u_k` or of a group of `v`.
     lane0_final: Signal<Local, Bit>,
+    /// A padding lane's operands, binary16 -0 and +0 (typed: no WIDTH mismatch in the
+    /// Verilog).
+    pad_a: Constant<Bits<16>>,
+    pad_b: Constant<Bits<16>>,
 }
 
 impl LowRankUnit {
@@ -220,12 +225,30 @@ impl LowRankUnit {
                 .collect(),
             to_f16: F32ToF16::new(),
             lane0_final: Default::default(),
+            pad_a: Constant::new(0x8000u64.into()),
+            pad_b: Constant::new(0u64.into()),
         }
     }
 
     /// Number of lanes (F).
     pub fn lanes(&self) -> usize {
         self.lanes.len()
+    }
+
+    /// The unit's multipliers and memories (the area model's, [`crate::resources`]), in the
+    /// order [`LowRankUnit::new`] builds them: per lane an x bank of binary16 inputs
+    /// ([`LowRankXBuffer`], `u_steps` words), then per lane a v bank of binary32 rows
+    /// ([`LowRankVBuffer`], `ceil(max_d_out / fp_lanes)` words), then the lanes
+    /// ([`Fp16MacLane::resources`] of `max(max_rank, V_INTERLEAVE)` slots), then the u buffer
+    /// ([`LowRankUBuffer`], `max_rank` binary16 words).
+    pub fn resources(cfg: &HgfConfig) -> Resources {
+        let lanes = cfg.fp_lanes;
+        let max = cfg.max_layout();
+        let x_banks = Resources::memory(max.u_steps(), 16).times(lanes);
+        let v_banks = Resources::memory(cfg.max_d_out.div_ceil(lanes), 32).times(lanes);
+        let mac_lanes = Fp16MacLane::resources(max.rank.max(V_INTERLEAVE)).times(lanes);
+        let u_buffer = Resources::memory(cfg.max_rank, 16);
+        x_banks.and(v_banks).and(mac_lanes).and(u_buffer)
     }
 }
 
@@ -278,8 +301,8 @@ impl Logic for LowRankUnit {
                 self.lanes[l].b.next = self.u_buffer.read_data.val();
             }
             if self.sequencer.beat_pad[l].val() {
-                self.lanes[l].a.next = 0x8000.into();
-                self.lanes[l].b.next = 0.into();
+                self.lanes[l].a.next = self.pad_a.val();
+                self.lanes[l].b.next = self.pad_b.val();
             }
             // Lanes that take no part in the tree get their own partial sum (never used).
             self.lanes[l].tree_left.next = self.lanes[l].part.val();
@@ -775,6 +798,28 @@ mod tests {
         random_tokens(
             &[(40, 40, 8, 8), (9, 40, 6, 8), (3, 17, 1, 8), (2, 5, 2, 8)],
             SEED + 2,
+        );
+    }
+
+    #[test]
+    fn the_lowrank_statement_matches_the_built_unit() {
+        // The memories that the built unit's lanes, v banks and u buffer hold (the x banks
+        // are private to their buffer: `u_steps` words each, checked by the count).
+        let cfg = HgfConfig::from_toml_str(
+            "max_d_in = 100\nmax_d_out = 30\nmax_rank = 5\narray_rows = 4\n\
+             array_inputs = 10\nfp_lanes = 2",
+        )
+        .unwrap();
+        let unit = LowRankUnit::new(&cfg);
+        let stated = LowRankUnit::resources(&cfg);
+        assert_eq!(stated.multipliers, unit.lanes() as u64);
+        assert_eq!(stated.memories.len(), 3 * unit.lanes() + 1);
+        let v_tiles: Vec<usize> = unit.v_buffer.banks.iter().map(|b| b.tiles()).collect();
+        let stated_v: Vec<usize> = stated.memories[2..4].iter().map(|m| m.tiles()).collect();
+        assert_eq!(v_tiles, stated_v);
+        assert_eq!(
+            stated.memories.last().map(|m| m.tiles()),
+            Some(unit.u_buffer.ram.tiles())
         );
     }
 }

@@ -59,6 +59,10 @@ pub struct LowRankVBuffer {
     /// Lane `l`'s number.
     lane_index: Vec<Constant<Bits<8>>>,
     lane_index21: Vec<Constant<Bits<21>>>,
+    // Typed constants (no WIDTH mismatch in the Verilog): counts' and rows' 0, the step.
+    count_zero: Constant<Bits<COUNT_BITS>>,
+    count_one: Constant<Bits<COUNT_BITS>>,
+    row_zero: Constant<Bits<21>>,
     /// The token's `d_out`, and `rank = 0`.
     r_d_out: DFF<Bits<21>>,
     r_bypass: DFF<Bit>,
@@ -105,6 +109,9 @@ impl LowRankVBuffer {
             lane_index21: (0..lanes)
                 .map(|l| Constant::new((l as u64).into()))
                 .collect(),
+            count_zero: Constant::new(0u64.into()),
+            count_one: Constant::new(1u64.into()),
+            row_zero: Constant::new(0u64.into()),
             r_d_out: Default::default(),
             r_bypass: Default::default(),
             v_group: Default::default(),
@@ -138,7 +145,7 @@ impl Logic for LowRankVBuffer {
         }
         self.v_next_base.next = self.v_base.q.val() + self.c_lanes21.val();
         if self.group_we.val() {
-            self.v_group.d.next = self.v_group.q.val() + 1;
+            self.v_group.d.next = self.v_group.q.val() + self.count_one.val();
             self.v_base.d.next = self.v_next_base.val();
             self.v_ready.d.next = self.v_next_base.val().get_bits::<COUNT_BITS>(0);
             if self.v_next_base.val() > self.r_d_out.q.val() {
@@ -160,19 +167,19 @@ impl Logic for LowRankVBuffer {
         if self.start.val() {
             self.r_d_out.d.next =
                 bit_cast::<21, COUNT_BITS>(self.d_out.val() & self.d_out_mask.val());
-            self.r_bypass.d.next = self.rank.val() == 0;
-            self.v_group.d.next = 0.into();
-            self.v_base.d.next = 0.into();
-            self.v_ready.d.next = 0.into();
-            if self.rank.val() == 0 {
+            self.r_bypass.d.next = self.rank.val() == self.count_zero.val();
+            self.v_group.d.next = self.count_zero.val();
+            self.v_base.d.next = self.row_zero.val();
+            self.v_ready.d.next = self.count_zero.val();
+            if self.rank.val() == self.count_zero.val() {
                 // Ternary-only: every v_j (-0) is ready at once.
                 self.v_ready.d.next = self.d_out.val();
             }
         }
         if self.reset.val() {
-            self.v_group.d.next = 0.into();
-            self.v_base.d.next = 0.into();
-            self.v_ready.d.next = 0.into();
+            self.v_group.d.next = self.count_zero.val();
+            self.v_base.d.next = self.row_zero.val();
+            self.v_ready.d.next = self.count_zero.val();
         }
     }
 }

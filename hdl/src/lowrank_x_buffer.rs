@@ -50,6 +50,12 @@ pub struct LowRankXBuffer {
     c_lanes_m1: Constant<Bits<8>>,
     /// Lane `l`'s number.
     lane_index: Vec<Constant<Bits<8>>>,
+    // Typed constants (no WIDTH mismatch in the Verilog): counts, addresses and banks' 0
+    // and step.
+    count_zero: Constant<Bits<COUNT_BITS>>,
+    count_one: Constant<Bits<COUNT_BITS>>,
+    sel_zero: Constant<Bits<8>>,
+    sel_one: Constant<Bits<8>>,
     /// `x` beats taken.
     x_count: DFF<Bits<COUNT_BITS>>,
     /// Bank and address of the next `x` beat.
@@ -84,6 +90,10 @@ impl LowRankXBuffer {
             lane_index: (0..lanes)
                 .map(|l| Constant::new((l as u64).into()))
                 .collect(),
+            count_zero: Constant::new(0u64.into()),
+            count_one: Constant::new(1u64.into()),
+            sel_zero: Constant::new(0u64.into()),
+            sel_one: Constant::new(1u64.into()),
             x_count: Default::default(),
             x_sel: Default::default(),
             x_addr: Default::default(),
@@ -105,9 +115,9 @@ impl Logic for LowRankXBuffer {
         self.x_wsel.next = self.x_sel.q.val();
         self.x_waddr.next = self.x_addr.q.val();
         if self.start.val() {
-            self.x_base.next = 0.into();
-            self.x_wsel.next = 0.into();
-            self.x_waddr.next = 0.into();
+            self.x_base.next = self.count_zero.val();
+            self.x_wsel.next = self.sel_zero.val();
+            self.x_waddr.next = self.count_zero.val();
         }
         self.x_take.next = self.x_valid.val()
             & (self.start.val() | (self.busy.val() & (self.x_count.q.val() < self.d_in.val())));
@@ -115,18 +125,19 @@ impl Logic for LowRankXBuffer {
         self.x_sel.d.next = self.x_wsel.val();
         self.x_addr.d.next = self.x_waddr.val();
         if self.x_take.val() {
-            self.x_count.d.next = (self.x_base.val() + 1) & self.x_count_mask.val();
+            self.x_count.d.next =
+                (self.x_base.val() + self.count_one.val()) & self.x_count_mask.val();
             if self.x_wsel.val() == self.c_lanes_m1.val() {
-                self.x_sel.d.next = 0.into();
-                self.x_addr.d.next = self.x_waddr.val() + 1;
+                self.x_sel.d.next = self.sel_zero.val();
+                self.x_addr.d.next = self.x_waddr.val() + self.count_one.val();
             } else {
-                self.x_sel.d.next = self.x_wsel.val() + 1;
+                self.x_sel.d.next = self.x_wsel.val() + self.sel_one.val();
             }
         }
         if self.reset.val() {
-            self.x_count.d.next = 0.into();
-            self.x_sel.d.next = 0.into();
-            self.x_addr.d.next = 0.into();
+            self.x_count.d.next = self.count_zero.val();
+            self.x_sel.d.next = self.sel_zero.val();
+            self.x_addr.d.next = self.count_zero.val();
         }
         self.count.next = self.x_count.q.val();
         for l in 0..self.banks.len() {

@@ -2,13 +2,10 @@
 //!
 //! Every unit that builds a multiplier or a memory states them with a `resources` function
 //! beside its constructor, taking what the constructor takes (`Fp32Mul::resources`,
-//! `QuantizerUnit::resources(cfg)`, ...). The area model (`hgf_estimate::area`) counts DSPs
-//! and block RAMs from these statements instead of re-deriving what the units build.
+//! `QuantizerUnit::resources(cfg)`, `LowRankUnit::resources(cfg)`, ...). The area model
+//! (`hgf_estimate::area`) counts DSPs and block RAMs from these statements instead of
+//! re-deriving what the units build.
 
-use hgf_golden::streams::V_INTERLEAVE;
-use hgf_golden::HgfConfig;
-
-use crate::fp16_mul::Fp16MulExact;
 use crate::tiled_ram::TiledRam;
 
 /// One memory a unit builds: a [`TiledRam`] of `words` words, of which synthesis keeps
@@ -80,33 +77,9 @@ impl Resources {
     }
 }
 
-/// The low-rank unit's (`LowRankUnit::new(cfg)`): per lane an x bank of binary16 inputs
-/// (`LowRankXBuffer`, `u_steps` words), then per lane a v bank of binary32 rows
-/// (`LowRankVBuffer`, `ceil(max_d_out / fp_lanes)` words), then the lanes
-/// (`Fp16MacLane::new(max(max_rank, V_INTERLEAVE))`: an [`Fp16MulExact`] and a register
-/// file of binary32 partial sums, one word per slot), then the u buffer (`LowRankUBuffer`,
-/// `max_rank` binary16 words).
-///
-/// Stated here rather than beside `LowRankUnit::new` and `Fp16MacLane::new` because the
-/// low-rank files were being re-pipelined at the same time (issue 16); it belongs there,
-/// with the constructors' sizes.
-pub fn lowrank_unit(cfg: &HgfConfig) -> Resources {
-    let lanes = cfg.fp_lanes;
-    let max = cfg.max_layout();
-    let x_banks = Resources::memory(max.u_steps(), 16).times(lanes);
-    let v_banks = Resources::memory(cfg.max_d_out.div_ceil(lanes), 32).times(lanes);
-    let slots = max.rank.max(V_INTERLEAVE);
-    let mac_lanes = Fp16MulExact::resources()
-        .and(Resources::memory(slots, 32))
-        .times(lanes);
-    let u_buffer = Resources::memory(cfg.max_rank, 16);
-    x_banks.and(v_banks).and(mac_lanes).and(u_buffer)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lowrank_unit::LowRankUnit;
 
     #[test]
     fn memories_count_tiles_and_block_rams() {
@@ -134,27 +107,5 @@ mod tests {
         let words: Vec<usize> = both.memories.iter().map(|m| m.words).collect();
         assert_eq!(words, [10, 20, 10, 20]);
         assert_eq!(a.times(0), Resources::none());
-    }
-
-    #[test]
-    fn the_lowrank_statement_matches_the_built_unit() {
-        // The memories that the built unit's lanes, v banks and u buffer hold (the x banks
-        // are private to their buffer: `u_steps` words each, checked by the count).
-        let cfg = HgfConfig::from_toml_str(
-            "max_d_in = 100\nmax_d_out = 30\nmax_rank = 5\narray_rows = 4\n\
-             array_inputs = 10\nfp_lanes = 2",
-        )
-        .unwrap();
-        let unit = LowRankUnit::new(&cfg);
-        let stated = lowrank_unit(&cfg);
-        assert_eq!(stated.multipliers, unit.lanes() as u64);
-        assert_eq!(stated.memories.len(), 3 * unit.lanes() + 1);
-        let v_tiles: Vec<usize> = unit.v_buffer.banks.iter().map(|b| b.tiles()).collect();
-        let stated_v: Vec<usize> = stated.memories[2..4].iter().map(|m| m.tiles()).collect();
-        assert_eq!(v_tiles, stated_v);
-        assert_eq!(
-            stated.memories.last().map(|m| m.tiles()),
-            Some(unit.u_buffer.ram.tiles())
-        );
     }
 }

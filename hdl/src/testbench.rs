@@ -408,20 +408,23 @@ struct Header<'a> {
     seed: u64,
 }
 
-/// The commands that run the testbench, for the header comment and the docs: iverilog on the
-/// core's settled copy (`<top>_sim.v`, [`crate::settle`]), Verilator on the core itself.
-pub fn run_commands(top: &str) -> [String; 2] {
+/// The commands that run the testbench of `top` (the core `core` or its AXI4-Stream top), for
+/// the header comment and the docs: iverilog on `top`'s settled copy (`<top>_sim.v`,
+/// [`crate::settle`]), Verilator on `top` itself with the core's width waivers (`<core>.vlt`,
+/// one file for every Verilog file of the core).
+pub fn run_commands(core: &str, top: &str) -> [String; 2] {
     let waivers: String = crate::verilog::LINT_WAIVERS
         .iter()
         .map(|w| format!(" -Wno-{w}"))
         .collect();
+    let width_waivers = crate::width_waiver::waiver_file_name(core);
     let sim = simulation_file_name(top);
     [
         format!(
             "iverilog -g2005 -s {top}_tb -o {top}_tb.vvp {top}_tb.v {sim} && vvp -n {top}_tb.vvp"
         ),
         format!(
-            "verilator --binary{waivers} --top-module {top}_tb -o {top}_tb {top}_tb.v {top}.v \
+            "verilator --binary{waivers} --top-module {top}_tb -o {top}_tb {width_waivers} {top}_tb.v {top}.v \
              && obj_dir/{top}_tb"
         ),
     ]
@@ -567,7 +570,7 @@ fn verilog(h: &Header<'_>, dut: &Dut, inputs: &[InputVectors]) -> String {
     let top = h.top;
     let module = &dut.module;
     let mut v = String::new();
-    let [iverilog, verilator] = run_commands(module);
+    let [iverilog, verilator] = run_commands(top, module);
     let sim = simulation_file_name(module);
     let (what, tlast) = if dut.tlast {
         (
@@ -955,6 +958,11 @@ mod tests {
         assert!(v.contains("$readmemh(\"hgf_core_tb_y.hex\", y_mem);"));
         assert!(v.contains("iverilog -g2005 -s hgf_core_axis_tb"));
         assert!(v.contains("hgf_core_axis_sim.v"));
+        // One width-waiver file covers every Verilog file of the core.
+        assert!(
+            v.contains("hgf_core.vlt hgf_core_axis_tb.v hgf_core_axis.v"),
+            "{v}"
+        );
         assert!(!tb.files[0].1.contains("y_last"), "the core has no tlast");
 
         let mut axis = axis_ports(&cfg);

@@ -16,6 +16,7 @@ use rust_hdl::prelude::Block;
 use thiserror::Error;
 
 use crate::readable::{make_readable, plain_name, Readable, ReadableError};
+use crate::width_waiver::{waiver_file, waiver_file_name};
 
 /// Why emitting or checking Verilog failed.
 #[derive(Debug, Error)]
@@ -190,19 +191,39 @@ pub fn yosys_check(name: &str, verilog: &str) -> Result<(), VerilogError> {
     run_tool("yosys", name, verilog, &["-q".into(), "-p".into(), script])
 }
 
-/// `verilator --lint-only -Wall` with the waivers of docs/lint-waivers.md.
+/// `verilator --lint-only -Wall` with the waivers of docs/lint-waivers.md: [`LINT_WAIVERS`]
+/// and `WIDTH` on the lines of rust-hdl's casts only (the waiver file of
+/// [`crate::width_waiver`]).
 pub fn verilator_lint(name: &str, verilog: &str) -> Result<(), VerilogError> {
+    let file = format!("{name}.v");
+    let waivers = waiver_file_name(name);
     let mut args: Vec<String> = vec!["--lint-only".into(), "-Wall".into()];
     args.extend(LINT_WAIVERS.iter().map(|w| format!("-Wno-{w}")));
-    args.extend(["--top-module".into(), name.into(), format!("{name}.v")]);
-    run_tool("verilator", name, verilog, &args)
+    args.extend([
+        "--top-module".into(),
+        name.into(),
+        waivers.clone(),
+        file.clone(),
+    ]);
+    let dir = tool_dir(
+        "verilator",
+        name,
+        &[
+            (waivers, &waiver_file(&[(&file, verilog)])),
+            (file, verilog),
+        ],
+    )?;
+    run_in("verilator", name, &dir, &args)?;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
 }
 
-/// Verilator warnings waived for rust-hdl output; each is justified in docs/lint-waivers.md.
-pub const LINT_WAIVERS: &[&str] = &["DECLFILENAME", "WIDTH"];
+/// Verilator warnings waived for all of rust-hdl's output; each is justified in
+/// docs/lint-waivers.md. `WIDTH` is waived line by line ([`crate::width_waiver`]).
+pub const LINT_WAIVERS: &[&str] = &["DECLFILENAME"];
 
 /// Verilator's `WIDTH` warnings of `verilog` (the design `name`), counted per module: the lint
-/// of [`verilator_lint`] with every waiver but `WIDTH`. Each warning is counted once for the
+/// of [`verilator_lint`] without its `WIDTH` waiver file ([`crate::width_waiver`]). Each warning is counted once for the
 /// line of the module text it points at, so a module shared by several instances counts once.
 /// This measures what is left of the literals rust-hdl writes 32 bits wide
 /// (docs/lint-waivers.md); `cargo test -p hgf-hdl --test width -- --nocapture` prints it for
@@ -215,12 +236,7 @@ pub fn width_warnings(name: &str, verilog: &str) -> Result<BTreeMap<String, usiz
     let mut args: Vec<String> = vec!["--lint-only".into(), "-Wall".into(), "-Wno-fatal".into()];
     // Every warning is wanted, not only the first 50 (Verilator's default limit).
     args.extend(["--error-limit".into(), "1000000".into()]);
-    args.extend(
-        LINT_WAIVERS
-            .iter()
-            .filter(|w| **w != "WIDTH")
-            .map(|w| format!("-Wno-{w}")),
-    );
+    args.extend(LINT_WAIVERS.iter().map(|w| format!("-Wno-{w}")));
     args.extend(["--top-module".into(), name.into(), format!("{name}.v")]);
     let file = format!("{name}.v");
     let dir = tool_dir("verilator-width", name, &[(file.clone(), verilog)])?;

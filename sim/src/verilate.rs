@@ -2,7 +2,8 @@
 //!
 //! The steps, all inside a fresh cache entry (see [`crate::cache`]):
 //! 1. `verilator --cc [--trace] -O3 --output-split-cfuncs 4000 … --top-module <top>
-//!    --prefix V<top>` on `<top>.v`;
+//!    --prefix V<top>` on `<top>.v`, with `WIDTH` waived on the lines of its casts only
+//!    (`<top>.vlt`, [`hgf_hdl::width_waiver`]);
 //! 2. read the C++ file list and the `VM_*` switches from the generated `V<top>_classes.mk`;
 //! 3. read the ports from `V<top>.h` and generate the `extern "C"` shim;
 //! 4. compile the Verilator runtime (`VM_GLOBAL_*`) once per toolchain and flag set, in an
@@ -21,6 +22,8 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use hgf_hdl::width_waiver::{waiver_file, waiver_file_name};
 
 use crate::cache::{default_cache_root, ensure_entry, CacheOutcome};
 use crate::error::SimError;
@@ -287,6 +290,11 @@ fn build_entry(
     let logs = dir.join("logs");
     let vfile = dir.join(format!("{top}.v"));
     fs::write(&vfile, verilog).map_err(SimError::io("writing", &vfile))?;
+    // `WIDTH` is waived on the lines of rust-hdl's casts only (docs/lint-waivers.md).
+    let waivers = waiver_file_name(top);
+    let wfile = dir.join(&waivers);
+    let waiver_text = waiver_file(&[(&format!("{top}.v"), verilog)]);
+    fs::write(&wfile, waiver_text).map_err(SimError::io("writing", &wfile))?;
 
     // 1. Verilate.
     let mut cmd = Command::new("verilator");
@@ -309,7 +317,6 @@ fn build_entry(
         "fast",
         "--noassert",
         "-Wno-fatal",
-        "-Wno-WIDTH",
         "-Wno-DECLFILENAME",
         "--top-module",
         top,
@@ -319,6 +326,7 @@ fn build_entry(
         "obj",
     ])
     .args(&opts.verilator_args)
+    .arg(&waivers)
     .arg(format!("{top}.v"));
     Step {
         tool: "verilator",

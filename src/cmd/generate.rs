@@ -14,6 +14,7 @@ use hgf_hdl::emit::{generate, generate_pnr_top, Generated};
 use hgf_hdl::manifest::stage_files;
 use hgf_hdl::settle::simulation_file_name;
 use hgf_hdl::testbench::{run_commands, testbench, Testbench, TestbenchSpec};
+use hgf_hdl::width_waiver::{waiver_file, waiver_file_name};
 use hgf_synth::fusesoc::{core_file, core_file_name, CoreFiles};
 
 use super::layer;
@@ -118,7 +119,7 @@ pub fn run(args: &GenerateArgs) -> Result<ExitCode> {
         )?;
         // The core's testbench, then the AXI4-Stream top's.
         for top in [&cfg.name, &generated.manifest.axis.top] {
-            for command in run_commands(top) {
+            for command in run_commands(&cfg.name, top) {
                 outln!("           {command}")?;
             }
         }
@@ -191,6 +192,7 @@ fn extra_files(
             .iter()
             .map(|(n, _)| n.clone())
             .collect(),
+        width_waivers: waiver_file_name(&cfg.name),
         testbench: bench.map(|tb| {
             let (verilog, vectors) = tb.files.split_first().expect("a testbench has a file");
             (
@@ -200,7 +202,18 @@ fn extra_files(
             )
         }),
     };
-    let mut extra = vec![(pnr_file, pnr_verilog)];
+    // `WIDTH` is waived on the lines of rust-hdl's casts in every Verilog file written.
+    let axis_file = format!("{}.v", generated.manifest.axis.top);
+    let waivers = waiver_file(&[
+        (&format!("{}.v", cfg.name), &generated.verilog),
+        (&axis_file, &generated.axis_verilog),
+        (&sim_file, &generated.sim_verilog),
+        (&pnr_file, &pnr_verilog),
+    ]);
+    let mut extra = vec![
+        (waiver_file_name(&cfg.name), waivers),
+        (pnr_file, pnr_verilog),
+    ];
     if let Some(tb) = bench {
         extra.extend(tb.files.iter().cloned());
         extra.push(tb.axis_file.clone());

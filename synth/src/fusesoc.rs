@@ -7,7 +7,8 @@
 //! [`hgf_hdl::pnr_wrapper`]: the bare core has more ports than any target has pins) and
 //! `constraints` (the pin and clock constraints).
 //! Targets: `sim` (icarus: the testbench on `sim_rtl`), `lint` (Verilator `--lint-only -Wall`
-//! on `rtl`, with the waivers of docs/lint-waivers.md, [`hgf_hdl::verilog::LINT_WAIVERS`]) and
+//! on `rtl`, with the waivers of docs/lint-waivers.md: [`hgf_hdl::verilog::LINT_WAIVERS`] and
+//! the fileset `lint_waivers`, `WIDTH` on the lines of rust-hdl's casts) and
 //! `synth` (icestorm on iCE40, trellis on ECP5, on `pnr`, with the part, package and yosys
 //! options of [`Device`], the same as `hgf synth`).
 
@@ -30,6 +31,9 @@ pub struct CoreFiles {
     pub pnr: (String, String),
     /// The pin and clock constraint files.
     pub constraints: Vec<String>,
+    /// The Verilator configuration that waives `WIDTH` on the lines of rust-hdl's casts
+    /// (`<name>.vlt`, [`hgf_hdl::width_waiver`]), read by the `lint` target.
+    pub width_waivers: String,
     /// The testbench (Verilog) and its module name, and the vector files it reads, if any.
     pub testbench: Option<(String, String, Vec<String>)>,
 }
@@ -73,10 +77,13 @@ filesets:
     file_type: verilogSource
     files:
       - {}
+  lint_waivers:
+    files:
+      - {}: {{file_type: vlt}}
   constraints:
     files:
 ",
-        files.sim_rtl, files.pnr.0
+        files.sim_rtl, files.pnr.0, files.width_waivers
     );
     for f in &files.constraints {
         let file_type = match f.rsplit('.').next() {
@@ -112,7 +119,7 @@ targets:
     toplevel: {name}
   lint:
     default_tool: verilator
-    filesets: [rtl]
+    filesets: [lint_waivers, rtl]
     toplevel: {name}
     tools:
       verilator:
@@ -198,6 +205,7 @@ mod tests {
             sim_rtl: "c_sim.v".into(),
             pnr: ("c_pnr.v".into(), "c_pnr".into()),
             constraints: vec!["c.pcf".into(), "c.sdc".into()],
+            width_waivers: "c.vlt".into(),
             testbench: None,
         };
         let up5k = HgfConfig::preset("up5k").unwrap();
@@ -211,6 +219,8 @@ mod tests {
         assert!(text.contains("yosys_synth_options: [-dsp, -abc9, -dff, -device, u]"));
         assert!(text.contains("- c.pcf: {file_type: PCF}"));
         assert!(!text.contains("sim:"), "no testbench, no sim target");
+        assert!(text.contains("- c.vlt: {file_type: vlt}"), "{text}");
+        assert!(text.contains("filesets: [lint_waivers, rtl]"), "{text}");
         let ecp5 = core_file(&HgfConfig::default(), &files);
         assert!(ecp5.contains("default_tool: trellis"), "{ecp5}");
         assert!(
