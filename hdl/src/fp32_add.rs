@@ -23,14 +23,17 @@ use crate::shift_sticky::ShiftRightSticky;
 /// | `sum` | out | 32 | IEEE binary32 `fl32(a + b)`, from a register |
 ///
 /// Pipeline, one register after each step:
-/// 1. *Unpack, swap, align.* `x` is the operand of larger magnitude (bit patterns without the
-///    sign compare like magnitudes), `y` the other. Significands get their hidden bit
-///    (subnormals: none, and the exponent of the smallest normal). `y`'s significand,
-///    extended by 3 bits (guard, round, sticky), shifts right by the exponent difference
-///    (clamped to 31), every bit shifted out ORs into the lowest bit, and for operands of
-///    opposite signs it is inverted (one's complement). Special operands (infinity, NaN) are
-///    classified here.
-/// 2. *Add.* One 29-bit carry chain adds `x`'s significand and `y`'s aligned one, or
+/// 1. *Unpack, order, exponent difference.* `x` is the operand of larger magnitude (bit
+///    patterns without the sign compare like magnitudes), `y` the other. Significands get
+///    their hidden bit (subnormals: none, and the exponent of the smallest normal); `y`'s is
+///    extended by 3 bits (guard, round, sticky). Both exponent differences, `a`'s over `b`'s
+///    and `b`'s over `a`'s, clamped to 31, are computed beside the magnitude compare, which
+///    then only selects one, so that the compare's carry chain and the subtraction's lie side
+///    by side rather than in a row. Special operands (infinity, NaN) are classified from the
+///    operands themselves: `x` is infinite or NaN exactly when one of them is.
+/// 2. *Align, add.* `y`'s significand shifts right by the exponent difference, every bit
+///    shifted out ORs into the lowest bit, and for operands of opposite signs it is inverted
+///    (one's complement); one 29-bit carry chain then adds it to `x`'s significand, or
 ///    subtracts it (the +1 of the two's complement enters as the carry of an extra low bit).
 ///    The difference is never negative because `|x| >= |y|`.
 /// 3. *Normalise.* A leading-zero count of the 28-bit sum drives a left shift that brings
@@ -42,6 +45,13 @@ use crate::shift_sticky::ShiftRightSticky;
 ///    [`RoundNearestEven`]), whose carry rolls into the exponent (up to infinity); special
 ///    values and the sign of an exact zero.
 ///
+/// Why the alignment shift shares stage 2 with the carry chain (issue 16): with the compare,
+/// the swap, the exponent difference and the shift in one stage, stage 1 was the critical
+/// path of the whole core on both presets (behind the lanes' operand select); the shift's
+/// levels and the 29-bit chain are shorter than the compare, the swap's fan-out and the
+/// subtraction in a row, and the latency stays 4, so the lanes' accumulate loop keeps its
+/// length.
+///
 /// Why 3 extra bits suffice: when bits of `y` are lost, the computed sum is odd in units of
 /// the lowest bit and the exact one lies within one unit of it, so no rounding boundary (an
 /// even number of units after at most one bit of normalisation) separates them. Massive
@@ -50,10 +60,11 @@ use crate::shift_sticky::ShiftRightSticky;
 /// **Latency** [`Fp32Add::LATENCY`] = 4 enabled edges: operands presented before enabled edge
 /// `n` give `sum` after enabled edge `n + 3`. **Throughput** one addition per enabled cycle;
 /// the pipeline holds while `enable` is low.
-/// **Resources** 171 FF, no BRAM, no DSP. Synthesis estimate (yosys 0.23 `synth_ice40`):
-/// about 600 LUT4 and 110 carry cells; place and route (nextpnr-ice40 0.4, hx8k): about
-/// 60 MHz, the critical path is stage 3 (count, clamp, shift). Per-target figures belong in
-/// the block's synthesis report.
+/// **Resources** 176 FF (the 5-bit alignment distance is registered after stage 1), no BRAM,
+/// no DSP. Alone in its wrapper on the ECP5-25k (`hgf synth --block fp32_add --seed 1`, yosys
+/// 0.23, nextpnr 0.11): 1,005 LUT4 sites, 59.81 MHz, the slowest path stage 3 (count, clamp,
+/// shift into `s3_exp`, 16.72 ns); on the UP5K 639 LUT4, 24.93 MHz, the same stage slowest.
+/// Per-target figures belong in the block's synthesis report.
 /// **Golden** `hgf_golden::fp::add_f32`. **Limits** none: every pair of bit patterns has its
 /// §F3 result.
 #[derive(LogicBlock)]
@@ -71,24 +82,29 @@ pub struct Fp32Add {
     // Sub-blocks.
     align: ShiftRightSticky<27, 5>,
     lzc: Lzc<28, 5>,
-    // Stage 1 (unpack, swap, align) signals.
+    // Stage 1 (unpack, order, exponent difference) signals, per operand: exponent field,
+    // effective exponent (a subnormal's is 1), significand with its hidden bit, the same
+    // extended by 3 bits (guard, round, sticky), its exponent difference over the other
+    // operand (wrapping when the other's is larger: then unused) and that clamped to 31.
     swap: Signal<Local, Bit>,
-    x: Signal<Local, Bits<32>>,
-    y: Signal<Local, Bits<31>>,
-    x_exp: Signal<Local, Bits<8>>,
-    y_exp: Signal<Local, Bits<8>>,
-    x_eff: Signal<Local, Bits<8>>,
-    y_eff: Signal<Local, Bits<8>>,
-    x_sig: Signal<Local, Bits<24>>,
-    y_ext: Signal<Local, Bits<27>>,
-    exp_diff: Signal<Local, Bits<8>>,
-    align_dist: Signal<Local, Bits<5>>,
+    a_exp: Signal<Local, Bits<8>>,
+    b_exp: Signal<Local, Bits<8>>,
+    a_eff: Signal<Local, Bits<8>>,
+    b_eff: Signal<Local, Bits<8>>,
+    a_sig: Signal<Local, Bits<24>>,
+    b_sig: Signal<Local, Bits<24>>,
+    a_ext: Signal<Local, Bits<27>>,
+    b_ext: Signal<Local, Bits<27>>,
+    a_ahead: Signal<Local, Bits<8>>,
+    b_ahead: Signal<Local, Bits<8>>,
+    a_dist: Signal<Local, Bits<5>>,
+    b_dist: Signal<Local, Bits<5>>,
+    a_special: Signal<Local, Bit>,
+    b_special: Signal<Local, Bit>,
+    nan: Signal<Local, Bit>,
+    // Stage 2 (align, add) signals.
     y_aligned: Signal<Local, Bits<27>>,
     y_signed: Signal<Local, Bits<27>>,
-    sub: Signal<Local, Bit>,
-    special: Signal<Local, Bit>,
-    nan: Signal<Local, Bit>,
-    // Stage 2 (add) signals.
     add_x: Signal<Local, Bits<29>>,
     add_y: Signal<Local, Bits<29>>,
     add_out: Signal<Local, Bits<28>>,
@@ -101,19 +117,38 @@ pub struct Fp32Add {
     // Stage 4 (round, pack): `{exponent, fraction}` rounded to nearest even.
     round: RoundNearestEven<31, 31>,
     packed_mag: Signal<Local, Bits<32>>,
-    // Typed constants of the packing step (no WIDTH mismatch in the Verilog): the exponent
-    // field of infinity and NaN, the sign bit.
+    // Typed constants (docs/lint-waivers.md, WIDTH): the fraction field and the hidden bit
+    // of a significand (24 bits) and of an extended one (27 bits, before its 3-bit shift);
+    // exponent fields 0, 1 (a subnormal's effective exponent, and the +1 of a carry out) and
+    // 255 (infinity, NaN); the largest alignment distance, as an 8-bit exponent difference
+    // and as the 5-bit distance; the sticky bit of the aligned significand; the carry-in bit
+    // of the adder's extra low bit and the two bits of a subtraction (borrow and carry-in);
+    // a zero sum; the exponent bits above a 5-bit shift; the sign bit.
+    frac24: Constant<Bits<24>>,
+    hidden24: Constant<Bits<24>>,
+    frac27: Constant<Bits<27>>,
+    hidden27: Constant<Bits<27>>,
+    exp_zero: Constant<Bits<8>>,
+    exp_one: Constant<Bits<8>>,
     exp_max: Constant<Bits<8>>,
+    dist_limit: Constant<Bits<8>>,
+    dist_max: Constant<Bits<5>>,
+    sticky_bit: Constant<Bits<27>>,
+    carry_in: Constant<Bits<29>>,
+    sub_bits: Constant<Bits<29>>,
+    sum_zero: Constant<Bits<28>>,
+    exp_high_zero: Constant<Bits<3>>,
     sign_bit: Constant<Bits<32>>,
     // Stage 1 registers: sign of x, effective subtraction, exponent of x (subnormal: 1),
-    // significand of x (hidden bit included), aligned significand of y (3 extra bits, sticky
-    // in the lowest; inverted for a subtraction), special operand (infinity or NaN), NaN
-    // result.
+    // significand of x (hidden bit included), extended significand of y (not yet aligned),
+    // alignment distance (clamped exponent difference), special operand (infinity or NaN),
+    // NaN result.
     s1_sign: DFF<Bit>,
     s1_sub: DFF<Bit>,
     s1_exp: DFF<Bits<8>>,
     s1_x: DFF<Bits<24>>,
     s1_y: DFF<Bits<27>>,
+    s1_dist: DFF<Bits<5>>,
     s1_special: DFF<Bit>,
     s1_nan: DFF<Bit>,
     // Stage 2 registers: the 28-bit significand sum (bit 27: carry out) and the rest.
@@ -151,21 +186,23 @@ impl Fp32Add {
             align: ShiftRightSticky::new(),
             lzc: Lzc::new(),
             swap: Default::default(),
-            x: Default::default(),
-            y: Default::default(),
-            x_exp: Default::default(),
-            y_exp: Default::default(),
-            x_eff: Default::default(),
-            y_eff: Default::default(),
-            x_sig: Default::default(),
-            y_ext: Default::default(),
-            exp_diff: Default::default(),
-            align_dist: Default::default(),
+            a_exp: Default::default(),
+            b_exp: Default::default(),
+            a_eff: Default::default(),
+            b_eff: Default::default(),
+            a_sig: Default::default(),
+            b_sig: Default::default(),
+            a_ext: Default::default(),
+            b_ext: Default::default(),
+            a_ahead: Default::default(),
+            b_ahead: Default::default(),
+            a_dist: Default::default(),
+            b_dist: Default::default(),
+            a_special: Default::default(),
+            b_special: Default::default(),
+            nan: Default::default(),
             y_aligned: Default::default(),
             y_signed: Default::default(),
-            sub: Default::default(),
-            special: Default::default(),
-            nan: Default::default(),
             add_x: Default::default(),
             add_y: Default::default(),
             add_out: Default::default(),
@@ -176,13 +213,27 @@ impl Fp32Add {
             zero: Default::default(),
             round: RoundNearestEven::new(),
             packed_mag: Default::default(),
+            frac24: Constant::new(0x7F_FFFFu64.into()),
+            hidden24: Constant::new(0x80_0000u64.into()),
+            frac27: Constant::new(0x7F_FFFFu64.into()),
+            hidden27: Constant::new(0x400_0000u64.into()),
+            exp_zero: Constant::new(0u64.into()),
+            exp_one: Constant::new(1u64.into()),
             exp_max: Constant::new(255u64.into()),
+            dist_limit: Constant::new(31u64.into()),
+            dist_max: Constant::new(31u64.into()),
+            sticky_bit: Constant::new(1u64.into()),
+            carry_in: Constant::new(1u64.into()),
+            sub_bits: Constant::new(0x1000_0001u64.into()),
+            sum_zero: Constant::new(0u64.into()),
+            exp_high_zero: Constant::new(0u64.into()),
             sign_bit: Constant::new(0x8000_0000u64.into()),
             s1_sign: Default::default(),
             s1_sub: Default::default(),
             s1_exp: Default::default(),
             s1_x: Default::default(),
             s1_y: Default::default(),
+            s1_dist: Default::default(),
             s1_special: Default::default(),
             s1_nan: Default::default(),
             s2_sum: Default::default(),
@@ -213,86 +264,94 @@ impl Logic for Fp32Add {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, s1_sign, s1_sub, s1_exp, s1_x, s1_y, s1_special, s1_nan, s2_sum, s2_exp,
-            s2_sign, s2_sub, s2_special, s2_nan, s3_exp, s3_frac, s3_guard, s3_sticky, s3_sign,
-            s3_special, s3_nan, s4_sum
+            self, clock, s1_sign, s1_sub, s1_exp, s1_x, s1_y, s1_dist, s1_special, s1_nan, s2_sum,
+            s2_exp, s2_sign, s2_sub, s2_special, s2_nan, s3_exp, s3_frac, s3_guard, s3_sticky,
+            s3_sign, s3_special, s3_nan, s4_sum
         );
 
-        // ---- Stage 1: unpack, order by magnitude, align y to x.
+        // ---- Stage 1: unpack both operands, order them by magnitude, exponent differences.
+        // Significand with hidden bit; a subnormal has none and the exponent 1. The fields
+        // are read at the width they go to and masked (a cast would widen them).
+        self.a_exp.next = self.a.val().get_bits::<8>(23);
+        self.b_exp.next = self.b.val().get_bits::<8>(23);
+        self.a_eff.next = self.a_exp.val();
+        self.a_sig.next = self.a.val().get_bits::<24>(0) & self.frac24.val();
+        self.a_ext.next = (self.a.val().get_bits::<27>(0) & self.frac27.val()) << 3;
+        if self.a_exp.val() == self.exp_zero.val() {
+            self.a_eff.next = self.exp_one.val();
+        } else {
+            self.a_sig.next = self.a_sig.val() | self.hidden24.val();
+            self.a_ext.next = self.a_ext.val() | self.hidden27.val();
+        }
+        self.b_eff.next = self.b_exp.val();
+        self.b_sig.next = self.b.val().get_bits::<24>(0) & self.frac24.val();
+        self.b_ext.next = (self.b.val().get_bits::<27>(0) & self.frac27.val()) << 3;
+        if self.b_exp.val() == self.exp_zero.val() {
+            self.b_eff.next = self.exp_one.val();
+        } else {
+            self.b_sig.next = self.b_sig.val() | self.hidden24.val();
+            self.b_ext.next = self.b_ext.val() | self.hidden27.val();
+        }
         self.swap.next = self.b.val().get_bits::<31>(0) > self.a.val().get_bits::<31>(0);
-        self.x.next = self.a.val();
-        self.y.next = self.b.val().get_bits::<31>(0);
-        if self.swap.val() {
-            self.x.next = self.b.val();
-            self.y.next = self.a.val().get_bits::<31>(0);
+        // Both differences, beside the compare; the larger operand's is taken (its effective
+        // exponent is at least the other's). From 27 on, every bit of y is sticky.
+        self.a_ahead.next = self.a_eff.val() - self.b_eff.val();
+        self.a_dist.next = self.a_ahead.val().get_bits::<5>(0);
+        if self.a_ahead.val() > self.dist_limit.val() {
+            self.a_dist.next = self.dist_max.val();
         }
-        self.sub.next = self.a.val().get_bit(31) ^ self.b.val().get_bit(31);
-        self.x_exp.next = self.x.val().get_bits::<8>(23);
-        self.y_exp.next = self.y.val().get_bits::<8>(23);
-        // Significand with hidden bit; a subnormal has none and the exponent 1.
-        self.x_eff.next = self.x_exp.val();
-        self.x_sig.next = bit_cast::<24, 23>(self.x.val().get_bits::<23>(0));
-        if self.x_exp.val() == 0 {
-            self.x_eff.next = 1.into();
-        } else {
-            self.x_sig.next = bit_cast::<24, 23>(self.x.val().get_bits::<23>(0)) | 0x80_0000;
+        self.b_ahead.next = self.b_eff.val() - self.a_eff.val();
+        self.b_dist.next = self.b_ahead.val().get_bits::<5>(0);
+        if self.b_ahead.val() > self.dist_limit.val() {
+            self.b_dist.next = self.dist_max.val();
         }
-        self.y_eff.next = self.y_exp.val();
-        self.y_ext.next = bit_cast::<27, 23>(self.y.val().get_bits::<23>(0)) << 3;
-        if self.y_exp.val() == 0 {
-            self.y_eff.next = 1.into();
-        } else {
-            self.y_ext.next =
-                (bit_cast::<27, 23>(self.y.val().get_bits::<23>(0)) << 3) | 0x400_0000;
-        }
-        // x_eff >= y_eff because |x| >= |y|. From 27 on, every bit of y is sticky.
-        self.exp_diff.next = self.x_eff.val() - self.y_eff.val();
-        self.align_dist.next = self.exp_diff.val().get_bits::<5>(0);
-        if self.exp_diff.val() > 31 {
-            self.align_dist.next = 31.into();
-        }
-        self.align.x.next = self.y_ext.val();
-        self.align.amount.next = self.align_dist.val();
-        self.y_aligned.next = self.align.shifted.val();
-        if self.align.sticky.val() {
-            self.y_aligned.next = self.align.shifted.val() | 1;
-        }
-        // Special operands: x has the larger magnitude, so y is NaN only if x is, and y is
-        // infinite only if x is infinite or NaN.
-        self.special.next = self.x_exp.val() == 255;
-        self.nan.next = false;
-        if self.special.val() {
-            if self.x.val().get_bits::<23>(0).any() {
-                self.nan.next = true;
-            }
-            if (self.y_exp.val() == 255) & self.sub.val() {
-                self.nan.next = true;
-            }
-        }
-        // For a subtraction y is inverted here (two's complement: the +1 comes in stage 2);
-        // the inversion folds into the shifter's last LUTs. (The condition is recomputed from
-        // the ports, not read from `sub`: see `ShiftRightSticky` on UNOPTFLAT.)
-        self.y_signed.next = self.y_aligned.val();
-        if self.a.val().get_bit(31) ^ self.b.val().get_bit(31) {
-            self.y_signed.next = !self.y_aligned.val();
-        }
+        // Special operands: x, the larger magnitude, has exponent field 255 exactly when one
+        // operand has, and is NaN exactly when one operand is; inf + -inf is NaN too.
+        self.a_special.next = self.a_exp.val() == self.exp_max.val();
+        self.b_special.next = self.b_exp.val() == self.exp_max.val();
+        self.nan.next = (self.a_special.val() & self.a.val().get_bits::<23>(0).any())
+            | (self.b_special.val() & self.b.val().get_bits::<23>(0).any())
+            | ((self.a_special.val() & self.b_special.val())
+                & (self.a.val().get_bit(31) ^ self.b.val().get_bit(31)));
         if self.enable.val() {
-            self.s1_sign.d.next = self.x.val().get_bit(31);
-            self.s1_sub.d.next = self.sub.val();
-            self.s1_exp.d.next = self.x_eff.val();
-            self.s1_x.d.next = self.x_sig.val();
-            self.s1_y.d.next = self.y_signed.val();
-            self.s1_special.d.next = self.special.val();
+            self.s1_sign.d.next = self.a.val().get_bit(31);
+            self.s1_exp.d.next = self.a_eff.val();
+            self.s1_x.d.next = self.a_sig.val();
+            self.s1_y.d.next = self.b_ext.val();
+            self.s1_dist.d.next = self.a_dist.val();
+            if self.swap.val() {
+                self.s1_sign.d.next = self.b.val().get_bit(31);
+                self.s1_exp.d.next = self.b_eff.val();
+                self.s1_x.d.next = self.b_sig.val();
+                self.s1_y.d.next = self.a_ext.val();
+                self.s1_dist.d.next = self.b_dist.val();
+            }
+            self.s1_sub.d.next = self.a.val().get_bit(31) ^ self.b.val().get_bit(31);
+            self.s1_special.d.next = self.a_special.val() | self.b_special.val();
             self.s1_nan.d.next = self.nan.val();
         }
 
-        // ---- Stage 2: x_sig * 8 + y_aligned, or x_sig * 8 - y_aligned, on one carry chain:
-        // {x_sig * 8, 1} + {0, y_aligned, 0} or {x_sig * 8, 1} + {1, ~y_aligned, 1}: 28 bits
-        // plus a low bit that supplies the carry-in.
-        self.add_x.next = (bit_cast::<29, 24>(self.s1_x.q.val()) << 4) | 1;
-        self.add_y.next = bit_cast::<29, 27>(self.s1_y.q.val()) << 1;
+        // ---- Stage 2: align y to x, then x_sig * 8 + y_aligned, or x_sig * 8 - y_aligned,
+        // on one carry chain: {x_sig * 8, 1} + {0, y_aligned, 0} or
+        // {x_sig * 8, 1} + {1, ~y_aligned, 1}: 28 bits plus a low bit that supplies the
+        // carry-in. The shifter's inputs are registers (no `Local` shared with the logic
+        // after it: see `ShiftRightSticky` on UNOPTFLAT).
+        self.align.x.next = self.s1_y.q.val();
+        self.align.amount.next = self.s1_dist.q.val();
+        self.y_aligned.next = self.align.shifted.val();
+        if self.align.sticky.val() {
+            self.y_aligned.next = self.align.shifted.val() | self.sticky_bit.val();
+        }
+        // For a subtraction y is inverted (two's complement: the +1 is the carry-in below);
+        // the inversion folds into the shifter's last LUTs.
+        self.y_signed.next = self.y_aligned.val();
         if self.s1_sub.q.val() {
-            self.add_y.next = (bit_cast::<29, 27>(self.s1_y.q.val()) << 1) | 0x1000_0001;
+            self.y_signed.next = !self.y_aligned.val();
+        }
+        self.add_x.next = (bit_cast::<29, 24>(self.s1_x.q.val()) << 4) | self.carry_in.val();
+        self.add_y.next = bit_cast::<29, 27>(self.y_signed.val()) << 1;
+        if self.s1_sub.q.val() {
+            self.add_y.next = self.add_y.val() | self.sub_bits.val();
         }
         // The 29-bit sum is an expression, not a signal, so that its constant low bit is no
         // unused signal bit (the Verilog evaluates it at 32 bits: the same bits 28..1).
@@ -310,19 +369,21 @@ impl Logic for Fp32Add {
         // (no shift after a carry out); bit 27 has x's exponent + 1. The shift stops at
         // exponent 1, that is at x's exponent (at least 1) places.
         self.lzc.x.next = self.s2_sum.q.val();
-        self.exp_top.next = self.s2_exp.q.val() + 1;
+        self.exp_top.next = self.s2_exp.q.val() + self.exp_one.val();
         // The clamped count fits 5 bits (it is at most the count, at most 28), so the shifter
-        // has 5 select bits.
+        // has 5 select bits; the count can only exceed an exponent below 32.
         self.norm_shift.next = self.lzc.count.val();
-        if bit_cast::<8, 5>(self.lzc.count.val()) > self.s2_exp.q.val() {
+        if (self.s2_exp.q.val().get_bits::<3>(5) == self.exp_high_zero.val())
+            & (self.lzc.count.val() > self.s2_exp.q.val().get_bits::<5>(0))
+        {
             self.norm_shift.next = self.s2_exp.q.val().get_bits::<5>(0);
         }
         self.norm.next = self.s2_sum.q.val() << self.norm_shift.val();
         self.norm_exp.next = self.exp_top.val() - bit_cast::<8, 5>(self.norm_shift.val());
-        self.zero.next = self.s2_sum.q.val() == 0;
+        self.zero.next = self.s2_sum.q.val() == self.sum_zero.val();
         if self.enable.val() {
             // Without its leading one the significand is subnormal (or zero): field 0.
-            self.s3_exp.d.next = 0.into();
+            self.s3_exp.d.next = self.exp_zero.val();
             if self.norm.val().get_bit(27) {
                 self.s3_exp.d.next = self.norm_exp.val();
             }

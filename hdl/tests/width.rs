@@ -12,16 +12,14 @@ use hgf_hdl::verilog::{verilator_lint, width_warnings, VerilogError};
 
 /// The modules (names after the top's `<name>_`) of the blocks whose literals are still
 /// written 32 bits wide, by source file: `fp32_mul.rs` (`gate_muls`, `quantizer_muls`),
-/// `fp32_div.rs` (`quantizer_div`), `fp32_add.rs` (`gate_adds`, `lowrank_lanes_add`),
-/// `i32_to_f32.rs` (`gate_to_f32`) and `lowrank_sequencer.rs`. The readable pass names a
-/// shared module after its first instance, hence two names for one block on the two presets.
-/// The lint waives these modules whole for now (`hgf_hdl::width_waiver::UNTYPED_MODULES`).
+/// `fp32_div.rs` (`quantizer_div`), `i32_to_f32.rs` (`gate_to_f32`) and `lowrank_sequencer.rs`.
+/// The readable pass names a shared module after its first instance, hence two names for one
+/// block on the two presets. The lint waives these modules whole for now
+/// (`hgf_hdl::width_waiver::UNTYPED_MODULES`).
 const UNTYPED: &[&str] = &[
     "gate_muls",
     "quantizer_muls",
     "quantizer_div",
-    "gate_adds",
-    "lowrank_lanes_add",
     "gate_to_f32",
     "lowrank_sequencer",
 ];
@@ -51,6 +49,12 @@ const CASTS: &[(&str, usize)] = &[
     ("gate_to_f16s", 7),
     ("lowrank_to_f16", 7),
     ("lowrank_v_buffer", 2),
+    // The binary32 adder (`fp32_add.rs`): its significands widened into the 29-bit carry chain
+    // (x and y), the sum narrowed back (2: mask and assignment), the normalising shift widened
+    // to the exponent, `{exponent, fraction}` widened into the rounded word (2) and that into
+    // the packed one. The readable pass names it after its first instance.
+    ("gate_adds", 8),
+    ("lowrank_lanes_add", 8),
     // The shared rounding block (`round_nearest_even.rs`) adds its 1-bit round-up to the
     // word (a word-wide increment cost `Fp32Add` 48 ECP5 LUT4s), and its R = W + 1 form
     // widens the word first. The readable pass names each width's module after its first
