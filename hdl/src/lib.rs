@@ -29,6 +29,7 @@ pub mod lowrank_x_buffer;
 pub mod lzc;
 pub mod manifest;
 pub mod output_queue;
+pub mod output_stream;
 pub mod pnr_wrapper;
 pub mod projection_core;
 pub mod quantizer;

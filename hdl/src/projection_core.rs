@@ -10,6 +10,7 @@ pub use crate::descriptor_control::MAX_RUN_TOKENS;
 use crate::gate_unit::GateUnit;
 use crate::lowrank_unit::LowRankUnit;
 use crate::output_queue::OutputQueue;
+use crate::output_stream::OutputStream;
 use crate::quantizer::QuantizerUnit;
 use crate::stream_slice::StreamSlice;
 use crate::ternary_array::TernaryArray;
@@ -37,7 +38,8 @@ pub const ACC_SETTLE: usize = 2;
 /// [`TernaryArray`], [`AccumulatorBank`]) and the low-rank flow ([`LowRankUnit`]) run side by
 /// side; every input stream enters through a one-beat [`StreamSlice`] (its `ready` is the
 /// slice's, so a stream's first beat may be taken before the units want it); the [`GateUnit`] combines `acc_j`, `k`, `g` and `v_j` as soon as both flows have
-/// finished row `j`, and an [`OutputQueue`] decouples it from the `y` stream. Two controllers
+/// finished row `j`, and an [`OutputQueue`] decouples it from the `y` stream, whose handshake and
+/// count of a token's beats are an [`OutputStream`]. Two controllers
 /// run the core: [`DescriptorControl`] (each run's descriptor, its checks, the error state
 /// and the start of each token) and [`WeightSequencer`] (where each weight beat belongs, and
 /// the tag that follows it through the array); the core's own logic is the streams'
@@ -106,6 +108,7 @@ pub struct HgfCore {
     lowrank: LowRankUnit,
     gate: GateUnit,
     queue: OutputQueue,
+    y_out: OutputStream,
     // Controllers.
     descriptor: DescriptorControl,
     weights: WeightSequencer,
@@ -147,7 +150,6 @@ pub struct HgfCore {
     acc_final: DFF<Bit>,
     gate_row: DFF<Bits<20>>,
     in_flight: DFF<Bits<6>>,
-    y_count: DFF<Bits<20>>,
     // After a reset: cycles during which the gate pipeline still drains abandoned work.
     flush: DFF<Bits<6>>,
     // Array pipeline tags: bit 0 valid, bit 1 first block, bits 21:2 row group, bit 22 the
@@ -163,7 +165,6 @@ pub struct HgfCore {
     t_take: Signal<Local, Bit>,
     x_fire: Signal<Local, Bit>,
     t_fire: Signal<Local, Bit>,
-    y_fire: Signal<Local, Bit>,
     tag_out: Signal<Local, Bits<TAG_BITS>>,
     /// The projection's shape.
     d_in: Signal<Local, Bits<20>>,
@@ -171,7 +172,6 @@ pub struct HgfCore {
     rank: Signal<Local, Bits<20>>,
     issue: Signal<Local, Bit>,
     retire: Signal<Local, Bit>,
-    token_end: Signal<Local, Bit>,
     // Indices of the last element of each delay chain (rust-hdl evaluates an index only from
     // loop variables, so a one-pass loop names them).
     _last_tag: usize,
@@ -228,6 +228,7 @@ impl HgfCore {
             lowrank: LowRankUnit::new(cfg),
             gate: GateUnit::new(cfg.gate_multipliers, cfg.gate_shares_adder),
             queue: OutputQueue::new(),
+            y_out: OutputStream::new(max.d_out),
             descriptor: DescriptorControl::new(cfg),
             weights: WeightSequencer::new(cfg),
             queue_depth: Constant::new((OutputQueue::DEPTH as u64).into()),
@@ -256,7 +257,6 @@ impl HgfCore {
             acc_final: Default::default(),
             gate_row: Default::default(),
             in_flight: Default::default(),
-            y_count: Default::default(),
             acc_delay: (0..acc_delay).map(|_| Default::default()).collect(),
             v_delay: (0..v_delay).map(|_| Default::default()).collect(),
             issue_delay: (0..read_latency + 1).map(|_| Default::default()).collect(),
@@ -264,14 +264,12 @@ impl HgfCore {
             t_take: Default::default(),
             x_fire: Default::default(),
             t_fire: Default::default(),
-            y_fire: Default::default(),
             tag_out: Default::default(),
             d_in: Default::default(),
             d_out: Default::default(),
             rank: Default::default(),
             issue: Default::default(),
             retire: Default::default(),
-            token_end: Default::default(),
             _last_tag: tags_len - 1,
             _end_tag: tags_len,
             _last_issue: read_latency,
@@ -312,12 +310,12 @@ impl Logic for HgfCore {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, x_count, landed, acc_settle, acc_final, gate_row, in_flight, y_count,
-            flush, reset_q
+            self, clock, x_count, landed, acc_settle, acc_final, gate_row, in_flight, flush,
+            reset_q
         );
         clock!(
             self, clock, s_in, x_in, t_in, f_in, quantizer, array, accs, lowrank, gate, queue,
-            descriptor, weights
+            y_out, descriptor, weights
         );
         for i in 0..self.tags.len() {
             self.tags[i].clock.next = self.clock.val();
@@ -528,14 +526,17 @@ impl Logic for HgfCore {
             self.flush.d.next = self.flush.q.val() - self.one6.val();
         }
         self.queue.data_in.next = self.gate.y.val();
-        // No output leaves while the top-level reset or the units' reset is high.
-        self.y_valid.next = self.queue.valid.val() & !self.reset.val() & !self.reset_q.q.val();
+        // The `y` handshake reads the top-level `y_ready` and `reset`: in a block of its own
+        // (`OutputStream`), so that the rest of the core's logic does not depend on them.
+        self.y_out.reset.next = self.reset.val();
+        self.y_out.units_reset.next = self.reset_q.q.val();
+        self.y_out.start.next = self.descriptor.start.val();
+        self.y_out.d_out.next = self.d_out.val();
+        self.y_out.head_valid.next = self.queue.valid.val();
+        self.y_out.y_ready.next = self.y_ready.val();
+        self.y_valid.next = self.y_out.y_valid.val();
         self.y_data.next = self.queue.head.val();
-        self.y_fire.next = self.y_valid.val() & self.y_ready.val();
-        self.queue.pop.next = self.y_fire.val();
-        if self.y_fire.val() {
-            self.y_count.d.next = (self.y_count.q.val() + self.one20.val()) & self.row_mask.val();
-        }
+        self.queue.pop.next = self.y_out.pop.val();
 
         // Progress.
         for k in 0..4 {
@@ -561,16 +562,13 @@ impl Logic for HgfCore {
 
         // The last output ends the token; the next cycle starts the run's next token, or
         // waits for the next descriptor.
-        self.token_end.next =
-            self.y_fire.val() & (self.y_count.q.val() == self.d_out.val() - self.one20.val());
-        self.descriptor.token_end.next = self.token_end.val();
+        self.descriptor.token_end.next = self.y_out.token_end.val();
         if self.descriptor.start.val() {
             self.x_count.d.next = self.zero20.val();
             self.landed.d.next = false;
             self.acc_settle.d.next = self.settle_zero.val();
             self.acc_final.d.next = false;
             self.gate_row.d.next = self.zero20.val();
-            self.y_count.d.next = self.zero20.val();
         }
         if self.reset_q.q.val() {
             self.in_flight.d.next = self.zero6.val();
