@@ -12,7 +12,7 @@ use hgf_hdl::verilog::width_warnings;
 /// The modules (names after the top's `<name>_`) of the blocks whose literals are still
 /// written 32 bits wide, by source file: `fp32_mul.rs` (`gate_muls`, `quantizer_muls`),
 /// `fp32_div.rs` (`quantizer_div`), `fp32_add.rs` (`gate_adds`, `lowrank_lanes_add`),
-/// `i32_to_f32.rs` (`gate_to_f32`), `f32_to_f16.rs` (`gate_to_f16s`, `lowrank_to_f16`) and the
+/// `f32_to_f16.rs` (`gate_to_f16s`, `lowrank_to_f16`) and the
 /// `lowrank_*.rs` blocks. The readable pass names a shared module after its first instance,
 /// hence two names for one block on the two presets.
 const UNTYPED: &[&str] = &[
@@ -21,7 +21,6 @@ const UNTYPED: &[&str] = &[
     "quantizer_div",
     "gate_adds",
     "lowrank_lanes_add",
-    "gate_to_f32",
     "gate_to_f16s",
     "lowrank_to_f16",
     "lowrank",
@@ -50,6 +49,10 @@ const CASTS: &[(&str, usize)] = &[
     ("lowrank_lanes_add_lzc", 3),
     ("lowrank_lanes_mul", 5),
     ("lowrank_lanes", 3),
+    // The int32 conversion (`i32_to_f32.rs`): the magnitude widened to 33 bits (twice), the
+    // count to the exponent's 8 bits (twice), the exponent and fraction to the 31-bit packed
+    // word, that word to the 32-bit result.
+    ("gate_to_f32", 7),
     // The shared rounding block (`round_nearest_even.rs`) adds its 1-bit round-up to the
     // word (a word-wide increment cost `Fp32Add` 48 ECP5 LUT4s), and its R = W + 1 form
     // widens the word first. The readable pass names each width's module after its first
