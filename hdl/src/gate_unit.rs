@@ -24,7 +24,7 @@ use crate::resources::Resources;
 /// | `clock` | in | 1 | rising edge; every port is synchronous to it |
 /// | `enable` | in | 1 | high: the pipeline advances on this edge (inputs sampled); low: every register holds, the outputs included |
 /// | `valid_in` | in | 1 | the inputs of this enabled edge are an output to compute (low: a bubble) |
-/// | `acc` | in | 32 | ternary sum `acc_j`, two's complement, `\|acc\| <= 2^24` (sign-extend the `acc_bits` accumulator) |
+/// | `acc` | in | 32 | ternary sum `acc_j`, two's complement, `\|acc\| <= 2^24` (sign-extend the `acc_bits` accumulator); sampled [`GateUnit::ACC_LEAD`] = 1 enabled edge *before* the edge that samples the output's `valid_in`, `k`, `g`, `v` |
 /// | `k` | in | 32 | binary32 dequantization factor `beta / s` of the token (§T3) |
 /// | `g` | in | 32 | binary32 effective gate (§1) |
 /// | `v` | in | 32 | binary32 correction `v_j` (§L5) |
@@ -37,8 +37,11 @@ use crate::resources::Resources;
 /// | `sum16` | in | 16 | with a borrowed adder: `binary16(add_a + add_b)`, rounded outside, [`Fp32Add::LATENCY`] enabled edges after `add_a`, `add_b` (unused with the unit's own adder) |
 ///
 /// Pipeline (registers on enabled edges; `n` is the edge that samples the inputs):
-/// - edge `n`: `fl32(acc)` ([`I32ToF32`], combinational) and `k` are registered; `g`, `v`
-///   enter a multiplier directly (`muls[1]`, or `muls[0]` when it is the only one);
+/// - edges `n-1`, `n`: [`I32ToF32`] converts `acc` in its two stages (in one stage, its
+///   leading-zero count, shift and rounding carry chain were the unit's slowest path on the
+///   UP5K), the first one edge ahead of the other inputs so that the conversion adds no
+///   latency; `k` is registered on edge `n`; `g`, `v` enter a multiplier directly
+///   (`muls[1]`, or `muls[0]` when it is the only one);
 /// - edges `n+1 … n+4`: [`Fp32Mul`] `muls[0]` computes `yt = fl32(acc) * k`; the `g * v`
 ///   product is ready after edge `n+3` and waits one register (`gv_delay`, edge `n+4`),
 ///   which balances the two multiplier paths (32 flip-flops rather than 64 to delay `g`,
@@ -51,15 +54,16 @@ use crate::resources::Resources;
 /// - edge `n+9`: [`F32ToF16`] (combinational) rounds the sum, registered into `y`.
 ///
 /// **Latency** [`GateUnit::LATENCY`] = 10 enabled edges: inputs sampled by enabled edge `n`
-/// give `y` (with `valid_out` high) after enabled edge `n + 9`. A shift register carries
+/// (`acc` by the one before) give `y` (with `valid_out` high) after enabled edge `n + 9`. A shift register carries
 /// `valid_in` alongside the data. **Throughput** one output per enabled cycle with two
 /// multipliers, one per two enabled cycles with one (`valid_in` must then be low on the
 /// enabled edge after a high one: `HgfConfig::gate_issue_interval`); never stalls by itself;
 /// bubbles (`valid_in` low) pass through as `valid_out` low.
 /// **Resources** one or two [`Fp32Mul`] (four 16x16 multipliers each: `SB_MAC16` /
 /// `MULT18X18D`; `HgfConfig::gate_multipliers`), one
-/// [`Fp32Add`] and [`F32ToF16`] (none when borrowed), one [`I32ToF32`] (combinational), 122 flip-flops of its own
-/// (`fl32(acc)`, `k`, the delayed `g*v`, `y`, 10 valid bits); 0 BRAM. LUT/FF counts by target
+/// [`Fp32Add`] and [`F32ToF16`] (none when borrowed), one [`I32ToF32`] (72 flip-flops, its
+/// output register holding `fl32(acc)`), 90 flip-flops of its own (`k`, the delayed `g*v`,
+/// `y`, 10 valid bits); 0 BRAM. LUT/FF counts by target
 /// in the block's synthesis report (yosys `synth_ice40 -dsp`, `synth_ecp5`).
 /// **Golden** `hgf_golden::gate::gate(hgf_golden::ternary::dequantize(acc, k), g, v)`.
 /// **Limits** `acc` must satisfy `|acc| <= 2^24` for the contract's exact conversion (§T3);
@@ -74,7 +78,8 @@ pub struct GateUnit {
     pub enable: Signal<In, Bit>,
     /// The inputs sampled on this enabled edge are an output to compute.
     pub valid_in: Signal<In, Bit>,
-    /// Ternary sum, two's complement, |acc| <= 2^24.
+    /// Ternary sum, two's complement, |acc| <= 2^24; [`GateUnit::ACC_LEAD`] enabled edges
+    /// ahead of the output's other inputs.
     pub acc: Signal<In, Bits<32>>,
     /// binary32 dequantization factor k = beta / s.
     pub k: Signal<In, Bits<32>>,
@@ -117,9 +122,7 @@ pub struct GateUnit {
     /// High when `muls[0]` is the only multiplier.
     shared: Constant<Bit>,
     // Registers.
-    /// fl32(acc), edge n.
-    s0_acc: DFF<Bits<32>>,
-    /// k, edge n.
+    /// k, edge n (fl32(acc), edge n: the converter's output register).
     s0_k: DFF<Bits<32>>,
     /// fl32(g * v), edge n + 4.
     gv_delay: DFF<Bits<32>>,
@@ -134,9 +137,15 @@ pub struct GateUnit {
 }
 
 impl GateUnit {
-    /// Enabled clock edges from the inputs to `y`: 1 (conversion register) + 4 (`Fp32Mul`) +
-    /// 4 (`Fp32Add`) + 1 (binary16 register).
-    pub const LATENCY: usize = 1 + Fp32Mul::LATENCY + Fp32Add::LATENCY + 1;
+    /// Enabled clock edges from the inputs to `y`: 1 (the conversion's last register) + 4
+    /// (`Fp32Mul`) + 4 (`Fp32Add`) + 1 (binary16 register).
+    pub const LATENCY: usize =
+        I32ToF32::LATENCY - Self::ACC_LEAD + Fp32Mul::LATENCY + Fp32Add::LATENCY + 1;
+
+    /// Enabled edges by which `acc` leads the other inputs of its output: the conversion's
+    /// stages before its last, which the caller covers with the accumulator read's own
+    /// delay (the core reads `acc_j` a cycle before `v_j` is ready).
+    pub const ACC_LEAD: usize = I32ToF32::LATENCY - 1;
 
     /// A gate unit with an empty pipeline and `multipliers` (1 or 2) binary32 multipliers;
     /// with `borrows_adder`, no adder and rounding of its own (ports `add_a`, `add_b`,
@@ -179,7 +188,6 @@ impl GateUnit {
             valid_one: Constant::new(1u64.into()),
             rounded: Default::default(),
             shared: Constant::new(multipliers == 1),
-            s0_acc: Default::default(),
             s0_k: Default::default(),
             gv_delay: Default::default(),
             y_reg: Default::default(),
@@ -193,21 +201,23 @@ impl GateUnit {
 impl Logic for GateUnit {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, s0_acc, s0_k, gv_delay, y_reg, valid_pipe);
+        dff_setup!(self, clock, s0_k, gv_delay, y_reg, valid_pipe);
         for i in 0..self.muls.len() {
             self.muls[i].clock.next = self.clock.val();
             self.muls[i].enable.next = self.enable.val();
         }
 
-        // Edge n: fl32(acc) and k registered; g * v starts (on muls[0] when it is the only
-        // multiplier: it is free because edge n-1 sampled no input).
+        // Edges n-1, n: fl32(acc) converted; edge n: k registered; g * v starts (on muls[0]
+        // when it is the only multiplier: it is free because edge n-1 sampled no input).
+        self.to_f32.clock.next = self.clock.val();
+        self.to_f32.enable.next = self.enable.val();
         self.to_f32.x.next = self.acc.val();
         for i in 1..self.muls.len() {
             self.muls[i].a.next = self.g.val();
             self.muls[i].b.next = self.v.val();
         }
         // Edges n+1 .. n+4: yt = fl32(acc) * k; g * v delayed by one register.
-        self.muls[0].a.next = self.s0_acc.q.val();
+        self.muls[0].a.next = self.to_f32.y.val();
         self.muls[0].b.next = self.s0_k.q.val();
         if self.shared.val() & self.valid_in.val() {
             self.muls[0].a.next = self.g.val();
@@ -236,7 +246,6 @@ impl Logic for GateUnit {
             self.valid_bit.next = self.valid_one.val();
         }
         if self.enable.val() {
-            self.s0_acc.d.next = self.to_f32.y.val();
             self.s0_k.d.next = self.k.val();
             for i in self._gv_mul..self._gv_end {
                 self.gv_delay.d.next = self.muls[i].product.val();
@@ -306,7 +315,10 @@ mod tests {
         let mut out = Vec::with_capacity(cases.len());
         let mut fed = 0;
         let mut cycles = 0usize;
-        let mut fed_last = false;
+        // Whether the next enabled edge feeds a case: decided one enabled edge ahead, since
+        // `acc` leads the other inputs by that edge (ACC_LEAD = 1).
+        assert_eq!(GateUnit::ACC_LEAD, 1);
+        let mut feed_next = false;
         while out.len() < cases.len() {
             cycles += 1;
             assert!(
@@ -316,9 +328,14 @@ mod tests {
                 cases.len()
             );
             let en = enable();
-            let feed = en && fed < cases.len() && !bubble() && !(multipliers == 1 && fed_last);
+            let feed = en && feed_next;
+            let mut acc = junk() as i32;
             if en {
-                fed_last = feed;
+                let left = cases.len() - fed - usize::from(feed);
+                feed_next = left > 0 && !bubble() && !(multipliers == 1 && feed);
+                if feed_next {
+                    acc = cases[fed + usize::from(feed)].acc;
+                }
             }
             let c = if feed {
                 cases[fed]
@@ -332,7 +349,7 @@ mod tests {
             };
             uut.enable.next = en;
             uut.valid_in.next = feed || (!en && junk() & 1 == 1);
-            uut.acc.next = (c.acc as u32).to_bits();
+            uut.acc.next = (acc as u32).to_bits();
             uut.k.next = c.k.to_bits();
             uut.g.next = c.g.to_bits();
             uut.v.next = c.v.to_bits();
@@ -691,9 +708,13 @@ mod tests {
             g: f(2.0),
             v: f(0.25),
         };
+        // acc on the enabled edge before the others (ACC_LEAD).
         uut.enable.next = true;
-        uut.valid_in.next = true;
+        uut.valid_in.next = false;
         uut.acc.next = 3u32.to_bits();
+        tick(&mut uut, |u| &mut u.clock);
+        uut.valid_in.next = true;
+        uut.acc.next = 0xDEAD_BEEFu32.to_bits();
         uut.k.next = c.k.to_bits();
         uut.g.next = c.g.to_bits();
         uut.v.next = c.v.to_bits();

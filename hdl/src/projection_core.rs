@@ -155,7 +155,9 @@ pub struct HgfCore {
     // Array pipeline tags: bit 0 valid, bit 1 first block, bits 21:2 row group, bit 22 the
     // token's last beat.
     tags: Vec<DFF<Bits<TAG_BITS>>>,
-    // Read-latency alignment of the gate's operands.
+    // Read-latency alignment of the gate's operands; `acc` leads the others by
+    // `GateUnit::ACC_LEAD` cycles (the gate's conversion starts early), so the accumulators'
+    // two-cycle read needs no delay register at all.
     acc_delay: Vec<DFF<Bits<32>>>,
     v_delay: Vec<DFF<Bits<32>>>,
     issue_delay: Vec<DFF<Bit>>,
@@ -180,6 +182,7 @@ pub struct HgfCore {
     _end_issue: usize,
     _last_acc: usize,
     _end_acc: usize,
+    _end_first_acc: usize,
     _last_v: usize,
     _end_v: usize,
 }
@@ -189,7 +192,7 @@ impl HgfCore {
         let array = TernaryArray::new(cfg);
         assert!(array.latency() >= 1, "the array has at least one register");
         let read_latency = Self::read_latency();
-        let acc_delay = read_latency - AccumulatorBank::READ_LATENCY + 1;
+        let acc_delay = read_latency + 1 - AccumulatorBank::READ_LATENCY - GateUnit::ACC_LEAD;
         let v_delay = read_latency - LowRankUnit::V_READ_LATENCY + 1;
         let max = cfg.max_layout();
         let tags_len = array.latency();
@@ -274,8 +277,9 @@ impl HgfCore {
             _end_tag: tags_len,
             _last_issue: read_latency,
             _end_issue: read_latency + 1,
-            _last_acc: acc_delay - 1,
+            _last_acc: acc_delay.saturating_sub(1),
             _end_acc: acc_delay,
+            _end_first_acc: acc_delay.min(1),
             _last_v: v_delay - 1,
             _end_v: v_delay,
         }
@@ -476,7 +480,9 @@ impl Logic for HgfCore {
         for i in 1..self.issue_delay.len() {
             self.issue_delay[i].d.next = self.issue_delay[i - 1].q.val();
         }
-        self.acc_delay[0].d.next = self.accs.read_data.val();
+        for i in 0..self._end_first_acc {
+            self.acc_delay[i].d.next = self.accs.read_data.val();
+        }
         for i in 1..self.acc_delay.len() {
             self.acc_delay[i].d.next = self.acc_delay[i - 1].q.val();
         }
@@ -488,6 +494,7 @@ impl Logic for HgfCore {
         for i in self._last_issue..self._end_issue {
             self.gate.valid_in.next = self.issue_delay[i].q.val();
         }
+        self.gate.acc.next = self.accs.read_data.val();
         for i in self._last_acc..self._end_acc {
             self.gate.acc.next = self.acc_delay[i].q.val();
         }

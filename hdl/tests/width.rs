@@ -12,7 +12,7 @@ use hgf_hdl::verilog::{verilator_lint, width_warnings, VerilogError};
 
 /// The modules (names after the top's `<name>_`) of the blocks whose literals are still
 /// written 32 bits wide, by source file: `fp32_mul.rs` (`gate_muls`, `quantizer_muls`),
-/// `fp32_div.rs` (`quantizer_div`), `i32_to_f32.rs` (`gate_to_f32`) and `lowrank_sequencer.rs`.
+/// `fp32_div.rs` (`quantizer_div`) and `lowrank_sequencer.rs`.
 /// The readable pass names a shared module after its first instance, hence two names for one
 /// block on the two presets. The lint waives these modules whole for now
 /// (`hgf_hdl::width_waiver::UNTYPED_MODULES`).
@@ -20,7 +20,6 @@ const UNTYPED: &[&str] = &[
     "gate_muls",
     "quantizer_muls",
     "quantizer_div",
-    "gate_to_f32",
     "lowrank_sequencer",
 ];
 
@@ -55,6 +54,10 @@ const CASTS: &[(&str, usize)] = &[
     // the packed one. The readable pass names it after its first instance.
     ("gate_adds", 8),
     ("lowrank_lanes_add", 8),
+    // The int32 conversion (`i32_to_f32.rs`): the magnitude widened to 33 bits (twice), the
+    // count to the exponent's 8 bits (twice), the exponent and fraction to the 31-bit packed
+    // word, that word to the 32-bit result.
+    ("gate_to_f32", 7),
     // The shared rounding block (`round_nearest_even.rs`) adds its 1-bit round-up to the
     // word (a word-wide increment cost `Fp32Add` 48 ECP5 LUT4s), and its R = W + 1 form
     // widens the word first. The readable pass names each width's module after its first

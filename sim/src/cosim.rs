@@ -5,13 +5,14 @@
 //! the dequantization factor `k` (from the quantizer), the ternary sum `acc_j` (from the
 //! ternary flow) and the correction `v_j` (from the low-rank flow). [`diagnose`] runs the
 //! tokens up to the failing one again with a VCD of that token, reads those inputs back at
-//! every rising edge where the gate's `valid_in` is high, and compares them with the golden
+//! every rising edge where the gate's `valid_in` is high (`acc` at the enabled edge
+//! `GateUnit::ACC_LEAD` before), and compares them with the golden
 //! [`TokenTrace`]. The gate's signals are found by name (a scope named like `gate` holding
 //! `valid_in`, `acc`, `k`, `v`, or wires `…gate_valid_in` …), so that internal renames
 //! elsewhere in the core do not matter; when they cannot be found the diagnosis says so and
 //! the VCD is still there to read.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
@@ -19,6 +20,7 @@ use std::path::{Path, PathBuf};
 use half::f16;
 use hgf_golden::output::temporary_beside;
 use hgf_golden::{HgfProjection, HgfWeights, TokenTrace};
+use hgf_hdl::gate_unit::GateUnit;
 use ndarray::{s, ArrayView2};
 use vcd::{Command, IdCode, ScopeItem, Value, Var};
 
@@ -317,6 +319,9 @@ pub fn read_gate_inputs(path: &Path) -> Result<GateTrace, SimError> {
 
     let mut samples = Vec::new();
     let mut time: Option<u64> = None;
+    // `acc` leads the row's other inputs by `GateUnit::ACC_LEAD` enabled edges: the values it
+    // had at the last ones, oldest first.
+    let mut acc_lead: VecDeque<u64> = VecDeque::with_capacity(GateUnit::ACC_LEAD + 1);
     for cmd in parser {
         let cmd = cmd.map_err(|e| vcd_error(path, e.to_string()))?;
         match cmd {
@@ -324,16 +329,21 @@ pub fn read_gate_inputs(path: &Path) -> Result<GateTrace, SimError> {
                 // The values of the half cycle that just ended: with the clock low, they are
                 // what the next rising edge samples.
                 if let Some(t) = time {
-                    if values[&clock] == 0
-                        && value(&values, valid) == 1
-                        && value(&values, enable) == 1
-                    {
-                        samples.push(GateSample {
-                            time: t,
-                            acc: value(&values, acc),
-                            k: value(&values, k),
-                            v: value(&values, v),
-                        });
+                    if values[&clock] == 0 && value(&values, enable) == 1 {
+                        acc_lead.push_back(value(&values, acc));
+                        let led = if acc_lead.len() > GateUnit::ACC_LEAD {
+                            acc_lead.pop_front().unwrap_or(0)
+                        } else {
+                            0
+                        };
+                        if value(&values, valid) == 1 {
+                            samples.push(GateSample {
+                                time: t,
+                                acc: led,
+                                k: value(&values, k),
+                                v: value(&values, v),
+                            });
+                        }
                     }
                 }
                 time = Some(next);
@@ -567,14 +577,15 @@ mod tests {
             ("$scope module gate $end\n", "$upscope $end\n")
         };
         // Edges sample the values of times 0, 10, 20, 30: valid_in high at 0, 20 and 30;
-        // enable low at 30.
+        // enable low at 30; `acc` one enabled edge ahead (GateUnit::ACC_LEAD): -3 at 10 for
+        // the row at 20 (none before the row at 0: 0).
         format!(
             "$timescale 1ps $end\n$scope module TOP $end\n$var wire 1 ! clock $end\n\
              $scope module core $end\n{open}{vars}{close}$upscope $end\n$upscope $end\n\
              $enddefinitions $end\n\
              #0\n0!\n1\"\nb101 #\nb1 $\nb10 %\n1&\n#5\n1!\n\
-             #10\n0!\n0\"\n#15\n1!\n\
-             #20\n0!\n1\"\nb11111111111111111111111111111101 #\n#25\n1!\n\
+             #10\n0!\n0\"\nb11111111111111111111111111111101 #\n#15\n1!\n\
+             #20\n0!\n1\"\nb1000 #\n#25\n1!\n\
              #30\n0!\n0&\n#35\n1!\n"
         )
     }
@@ -597,7 +608,8 @@ mod tests {
                 .iter()
                 .map(|s| (s.time, sign_extend(s.acc, 32), s.k, s.v))
                 .collect();
-            assert_eq!(got, vec![(0, 5, 1, 2), (20, -3, 1, 2)]);
+            assert_eq!(GateUnit::ACC_LEAD, 1);
+            assert_eq!(got, vec![(0, 0, 1, 2), (20, -3, 1, 2)]);
         }
         // valid_in stays high at time 30, where `enable` is low: without an `enable` signal
         // that edge counts too.

@@ -52,9 +52,11 @@ pub const RTL_OPS: [FpOp; 8] = [
 /// How a unit's ports are driven.
 #[derive(Clone, Copy, Debug)]
 enum Drive {
-    /// `clock`, `enable`, `a`, `b` in; `output` valid `latency` enabled edges after.
+    /// `clock`, `enable` and the operand ports `inputs` in; `output` valid `latency` enabled
+    /// edges after.
     Pipelined {
         latency: usize,
+        inputs: &'static [&'static str],
         output: &'static str,
     },
     /// `Fp32Div`'s `clock`, `reset`, `start`, `a`, `b` in; `ready`, `done`, `quotient` out.
@@ -102,7 +104,11 @@ fn emit<B: Block>(mut uut: B, top: &str) -> Result<String, SimError> {
 
 /// The unit of `op`, emitted.
 fn unit(op: FpOp) -> Result<Unit, SimError> {
-    let pipelined = |latency, output| Drive::Pipelined { latency, output };
+    let pipelined = |latency, output| Drive::Pipelined {
+        latency,
+        inputs: &["a", "b"],
+        output,
+    };
     let (top, verilog, drive) = match op {
         FpOp::F32Add => {
             let top = "fp32_add";
@@ -140,7 +146,12 @@ fn unit(op: FpOp) -> Result<Unit, SimError> {
         }
         FpOp::I32ToF32 => {
             let top = "i32_to_f32";
-            (top, emit(I32ToF32::new(), top)?, Drive::Combinational)
+            let drive = Drive::Pipelined {
+                latency: I32ToF32::LATENCY,
+                inputs: &["x"],
+                output: "y",
+            };
+            (top, emit(I32ToF32::new(), top)?, drive)
         }
         FpOp::F16Add => return Err(no_rtl_unit(op)),
     };
@@ -177,7 +188,11 @@ pub fn rtl_check(op: FpOp, vectors: &[Vector]) -> Result<CheckReport, SimError> 
     let lib = VerilatedLib::build(&unit.verilog, unit.top, &opts)?;
     let mut m = Model::new(&lib)?;
     let raw = match unit.drive {
-        Drive::Pipelined { latency, output } => run_pipelined(&mut m, latency, output, vectors)?,
+        Drive::Pipelined {
+            latency,
+            inputs,
+            output,
+        } => run_pipelined(&mut m, latency, inputs, output, vectors)?,
         Drive::Divider { cycles } => run_divider(&mut m, cycles, vectors)?,
         Drive::Combinational => run_combinational(&mut m, vectors)?,
     };
@@ -201,25 +216,30 @@ fn finish(op: FpOp, bits: u64) -> u32 {
     }
 }
 
-/// Streams one vector per enabled cycle; result `i` is read after edge `i + latency - 1`.
+/// Streams one vector per enabled cycle, operand `k` on port `inputs[k]`; result `i` is read
+/// after edge `i + latency - 1`.
 fn run_pipelined(
     m: &mut Model,
     latency: usize,
+    inputs: &[&str],
     output: &str,
     vectors: &[Vector],
 ) -> Result<Vec<u64>, SimError> {
     let (clock, enable) = (m.port("clock")?, m.port("enable")?);
-    let (a, b, out) = (m.port("a")?, m.port("b")?, m.port(output)?);
+    let ports = inputs
+        .iter()
+        .map(|name| m.port(name))
+        .collect::<Result<Vec<_>, _>>()?;
+    let out = m.port(output)?;
     let latency = latency.max(1);
     m.set(enable, 1)?;
     let mut results = Vec::with_capacity(vectors.len());
     for t in 0..vectors.len() + latency - 1 {
         // Past the last vector the pipeline drains on zero operands.
-        let (va, vb) = vectors
-            .get(t)
-            .map_or((0, 0), |v| (v.operands[0], v.operands[1]));
-        m.set(a, u64::from(va))?;
-        m.set(b, u64::from(vb))?;
+        for (k, &port) in ports.iter().enumerate() {
+            let operand = vectors.get(t).map_or(0, |v| v.operands[k]);
+            m.set(port, u64::from(operand))?;
+        }
         m.tick(clock)?;
         if t + 1 >= latency {
             results.push(m.get(out));
