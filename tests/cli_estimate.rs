@@ -596,7 +596,7 @@ fn each_board_says_whether_the_core_fits_its_fpga_and_where_its_clock_comes_from
         "icebreaker: ice40-up5k; core fits FPGA: NO (the core does NOT fit the ice40-up5k",
         "arty-a7: Xilinx Artix-7 (not placed here); core fits FPGA: unknown",
         "clock 100 MHz, assumed:",
-        "clock 15 MHz, measured: nextpnr-ice40 Fmax of the up5k core",
+        "clock 19 MHz, measured: nextpnr-ice40 Fmax of the up5k core",
         "core fits ecp5-25k (area model): yes",
     ] {
         assert!(text.contains(needle), "`{needle}` missing from:\n{text}");
@@ -628,7 +628,7 @@ fn the_summary_marks_boards_whose_fpga_the_core_does_not_fit() {
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(
-        text.contains("icebreaker (12 MB/s, 15 MHz measured) !")
+        text.contains("icebreaker (12 MB/s, 19 MHz measured) !")
             && text.contains("arty-a7 (1423 MB/s, 100 MHz assumed) ?")
             && text.contains("!: the core does not fit the board's FPGA")
             && text.contains("?: whether the core fits the board's FPGA is unknown"),

@@ -105,22 +105,23 @@ const LITEX_CLOCK: &str = "assumed: the default system clock of the board's Lite
                            place-and-route for it here)";
 
 /// The core's clock on the iCEBreaker: nextpnr-ice40's Fmax of the `up5k` core on the
-/// UP5K, 15.95 MHz (docs/results.md), rounded down; below the 24 MHz LiteX system clock, so
-/// the core would run in a clock domain of its own (the flash keeps its 24 MHz).
-const ICE40_CORE_MHZ: f64 = 15.0;
+/// UP5K, 19.14 MHz (docs/results.md, issue 16's re-pipelining table), rounded down; below the
+/// 24 MHz LiteX system clock, so the core would run in a clock domain of its own (the flash
+/// keeps its 24 MHz).
+const ICE40_CORE_MHZ: f64 = 19.0;
 const ICE40_CLOCK: &str = "measured: nextpnr-ice40 Fmax of the up5k core (not of other \
-                           configs) placed and routed on the iCE40 UP5K, 15.95 MHz, rounded \
-                           down (docs/results.md, place-and-route table; run of commit \
-                           b2101ae, 2026-11-23); below the LiteX system clock";
+                           configs) placed and routed on the iCE40 UP5K, 19.14 MHz, rounded \
+                           down (docs/results.md, re-pipelining table; seed 1, run of commit \
+                           fa6cee8, 2026-12-08); below the LiteX system clock";
 
 /// The core's clock on an ECP5 board: nextpnr's Fmax of the `default` core on an ECP5-25k,
-/// 35.58 MHz (docs/results.md), rounded down. The boards' LiteX system clocks (48–50 MHz) are
-/// above it, so the core would run in a clock domain of its own at this rate.
-const ECP5_CORE_MHZ: f64 = 35.0;
+/// 52.92 MHz (docs/results.md, issue 16's re-pipelining table), rounded down. The core runs
+/// in a clock domain of its own at this rate (the boards' LiteX system clocks are 48–50 MHz).
+const ECP5_CORE_MHZ: f64 = 52.0;
 const ECP5_CLOCK: &str = "measured: nextpnr-ecp5 Fmax of the default core placed and routed on \
-                          the ECP5-25k, 35.58 MHz, rounded down (docs/results.md, \
-                          place-and-route table; run of commit b2101ae, 2026-11-23; 34 to 37 \
-                          MHz for every ECP5 core placed so far); below the LiteX system clock";
+                          the ECP5-25k, 52.92 MHz, rounded down (docs/results.md, \
+                          re-pipelining table; seed 1, run of commit fa6cee8, 2026-12-08); in \
+                          a clock domain of its own beside the LiteX system clock";
 
 impl Board {
     /// A built-in board.
