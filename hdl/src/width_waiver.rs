@@ -13,7 +13,7 @@
 //! testbench's `verilator --binary` and the FuseSoC core's `lint` target.
 //!
 //! Temporary: the modules of the blocks not typed yet ([`UNTYPED_MODULES`]) are waived whole,
-//! until the helpers re-pipelining them type their literals.
+//! until their literals are typed (issue 18).
 
 use std::fmt::Write as _;
 
@@ -22,7 +22,7 @@ use std::fmt::Write as _;
 /// in `_` and one of these (the readable pass names a module after its first instance's
 /// path, [`crate::readable`]). `fp32_mul.rs`: `muls` (gate unit, quantizer);
 /// `lowrank_sequencer.rs`: the low-rank unit's `sequencer`. The other names are these blocks' own tests' tops.
-/// TEMPORARY: the lead removes each entry when its block is typed.
+/// Temporary: each entry goes when its block is typed.
 pub const UNTYPED_MODULES: &[&str] = &[
     "muls",
     "fp32_mul",
