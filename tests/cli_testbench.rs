@@ -145,11 +145,7 @@ fn the_axis_testbench_passes_in_iverilog_with_tlast_and_fails_on_a_changed_word(
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     let (w, x) = small_layer(d);
-    std::fs::write(
-        d.join("tiny.toml"),
-        "preset = \"up5k\"\nname = \"hgf_tiny\"\nmax_d_in = 24\nmax_d_out = 20\nmax_rank = 2\n",
-    )
-    .unwrap();
+    write_tiny_config(d);
     let o = hgf_in(
         d,
         &[
@@ -252,11 +248,7 @@ fn fusesoc() -> PathBuf {
 fn fusesoc_runs_the_sim_target_and_lints_the_core_of_a_user_config() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
-    std::fs::write(
-        d.join("tiny.toml"),
-        "preset = \"up5k\"\nname = \"hgf_tiny\"\nmax_d_in = 24\nmax_d_out = 20\nmax_rank = 2\n",
-    )
-    .unwrap();
+    write_tiny_config(d);
     let o = hgf_in(
         d,
         &[
@@ -342,4 +334,14 @@ fn testbench_options_are_checked_before_anything_is_written() {
     let o = hgf_in(d, &["generate", "--tokens", "3", "--out", "x"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(!d.join("x").exists());
+}
+
+/// Writes `tiny.toml` into `dir`: a small user config (the `up5k` engine, maxima 24 × 20,
+/// rank 2) whose core simulates in seconds.
+fn write_tiny_config(dir: &Path) {
+    std::fs::write(
+        dir.join("tiny.toml"),
+        "preset = \"up5k\"\nname = \"hgf_tiny\"\nmax_d_in = 24\nmax_d_out = 20\nmax_rank = 2\n",
+    )
+    .unwrap();
 }
